@@ -1,0 +1,597 @@
+"""Params: one YAML file, validated once at the door into nested, typed sections.
+
+Every key the chain understands is declared in :data:`SCHEMA` below, with its type and
+default. An unknown key, a wrong type or a missing required key fails with the dotted key
+and the file (``InputError``), before any notebook starts.
+
+Relative paths in a params file are resolved against the project root (:data:`PROJ_ROOT`,
+the folder holding ``pyproject.toml``), so the same file works from the shell, from cron and
+from a notebook whose working folder is ``notebooks/``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from crmlab.errors import InputError
+
+__all__ = [
+    "PROJ_ROOT",
+    "DEFAULT_PARAMS",
+    "Params",
+    "load_params",
+    "params_from_dict",
+    "apply_overrides",
+    "StageContext",
+    "stage_context",
+]
+
+PROJ_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PARAMS = PROJ_ROOT / "params" / "default.yaml"
+
+_REQUIRED = object()
+
+
+class Params(dict):
+    """A validated params section: a plain ``dict`` that also allows ``p.key`` access.
+
+    Being a dict keeps it JSON/YAML-serialisable for the manifest and for papermill.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError as exc:  # attribute protocol wants AttributeError
+            raise AttributeError(name) from exc
+
+    def __deepcopy__(self, memo: dict) -> Params:
+        return Params({k: copy.deepcopy(v, memo) for k, v in self.items()})
+
+
+class _Bad(Exception):
+    """Raised by a checker; the loader adds the key and the file."""
+
+
+# --- checkers: value -> normalised value, or raise _Bad ------------------------------------
+
+
+def _string(v: Any) -> str:
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        raise _Bad(f"expected a string, got {type(v).__name__}")
+    return str(v)
+
+
+def _nonempty_string(v: Any) -> str:
+    s = _string(v)
+    if not s.strip():
+        raise _Bad("must not be empty")
+    return s
+
+
+def _slug(v: Any) -> str:
+    s = _string(v)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", s):
+        raise _Bad(f"{s!r} must be letters, digits, '_', '-', '.' (it names folders)")
+    return s
+
+
+def _boolean(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise _Bad(f"expected true or false, got {v!r}")
+    return v
+
+
+def integer(lo: float | None = None, hi: float | None = None) -> Callable[[Any], int]:
+    """Checker for an integer within [lo, hi]."""
+
+    def check(v: Any) -> int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise _Bad(f"expected a whole number, got {v!r}")
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise _Bad(f"{v} is outside [{lo}, {hi}]")
+        return v
+
+    return check
+
+
+def number(lo: float | None = None, hi: float | None = None) -> Callable[[Any], float]:
+    """Checker for a real number within [lo, hi]."""
+
+    def check(v: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise _Bad(f"expected a number, got {v!r}")
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            raise _Bad(f"{v} is outside [{lo}, {hi}]")
+        return float(v)
+
+    return check
+
+
+def choice(*options: Any) -> Callable[[Any], Any]:
+    """Checker for one of a fixed set of values."""
+
+    def check(v: Any) -> Any:
+        if v not in options:
+            raise _Bad(f"{v!r} is not one of {', '.join(map(repr, options))}")
+        return v
+
+    return check
+
+
+def nullable(inner: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Checker that also accepts ``null``."""
+
+    def check(v: Any) -> Any:
+        return None if v is None else inner(v)
+
+    return check
+
+
+def list_of(inner: Callable[[Any], Any], min_len: int = 0, max_len: int | None = None):
+    """Checker for a list whose items pass ``inner``."""
+
+    def check(v: Any) -> list:
+        if not isinstance(v, list):
+            raise _Bad(f"expected a list, got {v!r}")
+        if len(v) < min_len or (max_len is not None and len(v) > max_len):
+            want = f"{min_len}" if max_len == min_len else f"{min_len}..{max_len or 'any'}"
+            raise _Bad(f"expected {want} items, got {len(v)}")
+        out = []
+        for i, item in enumerate(v):
+            try:
+                out.append(inner(item))
+            except _Bad as exc:
+                raise _Bad(f"item {i}: {exc}") from None
+        return out
+
+    return check
+
+
+def mapping_of(inner: Callable[[Any], Any], min_len: int = 0):
+    """Checker for an open mapping (user-chosen keys) whose values pass ``inner``."""
+
+    def check(v: Any) -> dict:
+        if not isinstance(v, dict):
+            raise _Bad(f"expected a mapping, got {v!r}")
+        if len(v) < min_len:
+            raise _Bad(f"expected at least {min_len} entries")
+        out = {}
+        for k, item in v.items():
+            try:
+                out[str(k)] = inner(item)
+            except _Bad as exc:
+                raise _Bad(f"entry {k!r}: {exc}") from None
+        return out
+
+    return check
+
+
+def _any_scalar(v: Any) -> Any:
+    if isinstance(v, (dict, list)):
+        raise _Bad("expected a single value")
+    return v
+
+
+def _date(v: Any) -> str:
+    if isinstance(v, _dt.datetime):
+        v = v.date()
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    s = _string(v)
+    try:
+        return _dt.date.fromisoformat(s).isoformat()
+    except ValueError:
+        raise _Bad(f"{s!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _path(v: Any) -> str:
+    return _nonempty_string(v)
+
+
+def _reader_options(v: Any) -> dict:
+    if not isinstance(v, dict):
+        raise _Bad(f"expected a mapping of reader options, got {v!r}")
+    return {str(k): val for k, val in v.items()}
+
+
+# --- schema --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Key:
+    """One leaf key: a checker, a default (or required), and whether it is a file path."""
+
+    check: Callable[[Any], Any]
+    default: Any = _REQUIRED
+    is_path: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A mapping of known keys. ``optional`` sections may be absent (-> ``None``)."""
+
+    keys: dict[str, Key | Section] = field(default_factory=dict)
+    optional: bool = False
+    doc: str = ""
+
+
+def _reader_keys(default_path: str | None = None) -> dict[str, Key]:
+    """Keys shared by every input file section (transactions, survey, churn)."""
+    return {
+        "path": Key(_path, _REQUIRED if default_path is None else default_path, is_path=True),
+        "encoding": Key(_nonempty_string, "auto", doc="auto | utf-8 | utf-8-sig | gb18030 | ..."),
+        "sep": Key(nullable(_string), None, doc="null = sniff"),
+        "sheet_name": Key(nullable(_any_scalar), None, doc="Excel sheet (name or 0-based index)"),
+        "reader": Key(_reader_options, {}, doc="extra options passed to the pandas reader"),
+    }
+
+
+TRANSACTIONS = Section(
+    optional=True,
+    doc="Transaction export; enables cleaning, segmentation and value.",
+    keys={
+        **_reader_keys(),
+        "columns": Section(
+            keys={
+                "customer_id": Key(_nonempty_string),
+                "date": Key(_nonempty_string),
+                "amount": Key(_nonempty_string),
+                "quantity": Key(nullable(_nonempty_string), None),
+                "order_id": Key(nullable(_nonempty_string), None),
+            }
+        ),
+        "date_format": Key(nullable(_nonempty_string), None, doc="strftime format; null = infer"),
+        "dayfirst": Key(_boolean, False, doc="when inferring: 03/04 is 3 April"),
+        "decimal": Key(choice(".", ","), ".", doc="decimal mark of amounts"),
+        "pii_columns": Key(list_of(_nonempty_string), []),
+        "duplicates": Key(choice("quarantine", "keep"), "quarantine"),
+        "zero_amount": Key(choice("keep", "quarantine"), "keep"),
+        "strip_leading_zeros": Key(_boolean, False, doc="treat id 00042 and 42 as one customer"),
+    },
+)
+
+PERIODS = Section(
+    optional=True,
+    keys={
+        "calibration_end": Key(nullable(_date), None),
+        "observation_end": Key(nullable(_date), None),
+    },
+)
+
+SEGMENTATION = Section(
+    keys={
+        "k_range": Key(list_of(integer(2, 50), 2, 2), [2, 8], doc="[k_min, k_max] for K-means"),
+        "method": Key(choice("kmeans", "gmm"), "kmeans"),
+        "seed": Key(integer(0), 42),
+        "bootstrap": Key(integer(0, 1000), 20, doc="bootstrap resamples for stability (ARI)"),
+        "tiers": Section(
+            keys={
+                "high": Key(number(0, 1), 0.5, doc="top customers making this revenue share"),
+                "medium": Key(number(0, 1), 0.8, doc="... up to this cumulative share"),
+            }
+        ),
+        "lifecycle": Section(
+            keys={
+                "new_days": Key(integer(1), 90, doc="first purchase within this many days"),
+                "at_risk_factor": Key(number(0), 1.5, doc="gap > factor x typical gap -> at risk"),
+                "lapsed_factor": Key(number(0), 3.0, doc="gap > factor x typical gap -> lapsed"),
+            }
+        ),
+        "segment_map": Key(nullable(mapping_of(_any_scalar)), None, doc="replace RFM segment map"),
+    },
+)
+
+VALUE = Section(
+    keys={
+        "margin": Key(number(0, 1), 0.3, doc="gross margin on revenue"),
+        "annual_discount_rate": Key(number(0, 1), 0.1),
+        "horizon_months": Key(integer(1, 240), 12),
+        "seed": Key(integer(0), 42),
+    },
+)
+
+SURVEY = Section(
+    optional=True,
+    doc="Multi-item satisfaction survey; enables satisfaction.",
+    keys={
+        **_reader_keys(),
+        "scale": Key(list_of(number(), 2, 2), [1, 10]),
+        "constructs": Key(mapping_of(list_of(_nonempty_string, 1), 1)),
+        "outcome": Key(_nonempty_string),
+        "loyalty": Key(nullable(_nonempty_string), None),
+        "reversed": Key(list_of(_nonempty_string), []),
+        "id": Key(nullable(_nonempty_string), None),
+        "group": Key(nullable(_nonempty_string), None),
+        "recommend": Key(nullable(_nonempty_string), None, doc="0-10 recommend item for NPS"),
+        "missing_codes": Key(list_of(number()), []),
+    },
+)
+
+CHURN = Section(
+    optional=True,
+    doc="Labelled churn table; enables churn.",
+    keys={
+        **_reader_keys(),
+        "target": Key(_nonempty_string),
+        "positive": Key(_any_scalar, "Yes"),
+        "id": Key(nullable(_nonempty_string), None),
+        "test_size": Key(number(0.05, 0.9), 0.3),
+        "seed": Key(integer(0), 42),
+        "capacity": Key(number(0.001, 1), 0.1, doc="share of customers the team can contact"),
+    },
+)
+
+SCHEMA = Section(
+    keys={
+        "run_name": Key(_slug, "default"),
+        "engine": Section(
+            keys={
+                "name": Key(choice("pandas", "dask"), "pandas"),
+                "address": Key(nullable(_nonempty_string), None, doc="null = local cluster"),
+                "n_workers": Key(nullable(integer(1)), None),
+            }
+        ),
+        "paths": Section(
+            keys={
+                "processed": Key(_path, "data/processed", is_path=True),
+                "outputs": Key(_path, "outputs", is_path=True),
+            }
+        ),
+        "transactions": TRANSACTIONS,
+        "periods": PERIODS,
+        "segmentation": SEGMENTATION,
+        "value": VALUE,
+        "survey": SURVEY,
+        "churn": CHURN,
+    }
+)
+
+
+def _validate(section: Section, raw: Any, prefix: str, source: str, root: Path) -> Params:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        where = prefix.rstrip(".") or "top level"
+        raise InputError(f"{source}: '{where}' must be a mapping, got {raw!r}")
+    unknown = [k for k in raw if k not in section.keys]
+    if unknown:
+        k = str(unknown[0])
+        hint = difflib.get_close_matches(k, [str(x) for x in section.keys], n=1)
+        extra = f" (did you mean '{prefix}{hint[0]}'?)" if hint else ""
+        raise InputError(f"{source}: unknown key '{prefix}{k}'{extra}")
+    out = Params()
+    for name, spec in section.keys.items():
+        dotted = f"{prefix}{name}"
+        present = name in raw
+        if isinstance(spec, Section):
+            if not present and spec.optional:
+                out[name] = None
+            elif present and raw[name] is None and spec.optional:
+                out[name] = None
+            else:
+                out[name] = _validate(spec, raw.get(name), f"{dotted}.", source, root)
+            continue
+        if not present:
+            if spec.default is _REQUIRED:
+                raise InputError(f"{source}: missing required key '{dotted}'")
+            value = copy.deepcopy(spec.default)
+            if value is None:
+                out[name] = None
+                continue
+        else:
+            value = raw[name]
+        try:
+            value = spec.check(value)
+        except _Bad as exc:
+            raise InputError(f"{source}: key '{dotted}': {exc}") from None
+        if spec.is_path and value is not None:
+            p = Path(value).expanduser()
+            value = str(p if p.is_absolute() else (root / p).resolve())
+        out[name] = value
+    return out
+
+
+def _cross_checks(p: Params, source: str) -> None:
+    per = p.periods
+    if per and per.calibration_end and per.observation_end:
+        if per.calibration_end >= per.observation_end:
+            raise InputError(
+                f"{source}: key 'periods.calibration_end' ({per.calibration_end}) must be "
+                f"before 'periods.observation_end' ({per.observation_end})"
+            )
+    t = p.segmentation.tiers
+    if not 0 < t.high < t.medium <= 1:
+        raise InputError(
+            f"{source}: keys 'segmentation.tiers': need 0 < high < medium <= 1, "
+            f"got high={t.high}, medium={t.medium}"
+        )
+    k0, k1 = p.segmentation.k_range
+    if k0 > k1:
+        raise InputError(f"{source}: key 'segmentation.k_range': {k0} > {k1}")
+    s = p.survey
+    if s:
+        lo, hi = s.scale
+        if lo >= hi:
+            raise InputError(f"{source}: key 'survey.scale': minimum {lo} >= maximum {hi}")
+        for key in ("outcome", "loyalty"):
+            if s[key] is not None and s[key] not in s.constructs:
+                raise InputError(
+                    f"{source}: key 'survey.{key}': {s[key]!r} is not one of the constructs "
+                    f"({', '.join(s.constructs)})"
+                )
+    if p.engine.name == "pandas" and p.engine.address:
+        raise InputError(f"{source}: key 'engine.address' is only used with engine.name: dask")
+
+
+def apply_overrides(raw: dict, overrides: Iterable[str], source: str = "--set") -> dict:
+    """Return a copy of ``raw`` with ``dotted.key=value`` overrides applied.
+
+    Values are parsed as YAML, so ``--set segmentation.k_range=[3,6]`` or
+    ``--set periods.calibration_end=null`` work as they would in the file.
+    """
+    raw = copy.deepcopy(raw) if raw else {}
+    for item in overrides:
+        if "=" not in item:
+            raise InputError(f"{source}: override {item!r} must look like dotted.key=value")
+        dotted, text = item.split("=", 1)
+        parts = [x for x in dotted.strip().split(".")]
+        if not all(parts):
+            raise InputError(f"{source}: override {item!r} has an empty key part")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError as exc:
+            raise InputError(f"{source}: override {item!r}: value is not valid YAML ({exc})") from None
+        node = raw
+        for part in parts[:-1]:
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
+            elif not isinstance(nxt, dict):
+                raise InputError(f"{source}: override {item!r}: '{part}' is not a section")
+            node = nxt
+        node[parts[-1]] = value
+    return raw
+
+
+def params_from_dict(
+    raw: Mapping, overrides: Iterable[str] = (), source: str = "<params>", root: Path | None = None
+) -> Params:
+    """Validate an already-parsed params mapping (used by tests and the runner)."""
+    root = Path(root) if root is not None else PROJ_ROOT
+    if raw is not None and not isinstance(raw, Mapping):
+        raise InputError(f"{source}: 'top level' must be a mapping of keys, got {type(raw).__name__}")
+    raw = apply_overrides(dict(raw or {}), overrides, source)
+    p = _validate(SCHEMA, raw, "", source, root)
+    _cross_checks(p, source)
+    return p
+
+
+def load_params(path: str | Path | None = None, overrides: Iterable[str] = ()) -> Params:
+    """Read, override and validate a params YAML file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The YAML file; ``None`` means ``params/default.yaml``. A relative path is taken
+        from the current folder first, then from the project root.
+    overrides : iterable of str
+        ``dotted.key=value`` items, applied after the file is read (the CLI's ``--set``).
+
+    Returns
+    -------
+    Params
+        Nested sections with every key present (defaults filled in), file paths absolute.
+        Optional sections that are absent (``survey``, ``churn``, ...) are ``None``.
+
+    Raises
+    ------
+    InputError
+        Missing file, YAML syntax error, unknown key, wrong type: the message names the
+        file and the dotted key.
+    """
+    p = Path(path) if path is not None else DEFAULT_PARAMS
+    if not p.is_absolute() and not p.exists() and (PROJ_ROOT / p).exists():
+        p = PROJ_ROOT / p
+    if not p.is_file():
+        raise InputError(f"{p}: params file not found")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{p}: not valid YAML{where}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: params file must be UTF-8 text") from None
+    return params_from_dict(raw, overrides, source=str(p))
+
+
+# --- where a stage reads and writes ---------------------------------------------------------
+
+
+@dataclass
+class StageContext:
+    """Folders a stage notebook works with, resolved once from params and runner arguments.
+
+    Attributes
+    ----------
+    params : Params
+        The validated params.
+    processed : Path
+        Where this stage writes its products (``<processed>/<run_name>/``, or under
+        ``crmlab run`` the run's staging folder, promoted only when the whole run succeeds).
+    run_dir : Path
+        The run folder (``figures/``, ``tables/`` below it).
+    fallback : Path or None
+        Where products of earlier runs live when ``processed`` is a staging folder; reads
+        look in ``processed`` first, then here.
+    """
+
+    params: Params
+    processed: Path
+    run_dir: Path
+    fallback: Path | None = None
+
+    @property
+    def figures(self) -> Path:
+        """Folder for figures of this run."""
+        return self.run_dir / "figures"
+
+    @property
+    def tables(self) -> Path:
+        """Folder for tables of this run."""
+        return self.run_dir / "tables"
+
+    def product(self, name: str) -> Path:
+        """Path to write a stage product such as ``transactions.parquet``."""
+        return self.processed / name
+
+    def find(self, name: str) -> Path | None:
+        """Path of an existing product (this run's first, then earlier runs'), or None."""
+        for folder in (self.processed, self.fallback):
+            if folder is not None and (folder / name).exists():
+                return folder / name
+        return None
+
+    def require(self, name: str, stage: str) -> Path:
+        """Path of an upstream product, with a clear error when it has not been made yet."""
+        path = self.find(name)
+        if path is None:
+            raise InputError(
+                f"{self.processed / name}: not found; run the '{stage}' stage first "
+                f"(crmlab run --only {stage} --params ...)"
+            )
+        return path
+
+
+def stage_context(
+    params_file: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    run_dir: str | Path | None = None,
+    processed_dir: str | Path | None = None,
+) -> StageContext:
+    """Build the :class:`StageContext` a notebook's parameters cell describes.
+
+    Run by hand (``run_dir=None``), figures and tables go to
+    ``<outputs>/<run_name>/interactive/`` and products to ``<processed>/<run_name>/``;
+    under ``crmlab run`` the runner passes the run folder and a staging folder for
+    products. The folders are created here.
+    """
+    params = load_params(params_file, overrides)
+    final = Path(params.paths.processed) / params.run_name
+    processed = Path(processed_dir) if processed_dir else final
+    run = Path(run_dir) if run_dir else Path(params.paths.outputs) / params.run_name / "interactive"
+    fallback = final if processed.resolve() != final.resolve() else None
+    ctx = StageContext(params=params, processed=processed, run_dir=run, fallback=fallback)
+    for d in (ctx.processed, ctx.figures, ctx.tables):
+        d.mkdir(parents=True, exist_ok=True)
+    return ctx

@@ -1,0 +1,346 @@
+"""Reading user files and writing products — the only module that touches the disk.
+
+Readers return the raw table with every column as text (``str``), so the cleaning rules can
+see, repair and count what was in the file; Parquet keeps its types. Writers are atomic:
+a product is written to a temporary file beside its target and moved into place, so a
+crash never leaves half a file under the name a later stage or a dashboard reads.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io as _io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from crmlab.errors import InputError
+
+__all__ = [
+    "TableInfo",
+    "detect_encoding",
+    "sniff_separator",
+    "read_table",
+    "read_header",
+    "check_columns",
+    "check_inputs",
+    "file_sha256",
+    "write_parquet",
+    "write_json",
+    "write_text",
+    "read_json",
+]
+
+TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat", ".tab", ""}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+WHITESPACE = r"\s+"
+
+_SAMPLE_BYTES = 1 << 20  # 1 MiB decides encoding and separator
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """What the reader found out about a file: format, encoding, separator."""
+
+    path: str
+    format: str  # text | excel | parquet
+    encoding: str | None
+    sep: str | None
+
+
+def detect_encoding(path: str | Path, sample_bytes: int = 8 * _SAMPLE_BYTES) -> str:
+    """Guess a text file's encoding: ``utf-8-sig`` (BOM), ``utf-8``, else ``gb18030``.
+
+    GB18030 is a superset of GBK and GB2312, the encodings Chinese Excel/ERP exports use.
+    UTF-8 is tried first because valid UTF-8 is almost never accidental; the file is read
+    incrementally so a large file costs one pass at most.
+
+    Raises
+    ------
+    InputError
+        When neither UTF-8 nor GB18030 decodes the file; set ``encoding`` in params.
+    """
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+    for enc in ("utf-8", "gb18030"):
+        dec = codecs.getincrementaldecoder(enc)()
+        try:
+            with path.open("rb") as fh:
+                while chunk := fh.read(sample_bytes):
+                    dec.decode(chunk, final=False)
+                dec.decode(b"", final=True)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        f"{path}: cannot tell the text encoding (not UTF-8 or GB18030/GBK); "
+        "set 'encoding' in the params, e.g. encoding: latin-1"
+    )
+
+
+def sniff_separator(text: str) -> str:
+    """Guess the delimiter of a delimited text sample.
+
+    Tries ``,``, ``;``, tab and ``|`` — a candidate wins when it splits every sampled line
+    into the same number (>1) of fields; otherwise runs of white space are the delimiter
+    (fixed-width style files such as CDNOW).
+    """
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if not lines:
+        return ","
+    best, best_fields = None, 1
+    for cand in (",", ";", "\t", "|"):
+        try:
+            rows = list(csv.reader(lines, delimiter=cand))
+        except csv.Error:
+            continue
+        counts = {len(r) for r in rows}
+        if len(counts) == 1 and (n := counts.pop()) > best_fields:
+            best, best_fields = cand, n
+    if best is not None:
+        return best
+    ws = {len(ln.split()) for ln in lines}
+    if len(ws) == 1 and ws.pop() > 1:
+        return WHITESPACE
+    # ragged: fall back to the candidate seen most often in the header line
+    return max((",", ";", "\t", "|"), key=lambda c: lines[0].count(c))
+
+
+def _format_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return "excel"
+    if suffix in PARQUET_SUFFIXES or path.is_dir():
+        return "parquet"
+    return "text"
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+
+
+def read_table(
+    path: str | Path,
+    encoding: str = "auto",
+    sep: str | None = None,
+    sheet_name: Any = None,
+    reader: Mapping[str, Any] | None = None,
+    nrows: int | None = None,
+) -> tuple[pd.DataFrame, TableInfo]:
+    """Read a CSV/TSV/whitespace text file, an Excel sheet or a Parquet file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file. ``.xlsx/.xls`` are Excel, ``.parquet`` (or a folder) Parquet, else text.
+    encoding : str
+        ``"auto"`` detects UTF-8 / UTF-8 with BOM / GB18030 (GBK); else a Python codec.
+    sep : str, optional
+        Text delimiter; ``None`` sniffs it (``,`` ``;`` tab ``|`` or white space).
+    sheet_name : str or int, optional
+        Excel sheet; ``None`` is the first sheet.
+    reader : mapping, optional
+        Extra keyword arguments for the pandas reader (``skiprows``, ``comment`` ...).
+    nrows : int, optional
+        Read only the first rows (used to check headers).
+
+    Returns
+    -------
+    (DataFrame, TableInfo)
+        Text and Excel columns are strings (cells kept exactly, blanks as ``""``), with
+        header names stripped of surrounding white space.
+
+    Raises
+    ------
+    InputError
+        Missing or empty file, undecodable text, a file pandas cannot parse, or no data rows.
+    """
+    path = Path(path)
+    _check_file(path)
+    opts = dict(reader or {})
+    fmt = _format_of(path)
+    try:
+        if fmt == "parquet":
+            df = pd.read_parquet(path, **opts)
+            if nrows is not None:
+                df = df.head(nrows)
+            info = TableInfo(str(path), fmt, None, None)
+        elif fmt == "excel":
+            df = pd.read_excel(
+                path,
+                sheet_name=0 if sheet_name is None else sheet_name,
+                dtype=str,
+                keep_default_na=False,
+                nrows=nrows,
+                **opts,
+            )
+            info = TableInfo(str(path), fmt, None, None)
+        else:
+            enc = detect_encoding(path) if encoding == "auto" else encoding
+            if sep is None:
+                with path.open("rb") as fh:
+                    sample = fh.read(_SAMPLE_BYTES)
+                text = sample.decode(enc, errors="ignore")
+                sep = sniff_separator(text)
+            df = pd.read_csv(
+                path,
+                sep=sep,
+                encoding=enc,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skipinitialspace=sep != WHITESPACE,
+                nrows=nrows,
+                engine="c",
+                **opts,
+            )
+            info = TableInfo(str(path), fmt, enc, sep)
+    except InputError:
+        raise
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InputError(f"{path}: cannot decode with encoding {encoding!r} ({exc})") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: no header or data rows") from None
+    except (pd.errors.ParserError, ValueError, OSError, ImportError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot read as {fmt} ({first})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    if df.empty and nrows is None:
+        raise InputError(f"{path}: has a header but no data rows")
+    dup = df.columns[df.columns.duplicated()].tolist()
+    if dup:
+        raise InputError(f"{path}: column {dup[0]!r} appears more than once in the header")
+    return df, info
+
+
+def read_header(path: str | Path, **kwargs: Any) -> list[str]:
+    """Column names of a file (reads a few rows only)."""
+    df, _ = read_table(path, nrows=5, **kwargs)
+    return list(df.columns)
+
+
+def check_columns(path: str | Path, columns: Iterable[str], header: list[str], what: str) -> None:
+    """Raise ``InputError`` naming the first of ``columns`` missing from ``header``."""
+    for col in columns:
+        if col not in header:
+            hint = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
+            raise InputError(f"{path}: {what} column {col!r} not found (columns: {hint})")
+
+
+def _reader_kwargs(section: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "encoding": section["encoding"],
+        "sep": section["sep"],
+        "sheet_name": section["sheet_name"],
+        "reader": section["reader"],
+    }
+
+
+def check_inputs(params: Mapping[str, Any]) -> list[str]:
+    """Check that every input file named in params exists and has the mapped columns.
+
+    Reads headers only. Returns one line per checked file for the CLI to print.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the missing column or key.
+    """
+    done = []
+    tx = params.get("transactions")
+    if tx:
+        header = read_header(tx["path"], **_reader_kwargs(tx))
+        mapped = [c for c in tx["columns"].values() if c]
+        check_columns(tx["path"], mapped, header, "mapped")
+        check_columns(tx["path"], tx["pii_columns"], header, "PII (pii_columns)")
+        done.append(f"transactions: {tx['path']} ({len(header)} columns)")
+    sv = params.get("survey")
+    if sv:
+        header = read_header(sv["path"], **_reader_kwargs(sv))
+        items = [i for items in sv["constructs"].values() for i in items]
+        check_columns(sv["path"], items, header, "survey item")
+        extra = [sv[k] for k in ("id", "group", "recommend") if sv.get(k)] + list(sv["reversed"])
+        check_columns(sv["path"], extra, header, "survey")
+        done.append(f"survey: {sv['path']} ({len(items)} items)")
+    ch = params.get("churn")
+    if ch:
+        header = read_header(ch["path"], **_reader_kwargs(ch))
+        check_columns(ch["path"], [ch["target"]] + ([ch["id"]] if ch["id"] else []), header, "churn")
+        done.append(f"churn: {ch['path']} ({len(header)} columns)")
+    return done
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file (or of every file below a folder, in sorted order)."""
+    path = Path(path)
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        with f.open("rb") as fh:
+            while block := fh.read(chunk):
+                h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_write(target: str | Path, write: Callable[[Path], None]) -> Path:
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+    return target
+
+
+def write_parquet(df: pd.DataFrame, target: str | Path) -> Path:
+    """Write a DataFrame to Parquet (pyarrow) atomically, without the index."""
+    return _atomic_write(target, lambda p: df.to_parquet(p, index=False, engine="pyarrow"))
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    if isinstance(o, (pd.Timestamp,)):
+        return o.isoformat()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def write_json(obj: Any, target: str | Path) -> Path:
+    """Write JSON (indented, UTF-8, numpy scalars converted) atomically."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default, allow_nan=False)
+    return write_text(text + "\n", target)
+
+
+def write_text(text: str, target: str | Path) -> Path:
+    """Write UTF-8 text atomically."""
+    return _atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON product."""
+    with _io.open(path, encoding="utf-8") as fh:
+        return json.load(fh)
