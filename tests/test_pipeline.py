@@ -1,0 +1,108 @@
+"""End to end: `crmlab run` on the small params, as cron would call it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from crmlab.runner import STAGES
+
+pytestmark = pytest.mark.slow
+
+
+def crmlab(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "crmlab.cli", *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=timeout,
+    )
+
+
+def _where(tmp: Path) -> list[str]:
+    return ["--set", f"paths.processed={tmp / 'processed'}", "--set", f"paths.outputs={tmp / 'outputs'}"]
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pipeline")
+    out = crmlab("run", "--params", "params/test.yaml", "--no-progress", *_where(tmp))
+    return tmp, out
+
+
+def test_chain_runs_and_leaves_every_product(first_run):
+    tmp, out = first_run
+    assert out.returncode == 0, out.stderr[-3000:]
+    products = tmp / "processed" / "test"
+    for stage in STAGES:
+        for name in stage.produces:
+            assert (products / name).exists(), f"{stage.name} did not produce {name}"
+    run_dir = (tmp / "outputs" / "test" / "latest").resolve()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "success"
+    assert {k: v["status"] for k, v in manifest["stages"].items()} == {s.name: "success" for s in STAGES}
+    assert set(manifest["inputs"]) == {"transactions", "survey", "churn"}
+    for i, stage in enumerate(STAGES, 1):
+        assert (run_dir / f"{i:02d}_{stage.name}.ipynb").exists()
+        html = (run_dir / f"{i:02d}_{stage.name}.html").read_text()
+        assert "stage_context(" not in html, "HTML must hide code"
+    assert list((run_dir / "figures").glob("*.png")), "figures are saved in the run folder"
+    assert f"run folder: {run_dir}" in out.stdout
+
+
+def test_cleaning_accounts_for_every_row(first_run):
+    tmp, _ = first_run
+    products = tmp / "processed" / "test"
+    report = json.loads((products / "cleaning_report.json").read_text())
+    raw_rows = sum(1 for _ in (ROOT / "tests/data/cdnow_small.txt").open()) - 1
+    assert report["rows_in"] == raw_rows
+    clean = pd.read_parquet(products / "transactions.parquet")
+    quarantine = pd.read_parquet(products / "quarantine.parquet")
+    assert len(clean) == report["rows_clean"] and len(quarantine) == report["rows_quarantined"]
+    assert report["rows_in"] == len(clean) + len(quarantine)
+    assert sum(report["by_reason"].values()) == len(quarantine)
+
+
+def test_skipped_stage_is_said(tmp_path):
+    out = crmlab(
+        "run", "--params", "params/test.yaml", "--no-progress", "--only", "cleaning",
+        "--set", "survey=null", *_where(tmp_path),
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_messy_export_keeps_personal_data_out_of_every_output(tmp_path):
+    params = ROOT / "tests" / "data" / "messy_params.yaml"
+    if not params.exists():
+        pytest.skip("messy export fixture not present")
+    out = crmlab("run", "--params", str(params), "--no-progress", "--only", "cleaning", *_where(tmp_path))
+    assert out.returncode == 0, out.stderr[-2000:]
+    raw = (ROOT / "tests" / "data" / "messy_export_gbk.csv").read_bytes().decode("gb18030")
+    secrets = [tok for tok in raw.replace(",", " ").split() if "@" in tok]
+    assert secrets, "fixture should contain e-mail addresses"
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for s in secrets:
+                assert s.encode() not in data, f"{s} leaked into {path}"
+
+
+def test_failed_run_keeps_latest(first_run, tmp_path):
+    tmp, _ = first_run
+    latest = tmp / "outputs" / "test" / "latest"
+    before = os.readlink(latest)
+    out = crmlab(
+        "run", "--params", "params/test.yaml", "--no-progress", "--only", "cleaning",
+        "--set", "transactions.columns.amount=price", *_where(tmp),
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"error: {ROOT / 'tests/data/cdnow_small.txt'}: mapped column 'price' not found "
+        "(columns: customer_id, date, number_of_cds, dollar_value)"
+    ]
+    assert os.readlink(latest) == before
