@@ -50,7 +50,8 @@ def _cmd_stages() -> int:
     from crmlab.runner import STAGES
 
     for i, st in enumerate(STAGES, 1):
-        needs = f"needs '{st.section}:'" if st.section else "always"
+        sections = (st.section,) if isinstance(st.section, str) else (st.section or ())
+        needs = "needs " + " or ".join(f"'{s}:'" for s in sections) if sections else "always"
         print(f"{i}. {st.name:<13} notebooks/{st.notebook:<32} ({needs})")
     return 0
 

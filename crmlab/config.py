@@ -331,6 +331,19 @@ CHURN = Section(
     },
 )
 
+REPORT = Section(
+    doc="Summary report and run-over-run monitoring (stage report).",
+    keys={
+        "active_days": Key(integer(1), 90, doc="active = bought within this many days up to observation_end"),
+        "top_share": Key(number(0.01, 0.99), 0.2, doc="revenue share of this top share of customers"),
+        "currency": Key(_string, "", doc="shown before money amounts, e.g. '$'"),
+        "watch_tiers": Key(list_of(_nonempty_string), ["high", "medium"], doc="value tiers watched"),
+        "watch_stages": Key(list_of(_nonempty_string), ["at risk"], doc="lifecycle stages that put a watched-tier customer on the watch list"),
+        "high_risk_band": Key(_nonempty_string, "high", doc="churn risk_band counted as high risk"),
+        "drift_tolerance": Key(number(0, 100), 0.25, doc="flag an input whose row count changed by more than this share"),
+    },
+)
+
 SCHEMA = Section(
     keys={
         "run_name": Key(_slug, "default"),
@@ -353,6 +366,7 @@ SCHEMA = Section(
         "value": VALUE,
         "survey": SURVEY,
         "churn": CHURN,
+        "report": REPORT,
     }
 )
 

@@ -37,6 +37,8 @@ __all__ = [
     "write_json",
     "write_text",
     "read_json",
+    "save_figure",
+    "save_table",
 ]
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat", ".tab", ""}
@@ -344,3 +346,21 @@ def read_json(path: str | Path) -> Any:
     """Read a JSON product."""
     with _io.open(path, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def save_figure(fig: Any, folder: str | Path, name: str, dpi: int = 110) -> Path:
+    """Save a Matplotlib figure as ``<folder>/<name>.png`` atomically and return the path.
+
+    Notebooks call this after drawing (drawing itself lives in :mod:`crmlab.plots`); the
+    figure stays open so the notebook still shows it inline.
+    """
+    return _atomic_write(
+        Path(folder) / f"{name}.png", lambda p: fig.savefig(p, format="png", dpi=dpi, bbox_inches="tight")
+    )
+
+
+def save_table(df: pd.DataFrame, folder: str | Path, name: str, index: bool = False) -> Path:
+    """Save a table as ``<folder>/<name>.csv`` (UTF-8 with BOM so Excel opens it) atomically."""
+    return _atomic_write(
+        Path(folder) / f"{name}.csv", lambda p: df.to_csv(p, index=index, encoding="utf-8-sig")
+    )

@@ -70,8 +70,9 @@ class Stage:
         The stage name used by ``--only``.
     notebook : str
         File name under ``notebooks/``.
-    section : str or None
-        Params section that must be present for the stage to run (else it is skipped).
+    section : str, tuple of str, or None
+        Params section that must be present for the stage to run (else it is skipped);
+        with a tuple, any one of them is enough (the notebook uses what is there).
     requires : tuple of str
         Products of earlier stages the notebook reads.
     produces : tuple of str
@@ -82,15 +83,17 @@ class Stage:
 
     name: str
     notebook: str
-    section: str | None
+    section: str | tuple[str, ...] | None
     requires: tuple[str, ...] = ()
     produces: tuple[str, ...] = ()
     needs_keys: tuple[str, ...] = ()
 
     def skip_reason(self, params: Params) -> str | None:
         """Why this stage cannot run with these params, or None."""
-        if self.section and not params.get(self.section):
-            return f"no '{self.section}:' section in the params"
+        sections = (self.section,) if isinstance(self.section, str) else (self.section or ())
+        if sections and not any(params.get(s) for s in sections):
+            names = " or ".join(f"'{s}:'" for s in sections)
+            return f"no {names} section in the params"
         for dotted in self.needs_keys:
             node: Any = params
             for part in dotted.split("."):
@@ -107,6 +110,36 @@ STAGES: tuple[Stage, ...] = (
         "transactions",
         produces=("transactions.parquet", "quarantine.parquet", "cleaning_report.json"),
     ),
+    Stage(
+        "segmentation",
+        "02_segmentation.ipynb",
+        "transactions",
+        requires=("transactions.parquet",),
+        produces=("customers.parquet",),
+    ),
+    Stage(
+        "value",
+        "03_value_prediction.ipynb",
+        "transactions",
+        requires=("transactions.parquet",),
+        produces=("value_predictions.parquet", "value_metrics.json"),
+        needs_keys=("periods.calibration_end", "periods.observation_end"),
+    ),
+    Stage(
+        "satisfaction",
+        "04_satisfaction_analysis.ipynb",
+        "survey",
+        produces=("satisfaction.json",),
+    ),
+    # Labelled churn table and/or the transactional early warning on customers.parquet:
+    # either input is enough, the notebook does what its inputs allow.
+    Stage(
+        "churn",
+        "05_churn_warning.ipynb",
+        ("churn", "transactions"),
+        produces=("churn_scores.parquet", "churn_metrics.json"),
+    ),
+    Stage("report", "06_summary_report.ipynb", None),
 )
 
 
