@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io as _io
 import json
 import os
 import tempfile
@@ -30,6 +29,7 @@ __all__ = [
     "sniff_separator",
     "read_table",
     "read_header",
+    "read_input",
     "check_columns",
     "check_inputs",
     "file_sha256",
@@ -214,6 +214,18 @@ def read_table(
                 **opts,
             )
             info = TableInfo(str(path), fmt, enc, sep)
+            if not {"header", "names"} & set(opts):
+                # pandas renames a repeated header ("id", "id.1") without a word; read the
+                # header row as data to see the names exactly as the file has them
+                first = pd.read_csv(
+                    path, sep=sep, encoding=enc, header=None, nrows=1, dtype=str,
+                    keep_default_na=False, engine="c",
+                    **{k: v for k, v in opts.items() if k in ("skiprows", "comment", "quotechar")},
+                )
+                names = [str(c).strip() for c in first.iloc[0].tolist()] if len(first) else []
+                seen = {n for n in names if names.count(n) > 1}
+                if seen:
+                    raise InputError(f"{path}: column {sorted(seen)[0]!r} appears more than once in the header")
     except InputError:
         raise
     except (UnicodeDecodeError, LookupError) as exc:
@@ -253,6 +265,15 @@ def _reader_kwargs(section: Mapping[str, Any]) -> dict[str, Any]:
         "sheet_name": section["sheet_name"],
         "reader": section["reader"],
     }
+
+
+def read_input(section: Mapping[str, Any]) -> tuple[pd.DataFrame, TableInfo]:
+    """Read the file a params input section names (``transactions``, ``survey``, ``churn``).
+
+    The section's ``path``, ``encoding``, ``sep``, ``sheet_name`` and ``reader`` options are
+    passed to :func:`read_table`.
+    """
+    return read_table(section["path"], **_reader_kwargs(section))
 
 
 def check_inputs(params: Mapping[str, Any]) -> list[str]:
@@ -344,7 +365,7 @@ def write_text(text: str, target: str | Path) -> Path:
 
 def read_json(path: str | Path) -> Any:
     """Read a JSON product."""
-    with _io.open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8") as fh:
         return json.load(fh)
 
 

@@ -78,18 +78,21 @@ def test_skipped_stage_is_said(tmp_path):
 
 def test_messy_export_keeps_personal_data_out_of_every_output(tmp_path):
     params = ROOT / "tests" / "data" / "messy_params.yaml"
-    if not params.exists():
-        pytest.skip("messy export fixture not present")
     out = crmlab("run", "--params", str(params), "--no-progress", "--only", "cleaning", *_where(tmp_path))
     assert out.returncode == 0, out.stderr[-2000:]
-    raw = (ROOT / "tests" / "data" / "messy_export_gbk.csv").read_bytes().decode("gb18030")
-    secrets = [tok for tok in raw.replace(",", " ").split() if "@" in tok]
-    assert secrets, "fixture should contain e-mail addresses"
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            for s in secrets:
-                assert s.encode() not in data, f"{s} leaked into {path}"
+    raw = pd.read_csv(ROOT / "tests" / "data" / "messy_export_gbk.csv", encoding="gb18030", dtype=str)
+    secrets = set()
+    for col in ("手机", "邮箱", "姓名", "备用联系"):  # phones, e-mails, names, an undeclared e-mail column
+        secrets |= set(raw[col].dropna())
+    assert len(secrets) > 20
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".html" for p in files) and any(p.suffix == ".parquet" for p in files)
+    for path in files:
+        data = path.read_bytes()
+        for s in secrets:
+            assert s.encode() not in data, f"{s} leaked into {path}"
+    report = json.loads((tmp_path / "processed" / "messy" / "cleaning_report.json").read_text())
+    assert (report["rows_in"], report["rows_clean"], report["rows_quarantined"]) == (20, 7, 13)
 
 
 def test_failed_run_keeps_latest(first_run, tmp_path):

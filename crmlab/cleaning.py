@@ -1,0 +1,478 @@
+"""Raw transaction export -> clean canonical rows + quarantined rows with a reason each.
+
+The rules, in the order they are checked (a row gets the *first* reason that applies):
+
+====================  ===========================================================
+reason                when
+====================  ===========================================================
+missing_customer_id   the id is blank (or ``nan``/``null``/``none``/``n/a``) after trimming
+invalid_date          the date does not parse (given ``date_format``, else inferred)
+invalid_amount        the amount is blank or not a number after repairs, or infinite
+negative_amount       the amount is below zero (returns/refunds are not purchases)
+zero_amount           the amount is zero and ``zero_amount: quarantine``
+invalid_quantity      a mapped quantity is present but not a number
+after_observation_end the purchase is dated after ``periods.observation_end``
+duplicate             the row repeats an earlier clean row exactly (``duplicates: quarantine``)
+====================  ===========================================================
+
+Repairs keep a row and are counted, never silent: trimmed or Excel-float ids
+(``" 00042 "``, ``42.0``), currency symbols and codes (``$``, ``¥``, ``RMB``), thousands
+separators, decimal commas (``decimal: ","``), accounting negatives ``(12.50)``, Chinese
+date forms (``2024年3月5日``) and dates in a second format inside one column.
+
+``rows_in == rows_clean + rows_quarantined`` always holds: every input row ends up in
+exactly one of the two outputs.
+
+Personal data: the columns named in ``pii_columns`` are dropped before anything else, and
+unmapped columns that *look* personal (e-mail addresses in the values, or a name such as
+``email``, ``phone``, ``手机``, ``姓名``) are dropped too and reported, so that the quarantine
+file — which keeps the original columns for the analyst — never carries them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlab.errors import InputError
+
+__all__ = [
+    "REASONS",
+    "CANONICAL",
+    "CleaningResult",
+    "detect_pii_columns",
+    "normalise_ids",
+    "parse_amounts",
+    "parse_dates",
+    "clean_transactions",
+    "reason_table",
+    "repair_table",
+    "monthly_activity",
+]
+
+REASONS = (
+    "missing_customer_id",
+    "invalid_date",
+    "invalid_amount",
+    "negative_amount",
+    "zero_amount",
+    "invalid_quantity",
+    "after_observation_end",
+    "duplicate",
+)
+CANONICAL = ("customer_id", "date", "amount", "quantity", "order_id")
+
+_MISSING_TOKENS = {"", "nan", "none", "null", "na", "n/a", "#n/a", "-", "--"}
+_CURRENCY = re.compile(r"(?i)(?:[$€£¥￥₩₹]|\bUSD\b|\bEUR\b|\bGBP\b|\bCNY\b|\bRMB\b|\bJPY\b|元)")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_PII_NAME = re.compile(
+    r"(?i)(e-?mail|phone|mobile|\btel\b|telephone|cell|full_?name|first_?name|last_?name|"
+    r"surname|contact_?name|customer_?name|\bname\b|address|身份证|手机|电话|邮箱|姓名|地址)"
+)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Any column as trimmed text with blanks as ``""`` (Parquet inputs may hold nulls)."""
+    return values.astype("str").fillna("").str.strip()
+
+
+@dataclass
+class CleaningResult:
+    """What :func:`clean_transactions` returns.
+
+    Attributes
+    ----------
+    clean : DataFrame
+        Canonical columns ``customer_id`` (str), ``date`` (datetime64[ns]), ``amount``
+        (float64) and, when mapped, ``quantity`` (float64) and ``order_id`` (str), in
+        input order.
+    quarantine : DataFrame
+        Rejected rows: the original columns as text (personal data dropped),
+        ``source_row`` (1-based data row of the input) and ``reason``.
+    report : dict
+        ``rows_in``, ``rows_clean``, ``rows_quarantined``, ``by_reason``, ``repairs`` and
+        the policies and money totals (see :func:`clean_transactions`).
+    """
+
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def detect_pii_columns(raw: pd.DataFrame, protected: set[str] | frozenset = frozenset(),
+                       sample: int = 1000) -> list[str]:
+    """Columns that look like personal data: an e-mail-like majority of values, or a name.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The table as read (text columns).
+    protected : set of str
+        Columns never reported (the mapped canonical columns).
+    sample : int
+        How many non-blank values per column to test.
+
+    Returns
+    -------
+    list of str
+        Column names, in table order.
+    """
+    found = []
+    for col in raw.columns:
+        if col in protected:
+            continue
+        if _PII_NAME.search(str(col)):
+            found.append(col)
+            continue
+        values = _text(raw[col])
+        values = values[values != ""].head(sample)
+        if len(values) and values.str.match(_EMAIL).mean() > 0.5:
+            found.append(col)
+    return found
+
+
+def normalise_ids(ids: pd.Series, strip_leading_zeros: bool = False) -> tuple[pd.Series, dict]:
+    """Trim ids to one consistent text form; blanks become ``<NA>``.
+
+    Parameters
+    ----------
+    ids : Series
+        Raw ids (any dtype; compared as text).
+    strip_leading_zeros : bool
+        Treat ``00042`` and ``42`` as one customer.
+
+    Returns
+    -------
+    (Series, dict)
+        The ids as ``str`` with missing values ``<NA>``, and repair counts
+        ``id_whitespace_trimmed``, ``id_excel_float_suffix``, ``id_leading_zeros_stripped``.
+    """
+    raw = ids.astype("str").fillna("")
+    out = raw.str.strip()
+    repairs = {"id_whitespace_trimmed": int((out != raw).sum())}
+    # Excel turns numeric ids into floats: "42.0" is the id 42
+    is_float = out.str.fullmatch(r"\d+\.0+")
+    repairs["id_excel_float_suffix"] = int(is_float.sum())
+    out = out.where(~is_float, out.str.replace(r"\.0+$", "", regex=True))
+    if strip_leading_zeros:
+        stripped = out.str.replace(r"^0+(?=.)", "", regex=True)
+        repairs["id_leading_zeros_stripped"] = int((stripped != out).sum())
+        out = stripped
+    missing = out.str.lower().isin(_MISSING_TOKENS)
+    return out.mask(missing), repairs
+
+
+def parse_amounts(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, dict]:
+    """Parse money text to float64: currency marks, thousands separators, decimal commas.
+
+    Parameters
+    ----------
+    values : Series
+        Raw amounts as text (numbers are accepted too).
+    decimal : {".", ","}
+        The decimal mark of the export. With ``","``, ``1.234,50`` is 1234.5; with ``"."``,
+        ``1,234.50`` is 1234.5 and an ambiguous ``12,5`` is left unparsed (NaN).
+
+    Returns
+    -------
+    (Series, dict)
+        float64 amounts (NaN where nothing sensible parses) and repair counts
+        ``amount_currency_symbol``, ``amount_thousands_separator``, ``amount_decimal_comma``,
+        ``amount_accounting_negative``.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype(np.float64), {}
+    s = _text(values)
+    repairs = {}
+    cur = s.str.contains(_CURRENCY)
+    repairs["amount_currency_symbol"] = int(cur.sum())
+    s = s.str.replace(_CURRENCY, "", regex=True).str.strip()
+    paren = s.str.fullmatch(r"\(.*\)")
+    repairs["amount_accounting_negative"] = int(paren.sum())
+    s = s.where(~paren, "-" + s.str.slice(1, -1).str.strip())
+    s = s.str.replace(r"^([+-])\s+", r"\1", regex=True)
+    if decimal == ".":
+        thousands = s.str.fullmatch(r"[+-]?\d{1,3}([,' ]\d{3})+(\.\d+)?")
+        repairs["amount_thousands_separator"] = int(thousands.sum())
+        s = s.where(~thousands, s.str.replace(r"[,' ]", "", regex=True))
+        repairs["amount_decimal_comma"] = 0
+    else:
+        thousands = s.str.fullmatch(r"[+-]?\d{1,3}([.' ]\d{3})+(,\d+)?")
+        repairs["amount_thousands_separator"] = int(thousands.sum())
+        s = s.where(~thousands, s.str.replace(r"[.' ]", "", regex=True))
+        comma = s.str.fullmatch(r"[+-]?\d*,\d+")
+        repairs["amount_decimal_comma"] = int(comma.sum())
+        s = s.where(~comma, s.str.replace(",", ".", regex=False))
+    num = pd.to_numeric(s, errors="coerce").astype(np.float64)  # failures are counted by the caller
+    return num, repairs
+
+
+def parse_dates(
+    values: pd.Series, date_format: str | None = None, dayfirst: bool = False
+) -> tuple[pd.Series, dict]:
+    """Parse dates to datetime64[ns]; unparseable values become NaT.
+
+    With ``date_format`` the format is applied strictly. Without it the format is inferred
+    from the column; values in a second format (a merged export) and Chinese forms such as
+    ``2024年3月5日`` are parsed in a second pass and counted as repairs.
+
+    Returns
+    -------
+    (Series, dict)
+        datetime64[ns] values and repair counts ``date_chinese_format``,
+        ``date_second_format``.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_localize(None)
+        return values.astype("datetime64[ns]"), {}
+    s = _text(values)
+    repairs = {}
+    cn = s.str.contains("年", regex=False)
+    repairs["date_chinese_format"] = int(cn.sum())
+    if cn.any():
+        s = s.where(
+            ~cn,
+            s.str.replace(r"\s*年\s*", "-", regex=True)
+            .str.replace(r"\s*月\s*", "-", regex=True)
+            .str.replace(r"\s*[日号]", "", regex=True),
+        )
+    blank = s.str.lower().isin(_MISSING_TOKENS)
+    if date_format:
+        out = pd.to_datetime(s.mask(blank), format=date_format, errors="coerce")
+        repairs["date_second_format"] = 0
+        return out.astype("datetime64[ns]"), repairs
+    # one inferred format for the column (fast, consistent) ...
+    first = pd.to_datetime(s.mask(blank), errors="coerce", dayfirst=dayfirst)
+    retry = first.isna() & ~blank
+    second = 0
+    if retry.any():
+        # ... then each leftover value on its own (slow, but only for the leftovers)
+        again = pd.to_datetime(s[retry], errors="coerce", format="mixed", dayfirst=dayfirst)
+        second = int(again.notna().sum())
+        first = first.copy()
+        first[retry] = again
+    repairs["date_second_format"] = second
+    return pd.to_datetime(first).astype("datetime64[ns]"), repairs
+
+
+def _check_mapping(raw: pd.DataFrame, columns: Mapping[str, Any], pii: list[str], source: str) -> None:
+    for canon, col in columns.items():
+        if col is None:
+            continue
+        if col not in raw.columns:
+            raise InputError(f"{source}: mapped column {col!r} (for {canon}) not found")
+        if col in pii:
+            raise InputError(
+                f"{source}: column {col!r} is mapped as {canon} but listed in pii_columns; "
+                "map a non-personal key (an account number) instead"
+            )
+    for col in pii:
+        if col not in raw.columns:
+            raise InputError(f"{source}: PII (pii_columns) column {col!r} not found")
+
+
+def clean_transactions(
+    raw: pd.DataFrame,
+    section: Mapping[str, Any],
+    observation_end: str | pd.Timestamp | None = None,
+    source: str = "transactions",
+) -> CleaningResult:
+    """Apply the cleaning rules of this module to a raw transaction table.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The export as read by :func:`crmlab.io.read_table` (text columns).
+    section : mapping
+        The ``transactions`` params block: ``columns`` (canonical name -> column),
+        ``date_format``, ``dayfirst``, ``decimal``, ``pii_columns``, ``duplicates``
+        (``quarantine``/``keep``), ``zero_amount`` (``keep``/``quarantine``),
+        ``strip_leading_zeros``.
+    observation_end : date-like, optional
+        Purchases after this day are quarantined as ``after_observation_end``.
+    source : str
+        The file name, used in error messages.
+
+    Returns
+    -------
+    CleaningResult
+        ``clean``, ``quarantine`` and ``report`` (``rows_in``, ``rows_clean``,
+        ``rows_quarantined``, ``by_reason``, ``repairs``, ``pii_dropped``,
+        ``pii_detected``, ``amount_clean``, ``amount_quarantined``, ``date_min``,
+        ``date_max``, ``customers``, ``policies``).
+
+    Raises
+    ------
+    InputError
+        A mapped or PII column is missing, or a PII column is mapped as a canonical column.
+    """
+    columns = {k: section["columns"].get(k) for k in CANONICAL}
+    pii = list(section.get("pii_columns") or [])
+    _check_mapping(raw, columns, pii, source)
+    mapped = {c for c in columns.values() if c}
+    detected = detect_pii_columns(raw.drop(columns=pii), protected=mapped)
+    # personal data goes first, before any copy of the rows is kept
+    keep_cols = [c for c in raw.columns if c not in pii and c not in detected]
+    orig = raw[keep_cols].reset_index(drop=True)
+    n = len(orig)
+    source_row = np.arange(1, n + 1, dtype=np.int64)
+
+    repairs: dict[str, int] = {}
+    cid, rep = normalise_ids(orig[columns["customer_id"]], bool(section.get("strip_leading_zeros")))
+    repairs.update(rep)
+    date, rep = parse_dates(orig[columns["date"]], section.get("date_format"), bool(section.get("dayfirst")))
+    repairs.update(rep)
+    amount, rep = parse_amounts(orig[columns["amount"]], section.get("decimal", "."))
+    repairs.update(rep)
+    data = {"customer_id": cid, "date": date, "amount": amount}
+    bad_qty = pd.Series(False, index=orig.index)
+    if columns["quantity"]:
+        qtext = _text(orig[columns["quantity"]])
+        qblank = qtext.str.lower().isin(_MISSING_TOKENS)
+        qty, _ = parse_amounts(qtext.mask(qblank, "0"), section.get("decimal", "."))
+        bad_qty = qty.isna() & ~qblank
+        data["quantity"] = qty.mask(qblank)
+        repairs["quantity_blank"] = int(qblank.sum())
+    if columns["order_id"]:
+        oid = _text(orig[columns["order_id"]])
+        data["order_id"] = oid.mask(oid.str.lower().isin(_MISSING_TOKENS))
+
+    reason = pd.Series(pd.NA, index=orig.index, dtype=object)
+
+    def flag(mask: pd.Series, code: str) -> None:
+        reason[mask & reason.isna()] = code
+
+    flag(cid.isna(), "missing_customer_id")
+    flag(date.isna(), "invalid_date")
+    flag(amount.isna() | ~np.isfinite(amount.fillna(0)), "invalid_amount")
+    flag(amount < 0, "negative_amount")
+    if section.get("zero_amount", "keep") == "quarantine":
+        flag(amount == 0, "zero_amount")
+    flag(bad_qty, "invalid_quantity")
+    if observation_end is not None:
+        last_day = pd.Timestamp(observation_end).normalize() + pd.Timedelta(days=1)
+        flag(date >= last_day, "after_observation_end")
+
+    canon = pd.DataFrame(data)
+    # Exact duplicates: the same canonical values and the same other (non-personal) columns.
+    # Without an order id two identical lines may be two real orders (PITFALLS: CDNOW has
+    # 255); the policy is a params choice and the count is reported either way.
+    others = [c for c in keep_cols if c not in mapped]
+    key = pd.concat([canon.astype(str), orig[others].astype(str)], axis=1)
+    key.columns = range(key.shape[1])
+    ok = reason.isna()
+    dup = pd.Series(False, index=orig.index)
+    dup[ok] = key[ok].duplicated(keep="first")
+    duplicates_seen = int(dup.sum())
+    if section.get("duplicates", "quarantine") == "quarantine":
+        flag(dup, "duplicate")
+
+    ok = reason.isna()
+    clean = canon[ok].reset_index(drop=True)
+    clean["customer_id"] = clean["customer_id"].astype("str")
+    quarantine = orig[~ok].astype("str")
+    quarantine = quarantine.rename(
+        columns={c: f"orig_{c}" for c in quarantine.columns if c in ("source_row", "reason")}
+    )
+    quarantine["source_row"] = source_row[~ok.to_numpy()]
+    quarantine["reason"] = reason[~ok].astype(str)
+    quarantine = quarantine.reset_index(drop=True)
+
+    counts = reason[~ok].value_counts()
+    by_reason = {code: int(counts.get(code, 0)) for code in REASONS}
+    by_reason.update({str(k): int(v) for k, v in counts.items() if k not in by_reason})
+    report = {
+        "rows_in": int(n),
+        "rows_clean": int(len(clean)),
+        "rows_quarantined": int(len(quarantine)),
+        "by_reason": by_reason,
+        "repairs": {k: int(v) for k, v in repairs.items()},
+        "duplicates_seen": duplicates_seen,
+        "pii_dropped": pii,
+        "pii_detected": detected,
+        "columns": {k: v for k, v in columns.items() if v},
+        "amount_clean": float(clean["amount"].sum()),
+        "amount_quarantined": float(amount[~ok].fillna(0).clip(lower=0).sum()),
+        "date_min": clean["date"].min().isoformat() if len(clean) else None,
+        "date_max": clean["date"].max().isoformat() if len(clean) else None,
+        "customers": int(clean["customer_id"].nunique()),
+        "observation_end": None if observation_end is None else str(observation_end),
+        "policies": {
+            "duplicates": section.get("duplicates", "quarantine"),
+            "zero_amount": section.get("zero_amount", "keep"),
+            "strip_leading_zeros": bool(section.get("strip_leading_zeros")),
+            "date_format": section.get("date_format"),
+            "decimal": section.get("decimal", "."),
+        },
+    }
+    assert report["rows_in"] == report["rows_clean"] + report["rows_quarantined"]
+    return CleaningResult(clean, quarantine, report)
+
+
+def reason_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Rows per quarantine reason with their share of the input, largest first.
+
+    Parameters
+    ----------
+    report : mapping
+        A cleaning report (``rows_in``, ``by_reason``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``reason``, ``rows``, ``share_of_input`` (0-1); reasons with no rows are
+        kept so the table shows every rule that was checked.
+    """
+    if "by_reason" not in report or "rows_in" not in report:
+        raise InputError("cleaning report: required keys 'by_reason' and 'rows_in' missing")
+    df = pd.DataFrame({"reason": list(report["by_reason"]), "rows": list(report["by_reason"].values())})
+    df["rows"] = df["rows"].astype(np.int64)
+    df["share_of_input"] = df["rows"] / max(int(report["rows_in"]), 1)
+    return df.sort_values(["rows", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def repair_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Values repaired per kind of repair (counted over all input rows), largest first."""
+    if "repairs" not in report:
+        raise InputError("cleaning report: required key 'repairs' missing")
+    df = pd.DataFrame({"repair": list(report["repairs"]), "values": list(report["repairs"].values())})
+    df["values"] = df["values"].astype(np.int64)
+    return df.sort_values(["values", "repair"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def monthly_activity(clean: pd.DataFrame) -> pd.DataFrame:
+    """Purchases, revenue and buying customers per calendar month of clean transactions.
+
+    Parameters
+    ----------
+    clean : DataFrame
+        Columns ``customer_id``, ``date`` (datetime64), ``amount``.
+
+    Returns
+    -------
+    DataFrame
+        ``month`` (first day of the month), ``purchases`` (rows), ``revenue``,
+        ``customers`` (distinct buyers); months without purchases inside the range appear
+        with zeros.
+    """
+    missing = [c for c in ("customer_id", "date", "amount") if c not in clean.columns]
+    if missing:
+        raise InputError(f"transactions: required column {missing[0]!r} missing")
+    month = clean["date"].dt.to_period("M")
+    out = (
+        clean.assign(month=month)
+        .groupby("month")
+        .agg(purchases=("amount", "size"), revenue=("amount", "sum"), customers=("customer_id", "nunique"))
+    )
+    if len(out):
+        full = pd.period_range(out.index.min(), out.index.max(), freq="M")
+        out = out.reindex(full, fill_value=0)
+    out.index = out.index.to_timestamp() if len(out) else pd.DatetimeIndex([])
+    out = out.rename_axis("month").reset_index()
+    return out.astype({"purchases": np.int64, "customers": np.int64, "revenue": np.float64})

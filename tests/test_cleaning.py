@@ -1,0 +1,275 @@
+"""Cleaning rules on tiny hand-made exports whose answer is known row by row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+from pandas.testing import assert_frame_equal
+
+from crmlab import cleaning
+from crmlab.config import load_params, params_from_dict
+from crmlab.errors import InputError
+from crmlab.io import read_input
+
+
+def section(**extra):
+    """A validated transactions section for a frame with columns id/day/paid(/qty/order)."""
+    columns = {"customer_id": "id", "date": "day", "amount": "paid"}
+    columns.update(extra.pop("columns", {}))
+    raw = {"transactions": {"path": "x.csv", "columns": columns, **extra}}
+    return params_from_dict(raw).transactions
+
+
+def frame(rows, cols=("id", "day", "paid")):
+    return pd.DataFrame(rows, columns=list(cols), dtype=str)
+
+
+# --- the pieces -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, decimal, expected",
+    [
+        ("12.50", ".", 12.5),
+        ("$1,234.50", ".", 1234.5),
+        ("￥88.00", ".", 88.0),
+        ("RMB 56.40", ".", 56.4),
+        ("1 234.50", ".", 1234.5),
+        ("(12.50)", ".", -12.5),
+        ("- 3", ".", -3.0),
+        ("12,5", ".", np.nan),
+        ("1.234,50 €", ",", 1234.5),
+        ("12,5", ",", 12.5),
+        ("abc", ".", np.nan),
+        ("", ".", np.nan),
+    ],
+    ids=["plain", "dollar-thousands", "yuan", "rmb-code", "space-thousands", "accounting-negative",
+         "spaced-sign", "ambiguous-comma", "euro-decimal-comma", "decimal-comma", "text", "blank"],
+)
+def test_parse_amounts(text, decimal, expected):
+    out, _ = cleaning.parse_amounts(pd.Series([text]), decimal)
+    if np.isnan(expected):
+        assert np.isnan(out.iloc[0])
+    else:
+        assert out.iloc[0] == pytest.approx(expected)
+
+
+def test_parse_amounts_counts_repairs_and_passes_numbers_through():
+    _, rep = cleaning.parse_amounts(pd.Series(["$1,000", "2", "(3)", "€4"]))
+    assert rep["amount_currency_symbol"] == 2
+    assert rep["amount_thousands_separator"] == 1
+    assert rep["amount_accounting_negative"] == 1
+    nums, rep = cleaning.parse_amounts(pd.Series([1, 2.5]))
+    assert nums.tolist() == [1.0, 2.5] and rep == {}
+
+
+def test_normalise_ids():
+    ids, rep = cleaning.normalise_ids(pd.Series([" 0042 ", "42.0", "", "NULL", "n/a", "A-7"]))
+    assert ids.tolist()[:2] == ["0042", "42"] and ids.tolist()[5] == "A-7"
+    assert ids.iloc[2:5].isna().all()
+    assert rep == {"id_whitespace_trimmed": 1, "id_excel_float_suffix": 1}
+    stripped, rep = cleaning.normalise_ids(pd.Series(["0042", "42", "0"]), strip_leading_zeros=True)
+    assert stripped.tolist() == ["42", "42", "0"] and rep["id_leading_zeros_stripped"] == 1
+
+
+@pytest.mark.parametrize(
+    "values, fmt, dayfirst, expected",
+    [
+        (["19970101", "19970230"], "%Y%m%d", False, ["1997-01-01", None]),
+        (["2024-03-05", "2024/04/01", "not a date"], None, False, ["2024-03-05", "2024-04-01", None]),
+        (["03/04/2024", "05/06/2024"], None, True, ["2024-04-03", "2024-06-05"]),
+        (["2024年3月8日", "2024-03-09"], None, False, ["2024-03-08", "2024-03-09"]),
+        (["", "2024-01-01"], None, False, [None, "2024-01-01"]),
+    ],
+    ids=["strict-format", "second-format", "dayfirst", "chinese", "blank"],
+)
+def test_parse_dates(values, fmt, dayfirst, expected):
+    out, _ = cleaning.parse_dates(pd.Series(values), fmt, dayfirst)
+    want = pd.Series(pd.to_datetime(expected), dtype="datetime64[ns]")
+    assert out.dtype == "datetime64[ns]"
+    assert_frame_equal(out.to_frame("d").reset_index(drop=True), want.to_frame("d"))
+
+
+def test_detect_pii_columns_by_name_and_by_values():
+    raw = frame(
+        [["1", "a@x.com", "x", "138", "ok"], ["2", "b@y.org", "y", "139", "ok"]],
+        cols=("id", "backup", "note", "手机", "comment"),
+    )
+    assert cleaning.detect_pii_columns(raw, protected={"id"}) == ["backup", "手机"]
+
+
+# --- the rules, one row each ------------------------------------------------------------
+
+
+RULES = [
+    (["", "2024-01-02", "5"], {}, "missing_customer_id"),
+    (["c1", "2024-02-30", "5"], {}, "invalid_date"),
+    (["c1", "2024-01-02", "five"], {}, "invalid_amount"),
+    (["c1", "2024-01-02", "inf"], {}, "invalid_amount"),
+    (["c1", "2024-01-02", "-5"], {}, "negative_amount"),
+    (["c1", "2024-01-02", "0"], {"zero_amount": "quarantine"}, "zero_amount"),
+    (["c1", "2024-01-02", "0"], {}, None),
+    (["c1", "2025-01-01", "5"], {}, "after_observation_end"),
+    (["c1", "2024-12-31", "5"], {}, None),
+]
+
+
+@pytest.mark.parametrize(
+    "row, policy, reason", RULES,
+    ids=["blank-id", "bad-date", "text-amount", "inf-amount", "negative", "zero-quarantined",
+         "zero-kept", "after-end", "on-end-day"],
+)
+def test_each_rule(row, policy, reason):
+    res = cleaning.clean_transactions(frame([row]), section(date_format="%Y-%m-%d", **policy), "2024-12-31")
+    if reason is None:
+        assert len(res.clean) == 1 and res.quarantine.empty
+    else:
+        assert res.clean.empty and res.quarantine["reason"].tolist() == [reason]
+        assert res.quarantine["source_row"].tolist() == [1]
+
+
+def test_first_reason_wins():
+    res = cleaning.clean_transactions(frame([["", "bad", "x"]]), section(), None)
+    assert res.quarantine["reason"].tolist() == ["missing_customer_id"]
+
+
+def test_invalid_quantity_and_blank_quantity():
+    raw = frame([["c", "2024-01-01", "5", "two"], ["c", "2024-01-02", "5", ""]], cols=("id", "day", "paid", "qty"))
+    res = cleaning.clean_transactions(raw, section(columns={"quantity": "qty"}), None)
+    assert res.quarantine["reason"].tolist() == ["invalid_quantity"]
+    assert res.clean["quantity"].isna().tolist() == [True]
+    assert res.report["repairs"]["quantity_blank"] == 1
+
+
+@pytest.mark.parametrize("policy, clean_rows", [("quarantine", 2), ("keep", 3)], ids=["quarantine", "keep"])
+def test_duplicates_policy(policy, clean_rows):
+    raw = frame([["c", "2024-01-01", "5"], [" c", "2024-01-01", "$5.00"], ["c", "2024-01-01", "6"]])
+    res = cleaning.clean_transactions(raw, section(duplicates=policy), None)
+    assert len(res.clean) == clean_rows
+    assert res.report["duplicates_seen"] == 1  # " c"/"$5.00" repairs make row 2 equal row 1
+    if policy == "quarantine":
+        assert res.quarantine["source_row"].tolist() == [2]
+
+
+def test_rows_differing_in_an_unmapped_column_are_not_duplicates():
+    raw = frame([["c", "2024-01-01", "5", "red shirt"], ["c", "2024-01-01", "5", "blue shirt"]],
+                cols=("id", "day", "paid", "product"))
+    assert len(cleaning.clean_transactions(raw, section(), None).clean) == 2
+
+
+def test_clean_output_is_canonical_and_input_is_untouched():
+    raw = frame([["  7 ", "2024-01-01", "$1,000.50", "A1"]], cols=("id", "day", "paid", "order"))
+    before = raw.copy()
+    res = cleaning.clean_transactions(raw, section(columns={"order_id": "order"}), None)
+    expected = pd.DataFrame({
+        "customer_id": pd.Series(["7"], dtype="str"),
+        "date": pd.Series(pd.to_datetime(["2024-01-01"]), dtype="datetime64[ns]"),
+        "amount": [1000.5],
+        "order_id": pd.Series(["A1"], dtype="str"),
+    })
+    assert_frame_equal(res.clean, expected)
+    assert_frame_equal(raw, before)
+
+
+def test_typed_parquet_style_input_is_accepted():
+    raw = pd.DataFrame({"id": ["a", None], "day": pd.to_datetime(["2024-01-01", "2024-01-02"]), "paid": [5.0, 6.0]})
+    res = cleaning.clean_transactions(raw, section(), None)
+    assert res.clean["amount"].tolist() == [5.0]
+    assert res.quarantine["reason"].tolist() == ["missing_customer_id"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"columns": {"amount": "price"}}, "mapped column 'price' (for amount) not found"),
+        ({"pii_columns": ["mail"]}, "PII (pii_columns) column 'mail' not found"),
+        ({"pii_columns": ["id"]}, "column 'id' is mapped as customer_id but listed in pii_columns"),
+    ],
+    ids=["missing-mapped", "missing-pii", "pii-mapped"],
+)
+def test_mapping_errors_name_the_column(extra, message):
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        cleaning.clean_transactions(frame([["c", "2024-01-01", "5"]]), section(**extra), None, source="f.csv")
+
+
+# --- the messy export and the real data -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def messy():
+    params = load_params(ROOT / "tests/data/messy_params.yaml")
+    raw, info = read_input(params.transactions)
+    return raw, info, cleaning.clean_transactions(raw, params.transactions, params.periods.observation_end)
+
+
+def test_messy_gbk_export_every_row_named(messy):
+    raw, info, res = messy
+    assert info.encoding == "gb18030" and info.sep == ","
+    assert "客户编号" in raw.columns
+    # worked out by hand from tests/data/messy_export_gbk.csv (source_row: reason)
+    expected = {
+        2: "duplicate", 3: "missing_customer_id", 4: "invalid_date", 5: "invalid_amount",
+        7: "negative_amount", 8: "zero_amount", 9: "after_observation_end", 11: "negative_amount",
+        13: "missing_customer_id", 14: "invalid_quantity", 17: "duplicate", 18: "invalid_date",
+        19: "invalid_amount",
+    }
+    assert dict(zip(res.quarantine["source_row"], res.quarantine["reason"], strict=True)) == expected
+    assert res.clean["customer_id"].tolist() == ["00042", "00044", "00046", "42", "00047", "00048", "00050"]
+    assert res.clean["amount"].tolist() == [1234.5, 88.0, 56.4, 19.99, 25.0, 1050.0, 45.0]
+    assert res.clean["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-03-05", "2024-03-08", "2024-04-01", "2024-04-03", "2024-04-06", "2024-04-07", "2024-05-02"]
+    r = res.report
+    assert (r["rows_in"], r["rows_clean"], r["rows_quarantined"]) == (20, 7, 13)
+    assert sum(r["by_reason"].values()) == 13
+    assert r["repairs"]["id_whitespace_trimmed"] == 1 and r["repairs"]["id_excel_float_suffix"] == 1
+    assert r["repairs"]["amount_currency_symbol"] == 4 and r["repairs"]["date_chinese_format"] == 1
+
+
+def test_messy_export_personal_data_is_gone(messy):
+    raw, _, res = messy
+    assert res.report["pii_dropped"] == ["手机", "邮箱", "姓名"]
+    assert res.report["pii_detected"] == ["备用联系"]  # undeclared e-mail column, found by its values
+    personal = set(raw["手机"]) | set(raw["邮箱"]) | set(raw["姓名"]) | set(raw["备用联系"])
+    for table in (res.clean, res.quarantine):
+        cells = set(table.astype(str).to_numpy().ravel()) | set(table.columns)
+        assert not cells & personal
+        assert not {"手机", "邮箱", "姓名", "备用联系"} & set(table.columns)
+
+
+def test_cdnow_cleaning_matches_the_published_counts():
+    params = load_params(ROOT / "params/default.yaml")
+    raw, _ = read_input(params.transactions)
+    res = cleaning.clean_transactions(raw, params.transactions, params.periods.observation_end)
+    # PITFALLS.md: 69,659 rows, 23,570 customers, 255 exact duplicate rows, no other defects
+    assert res.report["rows_in"] == 69_659
+    assert res.report["by_reason"]["duplicate"] == 255 and res.report["rows_quarantined"] == 255
+    assert res.report["customers"] == 23_570
+    assert (res.clean["amount"] == 0).sum() == 80  # zero-dollar rows are kept by default
+
+
+def test_summary_tables():
+    report = {"rows_in": 10, "by_reason": {"duplicate": 1, "invalid_date": 3}, "repairs": {"a": 0, "b": 2}}
+    reasons = cleaning.reason_table(report)
+    assert reasons["reason"].tolist() == ["invalid_date", "duplicate"]
+    assert reasons["share_of_input"].tolist() == [0.3, 0.1]
+    assert cleaning.repair_table(report)["repair"].tolist() == ["b", "a"]
+    with pytest.raises(InputError, match="by_reason"):
+        cleaning.reason_table({"rows_in": 1})
+    with pytest.raises(InputError, match="repairs"):
+        cleaning.repair_table({})
+
+
+def test_monthly_activity_fills_empty_months():
+    clean = pd.DataFrame({
+        "customer_id": ["a", "b", "a"],
+        "date": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-03-01"]),
+        "amount": [10.0, 5.0, 7.0],
+    })
+    out = cleaning.monthly_activity(clean)
+    assert out["month"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02", "2024-03"]
+    assert out["purchases"].tolist() == [2, 0, 1] and out["revenue"].tolist() == [15.0, 0.0, 7.0]
+    assert out["customers"].tolist() == [2, 0, 1]
+    with pytest.raises(InputError, match="'amount' missing"):
+        cleaning.monthly_activity(clean.drop(columns="amount"))

@@ -1,0 +1,154 @@
+"""Readers and writers on small files made here: encodings, delimiters, formats, failures."""
+
+from __future__ import annotations
+
+import hashlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from pandas.testing import assert_frame_equal  # noqa: E402
+
+from crmlab import io  # noqa: E402
+from crmlab.config import params_from_dict  # noqa: E402
+from crmlab.errors import InputError  # noqa: E402
+
+CHINESE = "客户编号,下单日期,实付金额\n00001,2024-01-02,88.50\n00002,2024年1月3日,12\n"
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (CHINESE.encode("utf-8"), "utf-8"),
+        (b"\xef\xbb\xbf" + CHINESE.encode("utf-8"), "utf-8-sig"),
+        (CHINESE.encode("gbk"), "gb18030"),
+        (b"id,amount\n1,2\n", "utf-8"),
+    ],
+    ids=["utf8", "utf8-bom", "gbk", "ascii"],
+)
+def test_detect_encoding(tmp_path, data, expected):
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    assert io.detect_encoding(path) == expected
+
+
+def test_undecodable_file_asks_for_an_encoding(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n\xff\xfe\xfa\x80,1\n" * 3)
+    with pytest.raises(InputError, match="set 'encoding' in the params"):
+        io.detect_encoding(path)
+
+
+@pytest.mark.parametrize(
+    "text, sep",
+    [
+        ("a,b,c\n1,2,3\n", ","),
+        ("a;b;c\n1;2,5;3\n", ";"),
+        ("a\tb\n1\t2\n", "\t"),
+        ("a|b\n1|2\n", "|"),
+        (" id  date  amount\n 001 19970101  1.5\n", io.WHITESPACE),
+        ('a,b\n"1,5",2\n', ","),
+    ],
+    ids=["comma", "semicolon", "tab", "pipe", "whitespace", "quoted-comma"],
+)
+def test_sniff_separator(text, sep):
+    assert io.sniff_separator(text) == sep
+
+
+def test_read_gbk_csv_with_chinese_headers_keeps_text(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(CHINESE.encode("gbk"))
+    df, info = io.read_table(path)
+    assert list(df.columns) == ["客户编号", "下单日期", "实付金额"]
+    assert df["客户编号"].tolist() == ["00001", "00002"]  # leading zeros kept: text, not numbers
+    assert info.encoding == "gb18030" and info.sep == "," and info.format == "text"
+
+
+def test_read_whitespace_file_like_cdnow(tmp_path):
+    path = tmp_path / "cdnow.txt"
+    path.write_text(" customer_id  date number_of_cds  dollar_value\n 00001 19970101  1   11.77\n")
+    df, info = io.read_table(path)
+    assert info.sep == io.WHITESPACE
+    assert df.iloc[0].tolist() == ["00001", "19970101", "1", "11.77"]
+
+
+def test_blank_cells_are_empty_strings_not_nan(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text("id,amount\n,5\nNA,6\n")
+    df, _ = io.read_table(path)
+    assert df["id"].tolist() == ["", "NA"]
+
+
+def test_read_excel_and_parquet(tmp_path):
+    frame = pd.DataFrame({"id": ["007", "008"], "amount": ["1.5", "2"]})
+    xlsx = tmp_path / "f.xlsx"
+    with pd.ExcelWriter(xlsx) as writer:
+        pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="Notes", index=False)
+        frame.to_excel(writer, sheet_name="Orders", index=False)
+    df, info = io.read_table(xlsx, sheet_name="Orders")
+    assert info.format == "excel" and df["id"].tolist() == ["007", "008"]
+    pq = tmp_path / "f.parquet"
+    typed = pd.DataFrame({"id": ["a"], "amount": [1.5]})
+    typed.to_parquet(pq)
+    df, info = io.read_table(pq)
+    assert info.format == "parquet"
+    assert_frame_equal(df, typed)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "file not found"),
+        (b"", "file is empty"),
+        (b"id,amount\n", "has a header but no data rows"),
+        (b"id,id\n1,2\n", "column 'id' appears more than once"),
+    ],
+    ids=["missing", "empty", "header-only", "duplicate-header"],
+)
+def test_read_table_errors_name_the_file(tmp_path, content, message):
+    path = tmp_path / "broken.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        io.read_table(path)
+    assert str(info.value).startswith(str(path)) and message in str(info.value)
+
+
+def test_check_inputs_names_the_missing_column(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text("cust,day,paid\n1,2024-01-01,5\n")
+    params = params_from_dict({"transactions": {
+        "path": str(path), "columns": {"customer_id": "cust", "date": "day", "amount": "price"}}})
+    with pytest.raises(InputError, match=r"orders.csv: mapped column 'price' not found \(columns: cust, day, paid\)"):
+        io.check_inputs(params)
+    ok = params_from_dict({"transactions": {
+        "path": str(path), "columns": {"customer_id": "cust", "date": "day", "amount": "paid"}}})
+    assert io.check_inputs(ok) == [f"transactions: {path} (3 columns)"]
+
+
+def test_writers_are_atomic_and_leave_no_temp_files(tmp_path):
+    df = pd.DataFrame({"a": [1, 2]})
+    io.write_parquet(df, tmp_path / "sub" / "x.parquet")
+    io.write_json({"n": pd.Series([3]).iloc[0], "when": pd.Timestamp("2024-01-01")}, tmp_path / "x.json")
+    assert io.read_json(tmp_path / "x.json") == {"n": 3, "when": "2024-01-01T00:00:00"}
+    assert_frame_equal(pd.read_parquet(tmp_path / "sub" / "x.parquet"), df)
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    assert io.save_figure(fig, tmp_path / "figs", "line").read_bytes()[:4] == b"\x89PNG"
+    plt.close(fig)
+    table = io.save_table(pd.DataFrame({"名": ["甲"]}), tmp_path / "tabs", "t")
+    assert table.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel-friendly UTF-8
+    leftovers = [p for p in tmp_path.rglob(".*.tmp")]
+    assert leftovers == []
+    with pytest.raises(ValueError):
+        io.write_json({"bad": float("nan")}, tmp_path / "nan.json")
+    assert not (tmp_path / "nan.json").exists()
+
+
+def test_file_sha256(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"crmlab")
+    assert io.file_sha256(path) == hashlib.sha256(b"crmlab").hexdigest()
