@@ -50,6 +50,8 @@ __all__ = [
     "parse_amounts",
     "parse_dates",
     "clean_transactions",
+    "clean_transactions_dask",
+    "guess_date_format",
     "reason_table",
     "repair_table",
     "monthly_activity",
@@ -212,14 +214,33 @@ def parse_amounts(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, dic
     return num, repairs
 
 
+def guess_date_format(values: pd.Series, dayfirst: bool = False) -> str | None:
+    """Return the strftime format of the first non-blank date text (None if it has none).
+
+    Cleaning infers *one* format per column from its first value (as pandas does), so a
+    column parsed in pieces (Dask partitions) gives exactly the result of the whole column.
+    """
+    from pandas.tseries.api import guess_datetime_format
+
+    s = _text(values)
+    s = s[~s.str.lower().isin(_MISSING_TOKENS)]
+    if s.empty or s.str.contains("年", regex=False).iloc[0]:
+        return None
+    return guess_datetime_format(s.iloc[0], dayfirst=dayfirst)
+
+
 def parse_dates(
-    values: pd.Series, date_format: str | None = None, dayfirst: bool = False
+    values: pd.Series,
+    date_format: str | None = None,
+    dayfirst: bool = False,
+    inferred_format: str | None = None,
 ) -> tuple[pd.Series, dict]:
     """Parse dates to datetime64[ns]; unparseable values become NaT.
 
-    With ``date_format`` the format is applied strictly. Without it the format is inferred
-    from the column; values in a second format (a merged export) and Chinese forms such as
-    ``2024年3月5日`` are parsed in a second pass and counted as repairs.
+    With ``date_format`` the format is applied strictly. Without it one format is inferred
+    for the column (``inferred_format``, or :func:`guess_date_format` of ``values``);
+    values in a second format (a merged export) and Chinese forms such as ``2024年3月5日``
+    are parsed value by value in a second pass and counted as repairs.
 
     Returns
     -------
@@ -247,18 +268,22 @@ def parse_dates(
         out = pd.to_datetime(s.mask(blank), format=date_format, errors="coerce")
         repairs["date_second_format"] = 0
         return out.astype("datetime64[ns]"), repairs
-    # one inferred format for the column (fast, consistent) ...
-    first = pd.to_datetime(s.mask(blank), errors="coerce", dayfirst=dayfirst)
+    fmt = inferred_format if inferred_format is not None else guess_date_format(values, dayfirst)
+    if fmt:  # one format for the column (fast, consistent) ...
+        first = pd.to_datetime(s.mask(blank), errors="coerce", format=fmt)
+    else:
+        first = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     retry = first.isna() & ~blank
     second = 0
     if retry.any():
         # ... then each leftover value on its own (slow, but only for the leftovers)
         again = pd.to_datetime(s[retry], errors="coerce", format="mixed", dayfirst=dayfirst)
-        second = int(again.notna().sum())
-        first = first.copy()
+        again = again.astype("datetime64[ns]")
+        second = int(again.notna().sum()) if fmt else 0
+        first = first.astype("datetime64[ns]").copy()
         first[retry] = again
     repairs["date_second_format"] = second
-    return pd.to_datetime(first).astype("datetime64[ns]"), repairs
+    return first.astype("datetime64[ns]"), repairs
 
 
 def _check_mapping(raw: pd.DataFrame, columns: Mapping[str, Any], pii: list[str], source: str) -> None:
@@ -320,13 +345,31 @@ def clean_transactions(
     # personal data goes first, before any copy of the rows is kept
     keep_cols = [c for c in raw.columns if c not in pii and c not in detected]
     orig = raw[keep_cols].reset_index(drop=True)
-    n = len(orig)
-    source_row = np.arange(1, n + 1, dtype=np.int64)
+    guess = _date_guess(orig, columns, section)
+    canon, reason, repairs = _row_rules(orig, columns, section, observation_end, guess)
+    return _finish(orig, canon, reason, repairs, columns, pii, detected, section, observation_end)
 
+
+def _date_guess(sample: pd.DataFrame, columns: Mapping[str, Any], section: Mapping[str, Any]) -> str | None:
+    if section.get("date_format"):
+        return None
+    return guess_date_format(sample[columns["date"]], bool(section.get("dayfirst")))
+
+
+def _row_rules(
+    orig: pd.DataFrame,
+    columns: Mapping[str, Any],
+    section: Mapping[str, Any],
+    observation_end: Any,
+    date_guess: str | None,
+) -> tuple[pd.DataFrame, pd.Series, dict[str, int]]:
+    """Rules that look at one row at a time (so they can run on any slice of the table)."""
     repairs: dict[str, int] = {}
     cid, rep = normalise_ids(orig[columns["customer_id"]], bool(section.get("strip_leading_zeros")))
     repairs.update(rep)
-    date, rep = parse_dates(orig[columns["date"]], section.get("date_format"), bool(section.get("dayfirst")))
+    date, rep = parse_dates(
+        orig[columns["date"]], section.get("date_format"), bool(section.get("dayfirst")), date_guess
+    )
     repairs.update(rep)
     amount, rep = parse_amounts(orig[columns["amount"]], section.get("decimal", "."))
     repairs.update(rep)
@@ -359,7 +402,32 @@ def clean_transactions(
         last_day = pd.Timestamp(observation_end).normalize() + pd.Timedelta(days=1)
         flag(date >= last_day, "after_observation_end")
 
-    canon = pd.DataFrame(data)
+    return pd.DataFrame(data), reason, repairs
+
+
+def _finish(
+    orig: pd.DataFrame,
+    canon: pd.DataFrame,
+    reason: pd.Series,
+    repairs: dict[str, int],
+    columns: Mapping[str, Any],
+    pii: list[str],
+    detected: list[str],
+    section: Mapping[str, Any],
+    observation_end: Any,
+) -> CleaningResult:
+    """Rules that need the whole table (duplicates), then the two outputs and the report."""
+    orig, canon = orig.reset_index(drop=True), canon.reset_index(drop=True)
+    reason = reason.reset_index(drop=True)
+    n = len(orig)
+    source_row = np.arange(1, n + 1, dtype=np.int64)
+    mapped = {c for c in columns.values() if c}
+    keep_cols = list(orig.columns)
+    amount = canon["amount"]
+
+    def flag(mask: pd.Series, code: str) -> None:
+        reason[mask & reason.isna()] = code
+
     # Exact duplicates: the same canonical values and the same other (non-personal) columns.
     # Without an order id two identical lines may be two real orders (PITFALLS: CDNOW has
     # 255); the policy is a params choice and the count is reported either way.
@@ -414,6 +482,61 @@ def clean_transactions(
     assert report["rows_in"] == report["rows_clean"] + report["rows_quarantined"]
     return CleaningResult(clean, quarantine, report)
 
+
+
+def clean_transactions_dask(
+    raw,
+    section: Mapping[str, Any],
+    observation_end: str | pd.Timestamp | None = None,
+    source: str = "transactions",
+    sample_rows: int = 10_000,
+) -> CleaningResult:
+    """:func:`clean_transactions` for a Dask DataFrame: the same rules, the same result.
+
+    The row-by-row rules (ids, dates, amounts, quantities, the observation window) run on
+    each partition in parallel, on the cluster when the engine has one. Duplicate detection
+    needs every row at once, so it and the assembly of the outputs run on the client, with
+    exactly the code of the pandas path; the date format is guessed once from the first
+    rows, as the pandas path guesses it from the whole column.
+
+    Parameters
+    ----------
+    raw : dask.dataframe.DataFrame
+        The export, partitions in file order (e.g. ``dask.dataframe.read_csv(..., dtype=str)``).
+    section, observation_end, source
+        As for :func:`clean_transactions`.
+    sample_rows : int
+        Leading rows used to detect personal-data columns and guess the date format.
+
+    Returns
+    -------
+    CleaningResult
+        Equal to ``clean_transactions(raw.compute(), ...)``.
+    """
+    import dask
+
+    columns = {k: section["columns"].get(k) for k in CANONICAL}
+    pii = list(section.get("pii_columns") or [])
+    sample = raw.head(sample_rows, npartitions=-1)
+    _check_mapping(sample, columns, pii, source)
+    mapped = {c for c in columns.values() if c}
+    detected = detect_pii_columns(sample.drop(columns=pii), protected=mapped)
+    keep_cols = [c for c in raw.columns if c not in pii and c not in detected]
+    guess = _date_guess(sample, columns, section)
+
+    def rules(part: pd.DataFrame):
+        part = part.reset_index(drop=True)
+        return (part,) + _row_rules(part, columns, section, observation_end, guess)
+
+    pieces = dask.compute(*[dask.delayed(rules)(p) for p in raw[keep_cols].to_delayed()])
+    orig = pd.concat([p[0] for p in pieces], ignore_index=True)
+    canon = pd.concat([p[1] for p in pieces], ignore_index=True)
+    reason = pd.concat([p[2] for p in pieces], ignore_index=True)
+    repairs: dict[str, int] = {}
+    for piece in pieces:
+        for k, v in piece[3].items():
+            repairs[k] = repairs.get(k, 0) + int(v)
+    return _finish(orig, canon, reason, repairs, columns, pii, detected, section, observation_end)
 
 def reason_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """Rows per quarantine reason with their share of the input, largest first.

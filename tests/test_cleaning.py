@@ -273,3 +273,25 @@ def test_monthly_activity_fills_empty_months():
     assert out["customers"].tolist() == [2, 0, 1]
     with pytest.raises(InputError, match="'amount' missing"):
         cleaning.monthly_activity(clean.drop(columns="amount"))
+
+
+@pytest.mark.parametrize(
+    "params_file, blocksize",
+    [("tests/data/messy_params.yaml", 300), ("params/test.yaml", 20_000)],
+    ids=["messy-gbk", "cdnow-slice"],
+)
+def test_dask_path_gives_exactly_the_pandas_result(params_file, blocksize):
+    dask = pytest.importorskip("dask")
+    from crmlab.io import read_input_dask
+
+    params = load_params(ROOT / params_file)
+    tx, end = params.transactions, params.periods.observation_end
+    raw, _ = read_input(tx)
+    expected = cleaning.clean_transactions(raw, tx, end)
+    with dask.config.set(scheduler="synchronous"):
+        ddf = read_input_dask(tx, blocksize=blocksize)
+        assert ddf.npartitions > 1  # duplicates and date formats must be found across partitions
+        got = cleaning.clean_transactions_dask(ddf, tx, end)
+    assert_frame_equal(got.clean, expected.clean)
+    assert_frame_equal(got.quarantine, expected.quarantine)
+    assert got.report == expected.report
