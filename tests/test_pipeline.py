@@ -109,3 +109,19 @@ def test_failed_run_keeps_latest(first_run, tmp_path):
         "(columns: customer_id, date, number_of_cds, dollar_value)"
     ]
     assert os.readlink(latest) == before
+
+
+def test_concurrent_runs_of_different_names_share_nothing(tmp_path):
+    params = str(ROOT / "tests" / "data" / "messy_params.yaml")
+    cmd = [sys.executable, "-m", "crmlab.cli", "run", "--params", params, "--no-progress",
+           "--only", "cleaning", *_where(tmp_path)]
+    procs = [subprocess.Popen([*cmd, "--set", f"run_name={name}"], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in ("shop_a", "shop_b")]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-1500:] for o in outs]
+    for name in ("shop_a", "shop_b"):
+        run_dir = (tmp_path / "outputs" / name / "latest").resolve()
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+        assert manifest["run_name"] == name and manifest["status"] == "success"
+        assert (tmp_path / "processed" / name / "transactions.parquet").exists()
+        assert not list((tmp_path / "processed" / name).glob(".staging-*"))
