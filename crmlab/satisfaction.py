@@ -1,0 +1,2014 @@
+"""Satisfaction surveys: intake, reliability, satisfaction index, key drivers, loyalty link.
+
+A survey measures each idea ("construct": Image, Quality, Satisfaction ...) with a few
+questions ("items") on a rating scale. This module answers, in order:
+
+1. *Can we trust the scales?* Cronbach's alpha, composite reliability (CR) and average
+   variance extracted (AVE) per construct, item-total correlations.
+2. *How satisfied are customers?* Construct scores (item means) turned into a 0-100 index
+   with a confidence interval; the outcome construct's index is the number leadership tracks.
+3. *What drives satisfaction, and where to invest?* Standardised OLS of the outcome on the
+   other constructs, a Shapley/LMG decomposition of R² (robust to correlated drivers) and
+   the importance-performance matrix.
+4. *Does satisfaction turn into loyalty?* A regression of loyalty on satisfaction, group
+   comparisons and the Net Promoter Score when the survey has what they need.
+
+Every function is pure (DataFrames in, DataFrames or small dataclasses out); reading the
+file is :func:`crmlab.io.read_table`'s job and drawing is :mod:`crmlab.plots`'.
+
+Missing-data policy (:data:`MISSING_POLICY`): an answer that is blank, not a number, one of
+``missing_codes`` or outside ``scale`` is set missing and counted by reason; a construct
+score is the mean of the answered items when at least ``min_answered`` (default half) of
+its items are answered; reliability uses the respondents who answered every item of the
+construct; regressions use complete cases. Each step reports how many respondents it used.
+
+Two alphas are reported and named (they differ whenever item variances differ):
+``alpha`` is raw-score Cronbach's alpha (from item variances and covariances);
+``alpha_standardized`` is the standardised-item alpha from the mean inter-item correlation,
+the one PLS-SEM tools such as seminr print.
+
+References
+----------
+Cronbach (1951), "Coefficient alpha and the internal structure of tests", Psychometrika 16.
+Fornell & Larcker (1981), "Evaluating structural equation models with unobservable
+variables and measurement error", JMR 18(1) (composite reliability, AVE).
+Lindeman, Merenda & Gold (1980), *Introduction to Bivariate and Multivariate Analysis*
+(LMG decomposition); Grömping (2007), "Estimators of relative importance in linear
+regression based on variance decomposition", The American Statistician 61(2).
+Johnson (2000), "A heuristic method for estimating the relative weight of predictor
+variables in multiple regression", Multivariate Behavioral Research 35(1).
+Martilla & James (1977), "Importance-performance analysis", Journal of Marketing 41(1).
+Reichheld (2003), "The one number you need to grow", Harvard Business Review (NPS).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+from crmlab.errors import InputError
+
+__all__ = [
+    "ALPHA_MIN",
+    "AVE_MIN",
+    "CR_MIN",
+    "MISSING_POLICY",
+    "MISSING_REASONS",
+    "ALPHA_NOTE",
+    "LOADING_NOTE",
+    "QUADRANTS",
+    "SurveySettings",
+    "PreparedSurvey",
+    "DriverResult",
+    "LoyaltyResult",
+    "GroupResult",
+    "SurveyAnalysis",
+    "survey_settings",
+    "prepare_survey",
+    "cronbach_alpha",
+    "standardized_alpha",
+    "one_factor_loadings",
+    "composite_reliability",
+    "average_variance_extracted",
+    "item_statistics",
+    "construct_scores",
+    "reliability",
+    "satisfaction_index",
+    "shapley_r2",
+    "relative_weights",
+    "key_drivers",
+    "importance_performance",
+    "loyalty_link",
+    "group_comparison",
+    "net_promoter_score",
+    "analyze_survey",
+    "takeaways",
+    "summary_json",
+]
+
+# Usual rules of thumb (Nunnally 1978 for alpha; Fornell & Larcker 1981 for CR and AVE).
+ALPHA_MIN = 0.7
+CR_MIN = 0.7
+AVE_MIN = 0.5
+# Shapley/LMG visits every subset of drivers: 2**15 small solves is still well under a second.
+MAX_SHAPLEY_DRIVERS = 15
+NPS_SCALE = (0.0, 10.0)
+
+MISSING_REASONS = ("blank", "non_numeric", "missing_code", "out_of_range")
+# Cells that mean "no answer" in exports (the reader keeps cells as text, so "NA" is a string).
+_NA_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "."})
+
+MISSING_POLICY = (
+    "Answers that are blank, not numbers, listed in missing_codes or outside the scale are "
+    "set missing and counted by reason; reversed items are recoded as scale_min + scale_max - x; "
+    "a construct score is the mean of the answered items when at least min_answered of its "
+    "items are answered (else missing); reliability uses respondents who answered every item "
+    "of the construct; regressions use respondents with every score they need (complete cases)."
+)
+ALPHA_NOTE = (
+    "alpha = raw-score Cronbach's alpha (item variances and covariances); "
+    "alpha_standardized = standardised-item alpha from the mean inter-item correlation "
+    "(what PLS-SEM tools such as seminr report). Single-item constructs have no alpha, "
+    "composite reliability or AVE: internal consistency needs at least two items."
+)
+LOADING_NOTE = (
+    "composite_reliability and ave use one-factor loadings from the first principal component "
+    "of each construct's item correlation matrix (eigenvector x sqrt(eigenvalue)), the "
+    "convention of PLS-SEM outer loadings; a maximum-likelihood factor analysis gives "
+    "somewhat lower loadings."
+)
+
+# quadrant -> (plain-words action, rank order); "high" = at or above the drivers' mean, so
+# the words compare a driver with the other drivers, not with an absolute bar.
+QUADRANTS: dict[str, tuple[str, int]] = {
+    "concentrate here": (
+        "above-average importance, below-average performance: invest here first",
+        1,
+    ),
+    "keep up the good work": ("above-average importance and performance: protect it", 2),
+    "low priority": ("below-average importance and performance: lower priority, keep watching", 3),
+    "possible overkill": (
+        "above-average performance, below-average importance: consider moving resources",
+        4,
+    ),
+}
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    """The ``survey:`` params block, checked for internal consistency.
+
+    Attributes mirror the params keys; ``drivers`` is resolved (``None`` in params means
+    every construct except the outcome and loyalty).
+    """
+
+    constructs: dict[str, list[str]]
+    scale: tuple[float, float]
+    outcome: str
+    loyalty: str | None = None
+    drivers: list[str] = field(default_factory=list)
+    reversed: list[str] = field(default_factory=list)
+    id: str | None = None
+    group: str | None = None
+    recommend: str | None = None
+    missing_codes: list[float] = field(default_factory=list)
+    min_answered: float = 0.5
+    confidence: float = 0.95
+    importance: str = "shapley"
+
+    @property
+    def items(self) -> list[str]:
+        """Every item column, in construct order."""
+        return [i for items in self.constructs.values() for i in items]
+
+
+def survey_settings(survey: Mapping[str, Any]) -> SurveySettings:
+    """Check a ``survey:`` params block and resolve its defaults.
+
+    Parameters
+    ----------
+    survey : mapping
+        The params block (``params.survey``) or a plain dict with at least ``constructs``,
+        ``scale`` and ``outcome``; other keys take their params defaults.
+
+    Returns
+    -------
+    SurveySettings
+
+    Raises
+    ------
+    InputError
+        Naming the ``survey.<key>`` that is inconsistent (outcome not a construct, an item
+        listed twice, a reversed item that is no construct's item, ...).
+    """
+    for key in ("constructs", "outcome"):
+        if not survey.get(key):
+            raise InputError(f"survey: missing required key 'survey.{key}'")
+    constructs = {str(k): [str(i) for i in v] for k, v in survey["constructs"].items()}
+    for name, items in constructs.items():
+        if not items:
+            raise InputError(f"survey: key 'survey.constructs.{name}' lists no items")
+    seen: dict[str, str] = {}
+    for name, items in constructs.items():
+        for item in items:
+            if item in seen:
+                raise InputError(
+                    f"survey: key 'survey.constructs': item {item!r} is listed under both "
+                    f"{seen[item]!r} and {name!r}"
+                )
+            seen[item] = name
+    lo, hi = (float(x) for x in survey.get("scale") or (1, 10))
+    if not lo < hi:
+        raise InputError(f"survey: key 'survey.scale': minimum {lo:g} must be below maximum {hi:g}")
+    outcome, loyalty = str(survey["outcome"]), survey.get("loyalty")
+    for key, value in (("outcome", outcome), ("loyalty", loyalty)):
+        if value is not None and value not in constructs:
+            raise InputError(
+                f"survey: key 'survey.{key}': {value!r} is not one of the constructs "
+                f"({', '.join(constructs)})"
+            )
+    if loyalty == outcome:
+        raise InputError(
+            "survey: keys 'survey.loyalty' and 'survey.outcome' name the same construct"
+        )
+    drivers = survey.get("drivers")
+    if drivers is None:
+        drivers = [c for c in constructs if c not in (outcome, loyalty)]
+    for d in drivers:
+        if d not in constructs:
+            raise InputError(
+                f"survey: key 'survey.drivers': {d!r} is not one of the constructs "
+                f"({', '.join(constructs)})"
+            )
+        if d in (outcome, loyalty):
+            raise InputError(
+                f"survey: key 'survey.drivers': {d!r} is the outcome or loyalty construct"
+            )
+    for item in survey.get("reversed") or []:
+        if item not in seen:
+            raise InputError(
+                f"survey: key 'survey.reversed': {item!r} is not an item of any construct"
+            )
+    importance = survey.get("importance") or "shapley"
+    if importance not in ("shapley", "relative_weights"):
+        raise InputError(
+            f"survey: key 'survey.importance': {importance!r} is not shapley or relative_weights"
+        )
+    if importance == "shapley" and len(drivers) > MAX_SHAPLEY_DRIVERS:
+        raise InputError(
+            f"survey: key 'survey.importance': shapley needs at most {MAX_SHAPLEY_DRIVERS} "
+            f"drivers, got {len(drivers)}; use importance: relative_weights"
+        )
+    return SurveySettings(
+        constructs=constructs,
+        scale=(lo, hi),
+        outcome=outcome,
+        loyalty=loyalty,
+        drivers=list(drivers),
+        reversed=list(survey.get("reversed") or []),
+        id=survey.get("id"),
+        group=survey.get("group"),
+        recommend=survey.get("recommend"),
+        missing_codes=[float(c) for c in survey.get("missing_codes") or []],
+        min_answered=float(survey.get("min_answered", 0.5)),
+        confidence=float(survey.get("confidence", 0.95)),
+        importance=importance,
+    )
+
+
+# --- intake --------------------------------------------------------------------------------
+
+
+@dataclass
+class PreparedSurvey:
+    """The survey as numbers, with what was set missing.
+
+    Attributes
+    ----------
+    items : DataFrame
+        One float column per item (reversed items recoded), missing answers as NaN.
+    group : Series or None
+        The grouping column as text (missing where blank).
+    recommend : Series or None
+        The 0-10 recommend answer as float (missing where not usable).
+    missing : DataFrame
+        One row per item (and the recommend item): ``item``, ``construct``, one count per
+        reason in :data:`MISSING_REASONS`, ``missing``, ``answered``, ``reversed``.
+    respondents_in : int
+        Rows in the file.
+    duplicate_ids : int
+        Rows dropped because their respondent id repeats an earlier row (``id`` set).
+    blank_ids : int
+        Rows whose respondent id is blank (kept: their answers are still answers).
+    blank_groups : int
+        Respondents with a blank group (left out of group comparisons only).
+    """
+
+    items: pd.DataFrame
+    group: pd.Series | None
+    recommend: pd.Series | None
+    missing: pd.DataFrame
+    respondents_in: int
+    duplicate_ids: int = 0
+    blank_ids: int = 0
+    blank_groups: int = 0
+
+
+def _blank(col: pd.Series) -> pd.Series:
+    text = col.astype("string").str.strip()
+    return text.isna() | text.str.lower().isin(_NA_TOKENS)
+
+
+def _parse_answers(
+    col: pd.Series, lo: float, hi: float, codes: Sequence[float]
+) -> tuple[pd.Series, dict[str, int]]:
+    """Numbers on [lo, hi] from a raw column, and how many answers each rule set missing."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        values = col.astype("float64")
+        blank = values.isna()
+        non_numeric = pd.Series(False, index=col.index)
+    else:
+        blank = _blank(col)
+        text = col.astype("string").str.strip().where(~blank)
+        # errors="coerce" is safe here: every value it turns into NaN is counted just below.
+        values = pd.to_numeric(text.astype(object), errors="coerce").astype("float64")
+        non_numeric = values.isna() & ~blank
+    coded = values.isin(list(codes)) & values.notna()
+    out_of_range = values.notna() & ~coded & ~values.between(lo, hi)
+    clean = values.where(~(coded | out_of_range))
+    counts = {
+        "blank": int(blank.sum()),
+        "non_numeric": int(non_numeric.sum()),
+        "missing_code": int(coded.sum()),
+        "out_of_range": int(out_of_range.sum()),
+    }
+    return clean, counts
+
+
+def prepare_survey(raw: pd.DataFrame, survey: Mapping[str, Any] | SurveySettings) -> PreparedSurvey:
+    """Turn the survey file's text cells into numbers, counting every answer set missing.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The file as :func:`crmlab.io.read_table` returns it (text cells; Parquet may be
+        numeric), with the item columns of ``survey.constructs``.
+    survey : mapping or SurveySettings
+        The ``survey:`` params block.
+
+    Returns
+    -------
+    PreparedSurvey
+        Items as floats on the declared scale (reversed items recoded as
+        ``scale_min + scale_max - x``), the optional group and recommend columns, and the
+        per-item count of answers set missing by reason.
+
+    Raises
+    ------
+    InputError
+        An item, id, group or recommend column is not in the file; or the file has no rows.
+
+    Notes
+    -----
+    ``missing_codes`` apply to every item. On the 0-10 recommend item a code that is a valid
+    answer there (e.g. 0) is not applied, since 0 means "not at all likely" on that scale.
+    With ``id`` set, a row whose id repeats an earlier row is dropped (the first is kept)
+    and counted.
+    """
+    s = survey if isinstance(survey, SurveySettings) else survey_settings(survey)
+    for item in s.items:
+        if item not in raw.columns:
+            raise InputError(f"survey: survey item column {item!r} not found in the survey file")
+    for key in ("id", "group", "recommend"):
+        col = getattr(s, key)
+        if col is not None and col not in raw.columns:
+            raise InputError(
+                f"survey: key 'survey.{key}': column {col!r} not found in the survey file"
+            )
+    if raw.empty:
+        raise InputError("survey: the survey file has no respondents")
+    df = raw.reset_index(drop=True)
+    n_in = len(df)
+    duplicate_ids = blank_ids = 0
+    if s.id is not None:
+        ids = df[s.id].astype("string").str.strip()
+        blank = _blank(df[s.id])
+        blank_ids = int(blank.sum())
+        # Blank ids are not duplicates of each other: only real ids can repeat.
+        dup = ids.duplicated(keep="first") & ~blank
+        duplicate_ids = int(dup.sum())
+        df = df.loc[~dup].reset_index(drop=True)
+
+    lo, hi = s.scale
+    reversed_items = set(s.reversed)
+    item_of = {i: c for c, items in s.constructs.items() for i in items}
+    columns, rows = {}, []
+    for item in s.items:
+        values, counts = _parse_answers(df[item], lo, hi, s.missing_codes)
+        if item in reversed_items:
+            values = lo + hi - values
+        columns[item] = values
+        rows.append(
+            {"item": item, "construct": item_of[item], **counts, "reversed": item in reversed_items}
+        )
+    items = pd.DataFrame(columns, index=df.index)
+
+    recommend = None
+    if s.recommend is not None:
+        codes = [c for c in s.missing_codes if not NPS_SCALE[0] <= c <= NPS_SCALE[1]]
+        recommend, counts = _parse_answers(df[s.recommend], *NPS_SCALE, codes)
+        recommend = recommend.rename("recommend")
+        rows.append(
+            {"item": s.recommend, "construct": "(recommend, 0-10)", **counts, "reversed": False}
+        )
+
+    group, blank_groups = None, 0
+    if s.group is not None:
+        blank = _blank(df[s.group])
+        blank_groups = int(blank.sum())
+        group = df[s.group].astype("string").str.strip().where(~blank).rename("group")
+
+    missing = pd.DataFrame(rows)
+    missing["missing"] = missing[list(MISSING_REASONS)].sum(axis=1)
+    missing["answered"] = len(df) - missing["missing"]
+    missing = missing[["item", "construct", *MISSING_REASONS, "missing", "answered", "reversed"]]
+    return PreparedSurvey(
+        items=items,
+        group=group,
+        recommend=recommend,
+        missing=missing,
+        respondents_in=n_in,
+        duplicate_ids=duplicate_ids,
+        blank_ids=blank_ids,
+        blank_groups=blank_groups,
+    )
+
+
+# --- reliability ---------------------------------------------------------------------------
+
+
+def _numeric_frame(items: pd.DataFrame, what: str) -> pd.DataFrame:
+    if not isinstance(items, pd.DataFrame) or items.shape[1] == 0:
+        raise InputError(f"{what}: needs a DataFrame with at least one item column")
+    bad = [c for c in items.columns if not pd.api.types.is_numeric_dtype(items[c])]
+    if bad:
+        raise InputError(
+            f"{what}: item column {bad[0]!r} is not numeric (use prepare_survey first)"
+        )
+    return items.astype("float64")
+
+
+def _complete(items: pd.DataFrame) -> pd.DataFrame:
+    # Listwise within one construct; callers report len() as the n the statistic rests on.
+    return items.loc[items.notna().all(axis=1)]
+
+
+def cronbach_alpha(items: pd.DataFrame) -> float:
+    r"""Raw-score Cronbach's alpha of the items of one construct.
+
+    .. math:: \alpha = \frac{k}{k-1}\Bigl(1 - \frac{\sum_i s_i^2}{s_T^2}\Bigr)
+
+    with :math:`s_i^2` the item variances and :math:`s_T^2` the variance of the respondents'
+    item sums (sample variances, ``ddof=1``).
+
+    Parameters
+    ----------
+    items : DataFrame
+        Numeric item columns of one construct; rows with a missing item are left out.
+
+    Returns
+    -------
+    float
+        NaN with fewer than two items, fewer than two complete rows or a constant total.
+
+    Raises
+    ------
+    InputError
+        No item columns, or a column that is not numeric.
+
+    References
+    ----------
+    Cronbach (1951), Psychometrika 16.
+    """
+    x = _complete(_numeric_frame(items, "cronbach_alpha"))
+    k = x.shape[1]
+    if k < 2 or len(x) < 2:
+        return float("nan")
+    total_var = x.sum(axis=1).var(ddof=1)
+    if total_var == 0:
+        return float("nan")
+    return float(k / (k - 1) * (1 - x.var(ddof=1).sum() / total_var))
+
+
+def _item_correlations(x: pd.DataFrame) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.corrcoef(x.to_numpy(), rowvar=False)
+
+
+def standardized_alpha(items: pd.DataFrame) -> float:
+    r"""Standardised-item alpha: alpha of the z-scored items.
+
+    .. math:: \alpha_{std} = \frac{k\,\bar r}{1 + (k-1)\,\bar r}
+
+    with :math:`\bar r` the mean correlation between distinct items. PLS-SEM software
+    (seminr, SmartPLS) reports this one; it equals raw alpha only when item variances are
+    equal.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Numeric item columns of one construct; rows with a missing item are left out.
+
+    Returns
+    -------
+    float
+        NaN with fewer than two items or when a correlation is undefined (constant item).
+
+    Raises
+    ------
+    InputError
+        No item columns, or a column that is not numeric.
+    """
+    x = _complete(_numeric_frame(items, "standardized_alpha"))
+    k = x.shape[1]
+    if k < 2 or len(x) < 3:
+        return float("nan")
+    r = _item_correlations(x)
+    rbar = r[~np.eye(k, dtype=bool)].mean()
+    return float(k * rbar / (1 + (k - 1) * rbar))
+
+
+def one_factor_loadings(items: pd.DataFrame) -> pd.Series:
+    r"""Load the items on one factor: the first principal component of their correlations.
+
+    The loading of item *i* is :math:`v_i\sqrt{\lambda_1}`, with :math:`\lambda_1` the
+    largest eigenvalue of the item correlation matrix and :math:`v` its eigenvector, signed so
+    that the loadings sum to a positive number. This is the correlation of each item with
+    the first principal component, which always exists (also for two items, where a
+    maximum-likelihood factor model is not identified) and is what PLS-SEM outer loadings
+    approximate. A single item loads 1 on itself.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Numeric item columns of one construct; rows with a missing item are left out.
+
+    Returns
+    -------
+    Series
+        One loading per item (index = item names); NaN when a correlation is undefined.
+
+    Raises
+    ------
+    InputError
+        No item columns, or a column that is not numeric.
+    """
+    x = _complete(_numeric_frame(items, "one_factor_loadings"))
+    k = x.shape[1]
+    if k == 1:
+        return pd.Series([1.0], index=x.columns, name="loading")
+    r = _item_correlations(x) if len(x) >= 3 else np.full((k, k), np.nan)
+    if not np.isfinite(r).all():
+        return pd.Series(np.nan, index=x.columns, name="loading")
+    eigval, eigvec = np.linalg.eigh(r)  # ascending: the last one is the largest
+    v = eigvec[:, -1] * math.sqrt(max(eigval[-1], 0.0))
+    if v.sum() < 0:
+        v = -v
+    return pd.Series(v, index=x.columns, name="loading")
+
+
+def composite_reliability(loadings: pd.Series | Sequence[float]) -> float:
+    r"""Composite reliability (Jöreskog's rho) from standardised loadings.
+
+    .. math:: CR = \frac{(\sum_i \lambda_i)^2}{(\sum_i \lambda_i)^2 + \sum_i (1 - \lambda_i^2)}
+
+    Parameters
+    ----------
+    loadings : Series or sequence of float
+        Standardised loadings of the items of one construct.
+
+    Returns
+    -------
+    float
+        NaN for a single item (1 by construction, so it says nothing) or missing loadings.
+
+    Raises
+    ------
+    InputError
+        No loadings, or a loading outside [-1, 1].
+
+    References
+    ----------
+    Fornell & Larcker (1981), JMR 18(1).
+    """
+    lam = _loadings(loadings, "composite_reliability")
+    if len(lam) < 2 or not np.isfinite(lam).all():
+        return float("nan")
+    s = lam.sum() ** 2
+    return float(s / (s + (1 - lam**2).sum()))
+
+
+def average_variance_extracted(loadings: pd.Series | Sequence[float]) -> float:
+    r"""Average variance extracted: the mean squared standardised loading.
+
+    .. math:: AVE = \frac{1}{k}\sum_i \lambda_i^2
+
+    Parameters
+    ----------
+    loadings : Series or sequence of float
+        Standardised loadings of the items of one construct.
+
+    Returns
+    -------
+    float
+        NaN for a single item or missing loadings.
+
+    Raises
+    ------
+    InputError
+        No loadings, or a loading outside [-1, 1].
+
+    References
+    ----------
+    Fornell & Larcker (1981), JMR 18(1).
+    """
+    lam = _loadings(loadings, "average_variance_extracted")
+    if len(lam) < 2 or not np.isfinite(lam).all():
+        return float("nan")
+    return float((lam**2).mean())
+
+
+def _loadings(loadings: Any, what: str) -> np.ndarray:
+    lam = np.asarray(loadings, dtype=float)
+    if lam.ndim != 1 or lam.size == 0:
+        raise InputError(f"{what}: needs a non-empty list of loadings")
+    finite = lam[np.isfinite(lam)]
+    if (np.abs(finite) > 1 + 1e-9).any():
+        raise InputError(f"{what}: standardised loadings must lie in [-1, 1], got {finite.max():g}")
+    return lam
+
+
+def _check_constructs(
+    items: pd.DataFrame, constructs: Mapping[str, Sequence[str]], what: str
+) -> None:
+    if not constructs:
+        raise InputError(f"{what}: no constructs given")
+    for name, cols in constructs.items():
+        for col in cols:
+            if col not in items.columns:
+                raise InputError(f"{what}: item column {col!r} of construct {name!r} not found")
+
+
+def item_statistics(items: pd.DataFrame, constructs: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Per item: answers, mean, spread, loading, corrected item-total r, alpha if deleted.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Numeric items (:attr:`PreparedSurvey.items`).
+    constructs : mapping
+        Construct name -> list of item columns.
+
+    Returns
+    -------
+    DataFrame
+        ``construct``, ``item``, ``n`` (answers), ``mean``, ``sd``, ``loading``
+        (:func:`one_factor_loadings`), ``item_total_r`` (correlation of the item with the sum
+        of the construct's *other* items), ``alpha_if_deleted`` (raw alpha without the item),
+        ``alpha_change`` (``alpha_if_deleted`` minus the construct's alpha: positive means
+        the scale is more consistent without this item),
+        all on the construct's complete rows except ``n``, ``mean`` and ``sd``. Item-total r
+        and alpha-if-deleted are NaN where the construct has too few items for them.
+
+    Raises
+    ------
+    InputError
+        An item column named in ``constructs`` is missing or not numeric.
+    """
+    _check_constructs(items, constructs, "item_statistics")
+    rows = []
+    for name, cols in constructs.items():
+        block = _numeric_frame(items[list(cols)], "item_statistics")
+        complete = _complete(block)
+        loadings = one_factor_loadings(block)
+        alpha = cronbach_alpha(block)
+        for col in cols:
+            others = [c for c in cols if c != col]
+            if others and len(complete) >= 3:
+                rest = complete[others].sum(axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    r_it = (
+                        float(np.corrcoef(complete[col], rest)[0, 1]) if rest.std() > 0 else np.nan
+                    )
+            else:
+                r_it = np.nan
+            rows.append(
+                {
+                    "construct": name,
+                    "item": col,
+                    "n": int(block[col].notna().sum()),
+                    "mean": float(block[col].mean()),
+                    "sd": float(block[col].std(ddof=1)),
+                    "loading": float(loadings[col]),
+                    "item_total_r": r_it,
+                    "alpha_if_deleted": cronbach_alpha(complete[others])
+                    if len(others) >= 2
+                    else np.nan,
+                }
+            )
+            rows[-1]["alpha_change"] = rows[-1]["alpha_if_deleted"] - alpha
+    return pd.DataFrame(rows)
+
+
+def construct_scores(
+    items: pd.DataFrame, constructs: Mapping[str, Sequence[str]], min_answered: float = 0.5
+) -> pd.DataFrame:
+    """Each respondent's score per construct: the mean of the items they answered.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Numeric items on the survey scale (reversed items already recoded).
+    constructs : mapping
+        Construct name -> list of item columns.
+    min_answered : float
+        Share of a construct's items that must be answered for a score (default half);
+        with fewer, the score is missing.
+
+    Returns
+    -------
+    DataFrame
+        One column per construct (in mapping order), same index as ``items``, on the
+        survey scale.
+
+    Raises
+    ------
+    InputError
+        An item column is missing or not numeric, or ``min_answered`` outside (0, 1].
+    """
+    if not 0 < min_answered <= 1:
+        raise InputError(f"construct_scores: min_answered must be in (0, 1], got {min_answered}")
+    _check_constructs(items, constructs, "construct_scores")
+    out = {}
+    for name, cols in constructs.items():
+        block = _numeric_frame(items[list(cols)], "construct_scores")
+        answered = block.notna().sum(axis=1)
+        enough = (answered >= 1) & (answered / len(cols) >= min_answered - 1e-12)
+        out[name] = block.mean(axis=1).where(enough)
+    return pd.DataFrame(out, index=items.index)
+
+
+def reliability(
+    items: pd.DataFrame,
+    constructs: Mapping[str, Sequence[str]],
+    scores: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Reliability and convergent/discriminant validity per construct, with plain-words flags.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Numeric items (:attr:`PreparedSurvey.items`).
+    constructs : mapping
+        Construct name -> list of item columns.
+    scores : DataFrame, optional
+        Construct scores (:func:`construct_scores`) for the Fornell-Larcker check; computed
+        with the default policy when not given.
+
+    Returns
+    -------
+    DataFrame
+        One row per construct: ``construct``, ``items``, ``n`` (complete rows used),
+        ``alpha`` (raw Cronbach), ``alpha_standardized``, ``composite_reliability``, ``ave``,
+        ``sqrt_ave``, ``max_r_other`` (largest correlation of its score with another
+        construct's score), ``discriminant_ok`` (``sqrt_ave > max_r_other``, Fornell-Larcker),
+        ``flag`` (plain-words reading; empty when all is well).
+
+    Raises
+    ------
+    InputError
+        An item column is missing or not numeric.
+    """
+    _check_constructs(items, constructs, "reliability")
+    if scores is None:
+        scores = construct_scores(items, constructs)
+    corr = scores.corr() if scores.shape[1] > 1 else None
+    rows = []
+    for name, cols in constructs.items():
+        block = _numeric_frame(items[list(cols)], "reliability")
+        lam = one_factor_loadings(block)
+        k = len(cols)
+        alpha = cronbach_alpha(block)
+        cr = composite_reliability(lam)
+        ave = average_variance_extracted(lam)
+        max_r = np.nan
+        if corr is not None and name in corr:
+            other = corr[name].drop(name).abs()
+            max_r = float(other.max()) if other.notna().any() else np.nan
+        sqrt_ave = math.sqrt(ave) if np.isfinite(ave) else np.nan
+        flags = []
+        if k == 1:
+            flags.append("single item: reliability cannot be estimated from the data")
+        else:
+            if np.isfinite(alpha) and alpha < ALPHA_MIN:
+                flags.append(
+                    f"alpha {alpha:.2f} < {ALPHA_MIN}: the items do not move together enough "
+                    "to be added up as one scale; check the weakest item"
+                )
+            if np.isfinite(cr) and cr < CR_MIN:
+                flags.append(f"composite reliability {cr:.2f} < {CR_MIN}")
+            if np.isfinite(ave) and ave < AVE_MIN:
+                flags.append(
+                    f"AVE {ave:.2f} < {AVE_MIN}: the items share less than half their variance "
+                    "with the construct"
+                )
+            if np.isfinite(sqrt_ave) and np.isfinite(max_r) and sqrt_ave <= max_r:
+                flags.append("sqrt(AVE) <= correlation with another construct: hard to tell apart")
+            if not np.isfinite(alpha):
+                flags.append("alpha undefined (too few complete answers or a constant item)")
+        rows.append(
+            {
+                "construct": name,
+                "items": k,
+                "n": len(_complete(block)),
+                "alpha": alpha,
+                "alpha_standardized": standardized_alpha(block),
+                "composite_reliability": cr,
+                "ave": ave,
+                "sqrt_ave": sqrt_ave,
+                "max_r_other": max_r,
+                "discriminant_ok": bool(sqrt_ave > max_r)
+                if np.isfinite(sqrt_ave) and np.isfinite(max_r)
+                else None,
+                "flag": "; ".join(flags),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --- index ---------------------------------------------------------------------------------
+
+
+def satisfaction_index(
+    scores: pd.DataFrame, scale: Sequence[float], confidence: float = 0.95
+) -> pd.DataFrame:
+    r"""Turn construct scores into a 0-100 index with a t confidence interval.
+
+    .. math:: \text{index} = \frac{\bar s - s_{min}}{s_{max} - s_{min}} \times 100
+
+    with :math:`\bar s` the mean construct score of the respondents who have one.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Construct scores on the survey scale (:func:`construct_scores`).
+    scale : (min, max)
+        The survey scale.
+    confidence : float
+        Level of the interval (default 0.95).
+
+    Returns
+    -------
+    DataFrame
+        ``construct``, ``n``, ``mean`` (scale units), ``sd``, ``index``, ``ci_low``,
+        ``ci_high`` (index points; NaN with fewer than two scores).
+
+    Raises
+    ------
+    InputError
+        A bad scale or confidence level, or a score column that is not numeric.
+    """
+    lo, hi = (float(x) for x in scale)
+    if not lo < hi:
+        raise InputError(f"satisfaction_index: scale minimum {lo:g} must be below maximum {hi:g}")
+    if not 0 < confidence < 1:
+        raise InputError(f"satisfaction_index: confidence must be in (0, 1), got {confidence}")
+    scores = _numeric_frame(scores, "satisfaction_index")
+    rows = []
+    for name in scores.columns:
+        s = scores[name].dropna()  # respondents without a score are counted in n below
+        n = len(s)
+        mean = float(s.mean()) if n else np.nan
+        sd = float(s.std(ddof=1)) if n > 1 else np.nan
+        index = (mean - lo) / (hi - lo) * 100
+        half = np.nan
+        if n > 1:
+            half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n) / (hi - lo) * 100
+        rows.append(
+            {
+                "construct": name,
+                "n": n,
+                "mean": mean,
+                "sd": sd,
+                "index": index,
+                "ci_low": index - half,
+                "ci_high": index + half,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --- key drivers ---------------------------------------------------------------------------
+
+
+def _r2_from_corr(rxx: np.ndarray, rxy: np.ndarray, subset: Sequence[int]) -> float:
+    if not subset:
+        return 0.0
+    idx = list(subset)
+    r = rxy[idx]
+    return float(r @ np.linalg.solve(rxx[np.ix_(idx, idx)], r))
+
+
+def _check_regression_frame(
+    data: pd.DataFrame, y: str, xs: Sequence[str], what: str
+) -> pd.DataFrame:
+    for col in [y, *xs]:
+        if col not in data.columns:
+            raise InputError(f"{what}: column {col!r} not found")
+    if not xs:
+        raise InputError(f"{what}: needs at least one driver")
+    return _numeric_frame(data[[y, *xs]], what)
+
+
+def shapley_r2(data: pd.DataFrame, y: str, xs: Sequence[str]) -> pd.Series:
+    r"""Shapley (LMG) decomposition of the R² of ``y`` on ``xs``: each driver's fair share.
+
+    Driver *j* gets its extra R² averaged over every order in which drivers can enter:
+
+    .. math:: \phi_j = \sum_{S \subseteq X\setminus\{j\}}
+              \frac{|S|!\,(p-|S|-1)!}{p!}\,\bigl[R^2(S\cup\{j\}) - R^2(S)\bigr]
+
+    The shares are never negative and add up to the full model's R², so correlated drivers
+    split what they explain jointly instead of one of them taking it all.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Numeric columns ``y`` and ``xs`` without missing values (complete cases).
+    y : str
+        The outcome column.
+    xs : sequence of str
+        Driver columns (at most 15: the method visits all :math:`2^p` subsets).
+
+    Returns
+    -------
+    Series
+        :math:`\phi_j` per driver (R² units; divide by their sum for shares).
+
+    Raises
+    ------
+    InputError
+        Missing column, missing values, too many drivers or too few rows.
+
+    References
+    ----------
+    Lindeman, Merenda & Gold (1980); Grömping (2007), The American Statistician 61(2).
+    """
+    df = _check_regression_frame(data, y, xs, "shapley_r2")
+    if df.isna().any().any():
+        raise InputError("shapley_r2: data has missing values; pass complete cases")
+    p = len(xs)
+    if p > MAX_SHAPLEY_DRIVERS:
+        raise InputError(f"shapley_r2: at most {MAX_SHAPLEY_DRIVERS} drivers, got {p}")
+    if len(df) < p + 2:
+        raise InputError(f"shapley_r2: {len(df)} rows are too few for {p} drivers")
+    r = df.corr().to_numpy()
+    rxx, rxy = r[1:, 1:], r[1:, 0]
+    r2 = {}
+    for size in range(p + 1):
+        for subset in itertools.combinations(range(p), size):
+            r2[subset] = _r2_from_corr(rxx, rxy, subset)
+    phi = np.zeros(p)
+    for j in range(p):
+        others = [i for i in range(p) if i != j]
+        for size in range(p):
+            weight = math.factorial(size) * math.factorial(p - size - 1) / math.factorial(p)
+            for subset in itertools.combinations(others, size):
+                phi[j] += weight * (r2[tuple(sorted((*subset, j)))] - r2[subset])
+    return pd.Series(phi, index=list(xs), name="lmg")
+
+
+def relative_weights(data: pd.DataFrame, y: str, xs: Sequence[str]) -> pd.Series:
+    r"""Split R² by Johnson's relative weights, through an orthogonal copy of the drivers.
+
+    The drivers' correlation matrix :math:`R = V\Lambda V'` gives
+    :math:`\Lambda^{1/2}_* = V\Lambda^{1/2}V'`; with :math:`\beta = (\Lambda^{1/2}_*)^{-1}
+    r_{xy}` the weight of driver *j* is :math:`\sum_k (\Lambda^{1/2}_*)_{jk}^2 \beta_k^2`.
+    Weights add up to R² and are close to the Shapley values at a fraction of the cost.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Numeric columns ``y`` and ``xs`` without missing values.
+    y : str
+        The outcome column.
+    xs : sequence of str
+        Driver columns.
+
+    Returns
+    -------
+    Series
+        Weight per driver (R² units).
+
+    Raises
+    ------
+    InputError
+        Missing column, missing values or too few rows.
+
+    References
+    ----------
+    Johnson (2000), Multivariate Behavioral Research 35(1).
+    """
+    df = _check_regression_frame(data, y, xs, "relative_weights")
+    if df.isna().any().any():
+        raise InputError("relative_weights: data has missing values; pass complete cases")
+    if len(df) < len(xs) + 2:
+        raise InputError(f"relative_weights: {len(df)} rows are too few for {len(xs)} drivers")
+    r = df.corr().to_numpy()
+    rxx, rxy = r[1:, 1:], r[1:, 0]
+    eigval, eigvec = np.linalg.eigh(rxx)
+    half = eigvec @ np.diag(np.sqrt(np.clip(eigval, 0, None))) @ eigvec.T
+    beta = np.linalg.solve(half, rxy)
+    return pd.Series((half**2) @ (beta**2), index=list(xs), name="relative_weight")
+
+
+@dataclass
+class DriverResult:
+    """Key-driver regression of the outcome on the drivers (standardised scores).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per driver: ``construct``, ``beta`` (standardised coefficient), ``ci_low``,
+        ``ci_high``, ``p_value``, ``vif``, ``lmg`` (Shapley R² share in R² units),
+        ``relative_weight`` (Johnson, R² units), ``importance`` (the chosen measure as a share
+        of R², sums to 1), sorted by importance.
+    r2, r2_adj : float
+        R² and adjusted R² of the full model.
+    n : int
+        Complete cases used.
+    dropped : int
+        Respondents left out because a score was missing.
+    method : str
+        ``shapley`` or ``relative_weights`` (what ``importance`` is).
+    fit : statsmodels RegressionResults
+        The fitted OLS model (``fit.summary()`` prints the textbook table).
+    """
+
+    table: pd.DataFrame
+    r2: float
+    r2_adj: float
+    n: int
+    dropped: int
+    method: str
+    fit: Any = field(repr=False, default=None)
+
+    @classmethod
+    def empty(cls, method: str = "shapley") -> DriverResult:
+        """Make the result of a survey with no driver constructs (only the outcome)."""
+        cols = [
+            "construct",
+            "beta",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "vif",
+            "lmg",
+            "relative_weight",
+            "importance",
+        ]
+        table = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
+        table["construct"] = table["construct"].astype(object)
+        return cls(table=table, r2=float("nan"), r2_adj=float("nan"), n=0, dropped=0, method=method)
+
+
+def _zscore(df: pd.DataFrame, what: str) -> pd.DataFrame:
+    sd = df.std(ddof=1)
+    flat = sd.index[~(sd > 0)]
+    if len(flat):
+        raise InputError(
+            f"{what}: construct {flat[0]!r} has no variance among the respondents used"
+        )
+    return (df - df.mean()) / sd
+
+
+def key_drivers(
+    scores: pd.DataFrame,
+    outcome: str,
+    drivers: Sequence[str],
+    confidence: float = 0.95,
+    importance: str = "shapley",
+) -> DriverResult:
+    r"""Regress the outcome on the drivers (standardised) and split R² among them.
+
+    .. math:: z_{y} = \sum_j \beta_j z_{x_j} + \varepsilon
+
+    With every score z-scored on the complete cases, :math:`\beta_j` is the change in the
+    outcome, in standard deviations, for one standard deviation more of driver *j* with the
+    other drivers held fixed. Correlated drivers make the betas unstable (see ``vif``), so
+    importance is the Shapley/LMG share of R² (or Johnson's relative weights).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Construct scores (:func:`construct_scores`).
+    outcome : str
+        The construct explained.
+    drivers : sequence of str
+        The explaining constructs.
+    confidence : float
+        Level of the coefficient intervals.
+    importance : {"shapley", "relative_weights"}
+        Which relative-importance measure becomes ``importance``.
+
+    Returns
+    -------
+    DriverResult
+
+    Raises
+    ------
+    InputError
+        Missing column, no driver, too few complete respondents, or a constant score.
+
+    References
+    ----------
+    Grömping (2007); Johnson (2000).
+    """
+    if importance not in ("shapley", "relative_weights"):
+        raise InputError(
+            f"key_drivers: importance {importance!r} is not shapley or relative_weights"
+        )
+    if not 0 < confidence < 1:
+        raise InputError(f"key_drivers: confidence must be in (0, 1), got {confidence}")
+    df = _check_regression_frame(scores, outcome, list(drivers), "key_drivers")
+    complete = df.loc[df.notna().all(axis=1)]
+    p = len(drivers)
+    if len(complete) < p + 2:
+        raise InputError(
+            f"key_drivers: only {len(complete)} respondents have every score; "
+            f"the regression on {p} drivers needs at least {p + 2}"
+        )
+    z = _zscore(complete, "key_drivers")
+    X = sm.add_constant(z[list(drivers)], has_constant="add")
+    fit = sm.OLS(z[outcome], X).fit()
+    ci = fit.conf_int(alpha=1 - confidence)
+    vif = [variance_inflation_factor(X.to_numpy(), i + 1) for i in range(p)]
+    lmg = (
+        shapley_r2(complete, outcome, list(drivers))
+        if importance == "shapley" or p <= MAX_SHAPLEY_DRIVERS
+        else None
+    )
+    rw = relative_weights(complete, outcome, list(drivers))
+    chosen = lmg if importance == "shapley" else rw
+    total = chosen.sum()
+    table = pd.DataFrame(
+        {
+            "construct": list(drivers),
+            "beta": fit.params[list(drivers)].to_numpy(),
+            "ci_low": ci.loc[list(drivers), 0].to_numpy(),
+            "ci_high": ci.loc[list(drivers), 1].to_numpy(),
+            "p_value": fit.pvalues[list(drivers)].to_numpy(),
+            "vif": vif,
+            "lmg": lmg.to_numpy() if lmg is not None else np.nan,
+            "relative_weight": rw.to_numpy(),
+            "importance": (chosen / total).to_numpy() if total > 0 else np.nan,
+        }
+    )
+    table = table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
+    return DriverResult(
+        table=table,
+        r2=float(fit.rsquared),
+        r2_adj=float(fit.rsquared_adj),
+        n=len(complete),
+        dropped=len(df) - len(complete),
+        method=importance,
+        fit=fit,
+    )
+
+
+_EMPTY_ACTIONS = pd.DataFrame(
+    {
+        "rank": pd.Series(dtype="int64"),
+        "construct": pd.Series(dtype=object),
+        "importance": pd.Series(dtype="float64"),
+        "performance": pd.Series(dtype="float64"),
+        "beta": pd.Series(dtype="float64"),
+        "quadrant": pd.Series(dtype=object),
+        "action": pd.Series(dtype=object),
+    }
+)
+
+
+def importance_performance(drivers: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
+    """Place each driver in an importance-performance quadrant and rank the actions.
+
+    Importance is the driver's share of R²; performance its 0-100 index. The cross-hairs are
+    the drivers' mean importance and mean performance, so "high" means above the average
+    driver, not above an absolute bar.
+
+    Parameters
+    ----------
+    drivers : DataFrame
+        :attr:`DriverResult.table` (``construct``, ``importance``, ``beta``).
+    index : DataFrame
+        :func:`satisfaction_index` output (``construct``, ``index``).
+
+    Returns
+    -------
+    DataFrame
+        ``rank``, ``construct``, ``importance``, ``performance``, ``beta``, ``quadrant``,
+        ``action``, ranked by quadrant (concentrate here, keep up the good work, low
+        priority, possible overkill) and then by importance.
+
+    Raises
+    ------
+    InputError
+        Missing columns, or a driver without an index.
+    """
+    for frame, cols, what in (
+        (drivers, ("construct", "importance", "beta"), "drivers"),
+        (index, ("construct", "index"), "index"),
+    ):
+        for col in cols:
+            if col not in frame.columns:
+                raise InputError(f"importance_performance: {what} table has no column {col!r}")
+    perf = index.set_index("construct")["index"]
+    missing = [c for c in drivers["construct"] if c not in perf.index]
+    if missing:
+        raise InputError(f"importance_performance: driver {missing[0]!r} has no index")
+    df = drivers[["construct", "importance", "beta"]].copy()
+    df["performance"] = df["construct"].map(perf).astype(float)
+    hi_imp = df["importance"] >= df["importance"].mean()
+    hi_perf = df["performance"] >= df["performance"].mean()
+    df["quadrant"] = np.select(
+        [hi_imp & ~hi_perf, hi_imp & hi_perf, ~hi_imp & ~hi_perf],
+        ["concentrate here", "keep up the good work", "low priority"],
+        default="possible overkill",
+    )
+    df["action"] = df["quadrant"].map({k: v[0] for k, v in QUADRANTS.items()})
+    order = df["quadrant"].map({k: v[1] for k, v in QUADRANTS.items()})
+    df = df.assign(_order=order).sort_values(["_order", "importance"], ascending=[True, False])
+    df = df.drop(columns="_order").reset_index(drop=True)
+    df.insert(0, "rank", np.arange(1, len(df) + 1))
+    return df[["rank", "construct", "importance", "performance", "beta", "quadrant", "action"]]
+
+
+# --- loyalty, groups, NPS ------------------------------------------------------------------
+
+
+@dataclass
+class LoyaltyResult:
+    """Loyalty regressed on satisfaction (scale units) and on satisfaction plus the drivers.
+
+    Attributes
+    ----------
+    slope, intercept : float
+        Simple regression ``loyalty = intercept + slope × satisfaction`` in scale points.
+    ci : (float, float)
+        Confidence interval of the slope.
+    r2 : float
+        R² of the simple regression (the squared correlation).
+    n : int
+        Complete cases of the simple regression.
+    beta : float
+        Standardised slope (= the correlation).
+    table : DataFrame
+        Standardised coefficients of loyalty on satisfaction and the drivers (``term``,
+        ``beta``, ``ci_low``, ``ci_high``, ``p_value``); empty without drivers.
+    r2_multiple : float
+        R² of that multiple regression (NaN without drivers).
+    n_multiple : int
+        Its complete cases.
+    sentence : str
+        The effect in words.
+    """
+
+    slope: float
+    intercept: float
+    ci: tuple[float, float]
+    r2: float
+    n: int
+    beta: float
+    table: pd.DataFrame
+    r2_multiple: float
+    n_multiple: int
+    sentence: str
+
+
+def loyalty_link(
+    scores: pd.DataFrame,
+    satisfaction: str,
+    loyalty: str,
+    drivers: Sequence[str] = (),
+    scale: Sequence[float] = (1, 10),
+    confidence: float = 0.95,
+) -> LoyaltyResult:
+    """Regress loyalty on satisfaction (scale points), then on satisfaction and the drivers.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Construct scores on the survey scale.
+    satisfaction, loyalty : str
+        The two construct columns.
+    drivers : sequence of str
+        Other constructs added in the second, standardised model (whether satisfaction
+        still matters once image, quality ... are held fixed).
+    scale : (min, max)
+        The survey scale (for the sentence).
+    confidence : float
+        Level of the intervals.
+
+    Returns
+    -------
+    LoyaltyResult
+
+    Raises
+    ------
+    InputError
+        Missing column, too few complete respondents or a constant score.
+    """
+    df = _check_regression_frame(scores, loyalty, [satisfaction, *drivers], "loyalty_link")
+    pair = df[[loyalty, satisfaction]]
+    pair = pair.loc[pair.notna().all(axis=1)]
+    if len(pair) < 3:
+        raise InputError(f"loyalty_link: only {len(pair)} respondents have both scores; need 3")
+    _zscore(pair, "loyalty_link")
+    fit = sm.OLS(pair[loyalty], sm.add_constant(pair[[satisfaction]], has_constant="add")).fit()
+    lo_ci, hi_ci = fit.conf_int(alpha=1 - confidence).loc[satisfaction]
+    slope = float(fit.params[satisfaction])
+    beta = slope * pair[satisfaction].std(ddof=1) / pair[loyalty].std(ddof=1)
+    table = pd.DataFrame(columns=["term", "beta", "ci_low", "ci_high", "p_value"])
+    r2_multiple, n_multiple = np.nan, 0
+    if drivers:
+        full = df.loc[df.notna().all(axis=1)]
+        if len(full) >= len(drivers) + 3:
+            z = _zscore(full, "loyalty_link")
+            terms = [satisfaction, *drivers]
+            mfit = sm.OLS(z[loyalty], sm.add_constant(z[terms], has_constant="add")).fit()
+            mci = mfit.conf_int(alpha=1 - confidence)
+            table = pd.DataFrame(
+                {
+                    "term": terms,
+                    "beta": mfit.params[terms].to_numpy(),
+                    "ci_low": mci.loc[terms, 0].to_numpy(),
+                    "ci_high": mci.loc[terms, 1].to_numpy(),
+                    "p_value": mfit.pvalues[terms].to_numpy(),
+                }
+            )
+            r2_multiple, n_multiple = float(mfit.rsquared), len(full)
+    lo, hi = (float(x) for x in scale)
+    more = "more" if slope >= 0 else "less"
+    sentence = (
+        f"One point more {satisfaction} (on the {lo:g}-{hi:g} scale) goes with {abs(slope):.2f} "
+        f"points {more} {loyalty} on average ({confidence:.0%} CI {lo_ci:.2f} to {hi_ci:.2f}); "
+        f"{satisfaction} alone accounts for {fit.rsquared:.0%} of the differences in {loyalty} "
+        f"between respondents (n = {len(pair)})."
+    )
+    return LoyaltyResult(
+        slope=slope,
+        intercept=float(fit.params["const"]),
+        ci=(float(lo_ci), float(hi_ci)),
+        r2=float(fit.rsquared),
+        n=len(pair),
+        beta=float(beta),
+        table=table,
+        r2_multiple=r2_multiple,
+        n_multiple=n_multiple,
+        sentence=sentence,
+    )
+
+
+@dataclass
+class GroupResult:
+    """Constructs compared across groups.
+
+    Attributes
+    ----------
+    means : DataFrame
+        ``group``, ``construct``, ``n``, ``index`` (0-100) per group and construct.
+    tests : DataFrame
+        Per construct: ``groups`` compared, ``n``, ``anova_f``, ``anova_p``, ``eta_sq``,
+        ``kruskal_h``, ``kruskal_p``, ``epsilon_sq``.
+    small_groups : list of str
+        Groups left out of the tests (fewer than two respondents).
+    """
+
+    means: pd.DataFrame
+    tests: pd.DataFrame
+    small_groups: list[str]
+
+
+def group_comparison(scores: pd.DataFrame, group: pd.Series, scale: Sequence[float]) -> GroupResult:
+    r"""Compare construct scores across groups: ANOVA and Kruskal-Wallis with effect sizes.
+
+    Effect sizes: :math:`\eta^2 = SS_{between}/SS_{total}` (share of the score variance that
+    lies between groups) and :math:`\varepsilon^2 = H/(n-1)` for Kruskal-Wallis. Rough
+    reading: 0.01 small, 0.06 medium, 0.14 large.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Construct scores on the survey scale.
+    group : Series
+        Group label per respondent (same index); missing labels are left out.
+    scale : (min, max)
+        The survey scale (for the 0-100 index per group).
+
+    Returns
+    -------
+    GroupResult
+
+    Raises
+    ------
+    InputError
+        ``group`` does not align with ``scores``.
+
+    References
+    ----------
+    Tomczak & Tomczak (2014), "The need to report effect size estimates revisited",
+    Trends in Sport Sciences 21(1).
+    """
+    if not isinstance(group, pd.Series) or not group.index.equals(scores.index):
+        raise InputError("group_comparison: group must be a Series with the same index as scores")
+    lo, hi = (float(x) for x in scale)
+    scores = _numeric_frame(scores, "group_comparison")
+    labels = group.astype("string")
+    sizes = labels.value_counts()
+    small = sorted(str(g) for g in sizes.index[sizes < 2])
+    mean_rows, test_rows = [], []
+    for name in scores.columns:
+        df = pd.DataFrame({"g": labels, "s": scores[name]})
+        df = df.loc[df["g"].notna() & df["s"].notna()]
+        for g, part in df.groupby("g", sort=True):
+            mean_rows.append(
+                {
+                    "group": str(g),
+                    "construct": name,
+                    "n": len(part),
+                    "index": (part["s"].mean() - lo) / (hi - lo) * 100,
+                }
+            )
+        df = df.loc[~df["g"].isin(small)]
+        samples = [part["s"].to_numpy() for _, part in df.groupby("g", sort=True)]
+        row = {"construct": name, "groups": len(samples), "n": len(df)}
+        row.update(
+            anova_f=np.nan,
+            anova_p=np.nan,
+            eta_sq=np.nan,
+            kruskal_h=np.nan,
+            kruskal_p=np.nan,
+            epsilon_sq=np.nan,
+        )
+        if len(samples) >= 2 and len(df) > len(samples):
+            values = df["s"].to_numpy()
+            ss_total = ((values - values.mean()) ** 2).sum()
+            ss_between = sum(len(x) * (x.mean() - values.mean()) ** 2 for x in samples)
+            if ss_total > 0:
+                f = stats.f_oneway(*samples)
+                h = stats.kruskal(*samples)
+                row.update(
+                    anova_f=float(f.statistic),
+                    anova_p=float(f.pvalue),
+                    eta_sq=float(ss_between / ss_total),
+                    kruskal_h=float(h.statistic),
+                    kruskal_p=float(h.pvalue),
+                    epsilon_sq=float(h.statistic / (len(df) - 1)),
+                )
+        test_rows.append(row)
+    return GroupResult(pd.DataFrame(mean_rows), pd.DataFrame(test_rows), small)
+
+
+def net_promoter_score(
+    recommend: pd.Series, group: pd.Series | None = None, confidence: float = 0.95
+) -> dict[str, Any]:
+    r"""Net Promoter Score from a 0-10 "how likely are you to recommend us" item.
+
+    .. math:: NPS = 100\,(p_{9\text{-}10} - p_{0\text{-}6}),\qquad
+              SE = 100\sqrt{\frac{p_P + p_D - (p_P - p_D)^2}{n}}
+
+    Parameters
+    ----------
+    recommend : Series
+        Answers on 0-10 (missing answers are left out and counted by the caller).
+    group : Series, optional
+        Group labels (same index) for an NPS per group.
+    confidence : float
+        Level of the normal-approximation interval.
+
+    Returns
+    -------
+    dict
+        ``n``, ``promoters``, ``passives``, ``detractors`` (shares), ``nps`` (-100..100),
+        ``ci`` [low, high] and, with ``group``, ``by_group`` {label: {n, nps}}.
+
+    Raises
+    ------
+    InputError
+        An answer outside 0-10, or no answers at all.
+
+    References
+    ----------
+    Reichheld (2003), Harvard Business Review 81(12).
+    """
+    r = pd.to_numeric(recommend, errors="raise").astype("float64")
+    answered = r.dropna()  # the missing answers were counted when the survey was prepared
+    if answered.empty:
+        raise InputError("net_promoter_score: no recommend answers")
+    if ((answered < NPS_SCALE[0]) | (answered > NPS_SCALE[1])).any():
+        raise InputError("net_promoter_score: recommend answers must lie in 0-10")
+
+    def _nps(x: pd.Series) -> dict[str, Any]:
+        n = len(x)
+        pp, pd_ = float((x >= 9).mean()), float((x <= 6).mean())
+        se = math.sqrt(max(pp + pd_ - (pp - pd_) ** 2, 0.0) / n) * 100
+        zq = stats.norm.ppf(0.5 + confidence / 2)
+        score = (pp - pd_) * 100
+        return {
+            "n": n,
+            "promoters": pp,
+            "passives": 1 - pp - pd_,
+            "detractors": pd_,
+            "nps": score,
+            "ci": [score - zq * se, score + zq * se],
+        }
+
+    out = _nps(answered)
+    if group is not None:
+        labels = group.astype("string").reindex(answered.index)
+        out["by_group"] = {
+            str(g): {k: v for k, v in _nps(part).items() if k in ("n", "nps")}
+            for g, part in answered.groupby(labels, sort=True)
+        }
+    return out
+
+
+# --- the whole analysis --------------------------------------------------------------------
+
+
+@dataclass
+class SurveyAnalysis:
+    """Everything the satisfaction stage computes (see :func:`analyze_survey`)."""
+
+    settings: SurveySettings
+    prepared: PreparedSurvey
+    scores: pd.DataFrame
+    reliability: pd.DataFrame
+    items: pd.DataFrame
+    index: pd.DataFrame
+    correlations: pd.DataFrame
+    drivers: DriverResult
+    actions: pd.DataFrame
+    loyalty: LoyaltyResult | None
+    groups: GroupResult | None
+    nps: dict[str, Any] | None
+    losses: dict[str, Any]
+    notes: list[str]
+
+
+def analyze_survey(raw: pd.DataFrame, survey: Mapping[str, Any]) -> SurveyAnalysis:
+    """Run the whole satisfaction analysis on a survey file's table.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The survey as :func:`crmlab.io.read_table` returns it.
+    survey : mapping
+        The ``survey:`` params block (``params.survey``).
+
+    Returns
+    -------
+    SurveyAnalysis
+        Intake (``prepared``), ``scores``, ``reliability``, ``items`` (item statistics),
+        ``index``, construct ``correlations``, ``drivers`` and ``actions`` (empty tables when
+        the outcome has no driver), ``loyalty`` (``None`` without ``loyalty``), ``groups``
+        (``None`` without ``group``), ``nps`` (``None`` without ``recommend``), ``losses``
+        (respondents each step could not use) and ``notes`` (plain-words caveats).
+
+    Raises
+    ------
+    InputError
+        Inconsistent params, a mapped column missing from the file, or too few usable
+        respondents for the regression.
+    """
+    s = survey_settings(survey)
+    prepared = prepare_survey(raw, s)
+    scores = construct_scores(prepared.items, s.constructs, s.min_answered)
+    notes: list[str] = []
+    single = [c for c, items in s.constructs.items() if len(items) == 1]
+    if single:
+        notes.append(
+            f"{', '.join(single)}: single-item construct(s), so no alpha, composite reliability "
+            "or AVE (internal consistency needs at least two items)."
+        )
+    partial = {}
+    for name, cols in s.constructs.items():
+        answered = prepared.items[cols].notna().sum(axis=1)
+        partial[name] = int(((answered < len(cols)) & scores[name].notna()).sum())
+    idx = satisfaction_index(scores, s.scale, s.confidence)
+    drivers, actions = DriverResult.empty(s.importance), _EMPTY_ACTIONS.copy()
+    if s.drivers:
+        drivers = key_drivers(scores, s.outcome, s.drivers, s.confidence, s.importance)
+        actions = importance_performance(drivers.table, idx)
+        negative = drivers.table.loc[drivers.table["beta"] < 0, "construct"].tolist()
+        if negative:
+            notes.append(
+                f"{', '.join(negative)}: negative coefficient with the other drivers held fixed "
+                "(often a sign of overlap with another driver, see the VIFs); the importance "
+                "share still counts what it explains."
+            )
+    else:
+        notes.append(f"No driver constructs besides {s.outcome!r}: no key-driver analysis.")
+    loyalty = None
+    if s.loyalty is not None:
+        loyalty = loyalty_link(scores, s.outcome, s.loyalty, s.drivers, s.scale, s.confidence)
+    groups = None
+    if prepared.group is not None:
+        groups = group_comparison(scores, prepared.group, s.scale)
+    nps = None
+    if prepared.recommend is not None:
+        nps = net_promoter_score(prepared.recommend, prepared.group, s.confidence)
+    n = len(prepared.items)
+    losses = {
+        "respondents_in": prepared.respondents_in,
+        "duplicate_ids_dropped": prepared.duplicate_ids,
+        "blank_ids": prepared.blank_ids,
+        "respondents": n,
+        # items only: the 0-10 recommend item is counted apart (recommend_missing)
+        "answers_set_missing": {
+            r: int(prepared.missing[r].iloc[: len(s.items)].sum()) for r in MISSING_REASONS
+        },
+        "scores_missing": {c: int(scores[c].isna().sum()) for c in scores.columns},
+        "scores_from_partial_items": partial,
+        "reliability_rows_dropped": {
+            c: n - int(k)
+            for c, k in zip(
+                scores.columns, _complete_counts(prepared.items, s.constructs), strict=True
+            )
+        },
+        "regression_rows_dropped": drivers.dropped if s.drivers else None,
+        "loyalty_rows_dropped": (n - loyalty.n) if loyalty else None,
+        "blank_groups": prepared.blank_groups if prepared.group is not None else None,
+        "recommend_missing": int(prepared.recommend.isna().sum())
+        if prepared.recommend is not None
+        else None,
+    }
+    return SurveyAnalysis(
+        settings=s,
+        prepared=prepared,
+        scores=scores,
+        reliability=reliability(prepared.items, s.constructs, scores),
+        items=item_statistics(prepared.items, s.constructs),
+        index=idx,
+        correlations=scores.corr(),
+        drivers=drivers,
+        actions=actions,
+        loyalty=loyalty,
+        groups=groups,
+        nps=nps,
+        losses=losses,
+        notes=notes,
+    )
+
+
+def _complete_counts(items: pd.DataFrame, constructs: Mapping[str, Sequence[str]]) -> list[int]:
+    return [int(items[list(cols)].notna().all(axis=1).sum()) for cols in constructs.values()]
+
+
+def _num(x: Any) -> float | None:
+    """JSON-safe number: NaN/inf become null (the writer refuses NaN)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
+    """Build the ``satisfaction.json`` product (SPEC names plus the detail below).
+
+    Parameters
+    ----------
+    analysis : SurveyAnalysis
+        :func:`analyze_survey` output.
+
+    Returns
+    -------
+    dict
+        ``outcome``, ``satisfaction_index``, ``scale``, ``n_respondents``, ``constructs``
+        {name: items, alpha, alpha_standardized, composite_reliability, ave, index_0_100,
+        index_ci, n, note}, ``drivers`` {name: importance, performance, beta, beta_ci, vif,
+        quadrant}, ``r2``, ``r2_adj``, ``n_regression``, ``importance_method``, ``loyalty``,
+        ``groups``, ``nps`` (null when not set), ``missing`` (counts and the policy),
+        ``notes`` (how to read alpha and CR/AVE).
+
+    Raises
+    ------
+    InputError
+        ``analysis`` is not a :class:`SurveyAnalysis`.
+    """
+    if not isinstance(analysis, SurveyAnalysis):
+        raise InputError("summary_json: needs the SurveyAnalysis returned by analyze_survey")
+    s = analysis.settings
+    rel = analysis.reliability.set_index("construct")
+    idx = analysis.index.set_index("construct")
+    constructs = {}
+    for name, items in s.constructs.items():
+        entry = {
+            "items": len(items),
+            "alpha": _num(rel.at[name, "alpha"]) if len(items) > 1 else None,
+            "alpha_standardized": _num(rel.at[name, "alpha_standardized"])
+            if len(items) > 1
+            else None,
+            "composite_reliability": _num(rel.at[name, "composite_reliability"]),
+            "ave": _num(rel.at[name, "ave"]),
+            "index_0_100": _num(idx.at[name, "index"]),
+            "index_ci": [_num(idx.at[name, "ci_low"]), _num(idx.at[name, "ci_high"])],
+            "n": int(idx.at[name, "n"]),
+        }
+        if len(items) == 1:
+            entry["note"] = (
+                "single item: no alpha, composite reliability or AVE (needs two or more items)"
+            )
+        elif rel.at[name, "flag"]:
+            entry["note"] = rel.at[name, "flag"]
+        constructs[name] = entry
+    drivers: dict[str, Any] = {}
+    r2 = r2_adj = None
+    n_reg = None
+    if len(analysis.drivers.table):
+        quadrant = analysis.actions.set_index("construct")["quadrant"]
+        for row in analysis.drivers.table.itertuples(index=False):
+            drivers[row.construct] = {
+                "importance": _num(row.importance),
+                "performance": _num(idx.at[row.construct, "index"]),
+                "beta": _num(row.beta),
+                "beta_ci": [_num(row.ci_low), _num(row.ci_high)],
+                "p_value": _num(row.p_value),
+                "vif": _num(row.vif),
+                "quadrant": quadrant[row.construct],
+            }
+        r2, r2_adj, n_reg = analysis.drivers.r2, analysis.drivers.r2_adj, analysis.drivers.n
+    loyalty = None
+    if analysis.loyalty is not None:
+        ly = analysis.loyalty
+        loyalty = {
+            "construct": s.loyalty,
+            "slope": _num(ly.slope),
+            "slope_ci": [_num(ly.ci[0]), _num(ly.ci[1])],
+            "intercept": _num(ly.intercept),
+            "beta": _num(ly.beta),
+            "r2": _num(ly.r2),
+            "n": ly.n,
+            "r2_with_drivers": _num(ly.r2_multiple),
+            "effect": ly.sentence,
+        }
+    groups = None
+    if analysis.groups is not None:
+        out_tests = analysis.groups.tests.set_index("construct")
+        groups = {
+            "column": s.group,
+            "small_groups_left_out": analysis.groups.small_groups,
+            "tests": {
+                c: {
+                    k: _num(out_tests.at[c, k])
+                    for k in (
+                        "anova_f",
+                        "anova_p",
+                        "eta_sq",
+                        "kruskal_h",
+                        "kruskal_p",
+                        "epsilon_sq",
+                    )
+                }
+                for c in out_tests.index
+            },
+            "index": {
+                str(g): {r.construct: _num(r.index) for r in part.itertuples(index=False)}
+                for g, part in analysis.groups.means.groupby("group", sort=True)
+            },
+        }
+    nps = None
+    if analysis.nps is not None:
+        nps = _jsonable(analysis.nps)
+    return {
+        "outcome": s.outcome,
+        "satisfaction_index": _num(idx.at[s.outcome, "index"]),
+        "satisfaction_index_ci": [
+            _num(idx.at[s.outcome, "ci_low"]),
+            _num(idx.at[s.outcome, "ci_high"]),
+        ],
+        "scale": list(s.scale),
+        "confidence": s.confidence,
+        "n_respondents": analysis.losses["respondents"],
+        "constructs": constructs,
+        "drivers": drivers,
+        "r2": _num(r2),
+        "r2_adj": _num(r2_adj),
+        "n_regression": n_reg,
+        "importance_method": s.importance if len(analysis.drivers.table) else None,
+        "loyalty": loyalty,
+        "groups": groups,
+        "nps": nps,
+        "missing": {**analysis.losses, "policy": MISSING_POLICY, "min_answered": s.min_answered},
+        "notes": {"alpha": ALPHA_NOTE, "loadings": LOADING_NOTE, "caveats": analysis.notes},
+    }
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return _num(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+# --- plain-words takeaways ------------------------------------------------------------------
+
+
+def _effect_words(value: float) -> str:
+    # Cohen's (1988) rough bands for eta-squared, also used for epsilon-squared.
+    if not np.isfinite(value):
+        return "not estimable"
+    if value < 0.01:
+        return "negligible"
+    if value < 0.06:
+        return "small"
+    if value < 0.14:
+        return "medium"
+    return "large"
+
+
+def _names(values: Sequence[str]) -> str:
+    values = list(values)
+    if len(values) <= 1:
+        return "".join(values)
+    return ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def takeaways(analysis: SurveyAnalysis) -> dict[str, str]:
+    """One-sentence readings of each result, with the numbers filled in.
+
+    The notebook puts them above the matching table or figure, so the text always agrees
+    with the data whatever survey is analysed.
+
+    Parameters
+    ----------
+    analysis : SurveyAnalysis
+        :func:`analyze_survey` output.
+
+    Returns
+    -------
+    dict
+        Keys ``intake``, ``reliability``, ``items``, ``index``, ``correlations``,
+        ``drivers``, ``ipm``, ``loyalty``, ``groups``, ``nps`` (the last three say so when the
+        survey does not have what they need).
+
+    Raises
+    ------
+    InputError
+        ``analysis`` is not a :class:`SurveyAnalysis`.
+    """
+    if not isinstance(analysis, SurveyAnalysis):
+        raise InputError("takeaways: needs the SurveyAnalysis returned by analyze_survey")
+    s, lost = analysis.settings, analysis.losses
+    out: dict[str, str] = {}
+
+    answers = lost["respondents"] * len(s.items)
+    set_missing = sum(lost["answers_set_missing"].values())
+    reasons = [f"{v:,} {k.replace('_', ' ')}" for k, v in lost["answers_set_missing"].items() if v]
+    dup = (
+        f"; {lost['duplicate_ids_dropped']:,} row(s) repeating an earlier respondent id were dropped"
+        if lost["duplicate_ids_dropped"]
+        else ""
+    )
+    out["intake"] = (
+        f"**Takeaway:** {lost['respondents']:,} respondents × {len(s.items)} items; "
+        f"{set_missing:,} of {answers:,} answers ({set_missing / max(answers, 1):.1%}) "
+        "were set missing"
+        + (f" ({', '.join(reasons)})" if reasons else "")
+        + f"{dup}; the smallest construct score rests on "
+        f"{int(analysis.index['n'].min()):,} respondents."
+    )
+
+    rel = analysis.reliability
+    multi = rel.loc[rel["items"] > 1]
+    good = multi.loc[multi["alpha"] >= ALPHA_MIN, "construct"].tolist()
+    weak = [
+        f"{r.construct} ({r.alpha:.2f})" for r in multi.itertuples() if not r.alpha >= ALPHA_MIN
+    ]
+    single = rel.loc[rel["items"] == 1, "construct"].tolist()
+    parts = []
+    if good:
+        parts.append(f"raw alpha reaches {ALPHA_MIN} for {_names(good)}")
+    if weak:
+        parts.append(
+            f"{_names(weak)} fall{'s' if len(weak) == 1 else ''} short, so read "
+            f"{'its' if len(weak) == 1 else 'their'} scores with care"
+        )
+    if single:
+        parts.append(
+            f"{_names(single)} {'is a single item' if len(single) == 1 else 'are single items'} "
+            "and cannot be checked"
+        )
+    out["reliability"] = (
+        "**Takeaway:** " + ("; ".join(parts) or "no construct has two or more items") + "."
+    )
+
+    items = analysis.items.dropna(subset=["alpha_change"])
+    items = items.loc[items["alpha_change"] > 0].sort_values("alpha_change", ascending=False)
+    if len(items):
+        w = items.iloc[0]
+        base = w.alpha_if_deleted - w.alpha_change
+        out["items"] = (
+            f"**Takeaway:** dropping {w['item']} would raise {w.construct}'s alpha from {base:.2f} "
+            f"to {w.alpha_if_deleted:.2f}: it is the item that agrees least with its construct "
+            f"(item-total r = {w.item_total_r:.2f}); check its wording before the next wave."
+        )
+    else:
+        out["items"] = (
+            "**Takeaway:** no item lowers its construct's alpha: every item pulls its weight."
+        )
+
+    idx = analysis.index.set_index("construct")
+    o = idx.loc[s.outcome]
+    top, low = idx["index"].idxmax(), idx["index"].idxmin()
+    out["index"] = (
+        f"**Takeaway:** the {s.outcome} index is **{o['index']:.1f} out of 100** "
+        f"({s.confidence:.0%} CI {o.ci_low:.1f}-{o.ci_high:.1f}, n = {int(o.n):,}); "
+        f"{top} scores highest ({idx.at[top, 'index']:.1f}), "
+        f"{low} lowest ({idx.at[low, 'index']:.1f})."
+    )
+
+    corr = analysis.correlations
+    if corr.shape[0] > 1:
+        m = corr.where(~np.eye(len(corr), dtype=bool)).abs()
+        a, b = m.stack().idxmax()
+        out["correlations"] = (
+            f"**Takeaway:** construct scores overlap "
+            f"(up to r = {corr.at[a, b]:.2f}, {a} with {b}), "
+            "so a driver's coefficient depends on which other drivers are in the model; the "
+            "importance shares below split the overlap fairly."
+        )
+    else:
+        out["correlations"] = "**Takeaway:** one construct only: nothing to correlate."
+
+    dr = analysis.drivers
+    if len(dr.table):
+        t = dr.table
+        out["drivers"] = (
+            f"**Takeaway:** together the drivers explain R² = {dr.r2:.0%} of the differences in "
+            f"{s.outcome} (n = {dr.n:,}); {t.construct.iloc[0]} carries the largest share "
+            f"({t.importance.iloc[0]:.0%}), {t.construct.iloc[-1]} the smallest "
+            f"({t.importance.iloc[-1]:.0%})."
+        )
+        act = analysis.actions
+        conc = act.loc[act["quadrant"] == "concentrate here", "construct"].tolist()
+        keep = act.loc[act["quadrant"] == "keep up the good work", "construct"].tolist()
+        worst = act.loc[act["performance"].idxmin()]
+        first = (
+            f"invest first in {_names(conc)} (above-average importance, below-average performance)"
+            if conc
+            else "no driver is both above-average in importance and below-average in performance"
+        )
+        out["ipm"] = (
+            f"**Takeaway:** {first}"
+            + (f"; protect {_names(keep)}" if keep else "")
+            + f"; the weakest performer is {worst.construct} (index {worst.performance:.1f}, "
+            f"{worst.importance:.0%} of R²)."
+        )
+    else:
+        out["drivers"] = (
+            f"**Takeaway:** no driver constructs besides {s.outcome}: no key-driver analysis."
+        )
+        out["ipm"] = "**Takeaway:** no driver constructs, so no importance-performance matrix."
+
+    out["loyalty"] = (
+        f"**Takeaway:** {analysis.loyalty.sentence}"
+        if analysis.loyalty is not None
+        else "**Takeaway:** no `loyalty` construct is set in the params, so no loyalty link."
+    )
+
+    g = analysis.groups
+    if g is not None and len(g.tests):
+        row = g.tests.set_index("construct").loc[s.outcome]
+        means = g.means.loc[g.means["construct"] == s.outcome].set_index("group")["index"]
+        if np.isfinite(row.eta_sq):
+            out["groups"] = (
+                f"**Takeaway:** the {s.outcome} index ranges from "
+                f"{means.min():.1f} ({means.idxmin()}) "
+                f"to {means.max():.1f} ({means.idxmax()}); ANOVA p = {row.anova_p:.3f}, "
+                f"eta² = {row.eta_sq:.2f} ({_effect_words(row.eta_sq)} effect), "
+                f"Kruskal-Wallis p = {row.kruskal_p:.3f}."
+            )
+        else:
+            out["groups"] = "**Takeaway:** too few groups with two or more respondents to compare."
+    else:
+        out["groups"] = (
+            "**Takeaway:** no `group` column is set in the params, so no group comparison."
+        )
+
+    n = analysis.nps
+    out["nps"] = (
+        f"**Takeaway:** the Net Promoter Score is **{n['nps']:+.0f}** ({s.confidence:.0%} CI "
+        f"{n['ci'][0]:+.0f} to {n['ci'][1]:+.0f}): {n['promoters']:.0%} promoters, "
+        f"{n['detractors']:.0%} detractors (n = {n['n']:,})."
+        if n is not None
+        else "**Takeaway:** no `recommend` item is set in the params, so no Net Promoter Score."
+    )
+    return out
