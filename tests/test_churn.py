@@ -1,0 +1,631 @@
+"""Churn early warning: intake, leakage guard, split, model choice, calibration, bands, warning."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import RAW, ROOT
+from pandas.testing import assert_frame_equal, assert_series_equal
+
+from crmlab import churn
+from crmlab.config import params_from_dict
+from crmlab.errors import InputError
+from crmlab.io import read_table
+
+TINY = ROOT / "tests" / "data" / "churn_tiny.csv"
+TINY_PARAMS = {"path": str(TINY), "target": "left_us", "positive": "yes", "id": "account_no"}
+
+
+def churn_params(**extra):
+    """A validated churn block (defaults filled in exactly as a params file gets them)."""
+    return params_from_dict({"churn": {**TINY_PARAMS, **extra}}).churn
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    raw, _ = read_table(TINY)
+    params = churn_params()
+    table = churn.prepare_churn_table(raw, params)
+    return raw, params, table
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tiny):
+    _, params, table = tiny
+    return churn.fit_churn_models(table, params)
+
+
+# --- target and typing ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values, positive, expected",
+    [
+        (["Yes", "No", "No"], "Yes", [1, 0, 0]),
+        ([" YES ", "no", "yes"], "Yes", [1, 0, 1]),
+        (["yes", "no"], True, [1, 0]),  # unquoted YAML `yes` arrives as True
+        (["1", "0", "0"], 1, [1, 0, 0]),
+        (["1.0", "0.0"], 1, [1, 0]),
+        (["stayed", "left"], "LEFT", [0, 1]),
+    ],
+    ids=["exact", "case-and-space", "yaml-bool", "number", "number-spelling", "other-words"],
+)
+def test_map_target(values, positive, expected):
+    out = churn.map_target(pd.Series(values, name="t"), positive, "t")
+    assert_series_equal(out, pd.Series(expected, name="t", dtype=np.int64))
+
+
+@pytest.mark.parametrize(
+    "values, positive, message",
+    [
+        (["Yes", "", "No"], "Yes", "1 blank value"),
+        (["Yes", "Yes"], "Yes", "only one class"),
+        (["Yes", "No", "Maybe"], "Yes", "3 distinct values"),
+        (["Y", "N"], "Yes", "'churn.positive'"),
+    ],
+    ids=["blank", "one-class", "three-classes", "positive-not-found"],
+)
+def test_map_target_errors(values, positive, message):
+    with pytest.raises(InputError, match=message):
+        churn.map_target(pd.Series(values), positive, "churn")
+
+
+def test_infer_feature_types_by_hand():
+    n = 20
+    raw = pd.DataFrame({
+        "amount": [str(v) for v in range(1, n)] + ["n/a"],  # 95% numbers: one invalid cell
+        "flag": ["Yes", "no"] * (n // 2),
+        "tier": ["gold", "silver", ""] * 6 + ["gold", "gold"],
+        "constant": ["x"] * n,
+        "name": [f"n{i}" for i in range(n)],  # a level per row: identifier-like
+        "number": [str(1000 + i) for i in range(n)],  # all-distinct whole numbers
+        "charges": [""] + [str(float(i)) for i in range(1, n)],
+    })
+    typed, report = churn.infer_feature_types(raw, fill_blanks={"charges": 0}, max_levels=50)
+    expected = pd.DataFrame({
+        "amount": [float(v) for v in range(1, n)] + [np.nan],
+        "flag": [1.0, 0.0] * (n // 2),
+        "tier": pd.Series(["gold", "silver", "(missing)"] * 6 + ["gold", "gold"], dtype=object),
+        "charges": [0.0] + [float(i) for i in range(1, n)],
+    })
+    assert_frame_equal(typed, expected)
+    kinds = report.set_index("column")["kind"].to_dict()
+    assert kinds == {"amount": "numeric", "flag": "binary", "tier": "categorical",
+                     "constant": "excluded", "name": "excluded", "number": "excluded",
+                     "charges": "numeric"}
+    row = report.set_index("column").loc["amount"]
+    assert (row["invalid"], row["blanks"]) == (1, 0)
+    assert report.set_index("column").loc["charges", "blanks"] == 1
+    assert "set to 0" in report.set_index("column").loc["charges", "action"]
+
+
+def test_infer_feature_types_rejects_unknown_fill_column():
+    with pytest.raises(InputError, match="'churn.fill_blanks': column 'nope'"):
+        churn.infer_feature_types(pd.DataFrame({"a": ["1", "2"]}), fill_blanks={"nope": 0})
+
+
+# --- intake and the leakage guard --------------------------------------------------------------
+
+
+def test_leakage_guard_keeps_id_target_and_identifiers_out(tiny):
+    raw, _, table = tiny
+    assert "account_no" not in table.features and "left_us" not in table.features
+    assert "contact" not in table.features  # e-mail per customer: identifier-like
+    assert table.key.name == "account_no" and table.key.tolist() == raw["account_no"].tolist()
+    assert set(table.numeric) == {"monthly_fee", "support_calls"}
+    assert table.binary == ["autopay"] and set(table.categorical) == {"plan", "region"}
+    assert table.labels == {"positive": "yes", "negative": "no"}
+    assert table.target.sum() == (raw["left_us"] == "yes").sum()
+
+
+def test_a_column_copying_the_target_is_left_out_as_a_leak():
+    raw = pd.DataFrame({
+        "churn": ["Yes", "No"] * 10,
+        "reason": ["price", ""] * 10,  # only churners have a reason
+        "calls": [str(i % 7) for i in range(20)],
+    })
+    table = churn.prepare_churn_table(raw, {"target": "churn", "positive": "Yes"})
+    assert list(table.features.columns) == ["calls"]
+    assert "leak" in table.types.set_index("column").loc["reason", "action"]
+    assert table.key.name == "row" and table.key.tolist() == list(range(20))
+
+
+@pytest.mark.parametrize(
+    "raw, params, message",
+    [
+        (pd.DataFrame({"a": ["1", "2"]}), {"target": "churn"}, "required column 'churn'"),
+        (pd.DataFrame({"c": ["Yes", "No"], "a": ["1", "2"]}), {"target": "c", "id": "who"}, "required column 'who'"),
+        (pd.DataFrame({"c": ["Yes", "No"], "i": ["x", "x"], "a": ["1", "2"]}), {"target": "c", "id": "i"}, "duplicate id"),
+        (pd.DataFrame({"c": ["Yes", "No"], "i": ["x", ""], "a": ["1", "2"]}), {"target": "c", "id": "i"}, "blank id"),
+        (pd.DataFrame({"c": ["Yes", "No"], "i": ["x", "y"]}), {"target": "c", "id": "i"}, "no usable feature"),
+    ],
+    ids=["no-target", "no-id", "duplicate-id", "blank-id", "no-features"],
+)
+def test_prepare_churn_table_errors(raw, params, message):
+    with pytest.raises(InputError, match=message):
+        churn.prepare_churn_table(raw, {"positive": "Yes", **params})
+
+
+def test_blank_rows_show_the_typed_rows(tiny):
+    raw, _, table = tiny
+    blanks = churn.blank_rows(raw, table)
+    assert blanks.index.tolist() == [3, 17]
+    assert blanks["blank_in"].tolist() == ["monthly_fee", "monthly_fee"]
+    with pytest.raises(InputError, match="same rows"):
+        churn.blank_rows(raw.head(5), table)
+
+
+# --- the split ---------------------------------------------------------------------------------
+
+
+def test_split_is_stratified_disjoint_and_reproducible():
+    y = pd.Series([1] * 30 + [0] * 70)
+    split = churn.split_train_test(y, test_size=0.3, seed=1)
+    assert set(split) == {"train", "test"} and len(split) == len(y)  # each row exactly once
+    assert (split == "test").sum() == 30
+    assert y[split == "test"].sum() == 9 and y[split == "train"].sum() == 21  # 30% in both
+    assert_series_equal(split, churn.split_train_test(y, test_size=0.3, seed=1))
+    assert not split.equals(churn.split_train_test(y, test_size=0.3, seed=2))
+
+
+def test_split_needs_both_classes_on_both_sides():
+    with pytest.raises(InputError, match="too few rows"):
+        churn.split_train_test(pd.Series([1, 0, 0, 0, 0]), test_size=0.3, seed=0)
+
+
+# --- model pieces ------------------------------------------------------------------------------
+
+
+def test_baseline_one_hot_drops_the_most_frequent_level():
+    X = pd.DataFrame({"plan": ["b", "a", "b", "c", "b", "a"]})
+    enc = churn.BaselineOneHot().fit(X)
+    assert enc.levels_ == {"plan": ["b", "a", "c"]}
+    out = enc.transform(pd.DataFrame({"plan": ["a", "b", "c", "new"]}))
+    expected = pd.DataFrame({"plan=a": [1.0, 0, 0, 0], "plan=c": [0.0, 0, 1, 0]})
+    assert_frame_equal(out, expected)
+
+
+def test_drop_collinear_removes_exact_and_near_copies():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=200), rng.integers(0, 2, 200).astype(float)
+    X = pd.DataFrame({
+        "a": a, "b": b,
+        "sum": a + b,  # exact combination
+        "not_b": 1 - b,  # exact with the intercept
+        "near": a + rng.normal(scale=0.01, size=200),  # VIF ~ 10,000
+    })
+    dropped = churn.DropCollinear(max_vif=20).fit(X).dropped_
+    assert list(dropped)[:2] == ["sum", "not_b"]
+    assert "exact" in dropped["sum"] and len(dropped) == 3
+    kept = churn.DropCollinear(max_vif=None).fit(X)
+    assert list(kept.get_feature_names_out()) == ["a", "b", "near"]
+    with pytest.raises(ValueError):
+        churn.DropCollinear().fit(X).transform(X.drop(columns="near"))
+
+
+def test_statsmodels_logit_matches_unpenalised_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"x1": rng.normal(size=400), "x2": rng.normal(size=400)})
+    y = (rng.random(400) < 1 / (1 + np.exp(-(0.5 + X["x1"] - 2 * X["x2"])))).astype(int)
+    ours = churn.StatsmodelsLogit().fit(X, y)
+    ref = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_.to_numpy(), ref.coef_[0], rtol=1e-4)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "complex_scores, expected",
+    [
+        ([0.82, 0.78, 0.80, 0.83, 0.77], "simple"),  # mean 0.80 - SE 0.0114 < 0.79: within one SE
+        ([0.90, 0.91, 0.89, 0.90, 0.90], "complex"),  # clearly better
+    ],
+    ids=["within-one-se", "clearly-better"],
+)
+def test_choose_model_one_standard_error_rule(complex_scores, expected):
+    scores = pd.DataFrame({
+        "model": ["simple"] * 5 + ["complex"] * 5,
+        "fold": list(range(1, 6)) * 2,
+        "roc_auc": [0.79, 0.78, 0.80, 0.79, 0.79] + complex_scores,
+    })
+    chosen, summary = churn.choose_model(scores)
+    assert chosen == expected
+    assert summary["model"].tolist() == ["simple", "complex"]
+    assert summary.loc[summary["chosen"], "model"].item() == expected
+    with pytest.raises(InputError, match="'pr_auc'"):
+        churn.choose_model(scores, metric="pr_auc")
+
+
+def test_cross_validation_needs_enough_rows_per_class(tiny):
+    _, params, table = tiny
+    with pytest.raises(InputError, match="cv_folds"):
+        churn.cross_validate_models(churn.make_models(table, params), table.features.head(8),
+                                    table.target.head(8), folds=5)
+
+
+def test_model_choice_never_looks_at_the_test_rows(tiny, tiny_models):
+    _, params, table = tiny
+    # garble every feature of the test rows: nothing learned or chosen may change
+    test = (tiny_models.split == "test").to_numpy()
+    garbled = table.features.copy()
+    for col in table.numeric + table.binary:
+        garbled.loc[test, col] = 1e6
+    for col in table.categorical:
+        garbled.loc[test, col] = "never seen"
+    other = churn.fit_churn_models(
+        churn.ChurnTable(garbled, table.target, table.key, table.types, table.numeric,
+                         table.binary, table.categorical, table.labels), params)
+    assert_series_equal(other.split, tiny_models.split)  # stratified on the labels only
+    assert_frame_equal(other.cv_summary, tiny_models.cv_summary)
+    assert other.chosen == tiny_models.chosen
+    assert other.calibration == tiny_models.calibration
+    np.testing.assert_allclose(other.probability[~test], tiny_models.probability[~test])
+
+
+def test_fit_churn_models_on_a_different_table(tiny, tiny_models):
+    _, _, table = tiny
+    m = tiny_models
+    assert m.chosen in ("logistic", "gradient_boosting")
+    assert list(m.metrics) == ["logistic", "gradient_boosting", "final"]
+    assert m.test.index.tolist() == table.features.index[m.split == "test"].tolist()
+    assert m.probability.between(0, 1).all() and len(m.probability) == len(table.target)
+    oof_rows = m.oof.loc[m.oof["model"] == "logistic", "index"]
+    assert sorted(oof_rows) == table.features.index[m.split == "train"].tolist()
+
+
+def test_forced_recalibration_happens_inside_the_training_rows(tiny):
+    from sklearn.calibration import CalibratedClassifierCV
+
+    _, _, table = tiny
+    models = churn.fit_churn_models(table, churn_params(calibration="sigmoid"))
+    assert models.calibration["method"] == "sigmoid"
+    assert isinstance(models.scorer, CalibratedClassifierCV)
+    assert models.scorer.n_features_in_ == table.features.shape[1]
+    assert not np.allclose(models.test["final"], models.test[models.chosen])
+
+
+# --- calibration and evaluation --------------------------------------------------------------
+
+
+def test_reliability_table_and_ece_by_hand():
+    actual = [0, 0, 1, 0, 1, 1]
+    prob = [0.1, 0.1, 0.2, 0.8, 0.9, 0.9]
+    table = churn.reliability_table(actual, prob, bins=2)
+    expected = pd.DataFrame({"bin": [1, 2], "customers": [3, 3],
+                             "mean_predicted": [0.4 / 3, 2.6 / 3], "observed_rate": [1 / 3, 2 / 3]})
+    assert_frame_equal(table, expected)
+    assert churn.expected_calibration_error(table) == pytest.approx(0.2)
+    with pytest.raises(InputError):
+        churn.reliability_table([0, 1], [0.5])
+    with pytest.raises(InputError, match="mean_predicted"):
+        churn.expected_calibration_error(table.drop(columns="mean_predicted"))
+
+
+@pytest.mark.parametrize(
+    "method, tolerance, expected",
+    [("auto", 0.3, None), ("auto", 0.1, "sigmoid"), ("isotonic", 0.9, "isotonic"), ("none", 0.0, None)],
+    ids=["auto-fine", "auto-off", "forced", "off"],
+)
+def test_calibration_decision(method, tolerance, expected):
+    actual = [0, 0, 1, 0, 1, 1]
+    prob = [0.1, 0.1, 0.2, 0.8, 0.9, 0.9]  # ECE 0.2 with 2 bins
+    decision = churn.calibration_decision(actual, prob, method, tolerance, bins=2)
+    assert decision["method"] == expected
+    assert decision["ece"] == pytest.approx(0.2)
+
+
+def test_calibration_decision_and_calibrate_reject_unknown_methods():
+    with pytest.raises(InputError, match="'churn.calibration'"):
+        churn.calibration_decision([0, 1], [0.2, 0.8], "beta")
+    with pytest.raises(InputError, match="sigmoid or isotonic"):
+        churn.calibrate(churn.StatsmodelsLogit(), "auto")
+
+
+def test_classification_metrics_and_curves_need_two_classes():
+    m = churn.classification_metrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    assert m["roc_auc"] == pytest.approx(0.75)
+    assert m["brier"] == pytest.approx((0.01 + 0.16 + 0.4225 + 0.04) / 4)
+    points = churn.curve_points([0, 0, 1, 1], {"m": [0.1, 0.4, 0.35, 0.8]})
+    assert set(points["curve"]) == {"roc", "pr"}
+    assert points.loc[points["curve"] == "roc", "auc"].iloc[0] == pytest.approx(0.75)
+    with pytest.raises(InputError):
+        churn.classification_metrics([1, 1], [0.2, 0.3])
+    with pytest.raises(InputError):
+        churn.curve_points([0, 0], {"m": [0.2, 0.3]})
+
+
+def test_gains_table_and_capacity_by_hand():
+    actual = [1, 0, 1, 0, 0, 0, 1, 0, 0, 0]
+    prob = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
+    gains = churn.gains_table(actual, prob, bins=5)
+    assert gains["churners"].tolist() == [1, 1, 0, 1, 0]
+    assert gains["cum_churners_share"].tolist() == pytest.approx([1 / 3, 2 / 3, 2 / 3, 1, 1])
+    assert gains["lift"].tolist() == pytest.approx([0.5 / 0.3, 0.5 / 0.3, 0, 0.5 / 0.3, 0])
+    cap = churn.capacity_summary(actual, prob, 0.3)
+    assert (cap["contacted"], cap["churners_caught"]) == (3, 2)
+    assert cap["precision_at_k"] == pytest.approx(2 / 3) and cap["recall_at_k"] == pytest.approx(2 / 3)
+    assert cap["expected_churners_caught"] == pytest.approx(2.4)
+    with pytest.raises(InputError):
+        churn.gains_table([0, 0], [0.1, 0.2])
+    with pytest.raises(InputError, match="capacity"):
+        churn.capacity_summary(actual, prob, 0)
+
+
+# --- risk bands ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, expected, rule",
+    [
+        ({"capacity": 0.1, "medium_capacity": 0.3}, ["high"] + ["medium"] * 2 + ["low"] * 7, "capacity"),
+        ({"capacity": 0.2, "medium_capacity": 0.5}, ["high"] * 2 + ["medium"] * 3 + ["low"] * 5, "capacity"),
+        ({"high_threshold": 0.75, "medium_threshold": 0.35}, ["high"] * 3 + ["medium"] * 4 + ["low"] * 3, "thresholds"),
+    ],
+    ids=["top-10-30", "top-20-50", "thresholds"],
+)
+def test_risk_bands(params, expected, rule):
+    prob = pd.Series([0.95, 0.85, 0.75, 0.65, 0.55, 0.45, 0.35, 0.25, 0.15, 0.05], index=list("abcdefghij"))
+    bands, thresholds = churn.risk_bands(prob, params)
+    assert bands.astype(str).tolist() == expected
+    assert bands.index.tolist() == list("abcdefghij")
+    assert thresholds["rule"] == rule
+    assert list(bands.cat.categories) == ["low", "medium", "high"]
+
+
+def test_risk_bands_with_a_table_of_defaults(tiny, tiny_models):
+    _, params, table = tiny
+    scores, thresholds = churn.churn_scores(table, tiny_models, params)
+    assert list(scores.columns) == ["account_no", "split", "actual", "churn_probability", "risk_band"]
+    n_high = (scores["risk_band"] == "high").sum()
+    assert n_high >= math.ceil(0.1 * len(scores))  # ties at the threshold may add one
+    assert (scores.loc[scores["risk_band"] == "high", "churn_probability"] >= thresholds["high"]).all()
+    assert (scores.loc[scores["risk_band"] == "low", "churn_probability"] < thresholds["medium"]).all()
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"high_threshold": 0.3, "medium_threshold": 0.5}, "medium_threshold"),
+        ({"capacity": 0.3, "medium_capacity": 0.1}, "medium_capacity"),
+    ],
+    ids=["thresholds-swapped", "capacities-swapped"],
+)
+def test_risk_bands_errors(params, message):
+    with pytest.raises(InputError, match=message):
+        churn.risk_bands([0.1, 0.5, 0.9], params)
+
+
+# --- explanation --------------------------------------------------------------------------------
+
+
+def test_contributions_add_up_to_the_linear_predictor(tiny, tiny_models):
+    _, _, table = tiny
+    logit = tiny_models.fitted["logistic"]
+    contrib = churn.logit_contributions(logit, table, table.features)
+    model = logit.named_steps["model"]
+    design = logit[:-1].transform(table.features)
+    at_mean = model.intercept_ + float(model.x_mean_ @ model.coef_)
+    np.testing.assert_allclose(contrib.sum(axis=1), model.decision_function(design) - at_mean, atol=1e-9)
+    assert list(contrib.columns) == [c for c in table.features.columns if c in contrib.columns]
+    with pytest.raises(InputError, match="make_logit_pipeline"):
+        churn.logit_contributions(tiny_models.fitted["gradient_boosting"], table, table.features)
+
+
+def test_odds_ratio_table(tiny, tiny_models):
+    _, _, table = tiny
+    odds = churn.odds_ratio_table(tiny_models.fitted["logistic"], table)
+    assert (odds["ci_low"] <= odds["odds_ratio"]).all() and (odds["odds_ratio"] <= odds["ci_high"]).all()
+    np.testing.assert_allclose(odds["odds_ratio"], np.exp(odds["coef"]))
+    assert odds["odds_ratio"].is_monotonic_decreasing
+    assert set(odds["feature"]) <= set(table.features.columns)
+    text = churn.odds_takeaway(odds, {"x": "why"})
+    assert text.startswith("Dropped before fitting: `x` (why).")
+    with pytest.raises(InputError, match="odds table"):
+        churn.odds_takeaway(odds.drop(columns="ci_low"), {})
+    with pytest.raises(InputError):
+        churn.odds_ratio_table(churn.make_logit_pipeline(table), table)  # not fitted
+
+
+def test_watch_list_ranks_current_customers_with_positive_reasons():
+    table = churn.ChurnTable(
+        features=pd.DataFrame({"calls": [5.0, 1.0, 7.0, 3.0], "plan": ["basic", "pro", "basic", "pro"]}),
+        target=pd.Series([0, 0, 1, 0]),
+        key=pd.Series(["a", "b", "c", "d"], name="id"),
+        types=pd.DataFrame(),
+        numeric=["calls"], categorical=["plan"],
+    )
+    scores = pd.DataFrame({"id": ["a", "b", "c", "d"], "actual": [0, 0, 1, 0],
+                           "churn_probability": [0.6, 0.2, 0.9, 0.4], "risk_band": ["high", "low", "high", "medium"]})
+    contrib = pd.DataFrame({"calls": [0.8, -0.5, 1.2, 0.1], "plan": [0.3, -0.2, 0.3, -0.2]})
+    watch = churn.watch_list(scores, contrib, table, capacity=0.5, top_reasons=2)
+    expected = pd.DataFrame({
+        "rank": [1, 2], "id": ["a", "d"], "churn_probability": [0.6, 0.4],
+        "risk_band": ["high", "medium"],
+        "reason_1": ["calls = 5 (+0.80)", "calls = 3 (+0.10)"],
+        "reason_2": ["plan = basic (+0.30)", ""],
+    })
+    assert_frame_equal(watch, expected, check_dtype=False)
+    with pytest.raises(InputError, match="same rows"):
+        churn.watch_list(scores.head(3), contrib, table)
+    with pytest.raises(InputError, match="'churn_probability'"):
+        churn.watch_list(scores.drop(columns="churn_probability"), contrib, table)
+
+
+# --- transactional warning ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def base():
+    return pd.DataFrame({
+        "customer_id": ["A", "B", "C", "D"],
+        "days_since_last": [25.0, 15.0, 100.0, 10.0],
+        "gap_mean": [10.0, 10.0, np.nan, 30.0],  # C bought once
+        "total_spend": [50.0, 80.0, 20.0, 200.0],
+    })
+
+
+def test_transactional_warning_by_hand(base):
+    value = pd.DataFrame({"customer_id": ["B", "A"], "p_alive": [0.1, 0.9], "clv": [300.0, 10.0]})
+    out = churn.transactional_warning(base, {"gap_factor": 2.0, "p_alive_threshold": 0.3}, value)
+    # repeat buyers' gaps 10, 10, 30 -> the one-time buyer C is measured against the median, 10
+    expected = pd.DataFrame({
+        "customer_id": ["A", "B", "C", "D"],
+        "days_since_last": [25.0, 15.0, 100.0, 10.0],
+        "typical_gap": [10.0, 10.0, 10.0, 30.0],
+        "gap_basis": ["own", "own", "shop median", "own"],
+        "gap_ratio": [2.5, 1.5, 10.0, 1 / 3],
+        "p_alive": [0.9, 0.1, np.nan, np.nan],
+        "overdue": [True, False, True, False],
+        "low_p_alive": [False, True, False, False],
+        "warning": [True, True, True, False],
+        "reason": [
+            "25 days since last purchase, 2.5x their usual 10-day gap",
+            "P(alive) 0.10 < 0.30",
+            "100 days since last purchase, 10.0x the shop's typical 10-day gap",
+            "",
+        ],
+        "priority_value": [10.0, 300.0, 20.0, 200.0],
+        "total_spend": [50.0, 80.0, 20.0, 200.0],
+    })
+    assert_frame_equal(out, expected, check_dtype=False)
+    watch = churn.transactional_watch_list(out, capacity=0.5)
+    assert watch["customer_id"].tolist() == ["B", "C"] and watch["rank"].tolist() == [1, 2]
+
+
+def test_transactional_warning_fixed_one_time_gap_and_no_value(base):
+    out = churn.transactional_warning(base, {"gap_factor": 3.0, "one_time_gap": 50})
+    assert out["typical_gap"].tolist() == [10.0, 10.0, 50.0, 30.0]
+    assert out["gap_basis"].tolist()[2] == "one_time_gap"
+    assert out["warning"].tolist() == [False, False, False, False]
+    assert out["p_alive"].isna().all() and out["priority_value"].tolist() == [50.0, 80.0, 20.0, 200.0]
+
+
+@pytest.mark.parametrize(
+    "change, value, message",
+    [
+        (lambda b: b.drop(columns="gap_mean"), None, "'gap_mean'"),
+        (lambda b: b.assign(gap_mean=np.nan), None, "no repeat buyer"),
+        (lambda b: b, pd.DataFrame({"customer_id": ["A"], "clv": [1.0]}), "'p_alive'"),
+    ],
+    ids=["no-gap-column", "no-repeat-buyers", "value-without-p-alive"],
+)
+def test_transactional_warning_errors(base, change, value, message):
+    with pytest.raises(InputError, match=message):
+        churn.transactional_warning(change(base), {}, value)
+
+
+def test_warning_base_prefers_customers_and_falls_back_to_the_summary(base):
+    customers = base.assign(value_tier=["high", "low", "low", "medium"], rfm_segment="x")
+    out = churn.warning_base(customers)
+    assert list(out.columns) == ["customer_id", "days_since_last", "gap_mean", "total_spend", "value_tier"]
+    thin = customers[["customer_id", "value_tier"]]
+    merged = churn.warning_base(thin, base)
+    assert merged["value_tier"].tolist() == ["high", "low", "low", "medium"]
+    with pytest.raises(InputError, match="'days_since_last'"):
+        churn.warning_base(thin)
+    with pytest.raises(InputError, match="customers.parquet or transactions.parquet"):
+        churn.warning_base()
+
+
+def test_warning_watch_list_and_metrics_errors(base):
+    out = churn.transactional_warning(base, {})
+    metrics = churn.warning_metrics(out, {})
+    assert (metrics["customers"], metrics["warned"], metrics["one_time_buyers"]) == (4, 2, 1)
+    assert metrics["one_time_gap_days"] == 10.0 and metrics["p_alive_available"] is False
+    with pytest.raises(InputError, match="capacity"):
+        churn.transactional_watch_list(out, capacity=0)
+    with pytest.raises(InputError, match="'warning'"):
+        churn.warning_metrics(out.drop(columns="warning"))
+
+
+def test_warning_on_cdnow_summary_agrees_with_the_definition():
+    from crmlab.features import customer_summary
+
+    raw, _ = read_table(ROOT / "tests" / "data" / "cdnow_small.txt")
+    tx = pd.DataFrame({"customer_id": raw["customer_id"], "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
+                       "amount": raw["dollar_value"].astype(float)})
+    summary = customer_summary(tx, "1998-06-30")
+    out = churn.transactional_warning(churn.warning_base(None, summary), {"gap_factor": 2.0})
+    repeat = summary["gap_mean"].notna().to_numpy()
+    expected = summary["days_since_last"] / summary["gap_mean"].fillna(summary["gap_mean"].median()).clip(lower=1)
+    np.testing.assert_allclose(out["gap_ratio"], expected)
+    assert (out.loc[repeat, "gap_basis"] == "own").all()
+
+
+# --- products and the whole stage ------------------------------------------------------------------
+
+
+def test_labelled_metrics_document(tiny, tiny_models):
+    _, params, table = tiny
+    scores, thresholds = churn.churn_scores(table, tiny_models, params)
+    doc = churn.labelled_metrics(table, tiny_models, scores, thresholds, params.capacity)
+    assert doc["chosen"] == tiny_models.chosen and doc["models"] == ["logistic", "gradient_boosting"]
+    for name in doc["models"]:
+        assert set(doc[name]) == {"roc_auc", "pr_auc", "brier"}
+    assert doc["rows"]["test"] == (scores["split"] == "test").sum()
+    assert sum(doc["risk_bands"]["counts"].values()) == len(scores)
+    assert "contact" in doc["left_out"]
+    json.dumps(doc)  # serialisable as it is
+    with pytest.raises(InputError, match="'risk_band'"):
+        churn.labelled_metrics(table, tiny_models, scores.drop(columns="risk_band"), thresholds, 0.1)
+
+
+@pytest.mark.slow
+def test_telco_chosen_model_is_at_least_as_good_as_either(tmp_path):
+    params = params_from_dict({"churn": {"path": str(RAW / "telco" / "telco_churn.csv"), "target": "churn",
+                                         "fill_blanks": {"total_charges": 0}}}).churn
+    raw, _ = read_table(params.path)
+    table = churn.prepare_churn_table(raw, params)
+    models = churn.fit_churn_models(table, params)
+    test_auc = {name: m["roc_auc"] for name, m in models.metrics.items()}
+    assert test_auc[models.chosen] >= max(test_auc["logistic"], test_auc["gradient_boosting"])
+    assert test_auc["logistic"] > 0.83
+    assert models.metrics["final"]["brier"] < 0.15
+    assert table.types.set_index("column").loc["total_charges", "blanks"] == 11
+
+
+@pytest.mark.slow
+def test_stage_runs_on_another_table_from_params_alone(tmp_path):
+    params = tmp_path / "tiny.yaml"
+    params.write_text(yaml.safe_dump({
+        "run_name": "tiny",
+        "paths": {"processed": str(tmp_path / "processed"), "outputs": str(tmp_path / "outputs")},
+        "churn": TINY_PARAMS,
+    }))
+    out = subprocess.run([sys.executable, "-m", "crmlab.cli", "run", "--params", str(params),
+                          "--only", "churn", "--no-progress"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    products = tmp_path / "processed" / "tiny"
+    scores = pd.read_parquet(products / "churn_scores.parquet")
+    assert list(scores.columns) == ["account_no", "split", "actual", "churn_probability", "risk_band"]
+    assert len(scores) == 80 and set(scores["risk_band"]) <= {"high", "medium", "low"}
+    metrics = json.loads((products / "churn_metrics.json").read_text())
+    assert metrics["chosen"] in metrics["models"] and metrics["transactional"] is None
+    assert not (products / "churn_warning.parquet").exists()
+    run_dir = (tmp_path / "outputs" / "tiny" / "latest").resolve()
+    for f in [*run_dir.glob("tables/*.csv"), run_dir / "05_churn.html"]:
+        assert "@example.com" not in f.read_text(encoding="utf-8-sig"), f"personal data in {f.name}"
+
+
+@pytest.mark.slow
+def test_a_bad_target_fails_the_stage_with_a_clear_error(tmp_path):
+    params = tmp_path / "bad.yaml"
+    params.write_text(yaml.safe_dump({
+        "run_name": "bad",
+        "paths": {"processed": str(tmp_path / "processed"), "outputs": str(tmp_path / "outputs")},
+        "churn": {**TINY_PARAMS, "positive": "churned"},
+    }))
+    out = subprocess.run([sys.executable, "-m", "crmlab.cli", "run", "--params", str(params),
+                          "--only", "churn", "--no-progress"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert out.returncode == 2
+    assert "error:" in out.stderr and "'churn.positive'" in out.stderr
