@@ -11,11 +11,20 @@ A run
    into a *staging* folder ``<processed>/<run_name>/.staging-<run_id>/``; a stage reads an
    upstream product from staging first, then from ``<processed>/<run_name>/`` (so ``--only``
    stages use earlier runs' products, see ``StageContext.find``);
-5. renders each executed notebook to HTML without code;
+5. renders each executed notebook to HTML without code, and the report stage's notebook
+   also to ``report.html`` (self-contained: figures embedded, no script or style fetched
+   from the network, so it opens offline from an e-mail attachment);
 6. only when every stage succeeded: moves the staged products over
-   ``<processed>/<run_name>/`` and points ``<outputs>/<run_name>/latest`` at the run.
+   ``<processed>/<run_name>/``, appends a row to ``<outputs>/<run_name>/history.csv``
+   (the run and the KPIs the report left in ``kpis.json``) and points
+   ``<outputs>/<run_name>/latest`` at the run.
 
-A failed run leaves the earlier products and ``latest`` exactly as they were.
+A failed run leaves the earlier products, ``history.csv`` and ``latest`` exactly as they
+were; its ``run.log`` and ``manifest.json`` say what failed.
+
+The second half of this module reads run folders for the report notebook: this run's
+products (:func:`load_report_inputs`), the previous successful run's KPIs and customer
+snapshot (:func:`previous_run`) and the history (:func:`read_history`).
 """
 
 from __future__ import annotations
@@ -40,9 +49,9 @@ from typing import Any
 import yaml
 
 from crmlab import __version__
-from crmlab.config import PROJ_ROOT, Params, load_params
+from crmlab.config import PROJ_ROOT, Params, StageContext, load_params
 from crmlab.errors import InputError
-from crmlab.io import check_inputs, file_sha256, write_json, write_text
+from crmlab.io import check_inputs, file_sha256, read_header, read_json, write_json, write_text
 
 __all__ = [
     "Stage",
@@ -53,11 +62,35 @@ __all__ = [
     "stage_names",
     "select_stages",
     "run",
+    "export_html",
+    "export_report",
+    "REPORT_FILE",
+    "HISTORY_FILE",
+    "KPIS_FILE",
+    "SNAPSHOT_FILE",
+    "PROFILE_FILE",
+    "ReportInputs",
+    "PreviousRun",
+    "read_manifest",
+    "load_report_inputs",
+    "describe_inputs",
+    "previous_run",
+    "read_history",
 ]
 
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 KERNEL = "python3"
 log = logging.getLogger("crmlab.runner")
+
+# What a run folder holds for people (report.html) and for the next run (the rest).
+REPORT_FILE = "report.html"
+HISTORY_FILE = "history.csv"  # in <outputs>/<run_name>/, one row per successful run
+KPIS_FILE = "kpis.json"
+SNAPSHOT_FILE = "customer_snapshot.parquet"
+PROFILE_FILE = "input_profile.json"
+# Cells tagged like this (formulas, method notes for a class) stay in NN_report.html and the
+# notebook but are left out of report.html, which is for readers who skip the method.
+METHOD_TAG = "method"
 
 
 @dataclass(frozen=True)
@@ -149,7 +182,7 @@ def stage_names() -> list[str]:
 
 
 def select_stages(only: Iterable[str] | None) -> list[Stage]:
-    """The stages to run, in chain order; ``only`` names a subset (any order)."""
+    """Return the stages to run, in chain order; ``only`` names a subset (any order)."""
     if not only:
         return list(STAGES)
     wanted = []
@@ -294,16 +327,62 @@ def _point_latest(parent: Path, run_id: str) -> None:
         write_text(run_id + "\n", latest)
 
 
-def export_html(notebook: Path, target: Path) -> Path:
-    """Render an executed notebook to self-contained HTML with code hidden."""
-    import nbformat
+# nbconvert's "lab" template loads require.js (and mermaid.js when a diagram is present) from
+# a CDN and MathJax from another; a report opened offline must not wait for any of them.
+# Figures are PNG outputs, which the exporter already embeds as data: URIs.
+_OFFLINE_BLOCKS = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+"""
+_NO_MATHJAX = """{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+"""
+
+
+def _exporter(mathjax: bool, remove_tags: Iterable[str] = ()):
+    import jinja2
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    name = "crmlab_stage.html.j2" if mathjax else "crmlab_report.html.j2"
+    template = _OFFLINE_BLOCKS + ("" if mathjax else _NO_MATHJAX)
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[jinja2.DictLoader({name: template})],
+        template_file=name,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    if remove_tags:
+        exporter.register_preprocessor(
+            TagRemovePreprocessor(remove_cell_tags=set(remove_tags)), enabled=True
+        )
+    return exporter
+
+
+def export_html(notebook: Path, target: Path) -> Path:
+    """Render an executed notebook to HTML with code hidden (formulas need MathJax online)."""
+    import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = _exporter(mathjax=True).from_notebook_node(nb)
+    return write_text(body, target)
+
+
+def export_report(notebook: Path, target: Path, title: str) -> Path:
+    """Render the report notebook to ``report.html``: code hidden, fully offline.
+
+    Cells tagged ``method`` (formulas and method notes) are left out, and no script is
+    loaded at all (no MathJax, no require.js): the page is plain HTML and CSS with the
+    figures embedded as data URIs, so it renders the same from an e-mail attachment on a
+    machine without network.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    nb.metadata["title"] = title
+    body, _ = _exporter(mathjax=False, remove_tags=(METHOD_TAG,)).from_notebook_node(nb)
     return write_text(body, target)
 
 
@@ -487,35 +566,68 @@ def _run_stages(
                         export_html(nb, nb.with_suffix(".html"))
                 raise
             html = export_html(out, out.with_suffix(".html"))
-            manifest["stages"][st.name] = {
+            entry = {
                 "status": "success",
                 "seconds": round(time.perf_counter() - t0, 2),
                 "notebook": out.name,
                 "html": html.name,
             }
+            if st.name == "report":
+                title = f"crmlab report: {params.run_name} {run_id}"
+                entry["report"] = export_report(out, run_dir / REPORT_FILE, title).name
+            manifest["stages"][st.name] = entry
             write_json(manifest, mpath)
-            _say(f"      done in {manifest['stages'][st.name]['seconds']:.1f} s")
+            _say(f"      done in {entry['seconds']:.1f} s")
+        _promote(staging, final)
     except BaseException as exc:
         manifest["status"] = "failed"
         manifest["error"] = str(exc) or type(exc).__name__
         manifest["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         write_json(manifest, mpath)
-        log.error("run failed: %s", manifest["error"])
+        if isinstance(exc, (InputError, StageFailed, KeyboardInterrupt)):
+            log.error("run failed: %s", manifest["error"])
+        else:  # a bug or an environment failure: keep the traceback for whoever debugs it
+            log.exception("run failed: %s", manifest["error"])
         raise
-    _promote(staging, final)
     manifest["status"] = "success"
     manifest["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     manifest["products"] = str(final)
     write_json(manifest, mpath)
+    _record_history(run_dir, manifest)
     _point_latest(run_dir.parent, run_id)
     result.status = "success"
-    report = run_dir / "report.html"
+    report = run_dir / REPORT_FILE
     if not report.exists():
         htmls = sorted(run_dir.glob("[0-9][0-9]_*.html"))
         report = htmls[-1] if htmls else None
     result.report = report
     _say(f"run {run_id} succeeded; products in {final}")
+    if report is not None:
+        log.info("report: %s", report)
     return result
+
+
+def _record_history(run_dir: Path, manifest: dict[str, Any]) -> None:
+    """Append this successful run to ``<outputs>/<run_name>/history.csv``.
+
+    The row carries the KPIs the report stage left in ``kpis.json`` (empty when the report
+    did not run). History is a convenience for trend plots: failing to write it is logged
+    and said, never turns a successful run into a failed one, and a history file that
+    cannot be parsed is left untouched rather than overwritten.
+    """
+    from crmlab.report import append_history, history_row
+
+    path = run_dir.parent / HISTORY_FILE
+    try:
+        doc = read_json(run_dir / KPIS_FILE) if (run_dir / KPIS_FILE).exists() else {}
+        obs = doc.get("observation_end") or ((manifest["params"].get("periods") or {}).get(
+            "observation_end"))
+        ran = [k for k, v in manifest["stages"].items() if v.get("status") == "success"]
+        row = history_row(manifest["run_id"], manifest["finished"], obs, ran, doc.get("kpis"))
+        table = append_history(read_history(run_dir.parent), row)
+        write_text(table.to_csv(index=False, lineterminator="\n", float_format="%.12g"), path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _say(f"warning: {path}: history not updated ({exc})")
 
 
 def _plain(obj: Any) -> Any:
@@ -525,3 +637,200 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_plain(v) for v in obj]
     return obj
+
+
+# --- run folders, as the report notebook reads them ----------------------------------------
+
+# Products the report reads beyond what STAGES declares (optional outputs of a stage).
+_OPTIONAL_PRODUCTS = {"churn": ("churn_warning.parquet",)}
+
+
+@dataclass
+class ReportInputs:
+    """What the report notebook works from.
+
+    Attributes
+    ----------
+    manifest : dict or None
+        This run's ``manifest.json`` (None when the notebook runs by hand).
+    overview : DataFrame
+        :func:`crmlab.report.stage_overview`: per stage, status, products and a note.
+    products : dict
+        Product file name -> DataFrame (Parquet) or dict (JSON); None when missing or when
+        its stage was skipped in this run.
+    """
+
+    manifest: dict[str, Any] | None
+    overview: Any
+    products: dict[str, Any]
+
+    def missing_reasons(self) -> dict[str, str]:
+        """Stage name -> the overview's note, for stages whose products are not used."""
+        ov = self.overview
+        return dict(zip(ov.loc[~ov["use"], "stage"], ov.loc[~ov["use"], "note"], strict=True))
+
+
+@dataclass
+class PreviousRun:
+    """The last successful run of the same run_name that left report state behind.
+
+    Attributes
+    ----------
+    run_id : str
+        Its run id (the folder name).
+    run_dir : Path
+        Its run folder.
+    kpis : dict
+        Its ``kpis.json`` (``kpis``, ``observation_end``, ...).
+    snapshot : DataFrame or None
+        Its per-customer snapshot (None when segmentation did not run then).
+    inputs : dict or None
+        Its input profile.
+    """
+
+    run_id: str
+    run_dir: Path
+    kpis: dict[str, Any]
+    snapshot: Any = None
+    inputs: dict[str, Any] | None = None
+
+
+def read_manifest(run_dir: str | Path) -> dict[str, Any] | None:
+    """Read the run's ``manifest.json``; None when absent (a notebook run by hand)."""
+    path = Path(run_dir) / "manifest.json"
+    return read_json(path) if path.is_file() else None
+
+
+def _read_product(path: Path) -> Any:
+    import pandas as pd
+
+    if path.suffix == ".json":
+        return read_json(path)
+    return pd.read_parquet(path)
+
+
+def load_report_inputs(ctx: StageContext) -> ReportInputs:
+    """Find and read the upstream products the report may use, and say which were not.
+
+    A product counts when its stage ran in this run, or did not run now (``--only``, or
+    the notebook run by hand) and left the product in ``<processed>/<run_name>/``. A stage
+    *skipped* in this run (its params section is absent) contributes nothing, even if an
+    older product is still on disk: the report must not present stale numbers as current.
+
+    Raises
+    ------
+    InputError
+        When no stage product at all is available (nothing to report on).
+    """
+    from crmlab.report import stage_overview
+
+    manifest = read_manifest(ctx.run_dir)
+    upstream = [s for s in STAGES if s.name != "report"]
+    found: dict[str, str | None] = {}
+    paths: dict[str, Path] = {}
+    for st in upstream:
+        for name in (*st.produces, *_OPTIONAL_PRODUCTS.get(st.name, ())):
+            path = ctx.find(name)
+            if path is not None:
+                paths[name] = path
+                here = ctx.fallback is not None and path.parent == ctx.processed
+                found[name] = "this run" if here else "earlier run"
+    plan = [
+        {"name": s.name, "skip_reason": s.skip_reason(ctx.params), "produces": s.produces}
+        for s in upstream
+    ]
+    overview = stage_overview(plan, (manifest or {}).get("stages") if manifest else None, found)
+    products: dict[str, Any] = {}
+    for st in upstream:
+        use = bool(overview.loc[overview["stage"] == st.name, "use"].iloc[0])
+        for name in (*st.produces, *_OPTIONAL_PRODUCTS.get(st.name, ())):
+            products[name] = _read_product(paths[name]) if use and name in paths else None
+    if all(v is None for v in products.values()):
+        raise InputError(
+            f"{ctx.processed}: no stage products to report on; run the chain first "
+            "(crmlab run --params ...)"
+        )
+    return ReportInputs(manifest, overview, products)
+
+
+def describe_inputs(params: Params, manifest: dict[str, Any] | None = None) -> dict[str, dict]:
+    """Return columns and sha256 of each input file named in the params (reads headers only).
+
+    The sha256 comes from the run manifest when there is one (computed once per run),
+    else from the file.
+    """
+    out: dict[str, dict] = {}
+    recorded = (manifest or {}).get("inputs") or {}
+    for section in ("transactions", "survey", "churn"):
+        sec = params.get(section)
+        if not sec:
+            continue
+        columns = read_header(
+            sec["path"], encoding=sec["encoding"], sep=sec["sep"],
+            sheet_name=sec["sheet_name"], reader=sec["reader"],
+        )
+        sha = (recorded.get(section) or {}).get("sha256") or file_sha256(sec["path"])
+        out[section] = {"path": sec["path"], "columns": columns, "sha256": sha}
+    return out
+
+
+def _latest_id(parent: Path) -> str | None:
+    latest = parent / "latest"
+    if latest.is_symlink():
+        return Path(os.readlink(latest)).name
+    if latest.is_file():  # where symlinks are not available, latest holds the run id
+        return latest.read_text(encoding="utf-8").strip() or None
+    return None
+
+
+def read_history(parent: str | Path):
+    """Read ``<outputs>/<run_name>/history.csv`` (an empty DataFrame when there is none yet).
+
+    Raises
+    ------
+    InputError
+        When the file exists but is not a readable CSV with a ``run_id`` column.
+    """
+    import pandas as pd
+
+    path = Path(parent) / HISTORY_FILE
+    if not path.is_file():
+        return pd.DataFrame(columns=["run_id"])
+    try:
+        table = pd.read_csv(
+            path, dtype={"run_id": str, "finished": str, "observation_end": str, "stages": str}
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the run history ({exc})") from None
+    if "run_id" not in table.columns:
+        raise InputError(f"{path}: column 'run_id' missing")
+    return table
+
+
+def previous_run(ctx: StageContext) -> PreviousRun | None:
+    """Find the newest earlier successful run of this run_name that left report state.
+
+    ``latest`` is tried first (under ``crmlab run`` it still points at the previous
+    successful run while this one executes), then the runs in ``history.csv`` from newest
+    to oldest — so a run made with ``--only cleaning`` in between does not break the
+    comparison. The current run folder is never its own previous run.
+    """
+    import pandas as pd
+
+    parent = Path(ctx.params.paths.outputs) / ctx.params.run_name
+    current = ctx.run_dir.resolve()
+    history = read_history(parent)
+    candidates = [_latest_id(parent), *reversed(history["run_id"].dropna().astype(str).tolist())]
+    for run_id in dict.fromkeys(c for c in candidates if c):
+        folder = parent / run_id
+        if folder.resolve() == current or not (folder / KPIS_FILE).is_file():
+            continue
+        snap, prof = folder / SNAPSHOT_FILE, folder / PROFILE_FILE
+        return PreviousRun(
+            run_id=run_id,
+            run_dir=folder,
+            kpis=read_json(folder / KPIS_FILE),
+            snapshot=pd.read_parquet(snap) if snap.is_file() else None,
+            inputs=read_json(prof) if prof.is_file() else None,
+        )
+    return None

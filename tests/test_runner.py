@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -162,3 +163,150 @@ def test_select_stages_keeps_chain_order(toy_chain):
     assert [s.name for s in runner.select_stages(["b,a"])] == ["a", "b"]
     with pytest.raises(InputError, match="unknown stage 'zzz'"):
         runner.select_stages(["zzz"])
+
+
+# --- report.html, history.csv, run.log and the run folders the report reads -------------------
+
+REPORT_BODY = CTX + (
+    "import matplotlib\n"
+    "matplotlib.use('agg')\n"
+    "import matplotlib.pyplot as plt\n"
+    "from IPython.display import Image, display\n"
+    "from crmlab.io import save_figure, write_json\n"
+    "fig, ax = plt.subplots(figsize=(2, 2))\n"
+    "ax.plot([0, 1], [1, 0])\n"
+    "png = save_figure(fig, ctx.figures, 'toy')\n"
+    "display(Image(filename=str(png)))\n"
+    "write_json({'observation_end': '1998-01-31', 'kpis': {'customers': len(ctx.params.run_name)}},\n"
+    "           ctx.run_dir / 'kpis.json')\n"
+    "print('report body visible')"
+)
+
+
+@pytest.fixture
+def toy_report(toy_chain, monkeypatch):
+    tmp, base, write_params = toy_chain
+    nb_path = runner.NOTEBOOKS_DIR / "05_report.ipynb"
+    _notebook(nb_path, REPORT_BODY)
+    nb = nbformat.read(nb_path, as_version=4)
+    method = nbformat.v4.new_markdown_cell("SECRET_METHOD formula $k_t - k_{t-1}$")
+    method.metadata["tags"] = ["method"]
+    nb.cells.insert(1, method)
+    nbformat.write(nb, nb_path)
+    stages = (*runner.STAGES, runner.Stage("report", "05_report.ipynb", None))
+    monkeypatch.setattr(runner, "STAGES", stages)
+    return tmp, base, write_params
+
+
+def test_report_stage_leaves_an_offline_report_and_history(toy_report, capsys):
+    tmp, base, write_params = toy_report
+    params = write_params(base)
+    for _ in range(2):
+        assert cli.main(["run", "--params", str(params), "--only", "a,report", "--no-progress"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    runs = tmp / "outputs" / "toy"
+    run_dir = runs / os.readlink(runs / "latest")
+    assert out[-1] == f"report: {run_dir / 'report.html'}"
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "report body visible" in html and "data:image/png;base64," in html
+    assert "<script" not in html, "report.html must not load or run any script"
+    assert not re.search(r"(src|href)=[\"']?https?:", html), "no external resources"
+    assert "SECRET_METHOD" not in html and "stage_context(" not in html
+    assert "<title>crmlab report: toy" in html
+    assert "SECRET_METHOD" in (run_dir / "05_report.html").read_text(encoding="utf-8")
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["stages"]["report"]["report"] == "report.html"
+    history = (runs / "history.csv").read_text().splitlines()
+    assert len(history) == 3 and history[0].startswith("run_id,finished,observation_end,stages,customers")
+    first, second = (row.split(",") for row in history[1:])
+    assert second[0] == run_dir.name and first[0] != second[0]
+    assert second[2:5] == ["1998-01-31", "a;report", "3"]  # from kpis.json: len('toy')
+
+
+def test_failed_run_logs_the_error_and_leaves_history(toy_report, capsys):
+    tmp, base, write_params = toy_report
+    assert cli.main(["run", "--params", str(write_params(base)), "--only", "a", "--no-progress"]) == 0
+    history = (tmp / "outputs" / "toy" / "history.csv").read_text()
+    bad = write_params({**base, "survey": {
+        "path": str(Path(__file__).parents[1] / "data/raw/ecsi/mobi.csv"),
+        "constructs": {"Satisfaction": ["CUSA1"]}, "outcome": "Satisfaction",
+    }}, "bad.yaml")
+    assert cli.main(["run", "--params", str(bad), "--only", "boom", "--no-progress"]) == 1
+    assert (tmp / "outputs" / "toy" / "history.csv").read_text() == history
+    folders = [d for d in (tmp / "outputs" / "toy").iterdir() if (d / "manifest.json").exists()]
+    manifests = {d: json.loads((d / "manifest.json").read_text()) for d in folders}
+    failed = [d for d, m in manifests.items() if m["status"] == "failed"]
+    assert len(failed) == 1
+    log_text = (failed[0] / "run.log").read_text()
+    assert "ERROR crmlab.runner: run failed: stage 'boom' failed: RuntimeError: boom in the notebook" in log_text
+
+
+def _ctx(tmp: Path, run: str, staging: bool = True):
+    from crmlab.config import StageContext, params_from_dict
+
+    params = params_from_dict({"run_name": "toy", "paths": {
+        "processed": str(tmp / "processed"), "outputs": str(tmp / "outputs")}})
+    final = tmp / "processed" / "toy"
+    processed = final / f".staging-{run}" if staging else final
+    run_dir = tmp / "outputs" / "toy" / run
+    for d in (processed, run_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    return StageContext(params, processed, run_dir, final if staging else None)
+
+
+@pytest.fixture
+def report_stages(monkeypatch):
+    stages = (
+        runner.Stage("a", "01_a.ipynb", None, produces=("a.json",)),
+        runner.Stage("b", "02_b.ipynb", None, produces=("b.json",)),
+        runner.Stage("c", "03_c.ipynb", "survey", produces=("c.json",)),
+        runner.Stage("report", "06_report.ipynb", None),
+    )
+    monkeypatch.setattr(runner, "STAGES", stages)
+
+
+def test_load_report_inputs_uses_this_and_earlier_runs_but_never_skipped_stages(tmp_path, report_stages):
+    from crmlab.io import write_json
+
+    ctx = _ctx(tmp_path, "r2")
+    write_json({"from": "this run"}, ctx.processed / "a.json")
+    write_json({"from": "earlier"}, ctx.fallback / "b.json")
+    write_json({"from": "stale"}, ctx.fallback / "c.json")  # c is skipped: no survey section
+    write_json({"stages": {"a": {"status": "success"}, "c": {"status": "skipped", "reason": "no survey"},
+                           "report": {"status": "running"}}}, ctx.run_dir / "manifest.json")
+    got = runner.load_report_inputs(ctx)
+    assert got.products == {"a.json": {"from": "this run"}, "b.json": {"from": "earlier"}, "c.json": None}
+    assert got.overview["status"].tolist() == ["ran", "not in this run", "skipped"]
+    assert got.missing_reasons() == {"c": "skipped: no survey (older product files are ignored)"}
+
+
+def test_load_report_inputs_with_nothing_to_report(tmp_path, report_stages):
+    with pytest.raises(InputError, match="no stage products to report on"):
+        runner.load_report_inputs(_ctx(tmp_path, "r1"))
+
+
+def test_previous_run_skips_runs_without_report_state(tmp_path, report_stages):
+    from crmlab.io import write_json
+
+    parent = tmp_path / "outputs" / "toy"
+    ctx = _ctx(tmp_path, "r3")
+    for run in ("r1", "r2"):
+        (parent / run).mkdir(parents=True)
+    write_json({"kpis": {"customers": 7}}, parent / "r1" / runner.KPIS_FILE)
+    (parent / "history.csv").write_text("run_id,customers\nr1,7\nr2,\n")
+    os.symlink("r2", parent / "latest")  # the newest run had no report stage
+    prev = runner.previous_run(ctx)
+    assert prev.run_id == "r1" and prev.kpis == {"kpis": {"customers": 7}}
+    assert prev.snapshot is None and prev.inputs is None
+    (parent / "latest").unlink()
+    (parent / "latest").write_text("r3\n")  # text-file latest pointing at this very run
+    (parent / "history.csv").write_text("run_id\nr3\n")
+    write_json({"kpis": {}}, parent / "r3" / runner.KPIS_FILE)
+    assert runner.previous_run(ctx) is None
+
+
+def test_read_history_reports_a_broken_file(tmp_path):
+    assert runner.read_history(tmp_path).empty
+    (tmp_path / runner.HISTORY_FILE).write_text("customers\n3\n")
+    with pytest.raises(InputError, match="history.csv: column 'run_id' missing"):
+        runner.read_history(tmp_path)
