@@ -18,7 +18,7 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for tests and docs)."""
+    """Build the argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(
         prog="crmlab",
         description="CRM analytics lab: run the notebook chain on a params file.",

@@ -362,6 +362,9 @@ def _atomic_write(target: str | Path, write: Callable[[Path], None]) -> Path:
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
+        # mkstemp creates the file private (0600); products and reports are meant to be read
+        # by the team on a shared server, like any file the user writes (rw-r--r--)
+        os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import RAW, ROOT
 from pandas.testing import assert_frame_equal, assert_series_equal
 
 from crmlab import churn
 from crmlab.config import params_from_dict
 from crmlab.errors import InputError
 from crmlab.io import read_table
+
+from conftest import RAW, ROOT
 
 TINY = ROOT / "tests" / "data" / "churn_tiny.csv"
 TINY_PARAMS = {"path": str(TINY), "target": "left_us", "positive": "yes", "id": "account_no"}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
 from pandas.testing import assert_frame_equal
 
 from crmlab import cleaning
 from crmlab.config import load_params, params_from_dict
 from crmlab.errors import InputError
 from crmlab.io import read_input
+
+from conftest import ROOT
 
 
 def section(**extra):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
 from pandas.testing import assert_frame_equal
 
 from crmlab.errors import InputError
 from crmlab.features import SUMMARY_COLUMNS, customer_summary
+
+from conftest import ROOT
 
 # a: two lines on 1 Jan (one purchase day of 15), then 11 Jan and 31 Jan; a line after
 #    observation_end is ignored.

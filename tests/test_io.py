@@ -152,3 +152,8 @@ def test_file_sha256(tmp_path):
     path = tmp_path / "f.bin"
     path.write_bytes(b"crmlab")
     assert io.file_sha256(path) == hashlib.sha256(b"crmlab").hexdigest()
+
+
+def test_written_files_are_readable_by_the_team(tmp_path):
+    path = io.write_text("hello", tmp_path / "report.html")
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -11,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import ROOT
 from crmlab.runner import STAGES
+
+from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 

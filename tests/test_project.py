@@ -10,8 +10,9 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import ROOT
 from crmlab.runner import STAGES
+
+from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 PARAMETERS = ["params_file", "overrides", "run_dir", "processed_dir"]

@@ -14,13 +14,14 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import RAW, ROOT
 from pandas.testing import assert_frame_equal, assert_series_equal
 
 from crmlab import satisfaction as sat
 from crmlab.config import load_params
 from crmlab.errors import InputError
 from crmlab.io import read_table
+
+from conftest import RAW, ROOT
 
 TINY = ROOT / "tests" / "data" / "survey_tiny.csv"
 TINY_SURVEY = {
