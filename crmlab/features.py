@@ -10,14 +10,44 @@ are merged into one purchase of their summed amount):
 
 These are the quantities of Fader, Hardie & Lee (2005) and of
 ``lifetimes.utils.summary_data_from_transaction_data(freq="D")``, so results can be
-checked against the literature. The computation is vectorised over integer-coded customers
-and integer days: one group-by to merge same-day purchases, then NumPy segment reductions.
+checked against the literature — and they are checked bit for bit (benchmarks/).
+
+How it stays fast (no Python per row, no Python object per row):
+
+1. customer ids become integer codes that follow the id order: an id column that is
+   already sorted (exports often are) is encoded by comparing neighbours; otherwise Arrow's
+   hash table encodes the Arrow-backed string column once and only the *distinct* ids are
+   sorted, so no row is ever compared as a string;
+2. dates become integer day numbers, and one integer key ``code * span + day`` is sorted
+   with a single ``argsort`` (cheaper than a two-key ``lexsort``);
+3. runs of equal keys are reduced with ``np.add.reduceat``, arrays are reused in place,
+   and the result frame is built without consolidating its columns (a full copy).
+
+How it stays exact whatever the row order (so a Dask run, which sees the rows in another
+order, gives the very same floats as pandas): a sum of three or more numbers depends on
+the order they are added in, and so does the summation method. Same-day amounts are added
+in one canonical order (timestamp, then amount: the order ``lifetimes`` sorts its rows
+into) with ``np.add.reduceat``, which is what pandas 3's group-by sum runs on sorted
+groups; the mean over repeat days uses the compensated (Kahan) summation pandas' group-by
+mean runs when a group holds a NaN (lifetimes blanks each first purchase). The results
+therefore equal lifetimes' bit for bit (tests/test_engine.py, benchmarks/).
+
+On Dask, customers must not be split between partitions: a frame indexed by
+``customer_id`` or by ``customer_bucket`` (see :mod:`crmlab.engine`) with known divisions
+is used as it is; anything else is first shuffled by ``customer_id``. Each partition is
+then summarised with the pandas code above, and only the customer table comes back.
 """
 
 from __future__ import annotations
 
+import ctypes
+from dataclasses import dataclass
+from functools import partial
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crmlab.errors import InputError
 
@@ -41,17 +71,446 @@ SUMMARY_COLUMNS = [
     "spend_last_90d",
 ]
 
+_REQUIRED = ("customer_id", "date", "amount")
 _EPOCH = np.datetime64("1970-01-01", "D")
+# index names that tell a Dask frame's partitions hold disjoint sets of customers
+_DISJOINT_INDEX = ("customer_id", "customer_bucket")
 
 
-def _check(transactions, cols=("customer_id", "date", "amount")) -> None:
-    missing = [c for c in cols if c not in transactions.columns]
+def _check(transactions, cols=_REQUIRED) -> None:
+    names = set(transactions.columns)
+    if _is_dask(transactions) and transactions.index.name == "customer_id":
+        names.add("customer_id")  # a Dask frame may carry the id as its (sorted) index
+    missing = [c for c in cols if c not in names]
     if missing:
         raise InputError(f"transactions: required column {missing[0]!r} missing")
 
 
 def _is_dask(df) -> bool:
     return type(df).__module__.startswith("dask")
+
+
+def _day_number(ts) -> int:
+    """Days since 1970-01-01 of a date-like value."""
+    return int((pd.Timestamp(ts).to_datetime64().astype("datetime64[D]") - _EPOCH).astype(np.int64))
+
+
+# --- encoding ------------------------------------------------------------------------------
+
+
+def _arrow_strings(ids: pd.Series) -> pa.Array | None:
+    """Return the Arrow array behind an Arrow-backed string column, else None."""
+    dtype = ids.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    arr = ids.array.__arrow_array__()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    return arr
+
+
+def _sorted_runs(arr: pa.Array) -> tuple[np.ndarray, pa.Array] | None:
+    """Codes and distinct ids of an id column that is already sorted, else None.
+
+    Exports are often ordered by customer; then comparing neighbours (two vectorised
+    passes) replaces hashing every id and sorting the distinct ones. A small head is
+    checked first so an unsorted column costs next to nothing.
+    """
+    n = len(arr)
+    if n < 2:
+        return None
+    for stop in (min(n, 4096), n):
+        if pc.any(pc.less(arr.slice(1, stop - 1), arr.slice(0, stop - 1))).as_py():
+            return None
+    change = pc.not_equal(arr.slice(1), arr.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    codes = np.zeros(n, dtype=np.int64)
+    np.cumsum(change, out=codes[1:])
+    heads = np.concatenate(([0], np.flatnonzero(change) + 1))
+    return codes, arr.take(pa.array(heads))
+
+
+def _encode_customers(ids: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Integer codes that follow the string order of the ids, and the sorted distinct ids.
+
+    Hashing the column once and sorting only the distinct ids is much cheaper than sorting
+    the rows by a string key; Arrow-backed columns (pandas 3's ``str``) are encoded by
+    Arrow without creating a Python object per row.
+    """
+    arr = _arrow_strings(ids)
+    if arr is not None:
+        if arr.null_count:
+            raise InputError(
+                f"transactions: column 'customer_id' has {arr.null_count} missing values"
+            )
+        runs = _sorted_runs(arr)
+        if runs is not None:
+            return runs
+        enc = pc.dictionary_encode(arr)
+        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        uniques = enc.dictionary
+    else:
+        codes, found = pd.factorize(ids, sort=False)
+        if (codes < 0).any():
+            raise InputError(
+                f"transactions: column 'customer_id' has {(codes < 0).sum()} missing values"
+            )
+        # ids are compared as text (42 and "42" are one customer), as the output column is
+        as_text = pd.Index(np.asarray(found, dtype=object).astype(str), dtype=object)
+        if not as_text.is_unique:
+            merged, as_text = pd.factorize(as_text)
+            codes = merged[codes]
+        uniques = pa.array(np.asarray(as_text, dtype=object), type=pa.large_string())
+    order = pc.sort_indices(uniques).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return rank[codes], uniques.take(pa.array(order))
+
+
+def _instants(dates: pd.Series) -> np.ndarray:
+    """Return ``date`` as naive datetime64 (wall-clock time if it carried a time zone)."""
+    if not pd.api.types.is_datetime64_any_dtype(dates.dtype):
+        try:
+            dates = pd.to_datetime(dates)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"transactions: column 'date' is not a date ({exc})") from None
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
+    values = dates.to_numpy()
+    missing = int(np.isnat(values).sum())
+    if missing:
+        raise InputError(f"transactions: column 'date' has {missing} missing values")
+    return values
+
+
+def _day_numbers(instants: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 (int64, floor) of datetime64 values, without a datetime copy."""
+    unit, count = np.datetime_data(instants.dtype)
+    if unit not in ("D", "h", "m", "s", "ms", "us", "ns"):
+        instants = instants.astype("datetime64[D]")
+        unit, count = "D", 1
+    per_day = int(np.timedelta64(1, "D") // np.timedelta64(count, unit))
+    return instants.view(np.int64) // per_day
+
+
+def _amounts(amount: pd.Series) -> np.ndarray:
+    try:
+        return amount.to_numpy(dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"transactions: column 'amount' is not numeric ({exc})") from None
+
+
+# --- compensated sums ------------------------------------------------------------------------
+
+
+def _kahan_segments(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Sum each segment ``values[start : start + length]`` in order, as pandas' group-by does.
+
+    pandas' Cython group-by kernels (``sum``, ``mean``; the path taken when groups are not
+    sorted or hold a NaN) use Kahan's compensated summation. This reproduces it bit for
+    bit, vectorised over segments: step ``j`` adds the ``j``-th value
+    of every segment at least ``j + 1`` long (segments sorted longest first, so the active
+    ones are a prefix). Work is proportional to the number of values; the loop runs once per
+    position of the longest segment.
+    """
+    total = np.zeros(len(starts), dtype=np.float64)
+    if len(starts) == 0:
+        return total
+    order = np.argsort(-lengths, kind="stable")
+    seg_start = starts[order]
+    seg_len = lengths[order]
+    s = np.zeros(len(order), dtype=np.float64)
+    comp = np.zeros(len(order), dtype=np.float64)
+    neg_len = -seg_len
+    for j in range(int(seg_len[0])):
+        m = int(np.searchsorted(neg_len, -j, side="left"))  # segments longer than j
+        y = values[seg_start[:m] + j] - comp[:m]
+        t = s[:m] + y
+        c = (t - s[:m]) - y
+        c[np.isnan(c)] = 0.0  # pandas resets the compensation after inf - inf
+        comp[:m] = c
+        s[:m] = t
+    total[order] = s
+    return total
+
+
+# --- pandas core ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Daily:
+    """One row per customer and purchase day, sorted by customer code then day."""
+
+    code: np.ndarray  # int64 customer code (order of the ids)
+    day: np.ndarray  # int64 days since 1970-01-01
+    amount: np.ndarray  # float64 day total
+    lines: np.ndarray  # int64 input rows merged
+    ids: pa.Array  # sorted distinct customer ids; code i is ids[i]
+
+    def subset(self, mask: np.ndarray) -> _Daily:
+        return _Daily(self.code[mask], self.day[mask], self.amount[mask], self.lines[mask], self.ids)
+
+
+def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
+    """Merge same-day purchases of a pandas frame (the fast path, see the module docstring)."""
+    instants = _instants(transactions["date"])
+    day = _day_numbers(instants)
+    amount = _amounts(transactions["amount"])
+    code, ids = _encode_customers(transactions["customer_id"])
+    if end_day is not None:
+        keep = day <= end_day
+        if not keep.all():
+            day, amount, code, instants = day[keep], amount[keep], code[keep], instants[keep]
+    n = len(day)
+    if n == 0:
+        empty_i = np.array([], dtype=np.int64)
+        return _Daily(empty_i, empty_i, np.array([], dtype=np.float64), empty_i, ids)
+    # One integer key orders rows by (customer, day). The sort need not be stable because
+    # same-day amounts are summed in a canonical order below. Arrays are updated in place
+    # where possible: at 10^7 rows each fresh array costs more than the arithmetic.
+    d0 = int(day.min())
+    span = int(day.max()) - d0 + 1
+    key = code * span
+    key += day
+    key -= d0
+    del code, day
+    order = np.argsort(key)
+    key = key[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    del new
+    lines = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=lines[:-1])
+    lines[-1] = n - starts[-1]
+    a = amount[order]
+    total = np.add.reduceat(a, starts)
+    # one or two amounts sum to the same float in any order; three or more are added in
+    # lifetimes' order (timestamp, then amount), whatever order the rows came in
+    busy = np.flatnonzero(lines >= 3)
+    if len(busy):
+        rows = _segment_rows(starts[busy], lines[busy])
+        group = np.repeat(np.arange(len(busy)), lines[busy])
+        stamps = instants[order[rows]].view(np.int64)
+        ordered = a[rows[np.lexsort((a[rows], stamps, group))]]
+        total[busy] = np.add.reduceat(ordered, np.cumsum(lines[busy]) - lines[busy])
+    del a, order
+    cust, day = np.divmod(key[starts], span)
+    day += d0
+    return _Daily(cust, day, total, lines, ids)
+
+
+def _segment_rows(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenate the indices ``start .. start+length-1`` of every segment."""
+    total = int(lengths.sum())
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(total) - np.repeat(offsets - starts, lengths)
+
+
+def _features(daily: _Daily, end_day: int) -> pd.DataFrame:
+    """Compute the customer features (``SUMMARY_COLUMNS``) of a :class:`_Daily`, in id order."""
+    code, d, a, lines = daily.code, daily.day, daily.amount, daily.lines
+    n = len(d)
+    if n == 0:
+        return _empty_summary()
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(code[1:], code[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    del new
+    days = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=days[:-1])
+    days[-1] = n - starts[-1]
+    first, last = d[starts], d[starts + days - 1]
+    span = (last - first).astype(np.float64)
+    spend = np.add.reduceat(a, starts)
+    freq = days - 1
+    # the mean over repeat days is pandas' Kahan mean, as in lifetimes
+    repeat_spend = _kahan_segments(a, starts + 1, freq)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(freq > 0, repeat_spend / np.maximum(freq, 1), 0.0)
+        gap_mean = np.where(freq > 0, span / np.maximum(freq, 1), np.nan)
+    # inter-purchase gaps inside each customer, sample std over >= 2 gaps; the gaps of a
+    # customer add up to last - first exactly (whole days), so only squares are summed
+    sq = np.empty(n, dtype=np.float64)
+    sq[0] = 0.0
+    np.subtract(d[1:], d[:-1], out=sq[1:], casting="unsafe")
+    sq[starts] = 0.0
+    sq *= sq
+    g2 = np.add.reduceat(sq, starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (g2 - span * span / np.maximum(freq, 1)) / np.maximum(freq - 1, 1)
+    gap_std = np.where(freq >= 2, np.sqrt(np.clip(var, 0, None)), np.nan)
+    # spend in the last 90 days (reusing the buffer)
+    np.copyto(sq, a)
+    sq[d <= end_day - 90] = 0.0
+    spend90 = np.add.reduceat(sq, starts)
+    del sq
+    orders = np.add.reduceat(lines, starts)
+    ids = daily.ids.take(pa.array(code[starts]))
+    # copy=False keeps one block per column: consolidating 14 columns into one 2-D block
+    # is a full copy that costs more than all the arithmetic above
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array(ids, dtype="str"),
+            "frequency": freq,
+            "recency": span,
+            "T": (end_day - first).astype(np.float64),
+            "monetary_value": monetary,
+            "first_purchase": first.astype("datetime64[D]").astype("datetime64[ns]"),
+            "last_purchase": last.astype("datetime64[D]").astype("datetime64[ns]"),
+            "purchase_days": days,
+            "orders": orders.astype(np.int64, copy=False),
+            "total_spend": spend,
+            "avg_order_value": spend / np.maximum(orders, 1),
+            "days_since_last": (end_day - last).astype(np.float64),
+            "gap_mean": gap_mean,
+            "gap_std": gap_std,
+            "spend_last_90d": spend90,
+        },
+        copy=False,
+    )
+
+
+def _empty_summary() -> pd.DataFrame:
+    i, f = np.array([], dtype=np.int64), np.array([], dtype=np.float64)
+    ns = np.array([], dtype="datetime64[ns]")
+    cols = {"customer_id": pd.array([], dtype="str")}
+    kinds = dict.fromkeys(("frequency", "purchase_days", "orders"), i)
+    kinds.update(dict.fromkeys(("first_purchase", "last_purchase"), ns))
+    for c in SUMMARY_COLUMNS[1:]:
+        cols[c] = kinds.get(c, f)
+    return pd.DataFrame(cols)
+
+
+def _summary_pandas(transactions: pd.DataFrame, observation_end, calibration_end) -> pd.DataFrame:
+    obs = _day_number(observation_end)
+    daily = _daily(transactions, obs)
+    if calibration_end is None:
+        return _features(daily, obs)
+    cal = _day_number(calibration_end)
+    in_cal = daily.day <= cal
+    feats = _features(daily.subset(in_cal), cal)
+    feats = feats.rename(columns={c: f"{c}_cal" for c in feats.columns if c != "customer_id"})
+    # holdout purchase days and spend of the calibration customers, by customer code
+    hold = daily.subset(~in_cal)
+    cal_codes = np.unique(daily.code[in_cal])
+    n_codes = len(daily.ids)
+    hold_days = np.bincount(hold.code, minlength=n_codes)
+    hold_new = np.ones(len(hold.code), dtype=bool)
+    hold_new[1:] = hold.code[1:] != hold.code[:-1]
+    hold_starts = np.flatnonzero(hold_new)
+    hold_spend = np.zeros(n_codes, dtype=np.float64)
+    if len(hold_starts):
+        hold_spend[hold.code[hold_starts]] = np.add.reduceat(hold.amount, hold_starts)
+    feats["frequency_holdout"] = hold_days[cal_codes].astype(np.int64)
+    feats["actual_holdout_value"] = hold_spend[cal_codes]
+    feats["duration_holdout"] = float(obs - cal)
+    return feats
+
+
+# --- Dask -------------------------------------------------------------------------------------
+
+
+def _customer_disjoint(ddf) -> bool:
+    """Tell whether Dask can promise that no customer spans two partitions."""
+    if ddf.npartitions == 1:
+        return True
+    return ddf.known_divisions and ddf.index.name in _DISJOINT_INDEX
+
+
+def _by_customer(ddf):
+    """Return the Dask frame with each customer's rows in a single partition."""
+    disjoint = _customer_disjoint(ddf)
+    if "customer_id" not in ddf.columns:  # the id is the index
+        ddf = ddf.reset_index()
+    ddf = ddf[list(_REQUIRED)]
+    # hash partitioning on the id puts every row of a customer in the same partition
+    return ddf if disjoint else ddf.shuffle(on="customer_id")
+
+
+def _dask_apply(ddf, func, meta: pd.DataFrame, sort_by: list[str]) -> pd.DataFrame:
+    parts = _by_customer(ddf).map_partitions(func, meta=meta, enforce_metadata=False)
+    frames = _gather(parts.to_delayed())
+    return _concat_sorted(frames, meta, sort_by)
+
+
+def _gather(delayed: list) -> list[pd.DataFrame]:
+    """Compute partitions, fetching each result as soon as it is ready.
+
+    With a distributed client every result is released on its worker once it is here,
+    so the customer table exists once, not in the workers and the client at the same time.
+    """
+    try:
+        from distributed import as_completed, default_client
+
+        client = default_client()
+    except (ImportError, ValueError):  # no distributed client: Dask's local scheduler
+        import dask
+
+        return list(dask.compute(*delayed))
+    frames = []
+    for future in as_completed(client.compute(delayed)):
+        frames.append(future.result())
+        future.release()
+    return frames
+
+
+def _concat_sorted(frames: list[pd.DataFrame], meta: pd.DataFrame, sort_by: list[str]
+                   ) -> pd.DataFrame:
+    """Stack per-partition results in ``sort_by`` order, one column at a time.
+
+    Columns are gathered and freed one by one, so the peak is the table plus one column,
+    rather than the three copies of ``concat`` followed by ``sort_values``.
+    """
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return meta.iloc[:0].reset_index(drop=True)
+    keys = pa.table(
+        {c: pa.chunked_array([_arrow(f[c]) for f in frames]) for c in sort_by}
+    )
+    order = pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in sort_by])
+    del keys
+    order_np = order.to_numpy()
+    columns = {}
+    for col in meta.columns:
+        if col == "customer_id":
+            ids = pa.chunked_array([_arrow(f[col]) for f in frames]).take(order)
+            columns[col] = pd.array(ids.combine_chunks(), dtype="str")
+        else:
+            columns[col] = np.concatenate([f[col].to_numpy() for f in frames])[order_np]
+        for f in frames:
+            del f[col]
+        _trim_heap()
+    return pd.DataFrame(columns, copy=False)
+
+
+def _trim_heap() -> None:
+    """Hand freed heap memory back to the operating system (glibc only; else a no-op).
+
+    Partition results are many arrays of a few MB; glibc keeps their memory after they are
+    freed, so without this the process would hold the partitions *and* the stacked table
+    (see "memory not released back to the OS" in the Dask worker-memory docs).
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _arrow(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    arr = _arrow_strings(values)
+    return arr if arr is not None else pa.array(values.to_numpy())
+
+
+def _meta_frame(ddf) -> pd.DataFrame:
+    meta = ddf._meta
+    if "customer_id" not in meta.columns:
+        meta = meta.reset_index()
+    return meta[list(_REQUIRED)]
+
+
+# --- public -----------------------------------------------------------------------------------
 
 
 def daily_purchases(transactions, end: str | pd.Timestamp | None = None) -> pd.DataFrame:
@@ -68,114 +527,32 @@ def daily_purchases(transactions, end: str | pd.Timestamp | None = None) -> pd.D
     -------
     pandas.DataFrame
         Columns ``customer_id`` (str), ``day`` (int64 days since 1970-01-01), ``amount``
-        (summed), ``lines`` (input rows merged), sorted by customer then day.
+        (summed; three or more same-day amounts are added in timestamp-then-amount order
+        with pandas' compensated summation, so the result does not depend on row order),
+        ``lines`` (input rows merged), sorted by customer then day.
+
+    Raises
+    ------
+    InputError
+        When a required column is missing, ``customer_id`` has missing values, ``date``
+        is not a date or ``amount`` is not numeric.
     """
-    _check(transactions)
-    end_day = None if end is None else _day_number(end)
     if _is_dask(transactions):
-        tx = transactions[["customer_id", "date", "amount"]]
-        tx = tx.assign(
-            customer_id=tx["customer_id"].astype(str),
-            day=(tx["date"].dt.floor("D") - pd.Timestamp("1970-01-01")).dt.days.astype("int64"),
+        _check(transactions)
+        meta = daily_purchases(_meta_frame(transactions), end)
+        return _dask_apply(
+            transactions, partial(daily_purchases, end=end), meta, ["customer_id", "day"]
         )
-        if end_day is not None:
-            tx = tx[tx["day"] <= end_day]
-        daily = (
-            tx.groupby(["customer_id", "day"])["amount"]
-            .agg(["sum", "count"])
-            .compute()
-            .rename(columns={"sum": "amount", "count": "lines"})
-            .reset_index()
-            .sort_values(["customer_id", "day"], kind="stable")
-            .reset_index(drop=True)
-        )
-        daily["lines"] = daily["lines"].astype(np.int64)
-        return daily
-    date = pd.to_datetime(transactions["date"]).to_numpy().astype("datetime64[D]")
-    day = (date - _EPOCH).astype(np.int64)
-    amount = transactions["amount"].to_numpy(dtype=np.float64)
-    codes, uniques = pd.factorize(transactions["customer_id"].astype(str), sort=True)
-    if end_day is not None:
-        keep = day <= end_day
-        day, amount, codes = day[keep], amount[keep], codes[keep]
-    if len(day) == 0:
-        return pd.DataFrame(
-            {"customer_id": pd.Series([], dtype=str), "day": pd.Series([], dtype=np.int64),
-             "amount": pd.Series([], dtype=np.float64), "lines": pd.Series([], dtype=np.int64)}
-        )
-    # sort by (customer code, day) and reduce runs of equal keys
-    order = np.lexsort((day, codes))
-    c, d, a = codes[order], day[order], amount[order]
-    new = np.empty(len(c), dtype=bool)
-    new[0] = True
-    new[1:] = (c[1:] != c[:-1]) | (d[1:] != d[:-1])
-    starts = np.flatnonzero(new)
-    lines = np.diff(np.append(starts, len(c)))
+    _check(transactions)
+    daily = _daily(transactions, None if end is None else _day_number(end))
     return pd.DataFrame(
         {
-            "customer_id": np.asarray(uniques, dtype=object)[c[starts]],
-            "day": d[starts],
-            "amount": np.add.reduceat(a, starts),
-            "lines": lines.astype(np.int64),
-        }
-    ).astype({"customer_id": str})
-
-
-def _summarise(daily: pd.DataFrame, end_day: int) -> pd.DataFrame:
-    """Customer features from :func:`daily_purchases` output (sorted by customer, day)."""
-    cid = daily["customer_id"].to_numpy()
-    d = daily["day"].to_numpy(np.int64)
-    a = daily["amount"].to_numpy(np.float64)
-    lines = daily["lines"].to_numpy(np.int64)
-    n = len(d)
-    new = np.ones(n, dtype=bool)
-    if n:
-        new[1:] = cid[1:] != cid[:-1]
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], n)
-    days = ends - starts
-    first, last = d[starts], d[ends - 1]
-    spend = np.add.reduceat(a, starts) if n else np.array([])
-    freq = days - 1
-    repeat_spend = spend - a[starts]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(freq > 0, repeat_spend / np.maximum(freq, 1), 0.0)
-        gap_mean = np.where(freq > 0, (last - first) / np.maximum(freq, 1), np.nan)
-    # inter-purchase gaps inside each customer: std over >= 2 gaps (sample std)
-    gaps = np.diff(d, prepend=d[0] if n else 0).astype(np.float64)
-    gaps[starts] = 0.0
-    g1 = np.add.reduceat(gaps, starts) if n else np.array([])
-    g2 = np.add.reduceat(gaps * gaps, starts) if n else np.array([])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = (g2 - g1 * g1 / np.maximum(freq, 1)) / np.maximum(freq - 1, 1)
-    gap_std = np.where(freq >= 2, np.sqrt(np.clip(var, 0, None)), np.nan)
-    recent = np.where(d > end_day - 90, a, 0.0)
-    spend90 = np.add.reduceat(recent, starts) if n else np.array([])
-    orders = np.add.reduceat(lines, starts) if n else np.array([], dtype=np.int64)
-    out = pd.DataFrame(
-        {
-            "customer_id": pd.Series(cid[starts], dtype=str),
-            "frequency": freq.astype(np.int64),
-            "recency": (last - first).astype(np.float64),
-            "T": (end_day - first).astype(np.float64),
-            "monetary_value": monetary,
-            "first_purchase": first.astype("datetime64[D]").astype("datetime64[ns]"),
-            "last_purchase": last.astype("datetime64[D]").astype("datetime64[ns]"),
-            "purchase_days": days.astype(np.int64),
-            "orders": orders.astype(np.int64),
-            "total_spend": spend,
-            "avg_order_value": spend / np.maximum(orders, 1),
-            "days_since_last": (end_day - last).astype(np.float64),
-            "gap_mean": gap_mean,
-            "gap_std": gap_std,
-            "spend_last_90d": spend90,
+            "customer_id": pd.array(daily.ids.take(pa.array(daily.code)), dtype="str"),
+            "day": daily.day,
+            "amount": daily.amount,
+            "lines": daily.lines,
         }
     )
-    return out
-
-
-def _day_number(ts) -> int:
-    return int((pd.Timestamp(ts).to_datetime64().astype("datetime64[D]") - _EPOCH).astype(np.int64))
 
 
 def customer_summary(transactions, observation_end, calibration_end=None) -> pd.DataFrame:
@@ -185,7 +562,11 @@ def customer_summary(transactions, observation_end, calibration_end=None) -> pd.
     ----------
     transactions : DataFrame (pandas or Dask)
         Clean transactions with columns ``customer_id``, ``date`` (datetime64) and
-        ``amount`` (float); rows after ``observation_end`` are ignored.
+        ``amount`` (float); rows after ``observation_end`` are ignored. A Dask frame is
+        summarised partition by partition (customers must not span partitions: a frame
+        indexed by ``customer_id`` or ``customer_bucket`` with known divisions is used as
+        it is, anything else is shuffled by ``customer_id`` first); the result is the same
+        pandas table, to the last bit, as for the pandas frame.
     observation_end : date-like
         The day the customer base is observed ("today").
     calibration_end : date-like, optional
@@ -205,7 +586,8 @@ def customer_summary(transactions, observation_end, calibration_end=None) -> pd.
     Raises
     ------
     InputError
-        When a required column is missing or ``calibration_end`` is not before
+        When a required column is missing, ``customer_id`` has missing values, ``date``
+        is not a date, ``amount`` is not numeric, or ``calibration_end`` is not before
         ``observation_end``.
 
     References
@@ -213,27 +595,16 @@ def customer_summary(transactions, observation_end, calibration_end=None) -> pd.
     Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your customers" the easy
     way: An alternative to the Pareto/NBD model. Marketing Science 24(2), 275-284.
     """
-    _check(transactions)
-    obs = _day_number(observation_end)
-    daily = daily_purchases(transactions, end=observation_end)
-    if calibration_end is None:
-        return _summarise(daily, obs).reset_index(drop=True)
-    cal = _day_number(calibration_end)
-    if cal >= obs:
+    if calibration_end is not None and _day_number(calibration_end) >= _day_number(observation_end):
         raise InputError(
             f"calibration_end ({calibration_end}) must be before observation_end ({observation_end})"
         )
-    in_cal = daily["day"].to_numpy() <= cal
-    feats = _summarise(daily[in_cal].reset_index(drop=True), cal)
-    feats = feats.rename(columns={c: f"{c}_cal" for c in feats.columns if c != "customer_id"})
-    hold = daily[~in_cal]
-    agg = (
-        hold.groupby("customer_id", sort=False)
-        .agg(frequency_holdout=("day", "size"), actual_holdout_value=("amount", "sum"))
-        .reset_index()
-    )
-    out = feats.merge(agg, on="customer_id", how="left")
-    out["frequency_holdout"] = out["frequency_holdout"].fillna(0).astype(np.int64)
-    out["actual_holdout_value"] = out["actual_holdout_value"].fillna(0.0)
-    out["duration_holdout"] = float(obs - cal)
-    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    if _is_dask(transactions):
+        _check(transactions)
+        func = partial(
+            _summary_pandas, observation_end=observation_end, calibration_end=calibration_end
+        )
+        meta = func(_meta_frame(transactions))
+        return _dask_apply(transactions, func, meta, ["customer_id"])
+    _check(transactions)
+    return _summary_pandas(transactions, observation_end, calibration_end)

@@ -277,12 +277,16 @@ def read_input(section: Mapping[str, Any]) -> tuple[pd.DataFrame, TableInfo]:
     return read_table(section["path"], **_reader_kwargs(section))
 
 
-def read_input_dask(section: Mapping[str, Any], blocksize: str | int = "64MB"):
+def read_input_dask(section: Mapping[str, Any], blocksize: str | int = "64MB") -> tuple[Any, TableInfo]:
     """Read an input section's file as a Dask DataFrame (text columns, like :func:`read_table`).
 
     Text files are split into blocks of ``blocksize`` bytes read in parallel; the encoding
     and delimiter are detected exactly as :func:`read_table` does. Parquet is read lazily;
     Excel (which cannot be split) is read whole and wrapped. Partitions are in file order.
+
+    Returns
+    -------
+    (dask.dataframe.DataFrame, TableInfo)
     """
     import dask.dataframe as dd
 
@@ -292,9 +296,9 @@ def read_input_dask(section: Mapping[str, Any], blocksize: str | int = "64MB"):
     opts = dict(section.get("reader") or {})
     if fmt != "text":
         if fmt == "parquet":
-            return dd.read_parquet(path, **opts)
-        df, _ = read_input(section)
-        return dd.from_pandas(df, npartitions=max(1, len(df) // 1_000_000), sort=False)
+            return dd.read_parquet(path, **opts), TableInfo(str(path), fmt, None, None)
+        df, info = read_input(section)
+        return dd.from_pandas(df, npartitions=max(1, len(df) // 1_000_000), sort=False), info
     header = read_header(path, encoding=section["encoding"], sep=section["sep"], reader=opts)
     enc = detect_encoding(path) if section["encoding"] == "auto" else section["encoding"]
     sep = section["sep"]
@@ -305,7 +309,8 @@ def read_input_dask(section: Mapping[str, Any], blocksize: str | int = "64MB"):
         str(path), sep=sep, encoding=enc, dtype=str, keep_default_na=False, na_filter=False,
         skipinitialspace=sep != WHITESPACE, blocksize=blocksize, engine="c", **opts,
     )
-    return ddf.rename(columns=dict(zip(ddf.columns, header, strict=True)))
+    ddf = ddf.rename(columns=dict(zip(ddf.columns, header, strict=True)))
+    return ddf, TableInfo(str(path), fmt, enc, sep)
 
 
 def check_inputs(params: Mapping[str, Any]) -> list[str]:

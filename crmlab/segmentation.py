@@ -157,7 +157,8 @@ _NAME_Z = 0.5  # |centroid z-score| beyond this earns a word in a cluster's name
 
 
 def _require(df: pd.DataFrame, cols: Iterable[str], what: str = "customers") -> None:
-    if not isinstance(df, pd.DataFrame):
+    # transactions may be a Dask DataFrame (engine: dask); only their columns are checked here
+    if not isinstance(df, pd.DataFrame) and not type(df).__module__.startswith("dask"):
         raise InputError(f"{what}: expected a DataFrame, got {type(df).__name__}")
     for col in cols:
         if col not in df.columns:
@@ -201,9 +202,12 @@ def observation_date(
     end = (periods or {}).get("observation_end")
     if end:
         return pd.Timestamp(end), f"periods.observation_end = {pd.Timestamp(end):%Y-%m-%d}"
-    if transactions.empty or transactions["date"].isna().all():
+    last = transactions["date"].max()
+    if hasattr(last, "compute"):  # a Dask frame (engine: dask)
+        last = last.compute()
+    if pd.isna(last):
         raise InputError("transactions: no dated rows, and periods.observation_end is not set")
-    last = pd.Timestamp(transactions["date"].max()).normalize()
+    last = pd.Timestamp(last).normalize()
     return last, (
         f"the last transaction date, {last:%Y-%m-%d} "
         "(periods.observation_end is not set in the params)"

@@ -290,7 +290,8 @@ def test_dask_path_gives_exactly_the_pandas_result(params_file, blocksize):
     raw, _ = read_input(tx)
     expected = cleaning.clean_transactions(raw, tx, end)
     with dask.config.set(scheduler="synchronous"):
-        ddf = read_input_dask(tx, blocksize=blocksize)
+        ddf, info = read_input_dask(tx, blocksize=blocksize)
+        assert info == read_input(tx)[1]
         assert ddf.npartitions > 1  # duplicates and date formats must be found across partitions
         got = cleaning.clean_transactions_dask(ddf, tx, end)
     assert_frame_equal(got.clean, expected.clean)

@@ -126,3 +126,19 @@ def test_concurrent_runs_of_different_names_share_nothing(tmp_path):
         assert manifest["run_name"] == name and manifest["status"] == "success"
         assert (tmp_path / "processed" / name / "transactions.parquet").exists()
         assert not list((tmp_path / "processed" / name).glob(".staging-*"))
+
+
+def test_dask_engine_gives_the_pandas_products(first_run, tmp_path):
+    pytest.importorskip("distributed")
+    tmp, out = first_run
+    assert out.returncode == 0, out.stderr[-2000:]
+    run = crmlab("run", "--params", "params/test.yaml", "--no-progress", "--only", "cleaning,segmentation",
+                 "--set", "engine.name=dask", *_where(tmp_path))
+    assert run.returncode == 0, run.stderr[-3000:]
+    manifest = json.loads(((tmp_path / "outputs" / "test" / "latest").resolve() / "manifest.json").read_text())
+    assert manifest["params"]["engine"]["name"] == "dask"
+    for name in ("transactions.parquet", "quarantine.parquet", "customers.parquet"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "processed" / "test" / name),
+            pd.read_parquet(tmp / "processed" / "test" / name),
+        )

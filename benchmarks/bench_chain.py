@@ -1,0 +1,147 @@
+"""Wall time of the default chain, per stage: kernel start-up, compute, the rest.
+
+Runs ``crmlab run --params params/default.yaml --set run_name=bench --no-progress`` on the
+stages whose notebooks exist (the chain is built stage by stage; missing ones are listed,
+not failed), then splits each stage's seconds from the run's ``manifest.json`` with the
+timestamps papermill writes into the executed notebook:
+
+- start-up: from papermill starting the notebook to its first cell (kernel launch);
+- compute: the sum of the cells' durations (imports included: a fresh kernel pays them);
+- rest: the stage's seconds minus both (saving the notebook, the HTML export).
+
+Usage: ``python benchmarks/bench_chain.py [--params FILE] [--run-name bench]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crmlab.config import load_params  # noqa: E402
+from crmlab.runner import NOTEBOOKS_DIR, STAGES  # noqa: E402
+
+
+def runnable_stages(params_file: str, run_name: str) -> tuple[list[str], dict[str, str]]:
+    """Stages to run (notebook present, inputs obtainable) and why the others are left out."""
+    params = load_params(params_file, [f"run_name={run_name}"])
+    processed = Path(params.paths.processed) / params.run_name
+    made: set[str] = set()
+    chosen, left_out = [], {}
+    for st in STAGES:
+        if not (NOTEBOOKS_DIR / st.notebook).exists():
+            left_out[st.name] = f"notebooks/{st.notebook} not written yet"
+            continue
+        reason = st.skip_reason(params)
+        if reason:
+            left_out[st.name] = f"skipped: {reason}"
+            continue
+        missing = [r for r in st.requires if r not in made and not (processed / r).exists()]
+        if missing:
+            left_out[st.name] = f"needs {', '.join(missing)} from a stage not run"
+            continue
+        chosen.append(st.name)
+        made.update(st.produces)
+    return chosen, left_out
+
+
+def _when(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def split_stage(notebook: Path, seconds: float) -> dict[str, float]:
+    """Start-up / compute / rest seconds of one executed notebook."""
+    nb = nbformat.read(notebook, as_version=4)
+    started = _when(nb.metadata["papermill"]["start_time"])
+    cells = [c.metadata.get("papermill", {}) for c in nb.cells]
+    first = min((_when(c["start_time"]) for c in cells if c.get("start_time")), default=started)
+    startup = max(0.0, (first - started).total_seconds())
+    compute = sum(c.get("duration") or 0.0 for c in cells)
+    return {"seconds": seconds, "startup": startup, "compute": compute,
+            "rest": max(0.0, seconds - startup - compute)}
+
+
+def latest_run(outputs: Path, run_name: str, since: float) -> Path | None:
+    """The newest run folder of ``run_name`` with a manifest written after ``since``."""
+    runs = [m.parent for m in (outputs / run_name).glob("*/manifest.json")
+            if m.stat().st_mtime >= since]
+    return max(runs, key=lambda p: p.name) if runs else None
+
+
+def run(params_file: str = "params/default.yaml", run_name: str = "bench") -> dict:
+    """Run the chain once and return per-stage timings (also for a failed run)."""
+    stages, left_out = runnable_stages(params_file, run_name)
+    result: dict = {"stages": {}, "left_out": left_out, "status": "not run"}
+    if not stages:
+        return result
+    cmd = [str(Path(sys.executable).with_name("crmlab")), "run", "--params", params_file,
+           "--set", f"run_name={run_name}", "--only", ",".join(stages), "--no-progress"]
+    t0 = time.time()
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    result["wall"] = time.perf_counter() - started
+    result["exit"] = proc.returncode
+    params = load_params(params_file, [f"run_name={run_name}"])
+    folder = latest_run(Path(params.paths.outputs), run_name, t0 - 1)
+    if folder is None:
+        result["status"] = f"failed before a run folder was made: {proc.stderr.strip()[-300:]}"
+        return result
+    manifest = json.loads((folder / "manifest.json").read_text())
+    result["status"] = manifest.get("status")
+    result["run_dir"] = str(folder)
+    for name, entry in manifest["stages"].items():
+        nb = folder / entry["notebook"] if entry.get("notebook") else None
+        if entry.get("status") in ("success", "failed") and nb is not None and nb.exists():
+            result["stages"][name] = {**split_stage(nb, entry["seconds"]), "status": entry["status"]}
+        else:
+            result["stages"][name] = {"status": entry.get("status"), "seconds": entry.get("seconds")}
+    return result
+
+
+def table(result: dict) -> str:
+    """The timings as a Markdown table."""
+    lines = ["| stage | status | seconds | kernel start-up | compute | rest (save, HTML) |",
+             "|---|---|---:|---:|---:|---:|"]
+    tot = {"seconds": 0.0, "startup": 0.0, "compute": 0.0, "rest": 0.0}
+    for name, s in result["stages"].items():
+        if "startup" in s:
+            for key in tot:
+                tot[key] += s[key]
+            lines.append(f"| {name} | {s['status']} | {s['seconds']:.1f} | {s['startup']:.1f} "
+                         f"| {s['compute']:.1f} | {s['rest']:.1f} |")
+        else:
+            lines.append(f"| {name} | {s['status']} | {s.get('seconds') or 0:.1f} | — | — | — |")
+    lines.append(f"| **all stages** | {result['status']} | {tot['seconds']:.1f} | "
+                 f"{tot['startup']:.1f} | {tot['compute']:.1f} | {tot['rest']:.1f} |")
+    if "wall" in result:
+        lines.append(f"| `crmlab run` wall time | exit {result['exit']} | {result['wall']:.1f} "
+                     "| | | |")
+    for name, why in result["left_out"].items():
+        lines.append(f"| {name} | not run: {why} | | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Command line: see the module docstring."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--params", default="params/default.yaml")
+    ap.add_argument("--run-name", default="bench")
+    args = ap.parse_args(argv)
+    print(f"chain: crmlab run --params {args.params} (run_name={args.run_name})", flush=True)
+    result = run(args.params, args.run_name)
+    print()
+    print(table(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Benchmark data: CDNOW replicated k times with distinct customer ids.
+
+``cdnow()`` reads the bundled CDNOW file the way the cleaning stage does (customer ids as
+trimmed strings, ``date`` as datetime64, ``amount`` as float64). ``replicate(base, k)``
+stacks k copies of it, copy r renaming customer ``00042`` to ``r0007-00042``, so the copies
+are disjoint customer bases with the same shape: 70k rows x 100 = 7M rows with 2.36M
+customers, x 1,450 = 101M rows with 34M customers.
+
+Files go to ``benchmarks/data/`` (git-ignored) and are reused when present:
+
+- ``cdnow_x{k}.parquet``   one Parquet file (k = 1, 10, 100)
+- ``cdnow_x{k}_b{n}/``     a customer-bucketed dataset in n buckets (``customer_bucket=NNN/`` folders,
+  written in chunks by :func:`crmlab.engine.write_customer_buckets`), for the 100M run
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crmlab.engine import write_customer_buckets  # noqa: E402
+from crmlab.io import read_table, write_parquet  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "data"
+CDNOW = ROOT / "data" / "raw" / "cdnow" / "CDNOW_master.txt"
+OBSERVATION_END = "1998-06-30"
+
+
+def cdnow() -> pd.DataFrame:
+    """The 69,659 CDNOW rows as typed columns (exact duplicates kept: this is a speed test)."""
+    raw, _ = read_table(CDNOW)
+    return pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"].str.strip(),
+            "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "amount": raw["dollar_value"].astype("float64"),
+            "quantity": raw["number_of_cds"].astype("float64"),
+        }
+    )
+
+
+def replicate(base: pd.DataFrame, k: int, start: int = 0) -> pd.DataFrame:
+    """Copies ``start .. start+k-1`` of ``base``, customer ids prefixed ``r<copy>-``.
+
+    Ids are built once per distinct customer and gathered with Arrow's ``take``, so 7M
+    string ids cost well under a second and no Python object per row.
+    """
+    codes, uniques = pd.factorize(base["customer_id"])
+    uniques = np.asarray(uniques, dtype=object)
+    n = len(base)
+    pieces = []
+    for r in range(start, start + k):
+        names = pa.array([f"r{r:04d}-{u}" for u in uniques], type=pa.large_string())
+        pieces.append(names.take(pa.array(codes)))
+    ids = pa.chunked_array(pieces)
+    out = pd.DataFrame(
+        {
+            "customer_id": pd.Series(pd.arrays.ArrowStringArray(ids.cast(pa.large_string())))
+            .astype("str"),
+            "date": np.tile(base["date"].to_numpy(), k),
+            "amount": np.tile(base["amount"].to_numpy(), k),
+            "quantity": np.tile(base["quantity"].to_numpy(), k),
+        }
+    )
+    assert len(out) == n * k
+    return out
+
+
+def parquet_copy(k: int) -> Path:
+    """``benchmarks/data/cdnow_x{k}.parquet``, written on first use."""
+    path = DATA / f"cdnow_x{k}.parquet"
+    if not path.exists():
+        t0 = time.perf_counter()
+        write_parquet(replicate(cdnow(), k), path)
+        print(f"  wrote {path.relative_to(ROOT)} in {time.perf_counter() - t0:.1f} s", flush=True)
+    return path
+
+
+def bucketed_copy(k: int, n_buckets: int = 64, chunk: int = 50) -> Path:
+    """``benchmarks/data/cdnow_x{k}_b{n_buckets}/``: k copies in customer buckets, on first use.
+
+    Written ``chunk`` copies at a time (about 3.5M rows per chunk at chunk=50), so the
+    writer never holds more than one chunk; a ``_COMPLETE`` marker tells a finished
+    dataset from an interrupted one, which is removed and rewritten.
+    """
+    path = DATA / f"cdnow_x{k}_b{n_buckets}"
+    done = path / "_COMPLETE"
+    if done.exists():
+        return path
+    if path.exists():
+        shutil.rmtree(path)
+    base = cdnow()
+    t0 = time.perf_counter()
+    for start in range(0, k, chunk):
+        part = replicate(base, min(chunk, k - start), start=start)
+        write_customer_buckets(part, path, n_buckets=n_buckets, name=f"chunk{start:05d}")
+        print(
+            f"  {path.name}: copies {start + len(part) // len(base)}/{k} written "
+            f"({time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
+    done.write_text(f"{k * len(base)} rows\n")
+    return path

@@ -1,0 +1,78 @@
+"""Run every benchmark and print its table (``make bench``).
+
+1. customer features (``bench_features.py``): crmlab against lifetimes at 70k / 700k / 7M
+   rows, and the Dask engine at 7M (and 101M with ``--100m``: about 10 minutes and 3 GB of
+   Parquet written to ``benchmarks/data/`` on first use);
+2. the default chain (``bench_chain.py``): seconds per stage, split into kernel start-up
+   and compute.
+
+The tables are also written to ``benchmarks/data/results.md`` (git-ignored) with the
+machine and the date, ready to paste into the README. Timings move with whatever else the
+machine is doing: run it when the machine is quiet, and compare the CPU seconds too.
+
+Usage: ``python benchmarks/run_all.py [--100m] [--quick] [--no-chain]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_chain  # noqa: E402
+import bench_features  # noqa: E402
+import datasets  # noqa: E402
+
+
+def machine() -> str:
+    """One line: cores, memory, CPU model, Python, date."""
+    cpu = platform.processor() or platform.machine()
+    info = Path("/proc/cpuinfo")
+    if info.exists():
+        names = [ln.split(":", 1)[1].strip() for ln in info.read_text().splitlines()
+                 if ln.startswith("model name")]
+        cpu = names[0] if names else cpu
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GB RAM, "
+        f"Python {platform.python_version()}, {dt.date.today().isoformat()}, "
+        f"load average {load:.1f} at the start"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: see the module docstring."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--100m", dest="big", action="store_true", help="add the 101M-row Dask run")
+    ap.add_argument("--quick", action="store_true", help="70k and 700k rows only, no Dask")
+    ap.add_argument("--no-chain", action="store_true", help="skip the chain timing")
+    args = ap.parse_args(argv)
+    where = machine()
+    print(f"crmlab benchmarks — {where}\n", flush=True)
+    out = [f"# crmlab benchmarks\n\n{where}\n"]
+
+    feats = ["--sizes", "1,10" if args.quick else "1,10,100"]
+    feats += ["--dask-sizes", "" if args.quick else "100"] + (["--100m"] if args.big else [])
+    rows = bench_features.main(feats)
+    out.append("## Transactions -> customer table\n\n" + bench_features.table(rows))
+
+    if not args.no_chain:
+        result = bench_chain.main([])
+        out.append("## Default chain (params/default.yaml)\n\n" + bench_chain.table(result))
+
+    datasets.DATA.mkdir(parents=True, exist_ok=True)
+    target = datasets.DATA / "results.md"
+    target.write_text("\n".join(out), encoding="utf-8")
+    print(f"tables written to {target.relative_to(datasets.ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

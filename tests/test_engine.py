@@ -1,0 +1,298 @@
+"""The compute engine: params, customer buckets, and Dask giving exactly the pandas answer.
+
+Also the fast path of crmlab.features at the level of bits: the same floats whatever the
+row order or the engine, and lifetimes' numbers exactly.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from crmlab.config import params_from_dict
+from crmlab.engine import (
+    BUCKET_COLUMN,
+    bucket_folders,
+    customer_bucket,
+    engine_session,
+    local_cluster_size,
+    read_parquet,
+    write_customer_buckets,
+)
+from crmlab.errors import InputError
+from crmlab.features import customer_summary, daily_purchases
+
+from conftest import ROOT
+
+OBS, CAL = "2020-03-01", "2020-01-15"
+
+# Three lines of customer a on 1 Jan whose sum depends on the order they are added in
+# (0.1 + 0.2 + 0.3 != 0.3 + 0.2 + 0.1 in floating point): the canonical order must win.
+TX = pd.DataFrame(
+    {
+        "customer_id": ["a", "a", "a", "a", "a", "b", "c", "c", "d", "e", "e"],
+        "date": pd.to_datetime(
+            ["2020-01-01", "2020-01-01", "2020-01-01", "2020-01-11", "2020-01-31",
+             "2019-10-01", "2019-12-01", "2020-02-20", "2020-02-01", "2020-01-02", "2020-02-02"]
+        ),
+        "amount": [0.3, 0.2, 0.1, 20.0, 30.0, 40.0, 7.0, 3.0, 8.0, 1.5, 2.5],
+    }
+)
+
+
+def _cdnow_small() -> pd.DataFrame:
+    raw = pd.read_csv(ROOT / "tests" / "data" / "cdnow_small.txt", sep=r"\s+", dtype=str)
+    return pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"],
+            "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
+            "amount": raw["dollar_value"].astype(float),
+        }
+    )
+
+
+CDNOW_SMALL = _cdnow_small()
+
+
+# --- engine params ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "engine", [None, "pandas", {"name": "pandas"}, {"name": "pandas", "address": None}],
+    ids=["none", "name", "block", "block-null-address"],
+)
+def test_pandas_engine_needs_no_cluster(engine):
+    with engine_session(engine) as eng:
+        assert eng.name == "pandas" and not eng.is_dask and eng.client is None
+        assert eng.n_workers == 1 and eng.dashboard_link is None
+
+
+@pytest.mark.parametrize(
+    "n_workers, cpus, expected",
+    [(None, 8, (8, 1)), (2, 8, (2, 4)), (4, 2, (4, 1)), (None, 2, (2, 1))],
+    ids=["one-per-core", "cores-shared", "more-workers-than-cores", "this-machine-size"],
+)
+def test_local_cluster_is_sized_to_the_machine(n_workers, cpus, expected):
+    assert local_cluster_size(n_workers, cpus) == expected
+
+
+def test_params_give_the_engine_defaults_and_check_timeout():
+    p = params_from_dict({"engine": {"name": "dask"}})
+    assert p.engine == {"name": "dask", "address": None, "n_workers": None, "timeout": 10.0}
+    with pytest.raises(InputError, match="engine.timeout"):
+        params_from_dict({"engine": {"name": "dask", "timeout": 0}})
+
+
+@pytest.mark.parametrize(
+    "engine, message",
+    [
+        ({"name": "spark"}, "engine.name"),
+        ({"name": "pandas", "address": "tcp://127.0.0.1:8786"}, "engine.address"),
+        ({"name": "dask", "n_workers": 0}, "engine.n_workers"),
+        ({"name": "dask", "timeout": -1}, "engine.timeout"),
+        ({"name": "dask", "address": "  "}, "engine.address"),
+        (["dask"], "engine"),
+    ],
+    ids=["unknown-name", "address-without-dask", "no-workers", "negative-timeout",
+         "blank-address", "not-a-mapping"],
+)
+def test_bad_engine_settings_name_the_key(engine, message):
+    with pytest.raises(InputError, match=message), engine_session(engine):
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_scheduler_is_an_input_error_naming_engine_address():
+    address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    with pytest.raises(InputError, match=r"engine\.address: cannot reach a Dask scheduler") as err:
+        with engine_session({"name": "dask", "address": address, "timeout": 1}):
+            pass
+    assert address in str(err.value)
+
+
+# --- customer buckets ------------------------------------------------------------------------
+
+
+def test_customer_bucket_is_stable_in_range_and_one_per_customer():
+    ids = pd.Series(["a", "b", "a", "zz", "42"])
+    first = customer_bucket(ids, 4)
+    assert ((first >= 0) & (first < 4)).all()
+    assert first[0] == first[2]  # same customer, same bucket
+    # a later chunk with the customers in another order puts them in the same buckets
+    again = customer_bucket(pd.Series(["42", "zz", "a"]), 4)
+    assert list(again) == [first[4], first[3], first[0]]
+    # ids compare as text: the number 42 and the text "42" are one customer
+    assert customer_bucket(pd.Series([42]), 4)[0] == first[4]
+
+
+@pytest.mark.parametrize(
+    "ids, n, message",
+    [(["a", None], 4, "customer_id"), (["a"], 0, "n_buckets"), (["a"], 2.5, "n_buckets")],
+    ids=["missing-id", "zero-buckets", "fractional-buckets"],
+)
+def test_customer_bucket_errors(ids, n, message):
+    with pytest.raises(InputError, match=message):
+        customer_bucket(pd.Series(ids, dtype=object), n)
+
+
+def test_buckets_hold_each_customer_once_and_chunks_append(tmp_path):
+    path = tmp_path / "tx.parquet"
+    write_customer_buckets(CDNOW_SMALL.iloc[:2000], path, n_buckets=5, name="chunk0")
+    write_customer_buckets(CDNOW_SMALL.iloc[2000:], path, n_buckets=5, name="chunk1")
+    folders = bucket_folders(path)
+    assert [b for b, _ in folders] == sorted({b for b, _ in folders})
+    owner = {}
+    for b, folder in folders:
+        for cid in pd.read_parquet(folder)["customer_id"].unique():
+            assert owner.setdefault(cid, b) == b, f"{cid} in two buckets"
+    back = read_parquet(path)  # pandas: the transactions, without the bucket
+    assert BUCKET_COLUMN not in back.columns
+    key = ["customer_id", "date", "amount"]
+    assert_frame_equal(
+        back.sort_values(key).reset_index(drop=True),
+        CDNOW_SMALL.sort_values(key).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+def test_write_customer_buckets_needs_customer_id(tmp_path):
+    with pytest.raises(InputError, match="'customer_id'"):
+        write_customer_buckets(TX.drop(columns="customer_id"), tmp_path / "x", n_buckets=2)
+
+
+@pytest.mark.parametrize("name", ["missing.parquet", "missing_folder"], ids=["file", "folder"])
+def test_read_parquet_missing_path(tmp_path, name):
+    with pytest.raises(InputError, match="not found"):
+        read_parquet(tmp_path / name)
+
+
+def test_read_parquet_not_parquet(tmp_path):
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("this is not parquet")
+    with pytest.raises(InputError, match="cannot read as Parquet"):
+        read_parquet(bad)
+
+
+# --- the fast path is exact ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2], ids=["shuffle0", "shuffle1", "shuffle2"])
+def test_row_order_changes_no_bit(seed):
+    ref = customer_summary(TX, OBS, CAL)
+    shuffled = TX.sample(frac=1, random_state=seed).reset_index(drop=True)
+    assert_frame_equal(customer_summary(shuffled, OBS, CAL), ref, check_exact=True)
+    # the canonical same-day order is lifetimes': ascending amount, summed as pandas'
+    # group-by does (it differs in the last bit from the descending order)
+    ascending = pd.Series([0.1, 0.2, 0.3]).groupby([0, 0, 0]).sum().iloc[0]
+    assert ascending != pd.Series([0.3, 0.2, 0.1]).groupby([0, 0, 0]).sum().iloc[0]
+    assert daily_purchases(shuffled, OBS).loc[0, "amount"] == ascending
+
+
+@pytest.mark.parametrize(
+    "ids", [lambda s: s.astype(object), lambda s: s.astype("category")],
+    ids=["object", "categorical"],
+)
+def test_id_dtype_changes_nothing(ids):
+    tx = TX.assign(customer_id=ids(TX["customer_id"]))
+    assert_frame_equal(customer_summary(tx, OBS), customer_summary(TX, OBS), check_exact=True)
+
+
+def test_integer_ids_are_sorted_as_text():
+    tx = TX.assign(customer_id=TX["customer_id"].map({"a": 10, "b": 9, "c": 100, "d": 1, "e": 2}))
+    assert list(customer_summary(tx, OBS)["customer_id"]) == ["1", "10", "100", "2", "9"]
+
+
+@pytest.mark.parametrize(
+    "column, value, message",
+    [("customer_id", None, "'customer_id' has 1 missing"), ("date", pd.NaT, "'date' has 1 missing"),
+     ("amount", "ten", "'amount' is not numeric")],
+    ids=["missing-id", "missing-date", "text-amount"],
+)
+def test_unusable_values_are_input_errors(column, value, message):
+    tx = TX.astype({column: object})
+    tx.loc[3, column] = value
+    with pytest.raises(InputError, match=message):
+        customer_summary(tx, OBS)
+
+
+def test_cdnow_equals_lifetimes_to_the_last_bit():
+    # every CDNOW row, duplicates included: same-day sums of 3+ lines are exercised
+    lifetimes_utils = pytest.importorskip("lifetimes.utils")
+    raw = pd.read_csv(ROOT / "data" / "raw" / "cdnow" / "CDNOW_master.txt", sep=r"\s+", dtype=str)
+    tx = pd.DataFrame(
+        {"customer_id": raw["customer_id"], "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
+         "amount": raw["dollar_value"].astype(float)}
+    )
+    tx = tx.sample(frac=1, random_state=7).reset_index(drop=True)  # order must not matter
+    theirs = lifetimes_utils.summary_data_from_transaction_data(
+        tx, "customer_id", "date", monetary_value_col="amount",
+        observation_period_end="1998-06-30", freq="D",
+    ).reset_index()
+    cols = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+    ours = customer_summary(tx, "1998-06-30")[cols].astype({"frequency": float})
+    theirs = theirs.sort_values("customer_id").reset_index(drop=True)[cols]
+    assert_frame_equal(ours, theirs.astype({"customer_id": ours["customer_id"].dtype}),
+                       check_exact=True)
+
+
+# --- Dask gives exactly the pandas answer ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dask_engine():
+    pytest.importorskip("distributed")
+    with engine_session({"name": "dask", "n_workers": 1}) as eng:
+        yield eng
+
+
+def _as_dask(how, tx, tmp_path, eng):
+    import dask.dataframe as dd
+
+    if how == "partitions":  # customers split across partitions: needs the shuffle
+        return dd.from_pandas(tx, npartitions=3, sort=False)
+    if how == "indexed":  # sorted customer_id index: partitions are customer-disjoint
+        return dd.from_pandas(tx.set_index("customer_id").sort_index(), npartitions=3)
+    write_customer_buckets(tx, tmp_path / "tx.parquet", n_buckets=4)
+    return read_parquet(tmp_path / "tx.parquet", eng)
+
+
+@pytest.mark.parametrize("how", ["partitions", "indexed", "buckets"])
+@pytest.mark.parametrize("frame", ["hand", "cdnow"], ids=["hand-built", "cdnow-small"])
+@pytest.mark.parametrize("cal", [None, CAL], ids=["no-cal", "cal"])
+def test_dask_summary_is_bit_identical_to_pandas(dask_engine, tmp_path, how, frame, cal):
+    tx = TX if frame == "hand" else CDNOW_SMALL
+    obs = OBS if frame == "hand" else "1998-06-30"
+    cal = cal if frame == "hand" or cal is None else "1997-09-30"
+    ddf = _as_dask(how, tx, tmp_path, dask_engine)
+    assert_frame_equal(customer_summary(ddf, obs, cal), customer_summary(tx, obs, cal),
+                       check_exact=True)
+
+
+def test_dask_daily_purchases_equal_pandas(dask_engine, tmp_path):
+    ddf = _as_dask("buckets", CDNOW_SMALL, tmp_path, dask_engine)
+    assert ddf.npartitions == 4 and ddf.known_divisions and ddf.index.name == BUCKET_COLUMN
+    assert_frame_equal(daily_purchases(ddf, "1998-06-30"), daily_purchases(CDNOW_SMALL, "1998-06-30"),
+                       check_exact=True)
+
+
+def test_dask_frame_missing_column_is_an_input_error(dask_engine):
+    import dask.dataframe as dd
+
+    with pytest.raises(InputError, match="'amount'"):
+        customer_summary(dd.from_pandas(TX.drop(columns="amount"), npartitions=2), OBS)
+
+
+def test_dask_session_describes_itself(dask_engine):
+    assert dask_engine.is_dask and dask_engine.n_workers == 1
+    assert "dask: local cluster" in str(dask_engine)
+    assert dask_engine.dashboard_link.startswith("http")
+    # the local cluster's workers are threads of this process (no Nanny processes)
+    assert {type(w).__name__ for w in dask_engine.cluster.workers.values()} == {"Worker"}
