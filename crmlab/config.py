@@ -268,6 +268,19 @@ PERIODS = Section(
     },
 )
 
+
+def _segment_map(v: Any) -> dict:
+    """RFM segment map: every score code 11..55 must match a pattern (checked at the door)."""
+    from crmlab.segmentation import validate_segment_map  # lazy: scikit-learn is heavy
+
+    out = mapping_of(_nonempty_string, 1)(v)
+    try:
+        validate_segment_map(out)
+    except InputError as exc:
+        raise _Bad(str(exc).split(": ", 1)[-1]) from None
+    return out
+
+
 SEGMENTATION = Section(
     keys={
         "k_range": Key(list_of(integer(2, 50), 2, 2), [2, 8], doc="[k_min, k_max] for K-means"),
@@ -287,7 +300,12 @@ SEGMENTATION = Section(
                 "lapsed_factor": Key(number(0), 3.0, doc="gap > factor x typical gap -> lapsed"),
             }
         ),
-        "segment_map": Key(nullable(mapping_of(_any_scalar)), None, doc="replace RFM segment map"),
+        "segment_map": Key(
+            nullable(_segment_map), None,
+            doc="replace the RFM segment map: {regex over '<r_score><fm_score>': name}",
+        ),
+        "rfm_monetary": Key(choice("total", "average"), "total", doc="M = total spend or per day"),
+        "k": Key(nullable(integer(2, 50)), None, doc="fixed number of clusters; null = search"),
     },
 )
 
@@ -297,6 +315,12 @@ VALUE = Section(
         "annual_discount_rate": Key(number(0, 1), 0.1),
         "horizon_months": Key(integer(1, 240), 12),
         "seed": Key(integer(0), 42),
+        "n_origins": Key(integer(1, 24), 3, doc="training origins of the regression models"),
+        "origin_step_days": Key(integer(7, 365), 30, doc="days between training origins"),
+        "validation_days": Key(integer(7, 3650), 91, doc="window before calibration_end that picks the model"),
+        "glm_var_power": Key(number(1.01, 1.99), 1.5, doc="Tweedie power of the GLM (1 Poisson, 2 Gamma)"),
+        "select_by": Key(choice("rmse", "mae", "spearman", "top_decile_share"), "rmse",
+                         doc="validation metric that picks the chosen model"),
     },
 )
 
@@ -314,6 +338,13 @@ SURVEY = Section(
         "group": Key(nullable(_nonempty_string), None),
         "recommend": Key(nullable(_nonempty_string), None, doc="0-10 recommend item for NPS"),
         "missing_codes": Key(list_of(number()), []),
+        "drivers": Key(
+            nullable(list_of(_nonempty_string, 1)), None,
+            doc="constructs that explain the outcome; null = all but outcome and loyalty",
+        ),
+        "min_answered": Key(number(0.01, 1), 0.5, doc="share of a construct's items needed for a score"),
+        "confidence": Key(number(0.5, 0.999), 0.95, doc="level of confidence intervals"),
+        "importance": Key(choice("shapley", "relative_weights"), "shapley", doc="driver importance measure"),
     },
 )
 
@@ -327,6 +358,26 @@ CHURN = Section(
         "id": Key(nullable(_nonempty_string), None),
         "test_size": Key(number(0.05, 0.9), 0.3),
         "seed": Key(integer(0), 42),
+        "capacity": Key(number(0.001, 1), 0.1, doc="share of customers the team can contact"),
+        "medium_capacity": Key(number(0.001, 1), 0.3, doc="riskiest share in the high + medium bands"),
+        "high_threshold": Key(nullable(number(0, 1)), None, doc="probability for 'high'; null = from capacity"),
+        "medium_threshold": Key(nullable(number(0, 1)), None, doc="probability for 'medium'; null = from medium_capacity"),
+        "fill_blanks": Key(mapping_of(number()), {}, doc="column: value for blanks meaning a known number"),
+        "max_levels": Key(integer(2, 250), 50, doc="categorical columns with more levels are left out"),
+        "cv_folds": Key(integer(2, 20), 5, doc="stratified folds (training rows only) for model choice"),
+        "calibration": Key(choice("auto", "sigmoid", "isotonic", "none"), "auto"),
+        "calibration_tolerance": Key(number(0, 1), 0.02, doc="auto recalibrates above this cross-validated ECE"),
+        "top_reasons": Key(integer(1, 10), 3, doc="reasons shown per watch-list customer"),
+        "max_vif": Key(nullable(number(1)), 20.0, doc="logistic: drop columns the others explain (VIF above); null = keep"),
+    },
+)
+
+CHURN_WARNING = Section(
+    doc="Transactional early warning (churn stage, no label needed).",
+    keys={
+        "gap_factor": Key(number(1), 2.0, doc="warn when days since last purchase > factor x typical gap"),
+        "one_time_gap": Key(nullable(number(1)), None, doc="days; null = median gap of repeat buyers"),
+        "p_alive_threshold": Key(number(0, 1), 0.3, doc="warn when the value stage's p_alive is below"),
         "capacity": Key(number(0.001, 1), 0.1, doc="share of customers the team can contact"),
     },
 )
@@ -351,7 +402,8 @@ SCHEMA = Section(
             keys={
                 "name": Key(choice("pandas", "dask"), "pandas"),
                 "address": Key(nullable(_nonempty_string), None, doc="null = local cluster"),
-                "n_workers": Key(nullable(integer(1)), None),
+                "n_workers": Key(nullable(integer(1)), None, doc="local cluster; null = one per core"),
+                "timeout": Key(number(0.1, 3600), 10.0, doc="seconds to wait for engine.address"),
             }
         ),
         "paths": Section(
@@ -366,6 +418,7 @@ SCHEMA = Section(
         "value": VALUE,
         "survey": SURVEY,
         "churn": CHURN,
+        "churn_warning": CHURN_WARNING,
         "report": REPORT,
     }
 )
@@ -432,11 +485,23 @@ def _cross_checks(p: Params, source: str) -> None:
     k0, k1 = p.segmentation.k_range
     if k0 > k1:
         raise InputError(f"{source}: key 'segmentation.k_range': {k0} > {k1}")
+    life = p.segmentation.lifecycle
+    if life.at_risk_factor >= life.lapsed_factor:
+        raise InputError(
+            f"{source}: keys 'segmentation.lifecycle': need at_risk_factor < lapsed_factor, "
+            f"got {life.at_risk_factor} and {life.lapsed_factor}"
+        )
     s = p.survey
     if s:
         lo, hi = s.scale
         if lo >= hi:
             raise InputError(f"{source}: key 'survey.scale': minimum {lo} >= maximum {hi}")
+        for d in s.drivers or []:
+            if d not in s.constructs or d in (s.outcome, s.loyalty):
+                raise InputError(
+                    f"{source}: key 'survey.drivers': {d!r} is not one of the constructs other "
+                    f"than the outcome and loyalty ({', '.join(s.constructs)})"
+                )
         for key in ("outcome", "loyalty"):
             if s[key] is not None and s[key] not in s.constructs:
                 raise InputError(

@@ -13,6 +13,41 @@ __all__ = [
     "plot_quarantine_reasons",
     "plot_monthly_activity",
     "plot_order_values",
+    # segmentation
+    "plot_rfm_grid",
+    "plot_segment_sizes",
+    "plot_k_search",
+    "plot_stability",
+    "plot_cluster_profiles",
+    "plot_cluster_projection",
+    "plot_lorenz",
+    "plot_tiers",
+    "plot_lifecycle",
+    "plot_transitions",
+    # satisfaction
+    "plot_reliability",
+    "plot_satisfaction_index",
+    "plot_construct_correlations",
+    "plot_driver_coefficients",
+    "plot_driver_importance",
+    "plot_importance_performance",
+    "plot_loyalty_link",
+    "plot_group_index",
+    "plot_nps",
+    # report
+    "plot_report_segments",
+    "plot_report_tiers",
+    "plot_report_migrations",
+    "plot_report_trends",
+    # churn
+    "plot_roc_curves",
+    "plot_pr_curves",
+    "plot_calibration_curve",
+    "plot_cumulative_gains",
+    "plot_lift_by_decile",
+    "plot_odds_ratios",
+    "plot_probability_by_class",
+    "plot_gap_ratios",
 ]
 
 
@@ -73,4 +108,814 @@ def plot_order_values(amounts, ax=None, currency=""):
     ax.set_title("Distribution of purchase values (clean rows, log scale)")
     ax.set_xlabel(f"purchase value ({currency or 'currency units'}, log scale)")
     ax.set_ylabel("purchases (count)")
+    return ax
+
+
+# --- satisfaction ---------------------------------------------------------------------------
+
+_SAT_COLORS = {"alpha": "#4f81bd", "composite_reliability": "#9bbb59", "ave": "#f79646"}
+_QUADRANT_COLORS = {
+    "concentrate here": "#c0504d",
+    "keep up the good work": "#4f81bd",
+    "low priority": "#7f7f7f",
+    "possible overkill": "#f79646",
+}
+
+
+def _sat_empty(ax, title, message):
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#7f7f7f")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def plot_reliability(reliability, ax=None):
+    """Draw raw Cronbach's alpha, composite reliability and AVE per construct as bars.
+
+    Dashed lines mark the usual minimums (0.7 for alpha and CR, 0.5 for AVE);
+    single-item constructs have no bars and say so.
+    """
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(8, 0.55 * max(len(reliability), 4) + 1.2))
+    df = reliability.iloc[::-1].reset_index(drop=True)
+    y = np.arange(len(df))
+    h = 0.26
+    labels = {"alpha": "Cronbach's alpha (raw)", "composite_reliability": "composite reliability",
+              "ave": "AVE"}
+    for k, col in enumerate(("alpha", "composite_reliability", "ave")):
+        ax.barh(y + (1 - k) * h, df[col].fillna(0), height=h, color=_SAT_COLORS[col],
+                label=labels[col])
+    for i, row in df.iterrows():
+        if row["items"] == 1:
+            ax.text(0.02, i, "single item: not estimable", va="center", fontsize=8, color="#7f7f7f")
+    ax.axvline(0.7, color="#333333", ls="--", lw=1)
+    ax.axvline(0.5, color="#f79646", ls=":", lw=1.2)
+    ax.set_yticks(y, df["construct"])
+    ax.set_xlim(0, 1.05)
+    ax.set_title("Can we trust the scales? Reliability per construct")
+    ax.set_xlabel("coefficient (0-1; dashed: 0.7 for alpha/CR, dotted: 0.5 for AVE)")
+    ax.set_ylabel("construct")
+    ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return ax
+
+
+def plot_satisfaction_index(index, outcome=None, ax=None):
+    """Horizontal bars of the 0-100 index per construct with confidence intervals."""
+    ax = get_ax(ax, figsize=(7, 0.45 * max(len(index), 4) + 1.2))
+    df = index.iloc[::-1].reset_index(drop=True)
+    colors = ["#c0504d" if c == outcome else "#4f81bd" for c in df["construct"]]
+    err = [df["index"] - df["ci_low"], df["ci_high"] - df["index"]]
+    bars = ax.barh(df["construct"], df["index"], color=colors, xerr=err, capsize=3,
+                   error_kw={"elinewidth": 1, "ecolor": "#333333"})
+    ax.bar_label(bars, labels=[f"{v:.1f}" for v in df["index"]], padding=14, fontsize=8)
+    ax.set_xlim(0, 105)
+    title = "Index per construct (0-100)"
+    if outcome is not None:
+        title += f"; red = {outcome}, the index to track"
+    ax.set_title(title)
+    ax.set_xlabel("index (0-100 points; bars: mean, whiskers: confidence interval)")
+    ax.set_ylabel("construct")
+    return ax
+
+
+def plot_construct_correlations(corr, ax=None):
+    """Heatmap of the correlations between construct scores (annotated)."""
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(6.5, 5.5))
+    m = corr.to_numpy(dtype=float)
+    im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
+    n = len(corr)
+    ax.set_xticks(np.arange(n), corr.columns, rotation=45, ha="right")
+    ax.set_yticks(np.arange(n), corr.index)
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                    color="white" if abs(m[i, j]) > 0.6 else "black")
+    ax.figure.colorbar(im, ax=ax, label="Pearson correlation (unitless)", shrink=0.8)
+    ax.set_title("How strongly construct scores move together")
+    ax.set_xlabel("construct")
+    ax.set_ylabel("construct")
+    return ax
+
+
+def plot_driver_coefficients(drivers, ax=None, outcome="outcome"):
+    """Standardised coefficients with confidence intervals (``DriverResult.table``)."""
+    title = f"Key drivers of {outcome}: standardised coefficients"
+    ax = get_ax(ax, figsize=(6, 0.5 * max(len(drivers) if drivers is not None else 0, 4) + 1.2))
+    if drivers is None or len(drivers) == 0:
+        return _sat_empty(ax, title, "no driver constructs")
+    df = drivers.iloc[::-1].reset_index(drop=True)
+    err = [df["beta"] - df["ci_low"], df["ci_high"] - df["beta"]]
+    ax.errorbar(df["beta"], df["construct"], xerr=err,
+                fmt="o", color="#4f81bd", ecolor="#333333", capsize=3)
+    ax.axvline(0, color="#7f7f7f", lw=1)
+    ax.set_title(title)
+    ax.set_xlabel(f"beta (SD of {outcome} per SD of the driver, others fixed)")
+    ax.set_ylabel("driver construct")
+    return ax
+
+
+def plot_driver_importance(drivers, r2=None, ax=None, outcome="outcome"):
+    """Bars of each driver's share of R² (Shapley/LMG or relative weights), in percent."""
+    title = f"Share of explained {outcome} variance per driver"
+    if r2 is not None:
+        title += f" (R² = {r2:.2f})"
+    ax = get_ax(ax, figsize=(6, 0.5 * max(len(drivers) if drivers is not None else 0, 4) + 1.2))
+    if drivers is None or len(drivers) == 0:
+        return _sat_empty(ax, title, "no driver constructs")
+    df = drivers.iloc[::-1].reset_index(drop=True)
+    bars = ax.barh(df["construct"], df["importance"] * 100, color="#9bbb59")
+    ax.bar_label(bars, labels=[f"{v:.0%}" for v in df["importance"]], padding=3, fontsize=8)
+    ax.margins(x=0.15)
+    ax.set_title(title)
+    ax.set_xlabel("importance (% of R², sums to 100%)")
+    ax.set_ylabel("driver construct")
+    return ax
+
+
+def plot_importance_performance(actions, ax=None, outcome="outcome"):
+    """Importance-performance matrix: drivers in four labelled action quadrants.
+
+    Cross-hairs at the drivers' mean importance and mean performance (as in
+    ``satisfaction.importance_performance``).
+    """
+    title = f"Importance-performance matrix for {outcome}"
+    ax = get_ax(ax, figsize=(7.5, 5.5))
+    if actions is None or len(actions) == 0:
+        return _sat_empty(ax, title, "no driver constructs")
+    x = actions["importance"] * 100
+    y = actions["performance"]
+    xm, ym = x.mean(), y.mean()
+    colors = [_QUADRANT_COLORS[q] for q in actions["quadrant"]]
+    ax.scatter(x, y, s=70, c=colors, zorder=3, edgecolor="white")
+    for xi, yi, name in zip(x, y, actions["construct"], strict=True):
+        ax.annotate(name, (xi, yi), xytext=(6, 4), textcoords="offset points", fontsize=9)
+    xspan = max(x.max() - x.min(), 1.0)
+    yspan = max(y.max() - y.min(), 1.0)
+    ax.set_xlim(min(x.min(), xm) - 0.35 * xspan, max(x.max(), xm) + 0.35 * xspan)
+    ax.set_ylim(min(y.min(), ym) - 0.35 * yspan, max(y.max(), ym) + 0.35 * yspan)
+    ax.axvline(xm, color="#7f7f7f", ls="--", lw=1)
+    ax.axhline(ym, color="#7f7f7f", ls="--", lw=1)
+    corners = {
+        "concentrate here": (0.98, 0.02, "right", "bottom"),
+        "keep up the good work": (0.98, 0.98, "right", "top"),
+        "low priority": (0.02, 0.02, "left", "bottom"),
+        "possible overkill": (0.02, 0.98, "left", "top"),
+    }
+    for label, (cx, cy, ha, va) in corners.items():
+        ax.text(cx, cy, label.upper(), transform=ax.transAxes, ha=ha, va=va, fontsize=9,
+                fontweight="bold", color=_QUADRANT_COLORS[label], alpha=0.9)
+    ax.set_title(title)
+    ax.set_xlabel("importance (% of R²; dashed: mean of the drivers)")
+    ax.set_ylabel("performance (index, 0-100 points)")
+    return ax
+
+
+def plot_loyalty_link(scores, satisfaction, loyalty, result, ax=None, scale=None):
+    """Scatter of loyalty against satisfaction scores with the fitted regression line."""
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(6.5, 5))
+    pair = scores[[satisfaction, loyalty]].dropna()  # the loss is counted in LoyaltyResult.n
+    # Scores are item means, so many respondents share a point: size shows how many.
+    counts = pair.groupby([satisfaction, loyalty]).size().reset_index(name="n")
+    ax.scatter(counts[satisfaction], counts[loyalty], s=12 * counts["n"], alpha=0.45,
+               color="#4f81bd", edgecolor="none", label="respondents (size = count)")
+    xs = np.linspace(pair[satisfaction].min(), pair[satisfaction].max(), 50)
+    ax.plot(xs, result.intercept + result.slope * xs, color="#c0504d", lw=2,
+            label=f"fit: slope {result.slope:.2f}, R² {result.r2:.2f}")
+    unit = f"{scale[0]:g}-{scale[1]:g} scale points" if scale is not None else "scale points"
+    ax.set_title(f"Does {satisfaction} turn into {loyalty}?")
+    ax.set_xlabel(f"{satisfaction} score ({unit})")
+    ax.set_ylabel(f"{loyalty} score ({unit})")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    return ax
+
+
+def plot_group_index(means, construct, ax=None):
+    """Bars of one construct's 0-100 index per group (``GroupResult.means``)."""
+    ax = get_ax(ax, figsize=(6.5, 4))
+    df = means.loc[means["construct"] == construct]
+    bars = ax.bar(df["group"].astype(str), df["index"], color="#4f81bd")
+    labels = [f"{v:.1f}\n(n={n})" for v, n in zip(df["index"], df["n"], strict=True)]
+    ax.bar_label(bars, labels=labels, padding=2, fontsize=8)
+    ax.set_ylim(0, 110)
+    ax.set_title(f"{construct} index by group")
+    ax.set_xlabel("group")
+    ax.set_ylabel("index (0-100 points)")
+    return ax
+
+
+def plot_nps(nps, ax=None):
+    """One stacked bar: detractors, passives and promoters (%), with the NPS in the title."""
+    ax = get_ax(ax, figsize=(7, 2.2))
+    left = 0.0
+    parts = (
+        ("detractors (0-6)", nps["detractors"], "#c0504d"),
+        ("passives (7-8)", nps["passives"], "#bfbfbf"),
+        ("promoters (9-10)", nps["promoters"], "#9bbb59"),
+    )
+    for label, share, color in parts:
+        ax.barh([0], [share * 100], left=left, color=color, label=label)
+        if share > 0.04:
+            ax.text(left + share * 50, 0, f"{share:.0%}", ha="center", va="center", fontsize=9)
+        left += share * 100
+    ax.set_xlim(0, 100)
+    ax.set_yticks([])
+    ax.set_title(f"Net Promoter Score {nps['nps']:+.0f} (n = {nps['n']})")
+    ax.set_xlabel("respondents (%)")
+    ax.legend(frameon=False, fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.35))
+    return ax
+
+
+# --- report (summary report and run-over-run monitoring) ----------------------------------
+
+
+def _report_heatmap(ax, table, cmap="Blues", highlight=(), colour=None):
+    """Annotated count heatmap of a DataFrame; ``highlight`` outlines (row, col) cells.
+
+    ``colour`` (same shape, 0-1) sets the cell colours instead of the counts, so a large
+    cell does not wash out the others; the annotations are always the counts.
+    """
+    import numpy as np
+
+    values = table.to_numpy(dtype=float)
+    shade = values if colour is None else np.nan_to_num(np.asarray(colour, dtype=float))
+    top = max(shade.max(), 1e-12) if shade.size else 1
+    image = ax.imshow(shade, cmap=cmap, aspect="auto", vmin=0, vmax=1 if colour is not None else top)
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=9,
+                color="white" if shade[i, j] > 0.6 * top else "#1f2328")
+    for i, j in highlight:
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#c0504d", lw=2.5))
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+    ax.set_yticks(range(table.shape[0]), [str(r) for r in table.index])
+    ax.tick_params(length=0)
+    return image
+
+
+def plot_report_segments(profiles, ax=None):
+    """Paired bars per RFM segment: share of customers vs share of revenue (percent).
+
+    ``profiles`` is ``segmentation.segment_profiles`` output (``rfm_segment``,
+    ``customer_share``, ``revenue_share``), drawn top to bottom in its row order.
+    """
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(8, 0.42 * max(len(profiles), 4) + 1.2))
+    df = profiles.iloc[::-1].reset_index(drop=True)
+    y = np.arange(len(df))
+    h = 0.38
+    ax.barh(y + h / 2, df["customer_share"] * 100, h, color="#a5a5a5", label="customers")
+    bars = ax.barh(y - h / 2, df["revenue_share"] * 100, h, color="#4f81bd", label="revenue")
+    ax.bar_label(bars, labels=[f"{v:.0%}" for v in df["revenue_share"]], padding=3, fontsize=8)
+    ax.set_yticks(y, df["rfm_segment"].astype(str))
+    ax.set_title("Share of customers and of revenue per RFM segment")
+    ax.set_xlabel("share of all customers / of all revenue (%)")
+    ax.set_ylabel("RFM segment")
+    ax.margins(x=0.12)
+    ax.legend(frameon=False, loc="lower right")
+    return ax
+
+
+def plot_report_tiers(lifecycle, watch_tiers=(), watch_stages=(), ax=None):
+    """Heatmap of customers by lifecycle stage (rows) and value tier (columns).
+
+    ``lifecycle`` is ``segmentation.lifecycle_table`` output; the cells of the watch list
+    (``watch_tiers`` x ``watch_stages``) are outlined in red.
+    """
+    ax = get_ax(ax, figsize=(6.5, 3.8))
+    cells = [
+        (i, j)
+        for i, stage in enumerate(lifecycle.index)
+        for j, tier in enumerate(lifecycle.columns)
+        if stage in watch_stages and tier in watch_tiers
+    ]
+    _report_heatmap(ax, lifecycle, highlight=cells)
+    title = "Customers by value tier and lifecycle stage"
+    ax.set_title(title + ("\n(red outline: the watch list)" if cells else ""))
+    ax.set_xlabel("value tier (customers)")
+    ax.set_ylabel("lifecycle stage")
+    return ax
+
+
+def plot_report_migrations(matrix, ax=None):
+    """Heatmap of value-tier moves: previous run's tier (rows) to this run's (columns).
+
+    ``matrix`` is ``segmentation.transition_matrix`` counts (with the ``new`` row and the
+    ``not listed`` column); the diagonal (no move) is outlined. Cells are coloured by their
+    share of the row, so the moves stay visible next to the large "stayed" cells.
+    """
+    ax = get_ax(ax, figsize=(6.5, 3.8))
+    diag = [
+        (i, j)
+        for i, r in enumerate(matrix.index)
+        for j, c in enumerate(matrix.columns)
+        if r == c
+    ]
+    totals = matrix.sum(axis=1).replace(0, 1)
+    image = _report_heatmap(ax, matrix, cmap="Oranges", colour=matrix.div(totals, axis=0))
+    bar = ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
+    bar.set_label("share of the row's customers", fontsize=8)
+    for i, j in diag:
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#7f7f7f", lw=1, ls="--"))
+    ax.set_title("Value-tier moves since the previous run (customers)\n"
+                 "right of the dashed diagonal: moved down; left of it: moved up")
+    ax.set_xlabel("value tier in this run")
+    ax.set_ylabel("value tier in the previous run")
+    return ax
+
+
+def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=None):
+    """Small multiples: one line per KPI over the runs in ``history`` (oldest first).
+
+    Parameters
+    ----------
+    history : DataFrame
+        One row per run, a column per KPI (NaN where unavailable).
+    kpis : sequence of str
+        The KPI columns to draw.
+    labels, units : mapping
+        KPI -> title, and KPI -> y-axis unit text.
+    ticks : sequence of str
+        One x tick label per run.
+    percent : sequence of str
+        KPIs stored as shares (0-1), drawn on a percent axis.
+    axes : array of Axes, optional
+        At least ``len(kpis)`` axes; a new figure with a grid of 2 columns otherwise.
+
+    Returns
+    -------
+    numpy.ndarray of Axes
+    """
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    if axes is None:
+        rows = max(1, -(-len(kpis) // 2))
+        _, axes = plt.subplots(rows, 2, figsize=(10, 2.6 * rows + 0.6), squeeze=False)
+    axes = np.asarray(axes).ravel()
+    x = np.arange(len(history))
+    for ax, kpi in zip(axes, kpis, strict=False):
+        y = history[kpi].to_numpy(dtype=float)
+        ax.plot(x, y, marker="o", color="#4f81bd")
+        if len(y) and not np.isnan(y[-1]):
+            ax.plot(x[-1:], y[-1:], marker="o", ms=9, color="#c0504d", ls="none")
+        ax.set_title(labels.get(kpi, kpi), fontsize=10)
+        ax.set_ylabel(units.get(kpi, ""), fontsize=8)
+        ax.set_xticks(x, ticks, fontsize=7)
+        ax.set_xlim(-0.5, len(x) - 0.5)
+        ax.set_xlabel("run (data up to)", fontsize=8)
+        if kpi in percent:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        else:
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"))
+        ax.margins(y=0.2)
+        ax.grid(axis="y", color="#eeeeee")
+    for ax in axes[len(kpis):]:
+        ax.set_visible(False)
+    axes[0].figure.suptitle("KPI trend over successful runs (red: this run)", fontsize=11)
+    axes[0].figure.tight_layout()
+    return axes
+
+
+# --- segmentation ---------------------------------------------------------------------------
+
+_TIER_COLORS = {"high": "#1f4e79", "medium": "#4f81bd", "low": "#b9cde5"}
+_SEG_SHARE_COLORS = ("#bfbfbf", "#4f81bd")  # share of customers, share of revenue
+
+
+def _seg_empty(ax, title, message):
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes,
+            color="#7f7f7f", wrap=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def plot_rfm_grid(counts, names, ax=None):
+    """Draw the RFM segment map as a 5 x 5 grid, cells coloured by segment, with counts.
+
+    ``counts`` and ``names`` are :func:`crmlab.segmentation.rfm_grid` and
+    :func:`crmlab.segmentation.segment_grid` (rows r_score 5..1, columns fm_score 1..5).
+    """
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+
+    ax = get_ax(ax, figsize=(10, 6.5))
+    labels = list(dict.fromkeys(names.to_numpy().ravel()))
+    code = names.apply(lambda col: col.map({n: i for i, n in enumerate(labels)})).to_numpy()
+    cmap = ListedColormap(plt.get_cmap("tab20")(np.linspace(0, 1, 20))[: max(len(labels), 1)])
+    ax.imshow(code, cmap=cmap, vmin=-0.5, vmax=len(labels) - 0.5, alpha=0.55, aspect="auto")
+    total = max(int(counts.to_numpy().sum()), 1)
+    for i in range(names.shape[0]):
+        for j in range(names.shape[1]):
+            n = int(counts.iat[i, j])
+            ax.text(j, i, f"{names.iat[i, j]}\n{n:,} ({n / total:.0%})", ha="center",
+                    va="center", fontsize=8)
+    ax.set_xticks(range(names.shape[1]), [str(c) for c in names.columns])
+    ax.set_yticks(range(names.shape[0]), [str(r) for r in names.index])
+    ax.set_title("RFM segment map: customers per score cell")
+    ax.set_xlabel("FM score: mean of frequency and monetary scores (1 = lowest, 5 = highest)")
+    ax.set_ylabel("R score (5 = bought most recently)")
+    return ax
+
+
+def plot_segment_sizes(profiles, by="rfm_segment", ax=None):
+    """Draw each group's share of customers beside its share of revenue (horizontal bars)."""
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(8, 0.45 * max(len(profiles), 3) + 1.2))
+    df = profiles.iloc[::-1].reset_index(drop=True)
+    y = np.arange(len(df))
+    h = 0.4
+    for k, (col, label) in enumerate((("customer_share", "share of customers"),
+                                      ("revenue_share", "share of revenue"))):
+        bars = ax.barh(y + (0.5 - k) * h, df[col] * 100, height=h,
+                       color=_SEG_SHARE_COLORS[k], label=label)
+        ax.bar_label(bars, labels=[f"{v:.0%}" for v in df[col]], padding=2, fontsize=7)
+    ax.set_yticks(y, df[by].astype(str))
+    ax.set_title(f"Who carries the revenue? Customers and revenue by {by.replace('_', ' ')}")
+    ax.set_xlabel("share (%)")
+    ax.set_ylabel(by.replace("_", " "))
+    ax.margins(x=0.12)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_k_search(search, chosen, ax=None):
+    """Draw silhouette (left axis) and Calinski-Harabasz (right axis) against k."""
+    ax = get_ax(ax, figsize=(8, 4))
+    ax.plot(search["k"], search["silhouette"], marker="o", color="#4f81bd", label="silhouette")
+    ax.set_xlabel("number of clusters k")
+    ax.set_ylabel("mean silhouette (-1 to 1, higher is better)", color="#4f81bd")
+    ax2 = ax.twinx()
+    ax2.plot(search["k"], search["calinski_harabasz"], marker="s", color="#c0504d",
+             label="Calinski-Harabasz")
+    ax2.set_ylabel("Calinski-Harabasz index (ratio, higher is better)", color="#c0504d")
+    ax.axvline(chosen, color="#333333", ls="--", lw=1)
+    ax.text(chosen, ax.get_ylim()[1], f" chosen k = {chosen}", va="top", fontsize=8)
+    ax.set_xticks(list(search["k"]))
+    lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax.legend(lines, ["silhouette", "Calinski-Harabasz"], frameon=False, fontsize=8,
+              loc="upper right")
+    ax.set_title("How many clusters? Two criteria over the k range")
+    return ax
+
+
+def plot_stability(stability, ax=None):
+    """Draw the bootstrap adjusted Rand index of each resample, with its mean."""
+    ax = get_ax(ax, figsize=(7, 3))
+    title = "Cluster stability: agreement of refits on bootstrap resamples"
+    if stability.empty:
+        return _seg_empty(ax, title, "no bootstrap resamples (segmentation.bootstrap = 0)")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.plot(stability["resample"], stability["ari"], "o", color="#4f81bd")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    mean = stability["ari"].mean()
+    ax.axhline(mean, color="#c0504d", ls="--", lw=1, label=f"mean ARI {mean:.3f}")
+    ax.set_ylim(min(0.0, stability["ari"].min() - 0.05), 1.05)
+    ax.set_title(title)
+    ax.set_xlabel("bootstrap resample (number)")
+    ax.set_ylabel("adjusted Rand index (1 = same clusters)")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return ax
+
+
+_FEATURE_LABELS = {
+    "days_since_last": "recency\n(days since last purchase)",
+    "purchase_days": "frequency\n(purchase days)",
+    "avg_order_value": "monetary\n(spend per order line)",
+}
+
+
+def plot_cluster_profiles(profiles, ax=None, currency=""):
+    """Heatmap of cluster centroids (z-scores of the log features) annotated with raw means.
+
+    Red = above the average customer, blue = below; a low recency (blue) is good.
+    """
+    import numpy as np
+
+    feats = list(_FEATURE_LABELS)
+    ax = get_ax(ax, figsize=(8, 0.7 * max(len(profiles), 2) + 1.6))
+    z = profiles[[f"z_{f}" for f in feats]].to_numpy(dtype=float)
+    lim = max(1.0, float(np.nanmax(np.abs(z))))
+    im = ax.imshow(z, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+    fmt = {"days_since_last": "{:,.0f} d", "purchase_days": "{:,.1f}",
+           "avg_order_value": currency + "{:,.1f}"}
+    for i in range(len(profiles)):
+        for j, f in enumerate(feats):
+            ax.text(j, i, f"{fmt[f].format(profiles[f'mean_{f}'].iat[i])}\nz = {z[i, j]:+.2f}",
+                    ha="center", va="center", fontsize=8,
+                    color="white" if abs(z[i, j]) > 0.6 * lim else "black")
+    rows = [f"{c}: {n}\n({s:.0%} of customers)" for c, n, s in
+            zip(profiles["cluster"], profiles["cluster_name"], profiles["customer_share"],
+                strict=True)]
+    ax.set_yticks(range(len(profiles)), rows, fontsize=8)
+    ax.set_xticks(range(len(feats)), [_FEATURE_LABELS[f] for f in feats], fontsize=8)
+    ax.figure.colorbar(im, ax=ax, label="centroid (standard deviations of log feature)")
+    ax.set_title("Cluster profiles: mean per cluster (cells) and distance from average (colour)")
+    ax.set_xlabel("feature (cell text: cluster mean in original units)")
+    ax.set_ylabel("cluster")
+    return ax
+
+
+def plot_cluster_projection(points, explained, names=None, ax=None):
+    """Scatter customers on the first two principal components, coloured by cluster."""
+    ax = get_ax(ax, figsize=(8, 5.5))
+    cmap = plt.get_cmap("tab10")
+    for c in sorted(points["cluster"].unique()):
+        sub = points[points["cluster"] == c]
+        label = f"{c}: {names.get(c, '')}" if names is not None else str(c)
+        ax.scatter(sub["pc1"], sub["pc2"], s=5, alpha=0.35, color=cmap(int(c) % 10), label=label,
+                   rasterized=True)
+    ax.set_title(f"Customers in two dimensions ({len(points):,} shown), coloured by cluster")
+    ax.set_xlabel(f"first principal component ({explained[0]:.0%} of variance, std. units)")
+    ax.set_ylabel(f"second principal component ({explained[1]:.0%} of variance, std. units)")
+    leg = ax.legend(frameon=False, fontsize=8, markerscale=3, loc="best")
+    for h in leg.legend_handles:
+        h.set_alpha(1)
+    return ax
+
+
+def plot_lorenz(conc, ax=None):
+    """Lorenz curve of revenue with the equality line, the Gini and the top-share point."""
+    ax = get_ax(ax, figsize=(6, 5.5))
+    lz = conc.lorenz
+    ax.plot(lz["customer_share"] * 100, lz["revenue_share"] * 100, color="#4f81bd",
+            label=f"Lorenz curve (Gini {conc.gini:.2f})")
+    ax.fill_between(lz["customer_share"] * 100, lz["revenue_share"] * 100,
+                    lz["customer_share"] * 100, color="#4f81bd", alpha=0.12)
+    ax.plot([0, 100], [0, 100], color="#7f7f7f", ls="--", lw=1, label="everyone spends the same")
+    x = (1 - conc.top) * 100
+    y = (1 - conc.top_share) * 100
+    ax.plot([x], [y], "o", color="#c0504d")
+    ax.annotate(f"top {conc.top:.0%} of customers\nmake {conc.top_share:.0%} of revenue",
+                (x, y), xytext=(-150, 40), textcoords="offset points", fontsize=8,
+                arrowprops={"arrowstyle": "->", "color": "#c0504d"})
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.set_title("Revenue concentration (Lorenz curve)")
+    ax.set_xlabel("customers, smallest spenders first (cumulative %)")
+    ax.set_ylabel("revenue (cumulative %)")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    return ax
+
+
+def plot_tiers(tiers, ax=None):
+    """Draw each value tier's share of customers beside its share of revenue."""
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(7, 4))
+    x = np.arange(len(tiers))
+    w = 0.38
+    for k, (col, label) in enumerate((("customer_share", "share of customers"),
+                                      ("revenue_share", "share of revenue"))):
+        bars = ax.bar(x + (k - 0.5) * w, tiers[col] * 100, width=w, color=_SEG_SHARE_COLORS[k],
+                      label=label)
+        ax.bar_label(bars, labels=[f"{v:.0%}" for v in tiers[col]], padding=2, fontsize=8)
+    ax.set_xticks(x, [f"{t}\n({n:,} customers)" for t, n in
+                      zip(tiers["value_tier"], tiers["customers"], strict=True)])
+    ax.set_title("Value tiers: few customers, most of the revenue")
+    ax.set_xlabel("value tier")
+    ax.set_ylabel("share (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    return ax
+
+
+def plot_lifecycle(table, ax=None):
+    """Stacked horizontal bars: customers per lifecycle stage, split by value tier."""
+    ax = get_ax(ax, figsize=(8, 3.6))
+    df = table.iloc[::-1]
+    left = None
+    for tier in df.columns:
+        ax.barh(df.index.astype(str), df[tier], left=left, color=_TIER_COLORS.get(tier),
+                label=f"{tier} tier")
+        left = df[tier] if left is None else left + df[tier]
+    for i, total in enumerate(df.sum(axis=1)):
+        ax.text(total, i, f" {total:,}", va="center", fontsize=8)
+    ax.margins(x=0.1)
+    ax.set_title("Lifecycle stage of each customer, by value tier")
+    ax.set_xlabel("customers (count)")
+    ax.set_ylabel("lifecycle stage")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return ax
+
+
+def plot_transitions(shares, counts, ax=None, what="value tier"):
+    """Heatmap of a transition matrix: row shares as colour, share and count in each cell."""
+    import numpy as np
+
+    title = f"Segment migration: {what} before (rows) and after (columns)"
+    ax = get_ax(ax, figsize=(1.3 * max(counts.shape[1], 3) + 2.5,
+                             0.55 * max(counts.shape[0], 3) + 1.5))
+    if counts.empty:
+        return _seg_empty(ax, title, "no earlier date to compare (periods.calibration_end unset)")
+    s = shares.to_numpy(dtype=float)
+    ax.imshow(np.nan_to_num(s), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for i in range(s.shape[0]):
+        for j in range(s.shape[1]):
+            n = int(counts.iat[i, j])
+            # empty rows show "-", empty cells nothing: the eye goes to where customers went
+            text = "-" if np.isnan(s[i, j]) else f"{s[i, j]:.0%}\n({n:,})" if n else ""
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if (not np.isnan(s[i, j]) and s[i, j] > 0.6) else "black")
+    rows = [f"{r} ({int(t):,})" for r, t in zip(counts.index, counts.sum(axis=1), strict=True)]
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xticks(range(counts.shape[1]), [str(c) for c in counts.columns], fontsize=8,
+                  rotation=30 if counts.shape[1] > 5 else 0, ha="right" if counts.shape[1] > 5 else "center")
+    ax.set_title(title)
+    ax.set_xlabel(f"{what} at the later date (cell: share of the row, count)")
+    ax.set_ylabel(f"{what} at the earlier date (customers)")
+    return ax
+
+
+# --- churn ----------------------------------------------------------------------------------
+
+_CHURN_COLORS = {"logistic": "#4f81bd", "gradient_boosting": "#9bbb59", "final": "#8064a2"}
+
+
+def _churn_label(name):
+    return str(name).replace("_", " ")
+
+
+def plot_roc_curves(points, ax=None):
+    """ROC curves per model (from ``churn.curve_points``), AUC in the legend."""
+    ax = get_ax(ax, figsize=(5.5, 5))
+    roc = points[points["curve"] == "roc"]
+    for name, part in roc.groupby("model", sort=False):
+        ax.plot(part["x"], part["y"], color=_CHURN_COLORS.get(name), lw=1.8,
+                label=f"{_churn_label(name)} (AUC {part['auc'].iloc[0]:.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="random ranking (AUC 0.5)")
+    ax.set_title("ROC curve on the test split")
+    ax.set_xlabel("false positive rate (share of stayers flagged)")
+    ax.set_ylabel("true positive rate (share of churners caught)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_pr_curves(points, base_rate, ax=None):
+    """Precision-recall curves per model with the no-skill line at the churn rate."""
+    ax = get_ax(ax, figsize=(5.5, 5))
+    pr = points[points["curve"] == "pr"]
+    for name, part in pr.groupby("model", sort=False):
+        ax.plot(part["x"], part["y"], color=_CHURN_COLORS.get(name), lw=1.8,
+                label=f"{_churn_label(name)} (AP {part['auc'].iloc[0]:.3f})")
+    ax.axhline(base_rate, color="grey", ls="--", lw=1, label=f"no skill (churn rate {base_rate:.1%})")
+    ax.set_title("Precision-recall curve on the test split")
+    ax.set_xlabel("recall (share of churners caught)")
+    ax.set_ylabel("precision (share of flagged who churn)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.legend(frameon=False, loc="upper right", fontsize=8)
+    return ax
+
+
+def plot_calibration_curve(tables, ax=None):
+    """Reliability diagram: observed vs predicted churn rate per bin, one line per model.
+
+    ``tables`` maps a label to a ``churn.reliability_table``.
+    """
+    ax = get_ax(ax, figsize=(5.5, 5))
+    top = 0.0
+    for name, table in tables.items():
+        ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", ms=4, lw=1.5,
+                color=_CHURN_COLORS.get(name), label=_churn_label(name))
+        top = max(top, table["mean_predicted"].max(), table["observed_rate"].max())
+    top = min(1.0, top * 1.05 + 0.02)
+    ax.plot([0, top], [0, top], color="grey", ls="--", lw=1, label="perfectly calibrated")
+    ax.set_title("Calibration on the test split (10 equal-size bins)")
+    ax.set_xlabel("mean predicted churn probability in the bin")
+    ax.set_ylabel("observed churn rate in the bin")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.legend(frameon=False, loc="upper left", fontsize=8)
+    return ax
+
+
+def plot_cumulative_gains(gains, capacity=None, ax=None):
+    """Cumulative gains: share of churners caught when contacting the riskiest x% first."""
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(6, 4.5))
+    x = np.r_[0, gains["cum_customers_share"].to_numpy()] * 100
+    y = np.r_[0, gains["cum_churners_share"].to_numpy()] * 100
+    base = gains["churners"].sum() / gains["customers"].sum()
+    ax.plot(x, y, marker="o", ms=4, color="#4f81bd", label="model ranking")
+    ax.plot([0, 100], [0, 100], color="grey", ls="--", lw=1, label="random order")
+    ax.plot([0, base * 100, 100], [0, 100, 100], color="#9bbb59", ls=":", lw=1.2,
+            label="perfect model")
+    if capacity is not None:
+        ax.axvline(capacity * 100, color="#c0504d", lw=1, ls="-.",
+                   label=f"capacity {capacity:.0%} of customers")
+    ax.set_title("Cumulative gains on the test split")
+    ax.set_xlabel("customers contacted, riskiest first (% of customers)")
+    ax.set_ylabel("churners reached (% of all churners)")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 101)
+    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_lift_by_decile(gains, ax=None):
+    """Bars: churn rate of each risk decile relative to the overall churn rate (lift)."""
+    ax = get_ax(ax, figsize=(6, 4))
+    ax.axhline(1, color="grey", ls="--", lw=1, label="overall churn rate (lift 1)", zorder=0)
+    bars = ax.bar(gains["decile"], gains["lift"], color="#4f81bd")
+    ax.bar_label(bars, labels=[f"{v:.1f}" for v in gains["lift"]], padding=2, fontsize=8,
+                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+    ax.set_xticks(gains["decile"])
+    ax.set_title("Lift by risk decile on the test split (1 = riskiest 10%)")
+    ax.set_xlabel("risk decile")
+    ax.set_ylabel("lift (decile churn rate / overall rate, x)")
+    ax.margins(y=0.12)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def plot_odds_ratios(odds, ax=None):
+    """Forest plot: odds ratio and confidence interval per term (log scale, 1 = no effect)."""
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    df = odds.iloc[::-1].reset_index(drop=True)
+    ax = get_ax(ax, figsize=(8, 0.32 * max(len(df), 4) + 1.2))
+    y = np.arange(len(df))
+    # grey: the interval crosses 1, the data cannot tell the direction
+    unclear = (df["ci_low"] <= 1) & (df["ci_high"] >= 1)
+    colors = np.where(unclear, "#a6a6a6", np.where(df["odds_ratio"] > 1, "#c0504d", "#4f81bd"))
+    # separated levels (tiny tables) have odds ratios near 0 or infinity: show them at the
+    # edge of a readable window, marked with an arrow, instead of stretching the axis
+    lo = float(np.clip(np.nanmin(df["ci_low"].where(df["ci_low"] > 0)), 1e-3, 0.9)) / 1.3
+    hi = float(np.clip(np.nanmax(df["ci_high"].where(np.isfinite(df["ci_high"]))), 1.1, 1e3)) * 1.3
+    ax.hlines(y, df["ci_low"].clip(lo, hi), df["ci_high"].clip(lo, hi), color=colors, lw=2)
+    point = df["odds_ratio"].clip(lo, hi)
+    inside = (df["odds_ratio"] >= lo) & (df["odds_ratio"] <= hi)
+    ax.scatter(point[inside], y[inside], color=colors[inside], zorder=3, s=18)
+    ax.scatter(point[~inside], y[~inside], color=colors[~inside], zorder=3, s=40,
+               marker="<" if (df["odds_ratio"][~inside] < lo).all() else ">")
+    ax.axvline(1, color="grey", ls="--", lw=1)
+    labels = [f"{t}  [{u}]" for t, u in zip(df["term"], df["unit"], strict=True)]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    dense = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+    sparse = (0.001, 0.01, 0.1, 1, 10, 100, 1000)
+    ticks = [t for t in (dense if hi / lo < 1e3 else sparse) if lo <= t <= hi]
+    ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_title("Logistic regression: odds ratios with 95% confidence intervals")
+    ax.set_xlabel("odds ratio of churn (log scale; > 1 raises risk, < 1 lowers it; grey: unclear)")
+    ax.set_ylabel("term [unit of comparison]")
+    return ax
+
+
+def plot_probability_by_class(probability, actual, thresholds=None, labels=("stayed", "churned"), ax=None):
+    """Histograms of predicted churn probability for stayers and churners (counts: imbalance shows)."""
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(7, 4))
+    p = np.asarray(probability, dtype=float)
+    y = np.asarray(actual)
+    bins = np.linspace(0, 1, 41)
+    ax.hist(p[y == 0], bins=bins, color="#4f81bd", alpha=0.6, label=f"{labels[0]} ({(y == 0).sum():,})")
+    ax.hist(p[y == 1], bins=bins, color="#c0504d", alpha=0.6, label=f"{labels[1]} ({(y == 1).sum():,})")
+    for name, t in (thresholds or {}).items():
+        ax.axvline(t, color="black", ls="--", lw=1)
+        ax.text(t, ax.get_ylim()[1] * 0.97, f" {name} >= {t:.2f}", fontsize=8, va="top")
+    ax.set_title("Predicted churn probability by actual outcome")
+    ax.set_xlabel("predicted churn probability")
+    ax.set_ylabel("customers (count)")
+    ax.legend(frameon=False, loc="center right", fontsize=8)
+    return ax
+
+
+def plot_gap_ratios(warning, factor, ax=None):
+    """Histogram of days since last purchase / typical gap (log scale), own vs fallback gap."""
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(7, 4))
+    r = warning["gap_ratio"].to_numpy(dtype=float)
+    own = (warning["gap_basis"] == "own").to_numpy()
+    pos = r[r > 0]
+    if len(pos):
+        bins = np.logspace(np.log10(pos.min()), np.log10(pos.max()), 40)
+        ax.hist([r[own & (r > 0)], r[~own & (r > 0)]], bins=bins, stacked=True,
+                color=["#4f81bd", "#f79646"],
+                label=["repeat buyers (own typical gap)", "one-time buyers (fallback gap)"])
+        ax.set_xscale("log")
+    ax.axvline(factor, color="#c0504d", ls="--", lw=1.2, label=f"warning factor {factor:g}x")
+    ax.set_title("How overdue customers are: days since last purchase / typical gap")
+    ax.set_xlabel("gap ratio (x the typical gap, log scale)")
+    ax.set_ylabel("customers (count)")
+    ax.legend(frameon=False, fontsize=8)
     return ax
