@@ -48,6 +48,13 @@ __all__ = [
     "plot_odds_ratios",
     "plot_probability_by_class",
     "plot_gap_ratios",
+    # value
+    "plot_value_deciles",
+    "plot_value_gains",
+    "plot_value_tracking",
+    "plot_value_residuals",
+    "plot_value_tiers",
+    "plot_glm_coefficients",
 ]
 
 
@@ -918,4 +925,152 @@ def plot_gap_ratios(warning, factor, ax=None):
     ax.set_xlabel("gap ratio (x the typical gap, log scale)")
     ax.set_ylabel("customers (count)")
     ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+# --- value prediction -----------------------------------------------------------------------
+
+_VALUE_COLOURS = {
+    "naive": "#7f7f7f",
+    "bgnbd_gg": "#c0504d",
+    "glm_tweedie": "#4f81bd",
+    "gbm": "#9bbb59",
+    "ensemble": "#8064a2",
+}
+
+
+def _money(currency):
+    return currency or "currency units"
+
+
+def plot_value_deciles(deciles, model="", ax=None, currency=""):
+    """Bars of mean actual holdout spend per predicted decile, with the mean forecast.
+
+    ``deciles`` is ``crmlab.value.decile_table`` output (decile 1 = highest forecasts).
+    """
+    ax = get_ax(ax, figsize=(7, 4))
+    x = deciles["decile"].to_numpy()
+    ax.bar(x, deciles["mean_actual"], color="#d9d9d9", edgecolor="#7f7f7f", label="actual (mean)")
+    ax.plot(x, deciles["mean_predicted"], marker="o", color=_VALUE_COLOURS.get(model, "#4f81bd"),
+            label="forecast (mean)")
+    ax.set_xticks(x)
+    ax.set_title(f"Forecast vs actual holdout spend by forecast decile{f' ({model})' if model else ''}")
+    ax.set_xlabel("forecast decile (1 = the 10% with the highest forecasts)")
+    ax.set_ylabel(f"mean holdout spend per customer ({_money(currency)})")
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_value_gains(gains, ax=None):
+    """Cumulative gains: share of holdout spend reached by targeting the top forecasts first.
+
+    ``gains`` is ``crmlab.value.gains_table`` output: ``customer_share``, one column per
+    model and ``perfect``.
+    """
+    ax = get_ax(ax, figsize=(6.5, 4.5))
+    x = gains["customer_share"].to_numpy() * 100
+    for col in gains.columns:
+        if col in ("customer_share", "perfect"):
+            continue
+        ax.plot(x, gains[col] * 100, lw=1.6, color=_VALUE_COLOURS.get(col), label=col)
+    if "perfect" in gains:
+        ax.plot(x, gains["perfect"] * 100, color="black", ls=":", lw=1.2, label="perfect (hindsight)")
+    ax.plot([0, 100], [0, 100], color="grey", ls="--", lw=1, label="random order")
+    ax.axvline(10, color="grey", lw=0.6)
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 101)
+    ax.set_title("Cumulative gains: holdout spend reached by targeting top forecasts")
+    ax.set_xlabel("customers targeted, highest forecast first (%)")
+    ax.set_ylabel("share of holdout spend reached (%)")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_value_tracking(tracking, ax=None, currency=""):
+    """Cumulative holdout spend week by week: actual (black) against each model's forecast.
+
+    ``tracking`` is ``crmlab.value.weekly_tracking`` output.
+    """
+    ax = get_ax(ax, figsize=(8, 4.5))
+    x = tracking["week_end"]
+    ax.plot(x, tracking["actual"] / 1000, color="black", lw=2.4, label="actual")
+    for col in tracking.columns:
+        if col in ("week", "week_end", "actual"):
+            continue
+        ax.plot(x, tracking[col] / 1000, lw=1.4, ls="--", color=_VALUE_COLOURS.get(col), label=col)
+    ax.set_title("Aggregate tracking: cumulative holdout spend, actual vs forecast")
+    ax.set_xlabel("end of holdout week (date)")
+    ax.set_ylabel(f"cumulative spend (thousand {_money(currency)})")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def plot_value_residuals(actual, predicted, model="", ax=None, currency=""):
+    """Residuals (actual - forecast) against the forecast, log-scaled x, symmetric-log y.
+
+    Most customers spend nothing in the holdout, so their residual is minus the forecast:
+    the lower edge of the cloud. The line is the mean residual per forecast bin (bias).
+    """
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(7, 4.5))
+    y = np.asarray(actual, dtype=float)
+    p = np.asarray(predicted, dtype=float)
+    r = y - p
+    pos = np.maximum(p, 1e-2)
+    ax.scatter(pos, r, s=4, alpha=0.25, color=_VALUE_COLOURS.get(model, "#4f81bd"), lw=0)
+    edges = np.quantile(pos, np.linspace(0, 1, 21))
+    idx = np.clip(np.searchsorted(edges, pos, side="right") - 1, 0, 19)
+    centres = [np.median(pos[idx == i]) for i in range(20) if (idx == i).any()]
+    means = [r[idx == i].mean() for i in range(20) if (idx == i).any()]
+    ax.plot(centres, means, color="black", marker="o", ms=3, lw=1.4, label="mean residual per bin")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=10)
+    ax.set_title(f"Residuals of the forecast{f' ({model})' if model else ''}")
+    ax.set_xlabel(f"forecast holdout spend ({_money(currency)}, log scale)")
+    ax.set_ylabel(f"actual - forecast ({_money(currency)}, symlog)")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    return ax
+
+
+def plot_value_tiers(crosstab, ax=None):
+    """Heatmap: customers by value tier from past spend (rows) and from forecast CLV (columns).
+
+    Cells above the diagonal (forecast tier better than past tier) are outlined: the
+    customers history alone undervalues.
+    """
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(5.5, 4.2))
+    n = crosstab.shape[0]
+    rows = crosstab.to_numpy(dtype=float)
+    # colour by share of the row, so the big 'low' tier does not wash out the others
+    colour = rows / np.maximum(rows.sum(axis=1, keepdims=True), 1)
+    image = _report_heatmap(ax, crosstab, cmap="Blues",
+                            highlight=[(i, j) for i in range(n) for j in range(n) if j < i],
+                            colour=colour)
+    ax.figure.colorbar(image, ax=ax, label="share of the past tier's customers")
+    ax.set_title("Value tiers: past spend vs forecast CLV (outlined: undervalued)")
+    ax.set_xlabel("tier from forecast CLV")
+    ax.set_ylabel("tier from calibration spend")
+    return ax
+
+
+def plot_glm_coefficients(coefficients, ax=None):
+    """Dot-and-whisker plot of GLM coefficients (log scale of the spend rate), without the constant.
+
+    ``coefficients`` is ``TweedieGLM.coefficients()`` output.
+    """
+    ax = get_ax(ax, figsize=(7, 4))
+    df = coefficients[coefficients["feature"] != "const"].iloc[::-1]
+    y = range(len(df))
+    ax.errorbar(df["coef"], y, xerr=[df["coef"] - df["ci_low"], df["ci_high"] - df["coef"]],
+                fmt="o", color="#4f81bd", ecolor="#7f7f7f", capsize=3)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(list(y), df["feature"])
+    ax.set_title("Tweedie GLM: effect of each input on log spend per day (95% CI)")
+    ax.set_xlabel("coefficient (change in log spend rate per unit of the log input)")
+    ax.set_ylabel("input")
     return ax
