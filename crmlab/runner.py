@@ -170,7 +170,8 @@ STAGES: tuple[Stage, ...] = (
         "churn",
         "05_churn_warning.ipynb",
         ("churn", "transactions"),
-        produces=("churn_scores.parquet", "churn_metrics.json"),
+        # scores/metrics need the labelled table; the warning needs transactions
+        produces=("churn_scores.parquet", "churn_metrics.json", "churn_warning.parquet"),
     ),
     Stage("report", "06_summary_report.ipynb", None),
 )
