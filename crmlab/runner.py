@@ -299,9 +299,22 @@ def _run_lock(folder: Path):
         lock.unlink(missing_ok=True)
 
 
-def _promote(staging: Path, final: Path) -> None:
-    """Move staged products over the current ones (each an atomic rename)."""
+def _promote(staging: Path, final: Path, covered: Iterable[str] = ()) -> list[str]:
+    """Move staged products over the current ones (each an atomic rename).
+
+    ``covered`` names the products of every stage this run covered (ran or skipped): one
+    of them that the run did not make is an older run's file that no longer describes the
+    inputs (a removed ``survey:`` section, a churn stage now without a label), so it is
+    removed rather than left for a later ``--only report`` to read as current. Products of
+    stages outside the run (``--only``) are kept. Returns the names removed.
+    """
     final.mkdir(parents=True, exist_ok=True)
+    made = {item.name for item in staging.iterdir()}
+    removed = []
+    for name in sorted(set(covered) - made):
+        if (final / name).is_file():
+            (final / name).unlink()
+            removed.append(name)
     for item in staging.iterdir():
         if item.is_file():
             os.replace(item, final / item.name)
@@ -311,6 +324,7 @@ def _promote(staging: Path, final: Path) -> None:
                 shutil.rmtree(target)
             os.replace(item, target)
     shutil.rmtree(staging, ignore_errors=True)
+    return removed
 
 
 def _point_latest(parent: Path, run_id: str) -> None:
@@ -579,7 +593,11 @@ def _run_stages(
             manifest["stages"][st.name] = entry
             write_json(manifest, mpath)
             _say(f"      done in {entry['seconds']:.1f} s")
-        _promote(staging, final)
+        covered = [name for st in stages for name in st.produces]
+        removed = _promote(staging, final, covered)
+        if removed:
+            manifest["removed_stale_products"] = removed
+            _say(f"removed products this run did not make (stale): {', '.join(removed)}")
     except BaseException as exc:
         manifest["status"] = "failed"
         manifest["error"] = str(exc) or type(exc).__name__

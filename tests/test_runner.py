@@ -310,3 +310,25 @@ def test_read_history_reports_a_broken_file(tmp_path):
     (tmp_path / runner.HISTORY_FILE).write_text("customers\n3\n")
     with pytest.raises(InputError, match="history.csv: column 'run_id' missing"):
         runner.read_history(tmp_path)
+
+
+def test_products_of_a_skipped_stage_are_removed_but_not_those_outside_the_run(toy_chain, monkeypatch):
+    tmp, base, write_params = toy_chain
+    # the toy 'boom' stage (needs survey:) now declares a product an earlier run made
+    stages = tuple(
+        runner.Stage(s.name, s.notebook, s.section, s.requires, ("boom.txt",)) if s.name == "boom" else s
+        for s in runner.STAGES
+    )
+    monkeypatch.setattr(runner, "STAGES", stages)
+    products = tmp / "processed" / "toy"
+    products.mkdir(parents=True)
+    (products / "boom.txt").write_text("from a run that had a survey")
+    params = write_params(base)
+    assert runner.run(params, only=["a"], progress=False).status == "success"
+    assert (products / "boom.txt").exists()  # 'boom' was not part of this run: kept
+    result = runner.run(params, progress=False)  # boom is skipped (no survey:): its file is stale
+    assert result.status == "success"
+    assert not (products / "boom.txt").exists()
+    assert (products / "a.txt").exists() and (products / "b.txt").exists()
+    manifest = json.loads((result.run_dir / "manifest.json").read_text())
+    assert manifest["removed_stale_products"] == ["boom.txt"]
