@@ -55,7 +55,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder, StandardScaler
 
-from crmlab.errors import InputError
+from crmlab.errors import InputError, require_columns
 
 __all__ = [
     "MISSING_LEVEL",
@@ -108,11 +108,6 @@ _NUMERIC_SHARE = 0.95
 # A text column whose levels cover more than this share of rows names customers, not a trait.
 _ID_LIKE_SHARE = 0.5
 
-
-def _require(df: pd.DataFrame, columns, what: str) -> None:
-    for col in columns:
-        if col not in df.columns:
-            raise InputError(f"{what}: required column {col!r} missing")
 
 
 def _get(block: Mapping[str, Any] | None, key: str, default: Any) -> Any:
@@ -400,7 +395,7 @@ def prepare_churn_table(raw: pd.DataFrame, params: Mapping[str, Any]) -> ChurnTa
     """
     target_col = params["target"]
     id_col = params.get("id")
-    _require(raw, [target_col] + ([id_col] if id_col else []), "churn table")
+    require_columns(raw, [target_col] + ([id_col] if id_col else []), "churn table")
     if id_col == target_col:
         raise InputError(f"key 'churn.id': {id_col!r} is the target column")
     df = raw.reset_index(drop=True)
@@ -470,7 +465,7 @@ def blank_rows(raw: pd.DataFrame, table: ChurnTable) -> pd.DataFrame:
         When ``raw`` lacks a feature column of ``table`` or the row counts differ.
     """
     cols = [*table.numeric, *table.binary]
-    _require(raw, cols, "churn table")
+    require_columns(raw, cols, "churn table")
     if len(raw) != len(table.features):
         raise InputError("blank_rows: raw and table must have the same rows")
     raw = raw.reset_index(drop=True)
@@ -829,7 +824,7 @@ def choose_model(cv_scores: pd.DataFrame, metric: str = "roc_auc") -> tuple[str,
     ----------
     Hastie, Tibshirani & Friedman (2009), The Elements of Statistical Learning, section 7.10.
     """
-    _require(cv_scores, ["model", metric], "cv_scores")
+    require_columns(cv_scores, ["model", metric], "cv_scores")
     order = list(dict.fromkeys(cv_scores["model"]))
     g = cv_scores.groupby("model", sort=False)[metric]
     summary = pd.DataFrame({
@@ -1017,7 +1012,7 @@ def expected_calibration_error(table: pd.DataFrame) -> float:
     InputError
         When a column of :func:`reliability_table` is missing.
     """
-    _require(table, ["customers", "mean_predicted", "observed_rate"], "reliability table")
+    require_columns(table, ["customers", "mean_predicted", "observed_rate"], "reliability table")
     w = table["customers"] / table["customers"].sum()
     return float((w * (table["observed_rate"] - table["mean_predicted"]).abs()).sum())
 
@@ -1360,7 +1355,7 @@ def logit_contributions(pipeline: Pipeline, table: ChurnTable, features: pd.Data
         When ``pipeline`` is not a fitted logistic pipeline or a feature column is missing.
     """
     model, dedup, prep = _logit_parts(pipeline)
-    _require(features, table.features.columns, "features")
+    require_columns(features, table.features.columns, "features")
     design = dedup.transform(prep.transform(features[table.features.columns]))
     centred = design[model.coef_.index].astype(np.float64) - model.x_mean_[model.coef_.index]
     contrib = centred * model.coef_
@@ -1380,7 +1375,7 @@ def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3) ->
     InputError
         When a column of :func:`odds_ratio_table` is missing.
     """
-    _require(odds, ["term", "odds_ratio", "ci_low", "ci_high"], "odds table")
+    require_columns(odds, ["term", "odds_ratio", "ci_low", "ci_high"], "odds table")
     sure = odds[(odds["ci_low"] > 1) | (odds["ci_high"] < 1)]
     up = sure[sure["odds_ratio"] > 1].nlargest(k, "odds_ratio")
     down = sure[sure["odds_ratio"] < 1].nsmallest(k, "odds_ratio")
@@ -1445,7 +1440,7 @@ def watch_list(
         When a column is missing or the frames do not line up.
     """
     key = table.key.name
-    _require(scores, [key, "actual", "churn_probability", "risk_band"], "scores")
+    require_columns(scores, [key, "actual", "churn_probability", "risk_band"], "scores")
     if len(scores) != len(contributions) or len(scores) != len(table.features):
         raise InputError("watch_list: scores, contributions and table must have the same rows")
     if not 0 < capacity <= 1:
@@ -1506,9 +1501,9 @@ def warning_base(
         return customers[keep].copy()
     if summary is None:
         if customers is not None:
-            _require(customers, _BASE_COLUMNS, "customers")
+            require_columns(customers, _BASE_COLUMNS, "customers")
         raise InputError("transactional warning: needs customers.parquet or transactions.parquet")
-    _require(summary, _BASE_COLUMNS, "customer summary")
+    require_columns(summary, _BASE_COLUMNS, "customer summary")
     keep = _BASE_COLUMNS + [c for c in _EXTRA_COLUMNS if c in summary.columns]
     base = summary[keep].copy()
     if customers is not None and "customer_id" in customers.columns:
@@ -1558,7 +1553,7 @@ def transactional_warning(
         Missing columns, or no repeat buyer to learn a typical gap from while
         ``one_time_gap`` is null.
     """
-    _require(base, _BASE_COLUMNS, "customers")
+    require_columns(base, _BASE_COLUMNS, "customers")
     factor = float(_get(params, "gap_factor", 2.0))
     fixed = _get(params, "one_time_gap", None)
     threshold = float(_get(params, "p_alive_threshold", 0.3))
@@ -1580,7 +1575,7 @@ def transactional_warning(
     df["p_alive"] = np.nan
     df["priority_value"] = df["total_spend"].astype("float64") if "total_spend" in df else np.nan
     if value is not None:
-        _require(value, ["customer_id", "p_alive"], "value predictions")
+        require_columns(value, ["customer_id", "p_alive"], "value predictions")
         extra = ["p_alive"] + (["clv"] if "clv" in value.columns else [])
         merged = df[["customer_id"]].merge(
             value[["customer_id", *extra]].drop_duplicates("customer_id"), on="customer_id", how="left"
@@ -1623,7 +1618,7 @@ def transactional_watch_list(warning: pd.DataFrame, capacity: float = 0.1) -> pd
     InputError
         When a column is missing or ``capacity`` is not in (0, 1].
     """
-    _require(warning, ["customer_id", "warning", "gap_ratio", "priority_value"], "warning table")
+    require_columns(warning, ["customer_id", "warning", "gap_ratio", "priority_value"], "warning table")
     if not 0 < capacity <= 1:
         raise InputError(f"key 'churn_warning.capacity': {capacity} must be in (0, 1]")
     k = math.ceil(capacity * len(warning))
@@ -1661,7 +1656,7 @@ def labelled_metrics(
     InputError
         When ``scores`` lacks ``risk_band``.
     """
-    _require(scores, ["risk_band", "split"], "scores")
+    require_columns(scores, ["risk_band", "split"], "scores")
     names = list(models.fitted)
     test = models.test
     cv = {"metric": "roc_auc", "folds": int(models.cv_summary["folds"].iloc[0]),
@@ -1698,7 +1693,7 @@ def warning_metrics(warning: pd.DataFrame, params: Mapping[str, Any] | None = No
     InputError
         When a column of :func:`transactional_warning` is missing.
     """
-    _require(warning, ["warning", "overdue", "low_p_alive", "gap_basis", "typical_gap", "p_alive"],
+    require_columns(warning, ["warning", "overdue", "low_p_alive", "gap_basis", "typical_gap", "p_alive"],
              "warning table")
     fallback = warning.loc[warning["gap_basis"] != "own", "typical_gap"]
     return {

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.errors import InputError
+from crmlab.errors import InputError, require_columns
 
 __all__ = [
     "REASONS",
@@ -584,9 +584,7 @@ def monthly_activity(clean: pd.DataFrame) -> pd.DataFrame:
         ``customers`` (distinct buyers); months without purchases inside the range appear
         with zeros.
     """
-    missing = [c for c in ("customer_id", "date", "amount") if c not in clean.columns]
-    if missing:
-        raise InputError(f"transactions: required column {missing[0]!r} missing")
+    require_columns(clean, ["customer_id", "date", "amount"], "transactions")
     month = clean["date"].dt.to_period("M")
     out = (
         clean.assign(month=month)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.errors import InputError
+from crmlab.errors import InputError, require_columns
 from crmlab.features import customer_summary
 from crmlab.segmentation import NEW_CUSTOMER, NOT_LISTED, TIER_ORDER, concentration
 
@@ -124,14 +124,6 @@ HISTORY_COLUMNS: tuple[str, ...] = ("run_id", "finished", "observation_end", "st
 
 # --- helpers ---------------------------------------------------------------------------------
 
-
-def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    """Raise ``InputError`` naming the first required column missing from ``df``."""
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"{what}: expected a DataFrame, got {type(df).__name__}")
-    for col in columns:
-        if col not in df.columns:
-            raise InputError(f"{what}: required column {col!r} missing")
 
 
 def _mapping(obj: Any, what: str) -> Mapping[str, Any]:
@@ -255,7 +247,7 @@ def stage_overview(
 
 def reading_stages(overview: pd.DataFrame) -> str:
     """One sentence: which stages fed the report and which did not (and why)."""
-    _require(overview, ["stage", "status", "note", "use"], "stage overview")
+    require_columns(overview, ["stage", "status", "note", "use"], "stage overview")
     used = overview.loc[overview["use"], "stage"].tolist()
     unused = overview.loc[~overview["use"]]
     parts = [f"Built from the products of {len(used)} stage(s): {', '.join(used) or 'none'}."]
@@ -296,7 +288,7 @@ def customer_kpis(
     InputError
         When a required column is missing.
     """
-    _require(transactions, ["customer_id", "date", "amount"], "transactions")
+    require_columns(transactions, ["customer_id", "date", "amount"], "transactions")
     params = params or {}
     active_days = int(params.get("active_days", 90))
     top_share = float(params.get("top_share", 0.2))
@@ -379,7 +371,7 @@ def headline_kpis(
         out["watch_list"] = len(watch_list(customers, params))
     if value_predictions is not None:
         col = "clv" if "clv" in value_predictions.columns else "predicted_holdout_value"
-        _require(value_predictions, ["customer_id", col], "value_predictions")
+        require_columns(value_predictions, ["customer_id", col], "value_predictions")
         out["predicted_value"] = _num(value_predictions[col].sum())
     if satisfaction is not None:
         idx = satisfaction.get("satisfaction_index")
@@ -387,12 +379,12 @@ def headline_kpis(
             idx = ((satisfaction.get("constructs") or {}).get(outcome) or {}).get("index_0_100")
         out["satisfaction_index"] = _num(idx)
     if churn_scores is not None:
-        _require(churn_scores, ["risk_band"], "churn_scores")
+        require_columns(churn_scores, ["risk_band"], "churn_scores")
         band = str(params.get("high_risk_band", "high"))
         out["high_risk_customers"] = int((churn_scores["risk_band"].astype(str) == band).sum())
     if churn_warning is not None:
         col = "warning" if "warning" in churn_warning.columns else "flag"
-        _require(churn_warning, [col], "churn_warning")
+        require_columns(churn_warning, [col], "churn_warning")
         out["warning_flags"] = int(churn_warning[col].fillna(False).astype(bool).sum())
     return {k: _num(v) for k, v in out.items()}
 
@@ -729,7 +721,7 @@ def watch_list(
     InputError
         When a required column is missing.
     """
-    _require(customers, ["customer_id", "value_tier", "lifecycle_stage"], "customers")
+    require_columns(customers, ["customer_id", "value_tier", "lifecycle_stage"], "customers")
     p = params or {}
     tiers = [str(t) for t in p.get("watch_tiers", ["high", "medium"])]
     stages = [str(s) for s in p.get("watch_stages", ["at risk"])]
@@ -741,7 +733,7 @@ def watch_list(
     ).isin(stages)
     out = customers.loc[mask, keep].copy()
     if value_predictions is not None:
-        _require(value_predictions, ["customer_id"], "value_predictions")
+        require_columns(value_predictions, ["customer_id"], "value_predictions")
         extra = [c for c in ("clv", "p_alive") if c in value_predictions.columns]
         if extra:
             vp = value_predictions[["customer_id", *extra]].drop_duplicates("customer_id")
@@ -765,7 +757,7 @@ def reading_segments(profiles: pd.DataFrame) -> str:
     InputError
         When a required column is missing.
     """
-    _require(profiles, ["rfm_segment", "customer_share", "revenue_share", "action"],
+    require_columns(profiles, ["rfm_segment", "customer_share", "revenue_share", "action"],
              "segment profiles")
     if profiles.empty:
         return "No customers to segment."
@@ -804,7 +796,7 @@ def reading_tiers(
     InputError
         When a required column is missing.
     """
-    _require(tiers, ["value_tier", "customer_share", "revenue_share"], "tier table")
+    require_columns(tiers, ["value_tier", "customer_share", "revenue_share"], "tier table")
     hi = tiers.loc[tiers["value_tier"] == TIER_ORDER[0]]
     if hi.empty or not hi.iloc[0]["customer_share"] > 0:
         return "No customer is in the high tier."
@@ -820,7 +812,7 @@ def reading_tiers(
 
 def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction") -> str:
     """One sentence on the drivers: the most important one, and where to invest first."""
-    _require(drivers, ["construct", "importance", "performance", "quadrant"], "drivers")
+    require_columns(drivers, ["construct", "importance", "performance", "quadrant"], "drivers")
     if drivers.empty:
         return "No drivers were estimated."
     top = drivers.iloc[0]
@@ -859,7 +851,7 @@ def risk_band_table(churn_scores: pd.DataFrame, order: Sequence[str] = ("high", 
     InputError
         When ``risk_band`` or ``churn_probability`` is missing.
     """
-    _require(churn_scores, ["risk_band", "churn_probability"], "churn_scores")
+    require_columns(churn_scores, ["risk_band", "churn_probability"], "churn_scores")
     df = churn_scores.assign(risk_band=churn_scores["risk_band"].astype(str))
     g = df.groupby("risk_band", sort=False)
     out = pd.DataFrame({"customers": g.size(), "mean_probability": g["churn_probability"].mean()})
@@ -873,7 +865,7 @@ def risk_band_table(churn_scores: pd.DataFrame, order: Sequence[str] = ("high", 
 
 def reading_watch(watch: pd.DataFrame, params: Mapping[str, Any] | None = None, currency: str = "") -> str:
     """One sentence on the watch list: how many, how much they spent, what to do."""
-    _require(watch, ["customer_id"], "watch list")
+    require_columns(watch, ["customer_id"], "watch list")
     p = params or {}
     tiers = "/".join(p.get("watch_tiers", ["high", "medium"]))
     stages = "/".join(p.get("watch_stages", ["at risk"]))
@@ -915,7 +907,7 @@ def customer_snapshot(customers: pd.DataFrame, watch: pd.DataFrame | None = None
     InputError
         When a required column is missing.
     """
-    _require(customers, ["customer_id", "value_tier", "lifecycle_stage"], "customers")
+    require_columns(customers, ["customer_id", "value_tier", "lifecycle_stage"], "customers")
     out = pd.DataFrame(
         {
             "customer_id": customers["customer_id"].astype(str).to_numpy(),
@@ -984,7 +976,7 @@ def input_profile(
             if _num(cleaning_report.get(src)) is not None:
                 entry[dst] = int(cleaning_report[src])
     if transactions is not None:
-        _require(transactions, ["customer_id", "date"], "transactions")
+        require_columns(transactions, ["customer_id", "date"], "transactions")
         entry = out.setdefault("transactions", {})
         if len(transactions):
             dates = pd.to_datetime(transactions["date"])
@@ -1058,7 +1050,7 @@ def kpi_change_table(changes: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     InputError
         When a required column is missing.
     """
-    _require(changes, ["kpi", "label", "previous", "current"], "KPI changes")
+    require_columns(changes, ["kpi", "label", "previous", "current"], "KPI changes")
     rows = []
     for r in changes.itertuples(index=False):
         delta, _ = _delta_text(r.kpi, r.current, r.previous)
@@ -1153,8 +1145,8 @@ def new_watch_entries(previous: pd.DataFrame, watch: pd.DataFrame) -> pd.DataFra
     InputError
         When a required column is missing.
     """
-    _require(previous, ["customer_id", "on_watch_list"], "previous snapshot")
-    _require(watch, ["customer_id"], "watch list")
+    require_columns(previous, ["customer_id", "on_watch_list"], "previous snapshot")
+    require_columns(watch, ["customer_id"], "watch list")
     before = set(previous.loc[previous["on_watch_list"].astype(bool), "customer_id"].astype(str))
     return watch.loc[~watch["customer_id"].astype(str).isin(before)].reset_index(drop=True)
 
@@ -1242,7 +1234,7 @@ def input_drift(
 
 def reading_drift(drift: pd.DataFrame) -> str:
     """One sentence on input drift: flagged checks, or all clear."""
-    _require(drift, ["input", "check", "flag", "note"], "input drift")
+    require_columns(drift, ["input", "check", "flag", "note"], "input drift")
     flagged = drift.loc[drift["flag"]]
     if drift.empty:
         return "No input facts to compare with the previous run."
@@ -1351,7 +1343,7 @@ def trend_labels(history: pd.DataFrame) -> list[str]:
     InputError
         When ``history`` lacks ``run_id``.
     """
-    _require(history, ["run_id"], "history")
+    require_columns(history, ["run_id"], "history")
     labels = []
     for row in history.itertuples(index=False):
         finished = getattr(row, "finished", None)
@@ -1411,11 +1403,11 @@ def append_history(history: pd.DataFrame | None, row: pd.DataFrame) -> pd.DataFr
     InputError
         When ``row`` lacks ``run_id``.
     """
-    _require(row, ["run_id"], "history row")
+    require_columns(row, ["run_id"], "history row")
     if history is None or history.empty:
         out = row.copy()
     else:
-        _require(history, ["run_id"], "history")
+        require_columns(history, ["run_id"], "history")
         old = history.loc[~history["run_id"].astype(str).isin(row["run_id"].astype(str))]
         out = pd.concat([old, row], ignore_index=True)
     known = [c for c in (*HISTORY_COLUMNS, *KPI_NAMES) if c in out.columns]

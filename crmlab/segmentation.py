@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.errors import InputError
+from crmlab.errors import InputError, require_columns
 
 __all__ = [
     "TIER_ORDER",
@@ -156,14 +156,6 @@ _KMEANS_N_INIT = 4  # bootstrap ARI on CDNOW is 0.95-0.99 with 4 starts; more bu
 _NAME_Z = 0.5  # |centroid z-score| beyond this earns a word in a cluster's name
 
 
-def _require(df: pd.DataFrame, cols: Iterable[str], what: str = "customers") -> None:
-    # transactions may be a Dask DataFrame (engine: dask); only their columns are checked here
-    if not isinstance(df, pd.DataFrame) and not type(df).__module__.startswith("dask"):
-        raise InputError(f"{what}: expected a DataFrame, got {type(df).__name__}")
-    for col in cols:
-        if col not in df.columns:
-            raise InputError(f"{what}: required column {col!r} missing")
-
 
 def _get(block: Mapping[str, Any], key: str, dotted: str) -> Any:
     try:
@@ -198,7 +190,7 @@ def observation_date(
         When ``date`` is missing, or when no ``observation_end`` is set and there are no
         transactions to take the last date from.
     """
-    _require(transactions, ["date"], "transactions")
+    require_columns(transactions, ["date"], "transactions")
     end = (periods or {}).get("observation_end")
     if end:
         return pd.Timestamp(end), f"periods.observation_end = {pd.Timestamp(end):%Y-%m-%d}"
@@ -282,12 +274,12 @@ def rfm_scores(customers: pd.DataFrame, monetary: str = "total") -> pd.DataFrame
     InputError
         On a missing column or an unknown ``monetary``.
     """
-    _require(customers, ["days_since_last", "frequency", "total_spend"])
+    require_columns(customers, ["days_since_last", "frequency", "total_spend"], "customers")
     if monetary not in ("total", "average"):
         raise InputError(f"segmentation.rfm_monetary: {monetary!r} is not 'total' or 'average'")
     df = customers.copy()
     if monetary == "average":
-        _require(customers, ["purchase_days"])
+        require_columns(customers, ["purchase_days"], "customers")
         m = df["total_spend"] / df["purchase_days"]
     else:
         m = df["total_spend"]
@@ -309,7 +301,7 @@ def score_distribution(scored: pd.DataFrame) -> pd.DataFrame:
         When a score column is missing.
     """
     cols = ["r_score", "f_score", "m_score"]
-    _require(scored, cols)
+    require_columns(scored, cols, "customers")
     idx = pd.Index(range(1, _N_BINS + 1), name="score")
     out = pd.DataFrame(
         {c: scored[c].value_counts().reindex(idx, fill_value=0).astype(np.int64) for c in cols},
@@ -396,7 +388,7 @@ def rfm_grid(customers: pd.DataFrame) -> pd.DataFrame:
     InputError
         When ``r_score`` or ``fm_score`` is missing.
     """
-    _require(customers, ["r_score", "fm_score"])
+    require_columns(customers, ["r_score", "fm_score"], "customers")
     rows = list(range(_N_BINS, 0, -1))
     cols = list(range(1, _N_BINS + 1))
     counts = pd.crosstab(customers["r_score"], customers["fm_score"])
@@ -425,7 +417,7 @@ def rfm_segments(scored: pd.DataFrame, segment_map: Mapping[str, str] | None = N
     InputError
         On a missing column, a score outside 1..5, or an invalid map.
     """
-    _require(scored, ["r_score", "fm_score"])
+    require_columns(scored, ["r_score", "fm_score"], "customers")
     codes = validate_segment_map(segment_map)
     df = scored.copy()
     for col in ("r_score", "fm_score"):
@@ -528,7 +520,7 @@ def value_tiers(customers: pd.DataFrame, tiers: Mapping[str, Any]) -> pd.DataFra
     InputError
         On a missing column, bad thresholds, or no positive revenue to share.
     """
-    _require(customers, ["total_spend"])
+    require_columns(customers, ["total_spend"], "customers")
     high, medium = _tier_thresholds(tiers)
     spend = customers["total_spend"].to_numpy(dtype=np.float64)
     total = spend.sum()
@@ -606,7 +598,7 @@ def tier_table(customers: pd.DataFrame, tiers: Mapping[str, Any] | None = None) 
     InputError
         On a missing column.
     """
-    _require(customers, ["value_tier", "total_spend"])
+    require_columns(customers, ["value_tier", "total_spend"], "customers")
     g = customers.groupby("value_tier", sort=False)["total_spend"].agg(["size", "sum"])
     g = g.reindex(TIER_ORDER, fill_value=0)
     n, rev = len(customers), customers["total_spend"].sum()
@@ -767,7 +759,7 @@ def lifecycle_stages(customers: pd.DataFrame, lifecycle: Mapping[str, Any]) -> p
         On a missing column or key, ``at_risk_factor >= lapsed_factor``, or a repeat
         customer without ``gap_mean``.
     """
-    _require(customers, ["T", "days_since_last", "frequency", "gap_mean"])
+    require_columns(customers, ["T", "days_since_last", "frequency", "gap_mean"], "customers")
     new_days = float(_get(lifecycle, "new_days", "segmentation.lifecycle.new_days"))
     at_risk = float(_get(lifecycle, "at_risk_factor", "segmentation.lifecycle.at_risk_factor"))
     lapsed = float(_get(lifecycle, "lapsed_factor", "segmentation.lifecycle.lapsed_factor"))
@@ -804,7 +796,7 @@ def lifecycle_table(customers: pd.DataFrame) -> pd.DataFrame:
     InputError
         When ``lifecycle_stage`` or ``value_tier`` is missing.
     """
-    _require(customers, ["lifecycle_stage", "value_tier"])
+    require_columns(customers, ["lifecycle_stage", "value_tier"], "customers")
     t = pd.crosstab(customers["lifecycle_stage"], customers["value_tier"])
     t = t.reindex(index=LIFECYCLE_ORDER, columns=TIER_ORDER, fill_value=0).astype(np.int64)
     t.index.name, t.columns.name = "lifecycle_stage", "value_tier"
@@ -836,7 +828,7 @@ def segment_customers(summary: pd.DataFrame, segmentation: Mapping[str, Any]) ->
     InputError
         On a missing column or bad params.
     """
-    _require(summary, ["customer_id"])
+    require_columns(summary, ["customer_id"], "customers")
     df = rfm_scores(summary, segmentation.get("rfm_monetary", "total"))
     df = rfm_segments(df, segmentation.get("segment_map"))
     df = value_tiers(df, _get(segmentation, "tiers", "segmentation.tiers"))
@@ -871,7 +863,7 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
     InputError
         On a missing column.
     """
-    _require(customers, [by, "total_spend", *CLUSTER_FEATURES])
+    require_columns(customers, [by, "total_spend", *CLUSTER_FEATURES], "customers")
     if order is None:
         order = SEGMENT_ORDER if by == "rfm_segment" else []
     g = customers.groupby(by, sort=True).agg(
@@ -902,7 +894,7 @@ def _signed_log1p(x: np.ndarray) -> np.ndarray:
 
 
 def _feature_matrix(customers: pd.DataFrame) -> np.ndarray:
-    _require(customers, CLUSTER_FEATURES)
+    require_columns(customers, CLUSTER_FEATURES, "customers")
     X = customers[CLUSTER_FEATURES].to_numpy(dtype=np.float64)
     bad = ~np.isfinite(X).all(axis=1)
     if bad.any():
@@ -1064,7 +1056,7 @@ def choose_k(search: pd.DataFrame, k: int | None = None) -> int:
     InputError
         When no k could be scored.
     """
-    _require(search, ["k", "silhouette", "calinski_harabasz"], "k search")
+    require_columns(search, ["k", "silhouette", "calinski_harabasz"], "k search")
     if k is not None:
         return int(k)
     ok = search.dropna(subset=["silhouette"])
@@ -1108,7 +1100,7 @@ def fit_clusters(customers: pd.DataFrame, k: int, segmentation: Mapping[str, Any
         On a missing column, bad params or fewer customers than clusters.
     """
     X = _feature_matrix(customers)
-    _require(customers, ["total_spend"])
+    require_columns(customers, ["total_spend"], "customers")
     method, seed = _method(segmentation)
     if len(X) < k:
         raise InputError(f"customers: {len(X)} customers are too few for {k} clusters")
@@ -1198,7 +1190,7 @@ def name_clusters(profiles: pd.DataFrame) -> pd.Series:
         On a missing column.
     """
     zcols = [f"z_{c}" for c in CLUSTER_FEATURES]
-    _require(profiles, ["cluster", "one_time_share", *zcols], "cluster profiles")
+    require_columns(profiles, ["cluster", "one_time_share", *zcols], "cluster profiles")
 
     def word(z: float, low: str, high: str, mid: str = "") -> str:
         return low if z < -_NAME_Z else high if z > _NAME_Z else mid
@@ -1238,7 +1230,7 @@ def cluster_profiles(customers: pd.DataFrame) -> pd.DataFrame:
     InputError
         On a missing column.
     """
-    _require(customers, ["cluster", "total_spend", "frequency"])
+    require_columns(customers, ["cluster", "total_spend", "frequency"], "customers")
     X = _feature_matrix(customers)
     Z = _preprocess().fit_transform(X)
     df = pd.DataFrame(Z, columns=[f"z_{c}" for c in CLUSTER_FEATURES], index=customers.index)
@@ -1308,7 +1300,7 @@ def cluster_projection(customers: pd.DataFrame, seed: int = 42,
     """
     from sklearn.decomposition import PCA
 
-    _require(customers, ["cluster"])
+    require_columns(customers, ["cluster"], "customers")
     Z = _preprocess().fit_transform(_feature_matrix(customers))
     pca = PCA(n_components=2, random_state=seed).fit(Z)
     n = len(Z)
@@ -1379,7 +1371,7 @@ def transition_matrix(before: pd.DataFrame, after: pd.DataFrame, col: str,
         On a missing column or a duplicated ``customer_id``.
     """
     for name, df in (("before", before), ("after", after)):
-        _require(df, ["customer_id", col], name)
+        require_columns(df, ["customer_id", col], name)
         if df["customer_id"].duplicated().any():
             raise InputError(f"{name}: 'customer_id' is not unique")
     b = before[["customer_id", col]].rename(columns={col: "b"})
@@ -1499,8 +1491,8 @@ def moved_down(before: pd.DataFrame, after: pd.DataFrame, col: str = "value_tier
     InputError
         On a missing column or a category not in ``order``.
     """
-    _require(before, ["customer_id", col, "total_spend"], "before")
-    _require(after, ["customer_id", col, "total_spend"], "after")
+    require_columns(before, ["customer_id", col, "total_spend"], "before")
+    require_columns(after, ["customer_id", col, "total_spend"], "after")
     rank = {c: i for i, c in enumerate(order)}
     for name, df in (("before", before), ("after", after)):
         unknown = sorted(set(df[col].astype(str)) - set(rank))
@@ -1615,7 +1607,7 @@ def customer_table(customers: pd.DataFrame) -> pd.DataFrame:
     InputError
         When a product column is missing or ``customer_id`` is not unique.
     """
-    _require(customers, PRODUCT_COLUMNS)
+    require_columns(customers, PRODUCT_COLUMNS, "customers")
     if customers["customer_id"].duplicated().any():
         raise InputError("customers: 'customer_id' is not unique")
     rest = [c for c in customers.columns if c not in PRODUCT_COLUMNS]

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.btyd import BetaGeo, GammaGamma
-from crmlab.errors import InputError
+from crmlab.errors import InputError, require_columns
 from crmlab.features import customer_summary, daily_purchases
 
 __all__ = [
@@ -129,11 +129,6 @@ _GBM_SETTINGS = dict(
 # --- the split ---------------------------------------------------------------------------
 
 
-def _require(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
-    for col in cols:
-        if col not in df.columns:
-            raise InputError(f"{what}: required column {col!r} missing")
-
 
 def _ts(value: Any, name: str) -> pd.Timestamp:
     try:
@@ -168,7 +163,7 @@ def calibration_rows(transactions: pd.DataFrame, calibration_end: Any) -> pd.Dat
     InputError
         A required column is missing or the date is not a date.
     """
-    _require(transactions, _TX_COLUMNS, "transactions")
+    require_columns(transactions, _TX_COLUMNS, "transactions")
     end = _ts(calibration_end, "calibration_end")
     # compare on the day: a timestamp later on calibration_end is still calibration
     keep = transactions["date"].dt.normalize() <= end
@@ -201,7 +196,7 @@ def holdout_actuals(
     InputError
         Missing column, or ``calibration_end`` not before ``observation_end``.
     """
-    _require(transactions, _TX_COLUMNS, "transactions")
+    require_columns(transactions, _TX_COLUMNS, "transactions")
     cal = _ts(calibration_end, "calibration_end")
     obs = _ts(observation_end, "observation_end")
     if cal >= obs:
@@ -273,7 +268,7 @@ def fit_benchmark(summary: pd.DataFrame) -> Benchmark:
     ----------
     Fader, Hardie & Lee (2005), Marketing Science 24(2); Fader, Hardie & Lee (2005), JMR 42(4).
     """
-    _require(summary, ["frequency", "recency", "T", "monetary_value"], "customer summary")
+    require_columns(summary, ["frequency", "recency", "T", "monetary_value"], "customer summary")
     bg = BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
     repeat = summary["frequency"] > 0
     ok = repeat & (summary["monetary_value"] > 0)
@@ -319,7 +314,7 @@ def features_at(
     InputError
         Missing column, a non-positive horizon, or no customer by ``origin``.
     """
-    _require(transactions, _TX_COLUMNS, "transactions")
+    require_columns(transactions, _TX_COLUMNS, "transactions")
     o = _ts(origin, "origin")
     if not horizon_days > 0:
         raise InputError(f"horizon_days: must be > 0, got {horizon_days}")
@@ -377,7 +372,7 @@ def window_spend(transactions: pd.DataFrame, start: Any, end: Any, customers: Se
     InputError
         Missing column or ``start`` not before ``end``.
     """
-    _require(transactions, _TX_COLUMNS, "transactions")
+    require_columns(transactions, _TX_COLUMNS, "transactions")
     s, e = _ts(start, "start"), _ts(end, "end")
     if s >= e:
         raise InputError(f"window: start ({s.date()}) must be before end ({e.date()})")
@@ -494,7 +489,7 @@ def naive_forecast(features: pd.DataFrame, horizon_days: float) -> np.ndarray:
     InputError
         A required column is missing or the horizon is not positive.
     """
-    _require(features, ["total_spend", "T"], "features")
+    require_columns(features, ["total_spend", "T"], "features")
     if not horizon_days > 0:
         raise InputError(f"horizon_days: must be > 0, got {horizon_days}")
     return (features["total_spend"] / (features["T"] + 1.0) * horizon_days).to_numpy(np.float64)
@@ -553,7 +548,7 @@ class TweedieGLM:
         """Fit on :func:`training_panel` rows; returns ``self``."""
         import statsmodels.api as sm
 
-        _require(panel, ["target_rate", "window_days"], "training panel")
+        require_columns(panel, ["target_rate", "window_days"], "training panel")
         family = sm.families.Tweedie(var_power=self.var_power, link=sm.families.links.Log())
         model = sm.GLM(
             panel["target_rate"].to_numpy(np.float64), _glm_matrix(panel),
@@ -639,7 +634,7 @@ class GradientBoosting:
         from sklearn.ensemble import HistGradientBoostingRegressor
         from threadpoolctl import threadpool_limits
 
-        _require(panel, ["target_rate", "window_days", *GBM_FEATURES], "training panel")
+        require_columns(panel, ["target_rate", "window_days", *GBM_FEATURES], "training panel")
         est = HistGradientBoostingRegressor(random_state=self.seed, **_GBM_SETTINGS)
         # one thread: on a busy 2-core machine OpenMP threads spinning against each other
         # made this fit several times slower; the result does not depend on threads
@@ -655,7 +650,7 @@ class GradientBoosting:
         """Forecast spend over ``features.horizon_days`` (rate x horizon)."""
         from threadpoolctl import threadpool_limits
 
-        _require(features, GBM_FEATURES, "features")
+        require_columns(features, GBM_FEATURES, "features")
         with threadpool_limits(limits=1):
             rate = self.estimator_.predict(features[GBM_FEATURES].to_numpy(np.float64))
         return rate * features["horizon_days"].to_numpy(np.float64)
@@ -1006,7 +1001,7 @@ def cumulative_expected(features: pd.DataFrame, bgnbd: BetaGeo, days: Sequence[f
     InputError
         Missing column or a non-positive time.
     """
-    _require(features, ["frequency", "recency", "T"], "features")
+    require_columns(features, ["frequency", "recency", "T"], "features")
     cols = [
         bgnbd.expected_purchases(float(d), features["frequency"], features["recency"], features["T"])
         for d in days
@@ -1140,7 +1135,7 @@ def weekly_tracking(
     InputError
         Missing column or shapes that do not match.
     """
-    _require(transactions, _TX_COLUMNS, "transactions")
+    require_columns(transactions, _TX_COLUMNS, "transactions")
     cal, obs = _ts(calibration_end, "calibration_end"), _ts(observation_end, "observation_end")
     weeks = int(np.ceil((obs - cal).days / 7))
     share = np.asarray(weekly_share, dtype=np.float64)
@@ -1238,8 +1233,8 @@ def value_product(
     """
     need = ["customer_id", "predicted_holdout_value", "p_alive", "expected_purchases",
             *[f"pred_{m}" for m in MODELS]]
-    _require(predictions, need, "predictions")
-    _require(actuals, ["customer_id", "actual_holdout_value", "calibration_value"], "actuals")
+    require_columns(predictions, need, "predictions")
+    require_columns(actuals, ["customer_id", "actual_holdout_value", "calibration_value"], "actuals")
     df = predictions.copy()
     n = len(df)
     for name, values in (("clv", clv), ("value_tier_past", tier_past), ("value_tier_predicted", tier_predicted)):
@@ -1292,7 +1287,7 @@ def metrics_report(holdout: pd.DataFrame, result: ValueResult, select_by: str) -
         When ``holdout`` lacks a metric column or the chosen model.
     """
     cols = ["mae", "rmse", "spearman", "top_decile_share", "aggregate_error"]
-    _require(holdout, cols, "holdout metrics")
+    require_columns(holdout, cols, "holdout metrics")
     if result.chosen not in holdout.index:
         raise InputError(f"holdout metrics: chosen model {result.chosen!r} missing")
     out: dict[str, Any] = {m: _clean(holdout.loc[m, cols].to_dict()) for m in holdout.index}
