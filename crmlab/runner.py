@@ -52,6 +52,7 @@ from crmlab import __version__
 from crmlab.config import PROJ_ROOT, Params, StageContext, load_params
 from crmlab.errors import InputError
 from crmlab.io import check_inputs, file_sha256, read_header, read_json, write_json, write_text
+from crmlab.kernel import ProjectKernelManager
 
 __all__ = [
     "Stage",
@@ -79,7 +80,7 @@ __all__ = [
 ]
 
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
-KERNEL = "python3"
+KERNEL = "python3"  # only labels the executed notebook; crmlab.kernel picks the interpreter
 log = logging.getLogger("crmlab.runner")
 
 # What a run folder holds for people (report.html) and for the next run (the rest).
@@ -415,6 +416,7 @@ def _execute(stage: Stage, index: int, run_dir: Path, nb_params: dict, progress:
                 str(out),
                 parameters=nb_params,
                 kernel_name=KERNEL,
+                kernel_manager_class=ProjectKernelManager,
                 cwd=str(NOTEBOOKS_DIR),
                 progress_bar=progress,
                 log_output=False,
