@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import matplotlib
 
@@ -157,3 +158,11 @@ def test_file_sha256(tmp_path):
 def test_written_files_are_readable_by_the_team(tmp_path):
     path = io.write_text("hello", tmp_path / "report.html")
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_read_legacy_xls(tmp_path):
+    # tests/data/orders.xls was written by xlwt (Excel 97-2003 format); read through xlrd
+    df, info = io.read_table(Path(__file__).parent / "data" / "orders.xls", sheet_name="Orders")
+    assert info.format == "excel"
+    assert df["customer_id"].tolist() == ["00017", "00042"]
+    assert df["amount"].astype(float).tolist() == [12.5, 30.0]
