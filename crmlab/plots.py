@@ -271,8 +271,8 @@ def plot_importance_performance(actions, ax=None, outcome="outcome"):
     four quadrants are Concentrate here (top left), Keep up the good work (top right), Low
     priority (bottom left) and Possible overkill (bottom right). The cross-hair is read from
     ``importance_cut`` / ``performance_cut`` when the table has them
-    (``satisfaction.importance_performance``), else it is the middle of the drivers' range
-    on each axis. Drivers with ``actionable`` False are drawn hollow and labelled
+    (``satisfaction.importance_performance``) or ``actions.attrs["crosshair"]``
+    (``report.top_drivers``), else it is the middle of the drivers' range on each axis. Drivers with ``actionable`` False are drawn hollow and labelled
     "not a lever".
     """
     import numpy as np
@@ -286,6 +286,9 @@ def plot_importance_performance(actions, ax=None, outcome="outcome"):
     if {"importance_cut", "performance_cut"} <= set(actions.columns):
         xm = float(actions["performance_cut"].iloc[0])
         ym = float(actions["importance_cut"].iloc[0]) * 100
+    elif actions.attrs.get("crosshair") is not None:
+        ym, xm = (float(c) for c in actions.attrs["crosshair"])
+        ym *= 100
     else:
         xm, ym = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
     lever = (actions["actionable"].astype(bool).to_numpy() if "actionable" in actions

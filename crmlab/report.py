@@ -655,9 +655,10 @@ def top_drivers(satisfaction: Mapping[str, Any]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``construct``, ``importance``, ``performance``, ``quadrant``, ``actionable``,
-        ``importance_cut``, ``performance_cut`` — most important first. Quadrant, actionable
-        and the cross-hair are the satisfaction stage's (``drivers.*.quadrant``,
+        ``construct``, ``importance``, ``performance``, ``quadrant``, ``actionable`` — most
+        important first; ``attrs["crosshair"]`` is the map's cross-hair (importance,
+        performance) for :func:`crmlab.plots.plot_importance_performance`. Quadrant,
+        actionable and the cross-hair are the satisfaction stage's (``drivers.*.quadrant``,
         ``drivers.*.actionable``, ``ipm``); when absent they are derived the same way
         (:func:`crmlab.satisfaction.importance_performance`: cross-hair in the middle of the
         drivers' range, every driver but Expectation actionable).
@@ -695,9 +696,10 @@ def top_drivers(satisfaction: Mapping[str, Any]) -> pd.DataFrame:
     levers = set(actionable_drivers(out["construct"].tolist()))
     out["actionable"] = [bool(d.get("actionable", name in levers)) for name, d in
                          ((r, drivers[r] or {}) for r in out["construct"])]
-    out["importance_cut"], out["performance_cut"] = cuts
-    return out.sort_values(["importance", "construct"], ascending=[False, True],
-                           kind="stable").reset_index(drop=True)
+    out = out.sort_values(["importance", "construct"], ascending=[False, True],
+                          kind="stable").reset_index(drop=True)
+    out.attrs["crosshair"] = cuts
+    return out
 
 
 def watch_list(

@@ -83,6 +83,7 @@ __all__ = [
     "fit_one_factor",
     "one_factor_loadings",
     "construct_loadings",
+    "loading_comparison",
     "composite_reliability",
     "average_variance_extracted",
     "item_statistics",
@@ -987,6 +988,58 @@ def construct_scores(
         enough = (answered >= 1) & (answered / len(cols) >= min_answered - 1e-12)
         out[name] = block.mean(axis=1).where(enough)
     return pd.DataFrame(out, index=items.index)
+
+
+def loading_comparison(
+    items: pd.DataFrame, constructs: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
+    """CR and AVE from the measurement model beside those from the first principal component.
+
+    The principal component is built to soak up as much item variance as it can, error
+    included, so its loadings (and the CR and AVE computed from them) are higher than a
+    measurement model's; the gap is largest for short scales with weak items. This table
+    shows by how much, construct by construct.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Numeric items (:attr:`PreparedSurvey.items`).
+    constructs : mapping
+        Construct name -> list of item columns.
+
+    Returns
+    -------
+    DataFrame
+        Constructs with two or more items: ``construct``, ``items``, ``alpha`` (raw),
+        ``cr_model``, ``ave_model`` (:func:`fit_one_factor`, ``method="ml"``), ``cr_pca``,
+        ``ave_pca``, ``cr_gap`` (``cr_pca - cr_model``).
+
+    Raises
+    ------
+    InputError
+        An item column is missing or not numeric.
+    """
+    _check_constructs(items, constructs, "loading_comparison")
+    rows = []
+    for name, cols in constructs.items():
+        if len(cols) < 2:
+            continue
+        block = _numeric_frame(items[list(cols)], "loading_comparison")
+        model = fit_one_factor(block).loadings
+        pca = fit_one_factor(block, method="pca").loadings
+        rows.append({
+            "construct": name,
+            "items": len(cols),
+            "alpha": cronbach_alpha(block),
+            "cr_model": composite_reliability(model),
+            "ave_model": average_variance_extracted(model),
+            "cr_pca": composite_reliability(pca),
+            "ave_pca": average_variance_extracted(pca),
+        })
+    out = pd.DataFrame(rows, columns=["construct", "items", "alpha", "cr_model", "ave_model",
+                                      "cr_pca", "ave_pca"])
+    out["cr_gap"] = out["cr_pca"] - out["cr_model"]
+    return out
 
 
 def _verdict(alpha: float, cr: float, heywood: bool) -> str:
@@ -2422,9 +2475,11 @@ def takeaways(analysis: SurveyAnalysis) -> dict[str, str]:
     Returns
     -------
     dict
-        Keys ``intake``, ``reliability``, ``items``, ``index``, ``correlations``,
-        ``drivers``, ``ipm``, ``loyalty``, ``groups``, ``nps`` (the last three say so when the
-        survey does not have what they need).
+        Keys ``intake``, ``reliability``, ``loadings`` (how much first-principal-component
+        loadings would inflate CR), ``items``, ``index``, ``correlations``,
+        ``drivers``, ``ipm``, ``loyalty``, ``loyalty_model`` (the multi-construct model and
+        its sign flips), ``groups``, ``nps`` (the last four say so when the survey does not
+        have what they need).
 
     Raises
     ------
@@ -2498,6 +2553,19 @@ def takeaways(analysis: SurveyAnalysis) -> dict[str, str]:
         )
         + "."
     )
+
+    comparison = loading_comparison(analysis.prepared.items, s.constructs)
+    if len(comparison):
+        w = comparison.sort_values("cr_gap", ascending=False).iloc[0]
+        out["loadings"] = (
+            f"**Takeaway:** first-principal-component loadings would put {w.construct}'s CR at "
+            f"{w.cr_pca:.2f} instead of {w.cr_model:.2f} (alpha {w.alpha:.2f})"
+            + (": enough to make it look reliable."
+               if w.cr_pca >= CR_MIN > w.cr_model
+               else f", {w.cr_gap:.2f} too high.")
+        )
+    else:
+        out["loadings"] = "**Takeaway:** no construct has two or more items: nothing to compare."
 
     items = analysis.items.dropna(subset=["alpha_change"])
     items = items.loc[items["alpha_change"] > 0].sort_values("alpha_change", ascending=False)
@@ -2605,6 +2673,16 @@ def takeaways(analysis: SurveyAnalysis) -> dict[str, str]:
             + f" {'hurts' if flipped['beta'].iloc[0] < 0 else 'helps'} {s.loyalty}."
             if len(flipped)
             else ""
+        )
+
+    if ly is not None and len(ly.table):
+        out["loyalty_model"] = f"**Takeaway:** {ly.multiple_sentence}" + (
+            "" if ly.suppressed else " No coefficient changes sign against its correlation: "
+            "no suppression to explain."
+        )
+    else:
+        out["loyalty_model"] = (
+            "**Takeaway:** no multi-construct loyalty model (it needs `loyalty` and drivers)."
         )
 
     g = analysis.groups

@@ -225,10 +225,10 @@ def test_top_drivers_ranks_and_keeps_or_derives_quadrants():
         # cross-hair in the middle of the range: importance 0.3, performance 75
         "quadrant": ["keep up the good work", "concentrate here", "possible overkill"],
         "actionable": [True, True, True],
-        "importance_cut": [0.3] * 3,
-        "performance_cut": [75.0] * 3,
     })
-    assert_frame_equal(report.top_drivers(sat), expected, check_dtype=False)
+    got = report.top_drivers(sat)
+    assert_frame_equal(got, expected, check_dtype=False)
+    assert got.attrs["crosshair"] == pytest.approx((0.3, 75.0))
 
 
 @pytest.mark.parametrize(
@@ -251,6 +251,8 @@ def test_top_drivers_cross_hair_and_levers(ipm, actionable, quadrants, levers, p
         sat["ipm"] = ipm
     got = report.top_drivers(sat)
     assert got["quadrant"].tolist() == quadrants and got["actionable"].tolist() == levers
+    if ipm is not None:
+        assert got.attrs["crosshair"] == (0.6, 40.0)
     assert phrase in report.reading_drivers(got, "Satisfaction")
 
 

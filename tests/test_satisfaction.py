@@ -188,12 +188,17 @@ def test_mobi_suppression_and_levers_in_product_and_takeaways(mobi):
     t = sat.takeaways(sat.analyze_survey(raw, survey))
     quality = result["loyalty"]["with_drivers"]["terms"]["Quality"]
     assert quality["beta"] < 0 < quality["r"] and quality["sign_flip"]
+    assert (quality["beta"], quality["r"]) == (pytest.approx(-0.177, abs=1e-3),
+                                               pytest.approx(0.444, abs=1e-3))  # README numbers
     assert result["loyalty"]["with_drivers"]["suppressed"] == ["Quality"]
     assert "Quality's coefficient turns negative" in t["loyalty"] and "suppression" in t["loyalty"]
     assert result["drivers"]["Expectation"]["actionable"] is False
     assert "Expectation is not a lever" in t["ipm"]
     assert "improve Expectation" not in t["ipm"] and "invest" not in t["ipm"]
     assert "Expectation (alpha 0.43, CR 0.51)" in t["reliability"]
+    assert t["loadings"] == (
+        "**Takeaway:** first-principal-component loadings would put Expectation's CR at 0.73 "
+        "instead of 0.51 (alpha 0.43): enough to make it look reliable.")
     assert result["ipm"]["importance_cut"] != pytest.approx(1 / len(result["drivers"]))
 
 
@@ -416,7 +421,7 @@ def test_short_scale_with_weak_items_fails_on_ml_but_passed_on_pca():
     rbar = (r12 + r13 + r23) / 3
     assert rel["alpha_standardized"] == pytest.approx(3 * rbar / (1 + 2 * rbar))
     pca = sat.one_factor_loadings(items, method="pca")
-    assert sat.composite_reliability(pca) > sat.CR_MIN  # the number the review objected to
+    assert sat.composite_reliability(pca) == pytest.approx(0.73, abs=0.005)  # the review's 0.73
 
 
 def test_heywood_case_is_flagged():
@@ -1044,3 +1049,46 @@ def test_loyalty_coefficients_figure_marks_the_sign_flip():
     empty = plots.plot_loyalty_coefficients(ly.table.iloc[:0], "L")
     assert "no multi-construct" in empty.texts[0].get_text()
     plt.close(empty.figure)
+
+
+def test_loading_comparison_shows_the_pca_inflation():
+    items = _exact_sample(_one_factor_corr([0.9, 0.4, 0.3]))
+    items["s"] = items["q1"]
+    got = sat.loading_comparison(items, {"X": ["q1", "q2", "q3"], "S": ["s"]})
+    assert got["construct"].tolist() == ["X"]  # single items have nothing to compare
+    lam = np.array([0.9, 0.4, 0.3])
+    cr = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+    row = got.iloc[0]
+    assert row["cr_model"] == pytest.approx(cr, abs=2e-4)
+    assert row["cr_gap"] == pytest.approx(row["cr_pca"] - row["cr_model"]) and row["cr_gap"] > 0
+    with pytest.raises(InputError, match="item column 'z' of construct 'X' not found"):
+        sat.loading_comparison(items, {"X": ["q1", "z"]})
+
+
+def test_loyalty_model_takeaway(tiny):
+    _, analysis = tiny
+    text = sat.takeaways(analysis)["loyalty_model"]
+    assert text.startswith("**Takeaway:** With Happy, Service, Price and Staff in one model")
+    assert ("a suppression effect" in text) is bool(analysis.loyalty.suppressed)
+
+
+def test_importance_performance_map_reads_the_report_cross_hair():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots, report
+
+    drivers = report.top_drivers({
+        "drivers": {"Quality": {"importance": 0.7, "performance": 50.0},
+                    "Expectation": {"importance": 0.3, "performance": 90.0}},
+        "ipm": {"importance_cut": 0.6, "performance_cut": 40.0},
+    })
+    ax = plots.plot_importance_performance(drivers, outcome="Satisfaction")
+    try:
+        assert ax.lines[0].get_xdata()[0] == pytest.approx(40.0)
+        assert ax.lines[1].get_ydata()[0] == pytest.approx(60.0)
+        assert "Expectation (not a lever)" in {t.get_text() for t in ax.texts}
+    finally:
+        plt.close(ax.figure)
