@@ -190,9 +190,9 @@ def plot_satisfaction_index(index, outcome=None, ax=None):
                    error_kw={"elinewidth": 1, "ecolor": "#333333"})
     ax.bar_label(bars, labels=[f"{v:.1f}" for v in df["index"]], padding=14, fontsize=8)
     ax.set_xlim(0, 105)
-    title = "Index per construct (0-100)"
+    title = "How customers rate each construct (0-100 index)"
     if outcome is not None:
-        title += f"; red = {outcome}, the index to track"
+        title += f"\nred: {outcome}, the number to track"
     ax.set_title(title)
     ax.set_xlabel("index (0-100 points; bars: mean, whiskers: confidence interval)")
     ax.set_ylabel("construct")
@@ -368,9 +368,12 @@ def plot_loyalty_link(scores, satisfaction, loyalty, result, ax=None, scale=None
                color="#4f81bd", edgecolor="none", label="respondents (size = count)")
     xs = np.linspace(pair[satisfaction].min(), pair[satisfaction].max(), 50)
     ax.plot(xs, result.intercept + result.slope * xs, color="#c0504d", lw=2,
-            label=f"fit: slope {result.slope:.2f}, R² {result.r2:.2f}")
+            label=f"fit: {result.slope:+.2f} {loyalty} points per {satisfaction} point, "
+                  f"R² {result.r2:.2f}")
     unit = f"{scale[0]:g}-{scale[1]:g} scale points" if scale is not None else "scale points"
-    ax.set_title(f"Does {satisfaction} turn into {loyalty}?")
+    more = "more" if result.slope >= 0 else "less"
+    ax.set_title(f"More {satisfaction} goes with {more} {loyalty} "
+                 f"({result.slope:+.2f} points per point)")
     ax.set_xlabel(f"{satisfaction} score ({unit})")
     ax.set_ylabel(f"{loyalty} score ({unit})")
     ax.legend(frameon=False, fontsize=8, loc="upper left")

@@ -759,6 +759,14 @@ def test_sign_flips(beta, r, flips):
     assert got.tolist() == flips
 
 
+def test_suppression_sentence_needs_r_and_flags():
+    table = pd.DataFrame({"construct": ["X"], "beta": [0.2], "ci_low": [0.1], "ci_high": [0.3]})
+    with pytest.raises(InputError, match="no column 'r'"):
+        sat.suppression_sentence(table, "L", pd.DataFrame({"X": [1.0]}, index=["X"]))
+    no_flip = table.assign(r=[0.3], sign_flip=[False])
+    assert sat.suppression_sentence(no_flip, "L", pd.DataFrame({"X": [1.0]}, index=["X"])) == ""
+
+
 def test_sign_flips_needs_the_same_terms():
     with pytest.raises(InputError, match="different terms"):
         sat.sign_flips(pd.Series([0.1], index=["a"]), pd.Series([0.1], index=["b"]))
