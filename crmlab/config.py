@@ -345,6 +345,10 @@ SURVEY = Section(
         "min_answered": Key(number(0.01, 1), 0.5, doc="share of a construct's items needed for a score"),
         "confidence": Key(number(0.5, 0.999), 0.95, doc="level of confidence intervals"),
         "importance": Key(choice("shapley", "relative_weights"), "shapley", doc="driver importance measure"),
+        "actionable": Key(
+            nullable(list_of(_nonempty_string)), None,
+            doc="drivers the firm can change (IPM advice); null = all but Expectation",
+        ),
     },
 )
 
@@ -501,6 +505,13 @@ def _cross_checks(p: Params, source: str) -> None:
                 raise InputError(
                     f"{source}: key 'survey.drivers': {d!r} is not one of the constructs other "
                     f"than the outcome and loyalty ({', '.join(s.constructs)})"
+                )
+        levers = s.drivers or [c for c in s.constructs if c not in (s.outcome, s.loyalty)]
+        for a in s.actionable or []:
+            if a not in levers:
+                raise InputError(
+                    f"{source}: key 'survey.actionable': {a!r} is not one of the drivers "
+                    f"({', '.join(levers)})"
                 )
         for key in ("outcome", "loyalty"):
             if s[key] is not None and s[key] not in s.constructs:

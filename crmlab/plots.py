@@ -32,6 +32,7 @@ __all__ = [
     "plot_driver_importance",
     "plot_importance_performance",
     "plot_loyalty_link",
+    "plot_loyalty_coefficients",
     "plot_group_index",
     "plot_nps",
     # report
@@ -140,17 +141,24 @@ def _sat_empty(ax, title, message):
 def plot_reliability(reliability, ax=None):
     """Draw raw Cronbach's alpha, composite reliability and AVE per construct as bars.
 
-    Dashed lines mark the usual minimums (0.7 for alpha and CR, 0.5 for AVE);
-    single-item constructs have no bars and say so.
+    Dashed lines mark the usual minimums (0.7 for alpha and CR, 0.5 for AVE); each
+    construct's label carries its verdict (both alpha and CR must reach 0.7) and the CR bar
+    names the model its loadings come from. Single-item constructs have no bars and say so.
     """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(8, 0.55 * max(len(reliability), 4) + 1.2))
+    ax = get_ax(ax, figsize=(8.5, 0.6 * max(len(reliability), 4) + 1.4))
     df = reliability.iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
     h = 0.26
-    labels = {"alpha": "Cronbach's alpha (raw)", "composite_reliability": "composite reliability",
-              "ave": "AVE"}
+    source = ""
+    if "loadings" in df:
+        kinds = sorted(set(df.loc[df["items"] > 1, "loadings"]))
+        words = {"ml": "ML one-factor", "tau-equivalent": "equal loadings for 2 items"}
+        source = f" ({', '.join(words.get(k, k) for k in kinds)})" if kinds else ""
+    labels = {"alpha": "Cronbach's alpha (raw)",
+              "composite_reliability": f"composite reliability{source}",
+              "ave": "AVE (share of item variance explained)"}
     for k, col in enumerate(("alpha", "composite_reliability", "ave")):
         ax.barh(y + (1 - k) * h, df[col].fillna(0), height=h, color=_SAT_COLORS[col],
                 label=labels[col])
@@ -159,11 +167,15 @@ def plot_reliability(reliability, ax=None):
             ax.text(0.02, i, "single item: not estimable", va="center", fontsize=8, color="#7f7f7f")
     ax.axvline(0.7, color="#333333", ls="--", lw=1)
     ax.axvline(0.5, color="#f79646", ls=":", lw=1.2)
-    ax.set_yticks(y, df["construct"])
+    names = df["construct"].astype(str)
+    if "verdict" in df:
+        names = [f"{c}\n({v})" if v != "single item" else c
+                 for c, v in zip(df["construct"], df["verdict"], strict=True)]
+    ax.set_yticks(y, names)
     ax.set_xlim(0, 1.05)
-    ax.set_title("Can we trust the scales? Reliability per construct")
-    ax.set_xlabel("coefficient (0-1; dashed: 0.7 for alpha/CR, dotted: 0.5 for AVE)")
-    ax.set_ylabel("construct")
+    ax.set_title("Which scales can we trust? Alpha and CR must both pass 0.7")
+    ax.set_xlabel("coefficient (0-1; dashed: 0.7 for alpha and CR, dotted: 0.5 for AVE)")
+    ax.set_ylabel("construct (verdict)")
     ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ax
 
@@ -178,9 +190,9 @@ def plot_satisfaction_index(index, outcome=None, ax=None):
                    error_kw={"elinewidth": 1, "ecolor": "#333333"})
     ax.bar_label(bars, labels=[f"{v:.1f}" for v in df["index"]], padding=14, fontsize=8)
     ax.set_xlim(0, 105)
-    title = "Index per construct (0-100)"
+    title = "How customers rate each construct (0-100 index)"
     if outcome is not None:
-        title += f"; red = {outcome}, the index to track"
+        title += f"\nred: {outcome}, the number to track"
     ax.set_title(title)
     ax.set_xlabel("index (0-100 points; bars: mean, whiskers: confidence interval)")
     ax.set_ylabel("construct")
@@ -210,7 +222,7 @@ def plot_construct_correlations(corr, ax=None):
 
 def plot_driver_coefficients(drivers, ax=None, outcome="outcome"):
     """Standardised coefficients with confidence intervals (``DriverResult.table``)."""
-    title = f"Key drivers of {outcome}: standardised coefficients"
+    title = f"Own effect of each driver on {outcome}, others held fixed"
     ax = get_ax(ax, figsize=(6, 0.5 * max(len(drivers) if drivers is not None else 0, 4) + 1.2))
     if drivers is None or len(drivers) == 0:
         return _sat_empty(ax, title, "no driver constructs")
@@ -220,16 +232,17 @@ def plot_driver_coefficients(drivers, ax=None, outcome="outcome"):
                 fmt="o", color="#4f81bd", ecolor="#333333", capsize=3)
     ax.axvline(0, color="#7f7f7f", lw=1)
     ax.set_title(title)
-    ax.set_xlabel(f"beta (SD of {outcome} per SD of the driver, others fixed)")
+    ax.set_xlabel(f"standardised coefficient (SD of {outcome} per SD of the driver; "
+                  "whiskers: confidence interval)")
     ax.set_ylabel("driver construct")
     return ax
 
 
 def plot_driver_importance(drivers, r2=None, ax=None, outcome="outcome"):
     """Bars of each driver's share of R² (Shapley/LMG or relative weights), in percent."""
-    title = f"Share of explained {outcome} variance per driver"
+    title = f"Share of explained {outcome} per driver"
     if r2 is not None:
-        title += f" (R² = {r2:.2f})"
+        title += f" (together R² = {r2:.0%})"
     ax = get_ax(ax, figsize=(6, 0.5 * max(len(drivers) if drivers is not None else 0, 4) + 1.2))
     if drivers is None or len(drivers) == 0:
         return _sat_empty(ax, title, "no driver constructs")
@@ -238,46 +251,108 @@ def plot_driver_importance(drivers, r2=None, ax=None, outcome="outcome"):
     ax.bar_label(bars, labels=[f"{v:.0%}" for v in df["importance"]], padding=3, fontsize=8)
     ax.margins(x=0.15)
     ax.set_title(title)
-    ax.set_xlabel("importance (% of R², sums to 100%)")
+    ax.set_xlabel("importance (% of the explained variance, sums to 100%)")
     ax.set_ylabel("driver construct")
     return ax
 
 
-def plot_importance_performance(actions, ax=None, outcome="outcome"):
-    """Importance-performance matrix: drivers in four labelled action quadrants.
+_QUADRANT_CORNERS = {  # Martilla & James: performance across, importance up
+    "concentrate here": (0.02, 0.98, "left", "top"),
+    "keep up the good work": (0.98, 0.98, "right", "top"),
+    "low priority": (0.02, 0.02, "left", "bottom"),
+    "possible overkill": (0.98, 0.02, "right", "bottom"),
+}
 
-    Cross-hairs at the drivers' mean importance and mean performance (as in
-    ``satisfaction.importance_performance``).
+
+def plot_importance_performance(actions, ax=None, outcome="outcome"):
+    """Martilla & James's importance-performance map of the drivers.
+
+    Performance (0-100 index) runs across, importance (% of explained variance) up; the
+    four quadrants are Concentrate here (top left), Keep up the good work (top right), Low
+    priority (bottom left) and Possible overkill (bottom right). The cross-hair is read from
+    ``importance_cut`` / ``performance_cut`` when the table has them
+    (``satisfaction.importance_performance``) or ``actions.attrs["crosshair"]``
+    (``report.top_drivers``), else it is the middle of the drivers' range on each axis. Drivers with ``actionable`` False are drawn hollow and labelled
+    "not a lever".
     """
-    title = f"Importance-performance matrix for {outcome}"
-    ax = get_ax(ax, figsize=(7.5, 5.5))
+    import numpy as np
+
+    title = f"Where to act on {outcome}: importance against performance"
+    ax = get_ax(ax, figsize=(8, 6))
     if actions is None or len(actions) == 0:
         return _sat_empty(ax, title, "no driver constructs")
-    x = actions["importance"] * 100
-    y = actions["performance"]
-    xm, ym = x.mean(), y.mean()
+    x = actions["performance"].astype(float).to_numpy()
+    y = actions["importance"].astype(float).to_numpy() * 100
+    if {"importance_cut", "performance_cut"} <= set(actions.columns):
+        xm = float(actions["performance_cut"].iloc[0])
+        ym = float(actions["importance_cut"].iloc[0]) * 100
+    elif actions.attrs.get("crosshair") is not None:
+        ym, xm = (float(c) for c in actions.attrs["crosshair"])
+        ym *= 100
+    else:
+        xm, ym = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
+    lever = (actions["actionable"].astype(bool).to_numpy() if "actionable" in actions
+             else np.ones(len(actions), dtype=bool))
     colors = [_QUADRANT_COLORS[q] for q in actions["quadrant"]]
-    ax.scatter(x, y, s=70, c=colors, zorder=3, edgecolor="white")
-    for xi, yi, name in zip(x, y, actions["construct"], strict=True):
-        ax.annotate(name, (xi, yi), xytext=(6, 4), textcoords="offset points", fontsize=9)
+    for xi, yi, c, is_lever, name in zip(x, y, colors, lever, actions["construct"], strict=True):
+        ax.scatter([xi], [yi], s=90, zorder=3, color=c if is_lever else "white",
+                   edgecolor=c, linewidth=2)
+        label = name if is_lever else f"{name} (not a lever)"
+        ax.annotate(label, (xi, yi), xytext=(7, 5), textcoords="offset points", fontsize=9)
     xspan = max(x.max() - x.min(), 1.0)
     yspan = max(y.max() - y.min(), 1.0)
-    ax.set_xlim(min(x.min(), xm) - 0.35 * xspan, max(x.max(), xm) + 0.35 * xspan)
-    ax.set_ylim(min(y.min(), ym) - 0.35 * yspan, max(y.max(), ym) + 0.35 * yspan)
+    ax.set_xlim(min(x.min(), xm) - 0.4 * xspan, max(x.max(), xm) + 0.4 * xspan)
+    ax.set_ylim(max(min(y.min(), ym) - 0.4 * yspan, 0), max(y.max(), ym) + 0.4 * yspan)
     ax.axvline(xm, color="#7f7f7f", ls="--", lw=1)
     ax.axhline(ym, color="#7f7f7f", ls="--", lw=1)
-    corners = {
-        "concentrate here": (0.98, 0.02, "right", "bottom"),
-        "keep up the good work": (0.98, 0.98, "right", "top"),
-        "low priority": (0.02, 0.02, "left", "bottom"),
-        "possible overkill": (0.02, 0.98, "left", "top"),
-    }
-    for label, (cx, cy, ha, va) in corners.items():
-        ax.text(cx, cy, label.upper(), transform=ax.transAxes, ha=ha, va=va, fontsize=9,
+    for label, (cx, cy, ha, va) in _QUADRANT_CORNERS.items():
+        ax.text(cx, cy, label.capitalize(), transform=ax.transAxes, ha=ha, va=va, fontsize=10,
                 fontweight="bold", color=_QUADRANT_COLORS[label], alpha=0.9)
+    if not lever.all():
+        ax.scatter([], [], s=90, color="white", edgecolor="#7f7f7f", linewidth=2,
+                   label="not a lever the firm sets: no investment advice")
+        ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     ax.set_title(title)
-    ax.set_xlabel("importance (% of R²; dashed: mean of the drivers)")
-    ax.set_ylabel("performance (index, 0-100 points)")
+    ax.set_xlabel(f"performance (index, 0-100 points; dashed: {xm:.1f}, "
+                  "middle of the drivers' range)")
+    ax.set_ylabel(f"importance (% of explained {outcome}; dashed: {ym:.0f}%)")
+    return ax
+
+
+def plot_loyalty_coefficients(table, loyalty="Loyalty", ax=None):
+    """Draw each term's correlation with loyalty (r) beside its coefficient (beta).
+
+    r is the term alone; beta (with its interval) holds the other terms fixed. Terms whose
+    sign flips (suppression) are drawn in red. ``table`` is :attr:`crmlab.satisfaction.LoyaltyResult.table`.
+    """
+    import numpy as np
+
+    title = f"{loyalty}: each construct alone (r) and with the others held fixed (beta)"
+    ax = get_ax(ax, figsize=(8, 0.6 * max(len(table) if table is not None else 0, 4) + 1.4))
+    if table is None or len(table) == 0:
+        return _sat_empty(ax, title, "no multi-construct loyalty model")
+    df = table.iloc[::-1].reset_index(drop=True)
+    yy = np.arange(len(df))
+    flip = df["sign_flip"].astype(bool).to_numpy()
+    ax.scatter(df["r"], yy + 0.15, marker="s", s=45, color="#bfbfbf", edgecolor="#7f7f7f",
+               zorder=3, label="r: correlation with loyalty, construct alone")
+    colors = np.where(flip, "#c0504d", "#4f81bd")
+    err = np.vstack([df["beta"] - df["ci_low"], df["ci_high"] - df["beta"]])
+    for i in range(len(df)):
+        ax.errorbar(df["beta"].iloc[i], yy[i] - 0.15, xerr=err[:, [i]], fmt="o",
+                    color=colors[i], ecolor=colors[i], capsize=3, zorder=3)
+    ax.errorbar([], [], xerr=[], fmt="o", color="#4f81bd",
+                label="beta: with the others held fixed (whiskers: CI)")
+    if flip.any():
+        ax.errorbar([], [], xerr=[], fmt="o", color="#c0504d",
+                    label="sign flips: suppression, not an effect")
+    ax.axvline(0, color="#7f7f7f", lw=1)
+    names = [f"{t} (sign flips)" if f else t for t, f in zip(df["term"], flip, strict=True)]
+    ax.set_yticks(yy, names)
+    ax.set_title(title)
+    ax.set_xlabel(f"standardised association with {loyalty} (SD per SD)")
+    ax.set_ylabel("construct")
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     return ax
 
 
@@ -293,9 +368,12 @@ def plot_loyalty_link(scores, satisfaction, loyalty, result, ax=None, scale=None
                color="#4f81bd", edgecolor="none", label="respondents (size = count)")
     xs = np.linspace(pair[satisfaction].min(), pair[satisfaction].max(), 50)
     ax.plot(xs, result.intercept + result.slope * xs, color="#c0504d", lw=2,
-            label=f"fit: slope {result.slope:.2f}, R² {result.r2:.2f}")
+            label=f"fit: {result.slope:+.2f} {loyalty} points per {satisfaction} point, "
+                  f"R² {result.r2:.2f}")
     unit = f"{scale[0]:g}-{scale[1]:g} scale points" if scale is not None else "scale points"
-    ax.set_title(f"Does {satisfaction} turn into {loyalty}?")
+    more = "more" if result.slope >= 0 else "less"
+    ax.set_title(f"More {satisfaction} goes with {more} {loyalty} "
+                 f"({result.slope:+.2f} points per point)")
     ax.set_xlabel(f"{satisfaction} score ({unit})")
     ax.set_ylabel(f"{loyalty} score ({unit})")
     ax.legend(frameon=False, fontsize=8, loc="upper left")

@@ -655,9 +655,13 @@ def top_drivers(satisfaction: Mapping[str, Any]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``construct``, ``importance``, ``performance``, ``quadrant`` — most important first.
-        The quadrant is the satisfaction stage's; when absent it is derived the same way,
-        splitting at the drivers' mean importance and mean performance.
+        ``construct``, ``importance``, ``performance``, ``quadrant``, ``actionable`` — most
+        important first; ``attrs["crosshair"]`` is the map's cross-hair (importance,
+        performance) for :func:`crmlab.plots.plot_importance_performance`. Quadrant,
+        actionable and the cross-hair are the satisfaction stage's (``drivers.*.quadrant``,
+        ``drivers.*.actionable``, ``ipm``); when absent they are derived the same way
+        (:func:`crmlab.satisfaction.importance_performance`: cross-hair in the middle of the
+        drivers' range, every driver but Expectation actionable).
 
     Raises
     ------
@@ -679,18 +683,23 @@ def top_drivers(satisfaction: Mapping[str, Any]) -> pd.DataFrame:
             if _num((d or {}).get(key)) is None:
                 raise InputError(f"satisfaction.json: drivers.{name}: key {key!r} missing")
         rows.append((str(name), float(d["importance"]), float(d["performance"]), d.get("quadrant")))
+    from crmlab.satisfaction import actionable_drivers, ipm_crosshair, quadrant_of
+
     out = pd.DataFrame(rows, columns=["construct", "importance", "performance", "quadrant"])
-    hi_imp = out["importance"] >= out["importance"].mean()
-    hi_perf = out["performance"] >= out["performance"].mean()
-    derived = np.select(
-        [hi_imp & ~hi_perf, hi_imp & hi_perf, ~hi_imp & ~hi_perf],
-        ["concentrate here", "keep up the good work", "low priority"],
-        "possible overkill",
-    )
+    ipm = satisfaction.get("ipm") or {}
+    cuts = ipm_crosshair(out["importance"], out["performance"])
+    given = (_num(ipm.get("importance_cut")), _num(ipm.get("performance_cut")))
+    cuts = tuple(c if g is None else g for g, c in zip(given, cuts, strict=True))
+    derived = quadrant_of(out["importance"], out["performance"], cuts)
     out["quadrant"] = out["quadrant"].astype(object).where(out["quadrant"].notna(), derived)
     out["quadrant"] = out["quadrant"].astype(str)
-    return out.sort_values(["importance", "construct"], ascending=[False, True],
-                           kind="stable").reset_index(drop=True)
+    levers = set(actionable_drivers(out["construct"].tolist()))
+    out["actionable"] = [bool(d.get("actionable", name in levers)) for name, d in
+                         ((r, drivers[r] or {}) for r in out["construct"])]
+    out = out.sort_values(["importance", "construct"], ascending=[False, True],
+                          kind="stable").reset_index(drop=True)
+    out.attrs["crosshair"] = cuts
+    return out
 
 
 def watch_list(
@@ -811,7 +820,12 @@ def reading_tiers(
 
 
 def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction") -> str:
-    """One sentence on the drivers: the most important one, and where to invest first."""
+    """One sentence on the drivers: the most important one, and which lever to improve first.
+
+    Only a driver the firm can act on (``actionable``, default True) is named as the one to
+    improve; an important but weak driver that is not a lever (customers' expectations) is
+    named as such, with no advice to spend on it.
+    """
     require_columns(drivers, ["construct", "importance", "performance", "quadrant"], "drivers")
     if drivers.empty:
         return "No drivers were estimated."
@@ -820,13 +834,20 @@ def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction") -> str
         f"'{top.construct}' matters most for {outcome} ({top.importance:.0%} of the explained "
         f"variance) and scores {top.performance:.0f}/100"
     )
-    focus = drivers.loc[drivers["quadrant"] == "concentrate here"]
+    lever = (drivers["actionable"].astype(bool) if "actionable" in drivers
+             else pd.Series(True, index=drivers.index))
+    concentrate = drivers["quadrant"] == "concentrate here"
+    focus = drivers.loc[concentrate & lever]
     if len(focus):
         f = focus.iloc[0]
-        text += f"; invest first in '{f.construct}' (important but only {f.performance:.0f}/100)."
+        text += (f"; improve '{f.construct}' first (more important than most drivers but only "
+                 f"{f.performance:.0f}/100)")
     else:
-        text += "; no important driver is weak — keep up the current level."
-    return text
+        text += "; no driver the firm can act on is both important and weak — keep up the current level"
+    for r in drivers.loc[concentrate & ~lever].itertuples():
+        text += (f"; '{r.construct}' is important and weak too, but not a lever: shape it through "
+                 "what the firm promises, do not budget for it as such")
+    return text + "."
 
 
 def risk_band_table(churn_scores: pd.DataFrame, order: Sequence[str] = ("high", "medium", "low")) -> pd.DataFrame:
@@ -1291,6 +1312,8 @@ def next_steps(
         steps.append(f"Hand the {hr:,} high churn-risk customers to the retention team.")
     if drivers is not None and len(drivers):
         focus = drivers.loc[drivers["quadrant"] == "concentrate here"]
+        if "actionable" in focus:
+            focus = focus.loc[focus["actionable"].astype(bool)]
         if len(focus):
             steps.append(f"Improve '{focus.iloc[0]['construct']}': it drives satisfaction "
                          "and scores below the other drivers.")

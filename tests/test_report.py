@@ -222,10 +222,38 @@ def test_top_drivers_ranks_and_keeps_or_derives_quadrants():
         "construct": ["Quality", "Image", "Value"],
         "importance": [0.5, 0.4, 0.1],
         "performance": [80.0, 60.0, 90.0],
-        # mean importance 1/3, mean performance 76.67
+        # cross-hair in the middle of the range: importance 0.3, performance 75
         "quadrant": ["keep up the good work", "concentrate here", "possible overkill"],
+        "actionable": [True, True, True],
     })
-    assert_frame_equal(report.top_drivers(sat), expected, check_dtype=False)
+    got = report.top_drivers(sat)
+    assert_frame_equal(got, expected, check_dtype=False)
+    assert got.attrs["crosshair"] == pytest.approx((0.3, 75.0))
+
+
+@pytest.mark.parametrize(
+    "ipm, actionable, quadrants, levers, phrase",
+    [(None, None, ["concentrate here", "possible overkill"], [True, False],
+      "improve 'Quality' first"),
+     ({"importance_cut": 0.6, "performance_cut": 40.0}, False,
+      ["keep up the good work", "possible overkill"], [False, False],
+      "no driver the firm can act on")],
+    ids=["derived-expectation-not-a-lever", "stage-cross-hair-and-flags"],
+)
+def test_top_drivers_cross_hair_and_levers(ipm, actionable, quadrants, levers, phrase):
+    sat = {"drivers": {
+        "Quality": {"importance": 0.7, "performance": 50.0},
+        "Expectation": {"importance": 0.3, "performance": 90.0},
+    }}
+    if actionable is not None:
+        sat["drivers"]["Quality"]["actionable"] = actionable
+    if ipm is not None:
+        sat["ipm"] = ipm
+    got = report.top_drivers(sat)
+    assert got["quadrant"].tolist() == quadrants and got["actionable"].tolist() == levers
+    if ipm is not None:
+        assert got.attrs["crosshair"] == (0.6, 40.0)
+    assert phrase in report.reading_drivers(got, "Satisfaction")
 
 
 @pytest.mark.parametrize(
@@ -302,7 +330,15 @@ def test_reading_drivers_and_watch(customers):
                                               "B": {"importance": 0.3, "performance": 90.0}}})
     text = report.reading_drivers(drivers, "Satisfaction")
     assert text == ("'A' matters most for Satisfaction (70% of the explained variance) and scores "
-                    "50/100; invest first in 'A' (important but only 50/100).")
+                    "50/100; improve 'A' first (more important than most drivers but only 50/100).")
+    expectation = report.top_drivers({"drivers": {
+        "Expectation": {"importance": 0.7, "performance": 50.0},
+        "B": {"importance": 0.3, "performance": 90.0}}})
+    assert report.reading_drivers(expectation, "Satisfaction").endswith(
+        "no driver the firm can act on is both important and weak — keep up the current level; "
+        "'Expectation' is important and weak too, but not a lever: shape it through what the "
+        "firm promises, do not budget for it as such.")
+    assert "Improve" not in report.next_steps({}, None, expectation)
     watch = report.watch_list(customers, P)
     assert report.reading_watch(watch, P, "$").startswith(
         "2 high/medium-tier customers are 'at risk', who have spent $400 so far")
