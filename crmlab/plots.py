@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from crmlab.formatting import format_money, money_axis, money_unit
+
 __all__ = [
     "get_ax",
     "plot_quarantine_reasons",
@@ -81,22 +83,32 @@ def plot_quarantine_reasons(reasons, ax=None):
     return ax
 
 
-def plot_monthly_activity(monthly, ax=None, currency=""):
-    """Bars of revenue per month with the number of purchases on a second axis."""
-    ax = get_ax(ax, figsize=(8, 4))
+def plot_monthly_activity(monthly, axes=None, currency=""):
+    """Two panels on one time axis: revenue per month (top), purchases per month (bottom).
+
+    Two panels rather than two y-axes on one panel: with a second axis the reader cannot
+    tell which line belongs to which scale, and the crossing points mean nothing.
+    Returns the two Axes (revenue, purchases).
+    """
+    import numpy as np
+
+    if axes is None:
+        _, axes = plt.subplots(2, 1, figsize=(8, 5.2), sharex=True, height_ratios=(3, 2))
+    top, bottom = np.asarray(axes).ravel()[:2]
     width = 20  # days: a month's bar
-    ax.bar(monthly["month"], monthly["revenue"], width=width, color="#4f81bd", label="revenue")
-    ax.set_title("Revenue and purchases per month (clean rows)")
-    ax.set_xlabel("month")
-    ax.set_ylabel(f"revenue ({currency or 'currency units'})")
-    ax2 = ax.twinx()
-    ax2.plot(monthly["month"], monthly["purchases"], color="#c0504d", marker="o", ms=3, label="purchases")
-    ax2.set_ylabel("purchases (rows)")
-    ax2.set_ylim(bottom=0)
-    lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax.legend(lines, ["revenue", "purchases"], loc="upper right", frameon=False)
-    ax.figure.autofmt_xdate()
-    return ax
+    top.bar(monthly["month"], monthly["revenue"], width=width, color="#4f81bd")
+    top.set_title("Revenue and purchases per month (clean rows)")
+    top.set_ylabel(f"revenue ({money_unit(currency)})")
+    money_axis(top, currency)
+    bottom.bar(monthly["month"], monthly["purchases"], width=width, color="#a5a5a5")
+    bottom.set_ylabel("purchases (rows)")
+    bottom.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    bottom.set_xlabel("month")
+    for ax in (top, bottom):
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", color="#eeeeee")
+    top.figure.autofmt_xdate()
+    return np.array([top, bottom])
 
 
 def plot_order_values(amounts, ax=None, currency=""):
@@ -110,10 +122,12 @@ def plot_order_values(amounts, ax=None, currency=""):
         bins = np.logspace(np.log10(positive.min()), np.log10(positive.max()), 40)
         ax.hist(positive, bins=bins, color="#4f81bd", edgecolor="white")
         ax.set_xscale("log")
-        ax.axvline(np.median(positive), color="#c0504d", ls="--", label=f"median {np.median(positive):,.2f}")
+        median = np.median(positive)
+        ax.axvline(median, color="#c0504d", ls="--", label=f"median {format_money(median, currency, 2)}")
         ax.legend(frameon=False)
+        money_axis(ax, currency, axis="x")
     ax.set_title("Distribution of purchase values (clean rows, log scale)")
-    ax.set_xlabel(f"purchase value ({currency or 'currency units'}, log scale)")
+    ax.set_xlabel(f"purchase value ({money_unit(currency)}, log scale)")
     ax.set_ylabel("purchases (count)")
     return ax
 
@@ -364,23 +378,29 @@ def _report_heatmap(ax, table, cmap="Blues", highlight=(), colour=None):
     return image
 
 
-def plot_report_segments(profiles, ax=None):
+def plot_report_segments(profiles, ax=None, labels=None, source=""):
     """Paired bars per RFM segment: share of customers vs share of revenue (percent).
 
     ``profiles`` is ``segmentation.segment_profiles`` output (``rfm_segment``,
-    ``customer_share``, ``revenue_share``), drawn top to bottom in its row order.
+    ``customer_share``, ``revenue_share``), drawn top to bottom in its row order. Both bars
+    carry their value. ``labels`` maps a segment to its tick label (e.g.
+    ``segment_readings.segment_labels``: a name that overstates its customers says so);
+    ``source`` (the data set) is named in the title.
     """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(8, 0.42 * max(len(profiles), 4) + 1.2))
+    labels = labels or {}
+    ax = get_ax(ax, figsize=(8.5, 0.5 * max(len(profiles), 4) + 1.2))
     df = profiles.iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
     h = 0.38
-    ax.barh(y + h / 2, df["customer_share"] * 100, h, color="#a5a5a5", label="customers")
-    bars = ax.barh(y - h / 2, df["revenue_share"] * 100, h, color="#4f81bd", label="revenue")
-    ax.bar_label(bars, labels=[f"{v:.0%}" for v in df["revenue_share"]], padding=3, fontsize=8)
-    ax.set_yticks(y, df["rfm_segment"].astype(str))
-    ax.set_title("Share of customers and of revenue per RFM segment")
+    for k, (col, label, offset) in enumerate((("customer_share", "share of customers", h / 2),
+                                              ("revenue_share", "share of revenue", -h / 2))):
+        bars = ax.barh(y + offset, df[col] * 100, h, color=("#a5a5a5", "#4f81bd")[k], label=label)
+        ax.bar_label(bars, labels=[f"{v:.0%}" for v in df[col]], padding=3, fontsize=8)
+    ax.set_yticks(y, [labels.get(str(n), str(n)) for n in df["rfm_segment"]], fontsize=8)
+    ax.set_title("Share of customers and of revenue per RFM segment"
+                 + (f"\n({source})" if source else ""))
     ax.set_xlabel("share of all customers / of all revenue (%)")
     ax.set_ylabel("RFM segment")
     ax.margins(x=0.12)
@@ -416,6 +436,9 @@ def plot_report_migrations(matrix, ax=None):
     ``not listed`` column); the diagonal (no move) is outlined. Cells are coloured by their
     share of the row, so the moves stay visible next to the large "stayed" cells.
     """
+    from crmlab.segment_readings import align_transitions
+
+    matrix = align_transitions(matrix)  # cell (i, i) = stayed; the "new" row goes last
     ax = get_ax(ax, figsize=(6.5, 3.8))
     diag = [
         (i, j)
@@ -532,11 +555,15 @@ def plot_rfm_grid(counts, names, ax=None):
     return ax
 
 
-def plot_segment_sizes(profiles, by="rfm_segment", ax=None):
-    """Draw each group's share of customers beside its share of revenue (horizontal bars)."""
+def plot_segment_sizes(profiles, by="rfm_segment", ax=None, labels=None):
+    """Draw each group's share of customers beside its share of revenue (horizontal bars).
+
+    ``labels`` maps a group to its tick label (e.g. ``segment_readings.segment_labels``).
+    """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(8, 0.45 * max(len(profiles), 3) + 1.2))
+    labels = labels or {}
+    ax = get_ax(ax, figsize=(8.5, 0.5 * max(len(profiles), 3) + 1.2))
     df = profiles.iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
     h = 0.4
@@ -545,7 +572,7 @@ def plot_segment_sizes(profiles, by="rfm_segment", ax=None):
         bars = ax.barh(y + (0.5 - k) * h, df[col] * 100, height=h,
                        color=_SEG_SHARE_COLORS[k], label=label)
         ax.bar_label(bars, labels=[f"{v:.0%}" for v in df[col]], padding=2, fontsize=7)
-    ax.set_yticks(y, df[by].astype(str))
+    ax.set_yticks(y, [labels.get(str(n), str(n)) for n in df[by]], fontsize=8)
     ax.set_title(f"Who carries the revenue? Customers and revenue by {by.replace('_', ' ')}")
     ax.set_xlabel("share (%)")
     ax.set_ylabel(by.replace("_", " "))
@@ -554,24 +581,45 @@ def plot_segment_sizes(profiles, by="rfm_segment", ax=None):
     return ax
 
 
-def plot_k_search(search, chosen, ax=None):
-    """Draw silhouette (left axis) and Calinski-Harabasz (right axis) against k."""
-    ax = get_ax(ax, figsize=(8, 4))
-    ax.plot(search["k"], search["silhouette"], marker="o", color="#4f81bd", label="silhouette")
-    ax.set_xlabel("number of clusters k")
-    ax.set_ylabel("mean silhouette (-1 to 1, higher is better)", color="#4f81bd")
-    ax2 = ax.twinx()
-    ax2.plot(search["k"], search["calinski_harabasz"], marker="s", color="#c0504d",
-             label="Calinski-Harabasz")
-    ax2.set_ylabel("Calinski-Harabasz index (ratio, higher is better)", color="#c0504d")
-    ax.axvline(chosen, color="#333333", ls="--", lw=1)
-    ax.text(chosen, ax.get_ylim()[1], f" chosen k = {chosen}", va="top", fontsize=8)
-    ax.set_xticks(list(search["k"]))
-    lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax.legend(lines, ["silhouette", "Calinski-Harabasz"], frameon=False, fontsize=8,
-              loc="upper right")
-    ax.set_title("How many clusters? Two criteria over the k range")
-    return ax
+def plot_k_search(search, chosen, axes=None):
+    """Two panels over k: the silhouette on Kaufman & Rousseeuw's bands, Calinski-Harabasz.
+
+    The silhouette panel shades K&R's readings (0.26-0.50 weak, 0.51-0.70 reasonable,
+    above 0.70 strong) so the chosen value is read on an absolute scale; the
+    Calinski-Harabasz panel has no absolute scale and is only compared across k. Returns
+    the two Axes.
+    """
+    import numpy as np
+
+    from crmlab.segment_readings import SILHOUETTE_SCALE
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    left, right = np.asarray(axes).ravel()[:2]
+    bands = {"strong": "#c6e0b4", "reasonable": "#e2efda", "weak": "#fff2cc",
+             "no substantial": "#fbe5d6"}
+    top = 1.0
+    for bound, label in SILHOUETTE_SCALE:
+        lo = max(bound, -0.05 if bound < 0 else bound)
+        left.axhspan(lo, top, color=bands[label], zorder=0)
+        left.text(1.01, (lo + min(top, 1.0)) / 2, f"{label}\nstructure", fontsize=7,
+                  va="center", transform=left.get_yaxis_transform())
+        top = bound
+    left.plot(search["k"], search["silhouette"], marker="o", color="#1f4e79")
+    left.set_ylim(-0.05, 1.0)
+    left.set_title("Silhouette (absolute scale)", fontsize=10)
+    left.set_ylabel("mean silhouette (-1 to 1, higher is better)")
+    right.plot(search["k"], search["calinski_harabasz"], marker="s", color="#c0504d")
+    right.set_title("Calinski-Harabasz (compare across k only)", fontsize=10)
+    right.set_ylabel("Calinski-Harabasz index (ratio, higher is better)")
+    right.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    for ax in (left, right):
+        ax.axvline(chosen, color="#333333", ls="--", lw=1)
+        ax.set_xticks(list(search["k"]))
+        ax.set_xlabel("number of clusters k (dashed: chosen)")
+    left.figure.suptitle(f"How many clusters? Chosen k = {chosen}", fontsize=11)
+    left.figure.tight_layout()
+    return np.array([left, right])
 
 
 def plot_stability(stability, ax=None):
@@ -597,7 +645,7 @@ def plot_stability(stability, ax=None):
 _FEATURE_LABELS = {
     "days_since_last": "recency\n(days since last purchase)",
     "purchase_days": "frequency\n(purchase days)",
-    "avg_order_value": "monetary\n(spend per order line)",
+    "spend_per_line": "spend per order line\n(not total spend)",
 }
 
 
@@ -613,11 +661,11 @@ def plot_cluster_profiles(profiles, ax=None, currency=""):
     z = profiles[[f"z_{f}" for f in feats]].to_numpy(dtype=float)
     lim = max(1.0, float(np.nanmax(np.abs(z))))
     im = ax.imshow(z, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
-    fmt = {"days_since_last": "{:,.0f} d", "purchase_days": "{:,.1f}",
-           "avg_order_value": currency + "{:,.1f}"}
+    fmt = {"days_since_last": "{:,.0f} days".format, "purchase_days": "{:,.1f} days".format,
+           "spend_per_line": lambda v: format_money(v, currency, 2)}
     for i in range(len(profiles)):
         for j, f in enumerate(feats):
-            ax.text(j, i, f"{fmt[f].format(profiles[f'mean_{f}'].iat[i])}\nz = {z[i, j]:+.2f}",
+            ax.text(j, i, f"{fmt[f](profiles[f'mean_{f}'].iat[i])}\nz = {z[i, j]:+.2f}",
                     ha="center", va="center", fontsize=8,
                     color="white" if abs(z[i, j]) > 0.6 * lim else "black")
     rows = [f"{c}: {n}\n({s:.0%} of customers)" for c, n, s in
@@ -719,11 +767,16 @@ def plot_transitions(shares, counts, ax=None, what="value tier"):
     """Heatmap of a transition matrix: row shares as colour, share and count in each cell."""
     import numpy as np
 
+    from crmlab.segment_readings import align_transitions
+
     title = f"Segment migration: {what} before (rows) and after (columns)"
     ax = get_ax(ax, figsize=(1.3 * max(counts.shape[1], 3) + 2.5,
                              0.55 * max(counts.shape[0], 3) + 1.5))
     if counts.empty:
         return _seg_empty(ax, title, "no earlier date to compare (periods.calibration_end unset)")
+    # cell (i, i) = stayed in the group: the newcomers' row goes last, not first
+    counts = align_transitions(counts)
+    shares = shares.loc[counts.index, counts.columns]
     s = shares.to_numpy(dtype=float)
     ax.imshow(np.nan_to_num(s), cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for i in range(s.shape[0]):
@@ -733,12 +786,17 @@ def plot_transitions(shares, counts, ax=None, what="value tier"):
             text = "-" if np.isnan(s[i, j]) else f"{s[i, j]:.0%}\n({n:,})" if n else ""
             ax.text(j, i, text, ha="center", va="center", fontsize=7,
                     color="white" if (not np.isnan(s[i, j]) and s[i, j] > 0.6) else "black")
+    for i, r in enumerate(counts.index):
+        if r in counts.columns:  # outline "stayed"
+            j = list(counts.columns).index(r)
+            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#7f7f7f",
+                                       lw=1, ls="--"))
     rows = [f"{r} ({int(t):,})" for r, t in zip(counts.index, counts.sum(axis=1), strict=True)]
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.set_xticks(range(counts.shape[1]), [str(c) for c in counts.columns], fontsize=8,
                   rotation=30 if counts.shape[1] > 5 else 0, ha="right" if counts.shape[1] > 5 else "center")
     ax.set_title(title)
-    ax.set_xlabel(f"{what} at the later date (cell: share of the row, count)")
+    ax.set_xlabel(f"{what} at the later date (cell: share of the row, count; dashed: stayed)")
     ax.set_ylabel(f"{what} at the earlier date (customers)")
     return ax
 
