@@ -106,6 +106,7 @@ def plot_monthly_activity(monthly, axes=None, currency=""):
     bottom.set_xlabel("month")
     for ax in (top, bottom):
         ax.set_ylim(bottom=0)
+        ax.set_axisbelow(True)
         ax.grid(axis="y", color="#eeeeee")
     top.figure.autofmt_xdate()
     return np.array([top, bottom])
@@ -129,6 +130,7 @@ def plot_order_values(amounts, ax=None, currency=""):
     ax.set_title("Distribution of purchase values (clean rows, log scale)")
     ax.set_xlabel(f"purchase value ({money_unit(currency)}, log scale)")
     ax.set_ylabel("purchases (count)")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     return ax
 
 
@@ -459,7 +461,8 @@ def plot_report_migrations(matrix, ax=None):
     return ax
 
 
-def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=None):
+def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=None, money=(),
+                       currency=""):
     """Small multiples: one line per KPI over the runs in ``history`` (oldest first).
 
     Parameters
@@ -476,6 +479,8 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
         KPIs stored as shares (0-1), drawn on a percent axis.
     axes : array of Axes, optional
         At least ``len(kpis)`` axes; a new figure with a grid of 2 columns otherwise.
+    money, currency : sequence of str, str
+        KPIs that are amounts, drawn with the shared money format (currency, thousands).
 
     Returns
     -------
@@ -501,6 +506,8 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
         ax.set_xlabel("run (data up to)", fontsize=8)
         if kpi in percent:
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        elif kpi in money:
+            money_axis(ax, currency)
         else:
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"))
         ax.margins(y=0.2)
@@ -515,6 +522,8 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
 # --- segmentation ---------------------------------------------------------------------------
 
 _TIER_COLORS = {"high": "#1f4e79", "medium": "#4f81bd", "low": "#b9cde5"}
+_GROUP_WORDS = {"rfm_segment": "RFM segment", "value_tier": "value tier",
+                "lifecycle_stage": "lifecycle stage", "cluster_name": "cluster"}
 _SEG_SHARE_COLORS = ("#bfbfbf", "#4f81bd")  # share of customers, share of revenue
 
 
@@ -573,9 +582,10 @@ def plot_segment_sizes(profiles, by="rfm_segment", ax=None, labels=None):
                        color=_SEG_SHARE_COLORS[k], label=label)
         ax.bar_label(bars, labels=[f"{v:.0%}" for v in df[col]], padding=2, fontsize=7)
     ax.set_yticks(y, [labels.get(str(n), str(n)) for n in df[by]], fontsize=8)
-    ax.set_title(f"Who carries the revenue? Customers and revenue by {by.replace('_', ' ')}")
-    ax.set_xlabel("share (%)")
-    ax.set_ylabel(by.replace("_", " "))
+    what = _GROUP_WORDS.get(by, by.replace("_", " "))
+    ax.set_title(f"Who carries the revenue? Customers and revenue by {what}")
+    ax.set_xlabel("share of all customers / of all revenue (%)")
+    ax.set_ylabel(what)
     ax.margins(x=0.12)
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     return ax
@@ -661,7 +671,7 @@ def plot_cluster_profiles(profiles, ax=None, currency=""):
     z = profiles[[f"z_{f}" for f in feats]].to_numpy(dtype=float)
     lim = max(1.0, float(np.nanmax(np.abs(z))))
     im = ax.imshow(z, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
-    fmt = {"days_since_last": "{:,.0f} days".format, "purchase_days": "{:,.1f} days".format,
+    fmt = {"days_since_last": "{:,.0f} days".format, "purchase_days": "{:,.1f} purchase days".format,
            "spend_per_line": lambda v: format_money(v, currency, 2)}
     for i in range(len(profiles)):
         for j, f in enumerate(feats):
