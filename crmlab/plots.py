@@ -536,11 +536,13 @@ def _seg_empty(ax, title, message):
     return ax
 
 
-def plot_rfm_grid(counts, names, ax=None):
+def plot_rfm_grid(counts, names, ax=None, row_labels=None):
     """Draw the RFM segment map as a 5 x 5 grid, cells coloured by segment, with counts.
 
     ``counts`` and ``names`` are :func:`crmlab.segmentation.rfm_grid` and
     :func:`crmlab.segmentation.segment_grid` (rows r_score 5..1, columns fm_score 1..5).
+    ``row_labels`` maps an R score to its tick label, e.g. the days behind it
+    (:func:`crmlab.segment_readings.score_ranges`).
     """
     import numpy as np
     from matplotlib.colors import ListedColormap
@@ -557,10 +559,12 @@ def plot_rfm_grid(counts, names, ax=None):
             ax.text(j, i, f"{names.iat[i, j]}\n{n:,} ({n / total:.0%})", ha="center",
                     va="center", fontsize=8)
     ax.set_xticks(range(names.shape[1]), [str(c) for c in names.columns])
-    ax.set_yticks(range(names.shape[0]), [str(r) for r in names.index])
+    row_labels = row_labels or {}
+    ax.set_yticks(range(names.shape[0]), [row_labels.get(r, str(r)) for r in names.index])
     ax.set_title("RFM segment map: customers per score cell")
     ax.set_xlabel("FM score: mean of frequency and monetary scores (1 = lowest, 5 = highest)")
-    ax.set_ylabel("R score (5 = bought most recently)")
+    ax.set_ylabel("R score (5 = bought most recently; days since last purchase)"
+                  if row_labels else "R score (5 = bought most recently)")
     return ax
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "segment_labels",
     "reading_segment_names",
     "align_transitions",
+    "score_ranges",
 ]
 
 # (lower bound exclusive, label), best first: Kaufman & Rousseeuw (1990), p. 88.
@@ -370,3 +371,35 @@ def align_transitions(matrix: pd.DataFrame, new_row: str = "new (not yet custome
     rest = [r for r in matrix.index if r not in both and r != new_row]
     tail = [new_row] if new_row in matrix.index else []
     return matrix.loc[both + rest + tail]
+
+
+def score_ranges(customers: pd.DataFrame, score: str = "r_score", value: str = "days_since_last",
+                 unit: str = "days") -> dict[int, str]:
+    """Label each score with the range of the raw value behind it: ``{3: "3 (231–389 days)"}``.
+
+    RFM scores are ranks: what R = 3 means in days depends on the customer base. Putting
+    the range on the axis lets the reader see that, for example, a "middle" recency score
+    can mean a year without a purchase.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        Columns ``score`` (integer scores) and ``value``.
+    score, value : str
+        The score column and the raw column it ranks.
+    unit : str
+        Unit words after the range.
+
+    Returns
+    -------
+    dict
+        Score -> label, for the scores present (empty scores are left out).
+
+    Raises
+    ------
+    InputError
+        On a missing column.
+    """
+    require_columns(customers, [score, value], "customers")
+    g = customers.groupby(score, sort=True)[value].agg(["min", "max"])
+    return {int(s): f"{int(s)} ({r['min']:,.0f}–{r['max']:,.0f} {unit})" for s, r in g.iterrows()}

@@ -191,3 +191,12 @@ def test_align_transitions_puts_stayed_on_the_diagonal():
 def test_spend_measures_are_three_distinct_columns():
     assert list(sr.SPEND_MEASURES) == ["total_spend", "spend_per_line", "monetary_value"]
     assert "spend_per_line" in seg.CLUSTER_FEATURES and "avg_order_value" not in seg.CLUSTER_FEATURES
+
+
+def test_score_ranges_label_each_score_with_its_days():
+    customers = pd.DataFrame({"r_score": [5, 5, 3, 3, 1], "days_since_last": [0, 40, 231, 389.4, 1500]})
+    assert sr.score_ranges(customers) == {
+        1: "1 (1,500–1,500 days)", 3: "3 (231–389 days)", 5: "5 (0–40 days)"}
+    assert sr.score_ranges(customers.iloc[:0]) == {}
+    with pytest.raises(InputError, match="'days_since_last' missing"):
+        sr.score_ranges(customers[["r_score"]])
