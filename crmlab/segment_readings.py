@@ -46,6 +46,8 @@ __all__ = [
     "reading_segment_names",
     "align_transitions",
     "score_ranges",
+    "PROFILE_ACTIONS",
+    "checked_actions",
 ]
 
 # (lower bound exclusive, label), best first: Kaufman & Rousseeuw (1990), p. 88.
@@ -403,3 +405,64 @@ def score_ranges(customers: pd.DataFrame, score: str = "r_score", value: str = "
     require_columns(customers, [score, value], "customers")
     g = customers.groupby(score, sort=True)[value].agg(["min", "max"])
     return {int(s): f"{int(s)} ({r['min']:,.0f}–{r['max']:,.0f} {unit})" for s, r in g.iterrows()}
+
+
+# What to do with a segment whose name overstates it, by what the data says it is.
+PROFILE_ACTIONS: dict[str, str] = {
+    "mostly lapsed repeat buyers": (
+        "Win back: a personal reminder and an offer built on what they used to buy. They "
+        "have stopped buying, so upselling or 'before they slip' offers come too late."),
+    "mostly lapsed one-time buyers": (
+        "Cheap reactivation only (e-mail, a modest incentive); do not spend on them what a "
+        "repeat buyer is worth."),
+    "mostly at risk repeat buyers": (
+        "Contact now, before they lapse: a reminder timed to their own buying rhythm."),
+    "mostly at risk one-time buyers": (
+        "A low-cost reminder now; most one-time buyers do not come back on their own."),
+    "mostly active repeat buyers": (
+        "They are still buying: keep them by their spend and rhythm, not as lost customers."),
+    "mostly active one-time buyers": (
+        "Recent first-time buyers: onboarding towards the second purchase."),
+}
+
+
+def checked_actions(profiles: pd.DataFrame, check: pd.DataFrame) -> pd.DataFrame:
+    """Replace the action of each segment whose name overstates it by the action its data calls for.
+
+    A table that warns "'Loyal' is mostly lapsed" and still recommends "upsell, invite to
+    the loyalty programme" says two things; this says one, the true one.
+
+    Parameters
+    ----------
+    profiles : DataFrame
+        :func:`crmlab.segmentation.segment_profiles` output with ``rfm_segment`` and
+        ``action``.
+    check : DataFrame
+        :func:`segment_name_check` of the same profiles.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``profiles`` with ``profile`` (what the data calls the segment) and
+        ``action`` replaced from :data:`PROFILE_ACTIONS` where the name does not fit (kept
+        when the profile is mixed, i.e. no majority).
+
+    Raises
+    ------
+    InputError
+        On a missing column or a segment of ``profiles`` absent from ``check``.
+    """
+    require_columns(profiles, ["rfm_segment", "action"], "segment profiles")
+    require_columns(check, ["rfm_segment", "profile", "fits"], "segment name check")
+    c = check.set_index("rfm_segment")
+    absent = sorted(set(profiles["rfm_segment"].astype(str)) - set(c.index))
+    if absent:
+        raise InputError(f"segment name check: no row for {absent}")
+    out = profiles.copy()
+    seg = out["rfm_segment"].astype(str)
+    out["profile"] = seg.map(c["profile"]).to_numpy()
+    wrong = ~seg.map(c["fits"]).astype(bool)
+    better = out["profile"].map(PROFILE_ACTIONS)
+    replace = wrong & better.notna()
+    out.loc[replace, "action"] = better[replace]
+    return out

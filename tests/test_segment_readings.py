@@ -200,3 +200,25 @@ def test_score_ranges_label_each_score_with_its_days():
     assert sr.score_ranges(customers.iloc[:0]) == {}
     with pytest.raises(InputError, match="'days_since_last' missing"):
         sr.score_ranges(customers[["r_score"]])
+
+
+def test_checked_actions_say_one_thing():
+    prof = _profiles().assign(action=["reward", "upsell", "retain", "let go", "custom"])
+    got = sr.checked_actions(prof, sr.segment_name_check(prof))
+    assert got["action"].tolist() == [
+        "reward",  # fits: kept
+        sr.PROFILE_ACTIONS["mostly lapsed repeat buyers"],  # 'Loyal', mostly lapsed
+        sr.PROFILE_ACTIONS["mostly lapsed one-time buyers"],  # 'At risk', all lapsed
+        sr.PROFILE_ACTIONS["mostly active one-time buyers"],  # 'Lost', mostly active
+        "custom",  # no claim: kept
+    ]
+    assert got["profile"].iloc[1] == "mostly lapsed repeat buyers"
+    assert prof["action"].iloc[1] == "upsell"  # the input is not changed
+    mixed = _profiles(lapsed_share=[0.0, 0.45, 1.0, 0.2, 0.5], current_share=[0.9, 0.1, 0.0, 0.7, 0.5],
+                      at_risk_share=[0.1, 0.45, 0.0, 0.1, 0.0], one_time_share=[0.0, 0.6, 0.6, 0.9, 1.0])
+    mixed = mixed.assign(action=["a", "upsell", "c", "d", "e"])
+    got = sr.checked_actions(mixed, sr.segment_name_check(mixed)).set_index("rfm_segment")
+    assert got.at["Loyal", "action"] == "upsell"  # one-time majority but mixed status: kept
+    with pytest.raises(InputError, match=r"no row for \['Other'\]"):
+        sr.checked_actions(prof.assign(rfm_segment=["Other"] + prof["rfm_segment"].tolist()[1:]),
+                           sr.segment_name_check(prof))
