@@ -511,6 +511,15 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
         else:
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"))
         ax.margins(y=0.2)
+        finite = y[np.isfinite(y)]
+        if len(finite):
+            # a change below what the axis can show (rounding noise between runs) is drawn
+            # flat: at least +-1 percentage point for shares, +-2% of the level otherwise
+            lo, hi = float(finite.min()), float(finite.max())
+            half = 0.01 if kpi in percent else max(0.02 * abs(hi), 0.5)
+            if hi - lo < half:
+                mid = (hi + lo) / 2
+                ax.set_ylim(mid - half, mid + half)
         ax.grid(axis="y", color="#eeeeee")
     for ax in axes[len(kpis):]:
         ax.set_visible(False)

@@ -645,3 +645,28 @@ def test_report_money_uses_the_shared_formatter(value, currency, digits, expecte
     assert format_money(value, currency, digits) == expected
     if digits == 0:
         assert report._money(value, currency) == expected
+
+
+@pytest.mark.parametrize(
+    "values, percent, expected_span",
+    [([0.489, 0.489 + 1e-15], True, 0.02), ([248847.0, 248847.0 + 1e-9], False, 0.04 * 248847.0)],
+    ids=["share-rounding-noise", "money-rounding-noise"],
+)
+def test_trend_panels_draw_rounding_noise_flat(values, percent, expected_span):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots
+
+    kpi = "repeat_rate" if percent else "predicted_value"
+    hist = pd.DataFrame({kpi: values})
+    axes = plots.plot_report_trends(hist, [kpi], report.KPI_LABELS, report.kpi_units("$"),
+                                    ["a", "b"], [kpi] if percent else [],
+                                    money=[] if percent else [kpi], currency="$")
+    lo, hi = axes[0].get_ylim()
+    assert hi - lo == pytest.approx(expected_span)
+    if not percent:
+        assert axes[0].yaxis.get_major_formatter()(250000, 0) == "$250,000"
+    plt.close(axes[0].figure)
