@@ -233,6 +233,8 @@ def _reader_keys(default_path: str | None = None) -> dict[str, Key]:
         "sep": Key(nullable(_string), None, doc="null = sniff"),
         "sheet_name": Key(nullable(_any_scalar), None, doc="Excel sheet (name or 0-based index)"),
         "reader": Key(_reader_options, {}, doc="extra options passed to the pandas reader"),
+        "source": Key(nullable(_nonempty_string), None,
+                      doc="name of the data set, shown in the report; null = the file name"),
     }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from crmlab.formatting import format_money, money_axis, money_unit
+
 __all__ = [
     "get_ax",
     "plot_quarantine_reasons",
@@ -82,22 +84,33 @@ def plot_quarantine_reasons(reasons, ax=None):
     return ax
 
 
-def plot_monthly_activity(monthly, ax=None, currency=""):
-    """Bars of revenue per month with the number of purchases on a second axis."""
-    ax = get_ax(ax, figsize=(8, 4))
+def plot_monthly_activity(monthly, axes=None, currency=""):
+    """Two panels on one time axis: revenue per month (top), purchases per month (bottom).
+
+    Two panels rather than two y-axes on one panel: with a second axis the reader cannot
+    tell which line belongs to which scale, and the crossing points mean nothing.
+    Returns the two Axes (revenue, purchases).
+    """
+    import numpy as np
+
+    if axes is None:
+        _, axes = plt.subplots(2, 1, figsize=(8, 5.2), sharex=True, height_ratios=(3, 2))
+    top, bottom = np.asarray(axes).ravel()[:2]
     width = 20  # days: a month's bar
-    ax.bar(monthly["month"], monthly["revenue"], width=width, color="#4f81bd", label="revenue")
-    ax.set_title("Revenue and purchases per month (clean rows)")
-    ax.set_xlabel("month")
-    ax.set_ylabel(f"revenue ({currency or 'currency units'})")
-    ax2 = ax.twinx()
-    ax2.plot(monthly["month"], monthly["purchases"], color="#c0504d", marker="o", ms=3, label="purchases")
-    ax2.set_ylabel("purchases (rows)")
-    ax2.set_ylim(bottom=0)
-    lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax.legend(lines, ["revenue", "purchases"], loc="upper right", frameon=False)
-    ax.figure.autofmt_xdate()
-    return ax
+    top.bar(monthly["month"], monthly["revenue"], width=width, color="#4f81bd")
+    top.set_title("Revenue and purchases per month (clean rows)")
+    top.set_ylabel(f"revenue ({money_unit(currency)})")
+    money_axis(top, currency)
+    bottom.bar(monthly["month"], monthly["purchases"], width=width, color="#a5a5a5")
+    bottom.set_ylabel("purchases (rows)")
+    bottom.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    bottom.set_xlabel("month")
+    for ax in (top, bottom):
+        ax.set_ylim(bottom=0)
+        ax.set_axisbelow(True)
+        ax.grid(axis="y", color="#eeeeee")
+    top.figure.autofmt_xdate()
+    return np.array([top, bottom])
 
 
 def plot_order_values(amounts, ax=None, currency=""):
@@ -111,11 +124,14 @@ def plot_order_values(amounts, ax=None, currency=""):
         bins = np.logspace(np.log10(positive.min()), np.log10(positive.max()), 40)
         ax.hist(positive, bins=bins, color="#4f81bd", edgecolor="white")
         ax.set_xscale("log")
-        ax.axvline(np.median(positive), color="#c0504d", ls="--", label=f"median {np.median(positive):,.2f}")
+        median = np.median(positive)
+        ax.axvline(median, color="#c0504d", ls="--", label=f"median {format_money(median, currency, 2)}")
         ax.legend(frameon=False)
+        money_axis(ax, currency, axis="x")
     ax.set_title("Distribution of purchase values (clean rows, log scale)")
-    ax.set_xlabel(f"purchase value ({currency or 'currency units'}, log scale)")
+    ax.set_xlabel(f"purchase value ({money_unit(currency)}, log scale)")
     ax.set_ylabel("purchases (count)")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     return ax
 
 
@@ -442,23 +458,29 @@ def _report_heatmap(ax, table, cmap="Blues", highlight=(), colour=None):
     return image
 
 
-def plot_report_segments(profiles, ax=None):
+def plot_report_segments(profiles, ax=None, labels=None, source=""):
     """Paired bars per RFM segment: share of customers vs share of revenue (percent).
 
     ``profiles`` is ``segmentation.segment_profiles`` output (``rfm_segment``,
-    ``customer_share``, ``revenue_share``), drawn top to bottom in its row order.
+    ``customer_share``, ``revenue_share``), drawn top to bottom in its row order. Both bars
+    carry their value. ``labels`` maps a segment to its tick label (e.g.
+    ``segment_readings.segment_labels``: a name that overstates its customers says so);
+    ``source`` (the data set) is named in the title.
     """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(8, 0.42 * max(len(profiles), 4) + 1.2))
+    labels = labels or {}
+    ax = get_ax(ax, figsize=(8.5, 0.5 * max(len(profiles), 4) + 1.2))
     df = profiles.iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
     h = 0.38
-    ax.barh(y + h / 2, df["customer_share"] * 100, h, color="#a5a5a5", label="customers")
-    bars = ax.barh(y - h / 2, df["revenue_share"] * 100, h, color="#4f81bd", label="revenue")
-    ax.bar_label(bars, labels=[f"{v:.0%}" for v in df["revenue_share"]], padding=3, fontsize=8)
-    ax.set_yticks(y, df["rfm_segment"].astype(str))
-    ax.set_title("Share of customers and of revenue per RFM segment")
+    for k, (col, label, offset) in enumerate((("customer_share", "share of customers", h / 2),
+                                              ("revenue_share", "share of revenue", -h / 2))):
+        bars = ax.barh(y + offset, df[col] * 100, h, color=("#a5a5a5", "#4f81bd")[k], label=label)
+        ax.bar_label(bars, labels=[f"{v:.0%}" for v in df[col]], padding=3, fontsize=8)
+    ax.set_yticks(y, [labels.get(str(n), str(n)) for n in df["rfm_segment"]], fontsize=8)
+    ax.set_title("Share of customers and of revenue per RFM segment"
+                 + (f"\n({source})" if source else ""))
     ax.set_xlabel("share of all customers / of all revenue (%)")
     ax.set_ylabel("RFM segment")
     ax.margins(x=0.12)
@@ -494,6 +516,9 @@ def plot_report_migrations(matrix, ax=None):
     ``not listed`` column); the diagonal (no move) is outlined. Cells are coloured by their
     share of the row, so the moves stay visible next to the large "stayed" cells.
     """
+    from crmlab.segment_readings import align_transitions
+
+    matrix = align_transitions(matrix)  # cell (i, i) = stayed; the "new" row goes last
     ax = get_ax(ax, figsize=(6.5, 3.8))
     diag = [
         (i, j)
@@ -514,7 +539,8 @@ def plot_report_migrations(matrix, ax=None):
     return ax
 
 
-def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=None):
+def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=None, money=(),
+                       currency=""):
     """Small multiples: one line per KPI over the runs in ``history`` (oldest first).
 
     Parameters
@@ -531,6 +557,8 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
         KPIs stored as shares (0-1), drawn on a percent axis.
     axes : array of Axes, optional
         At least ``len(kpis)`` axes; a new figure with a grid of 2 columns otherwise.
+    money, currency : sequence of str, str
+        KPIs that are amounts, drawn with the shared money format (currency, thousands).
 
     Returns
     -------
@@ -556,9 +584,20 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
         ax.set_xlabel("run (data up to)", fontsize=8)
         if kpi in percent:
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        elif kpi in money:
+            money_axis(ax, currency)
         else:
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"))
         ax.margins(y=0.2)
+        finite = y[np.isfinite(y)]
+        if len(finite):
+            # a change below what the axis can show (rounding noise between runs) is drawn
+            # flat: at least +-1 percentage point for shares, +-2% of the level otherwise
+            lo, hi = float(finite.min()), float(finite.max())
+            half = 0.01 if kpi in percent else max(0.02 * abs(hi), 0.5)
+            if hi - lo < half:
+                mid = (hi + lo) / 2
+                ax.set_ylim(mid - half, mid + half)
         ax.grid(axis="y", color="#eeeeee")
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
@@ -570,6 +609,8 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
 # --- segmentation ---------------------------------------------------------------------------
 
 _TIER_COLORS = {"high": "#1f4e79", "medium": "#4f81bd", "low": "#b9cde5"}
+_GROUP_WORDS = {"rfm_segment": "RFM segment", "value_tier": "value tier",
+                "lifecycle_stage": "lifecycle stage", "cluster_name": "cluster"}
 _SEG_SHARE_COLORS = ("#bfbfbf", "#4f81bd")  # share of customers, share of revenue
 
 
@@ -582,11 +623,13 @@ def _seg_empty(ax, title, message):
     return ax
 
 
-def plot_rfm_grid(counts, names, ax=None):
+def plot_rfm_grid(counts, names, ax=None, row_labels=None):
     """Draw the RFM segment map as a 5 x 5 grid, cells coloured by segment, with counts.
 
     ``counts`` and ``names`` are :func:`crmlab.segmentation.rfm_grid` and
     :func:`crmlab.segmentation.segment_grid` (rows r_score 5..1, columns fm_score 1..5).
+    ``row_labels`` maps an R score to its tick label, e.g. the days behind it
+    (:func:`crmlab.segment_readings.score_ranges`).
     """
     import numpy as np
     from matplotlib.colors import ListedColormap
@@ -603,18 +646,24 @@ def plot_rfm_grid(counts, names, ax=None):
             ax.text(j, i, f"{names.iat[i, j]}\n{n:,} ({n / total:.0%})", ha="center",
                     va="center", fontsize=8)
     ax.set_xticks(range(names.shape[1]), [str(c) for c in names.columns])
-    ax.set_yticks(range(names.shape[0]), [str(r) for r in names.index])
+    row_labels = row_labels or {}
+    ax.set_yticks(range(names.shape[0]), [row_labels.get(r, str(r)) for r in names.index])
     ax.set_title("RFM segment map: customers per score cell")
     ax.set_xlabel("FM score: mean of frequency and monetary scores (1 = lowest, 5 = highest)")
-    ax.set_ylabel("R score (5 = bought most recently)")
+    ax.set_ylabel("R score (5 = bought most recently; days since last purchase)"
+                  if row_labels else "R score (5 = bought most recently)")
     return ax
 
 
-def plot_segment_sizes(profiles, by="rfm_segment", ax=None):
-    """Draw each group's share of customers beside its share of revenue (horizontal bars)."""
+def plot_segment_sizes(profiles, by="rfm_segment", ax=None, labels=None):
+    """Draw each group's share of customers beside its share of revenue (horizontal bars).
+
+    ``labels`` maps a group to its tick label (e.g. ``segment_readings.segment_labels``).
+    """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(8, 0.45 * max(len(profiles), 3) + 1.2))
+    labels = labels or {}
+    ax = get_ax(ax, figsize=(8.5, 0.5 * max(len(profiles), 3) + 1.2))
     df = profiles.iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
     h = 0.4
@@ -623,33 +672,55 @@ def plot_segment_sizes(profiles, by="rfm_segment", ax=None):
         bars = ax.barh(y + (0.5 - k) * h, df[col] * 100, height=h,
                        color=_SEG_SHARE_COLORS[k], label=label)
         ax.bar_label(bars, labels=[f"{v:.0%}" for v in df[col]], padding=2, fontsize=7)
-    ax.set_yticks(y, df[by].astype(str))
-    ax.set_title(f"Who carries the revenue? Customers and revenue by {by.replace('_', ' ')}")
-    ax.set_xlabel("share (%)")
-    ax.set_ylabel(by.replace("_", " "))
+    ax.set_yticks(y, [labels.get(str(n), str(n)) for n in df[by]], fontsize=8)
+    what = _GROUP_WORDS.get(by, by.replace("_", " "))
+    ax.set_title(f"Who carries the revenue? Customers and revenue by {what}")
+    ax.set_xlabel("share of all customers / of all revenue (%)")
+    ax.set_ylabel(what)
     ax.margins(x=0.12)
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     return ax
 
 
-def plot_k_search(search, chosen, ax=None):
-    """Draw silhouette (left axis) and Calinski-Harabasz (right axis) against k."""
-    ax = get_ax(ax, figsize=(8, 4))
-    ax.plot(search["k"], search["silhouette"], marker="o", color="#4f81bd", label="silhouette")
-    ax.set_xlabel("number of clusters k")
-    ax.set_ylabel("mean silhouette (-1 to 1, higher is better)", color="#4f81bd")
-    ax2 = ax.twinx()
-    ax2.plot(search["k"], search["calinski_harabasz"], marker="s", color="#c0504d",
-             label="Calinski-Harabasz")
-    ax2.set_ylabel("Calinski-Harabasz index (ratio, higher is better)", color="#c0504d")
-    ax.axvline(chosen, color="#333333", ls="--", lw=1)
-    ax.text(chosen, ax.get_ylim()[1], f" chosen k = {chosen}", va="top", fontsize=8)
-    ax.set_xticks(list(search["k"]))
-    lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax.legend(lines, ["silhouette", "Calinski-Harabasz"], frameon=False, fontsize=8,
-              loc="upper right")
-    ax.set_title("How many clusters? Two criteria over the k range")
-    return ax
+def plot_k_search(search, chosen, axes=None):
+    """Two panels over k: the silhouette on Kaufman & Rousseeuw's bands, Calinski-Harabasz.
+
+    The silhouette panel shades K&R's readings (0.26-0.50 weak, 0.51-0.70 reasonable,
+    above 0.70 strong) so the chosen value is read on an absolute scale; the
+    Calinski-Harabasz panel has no absolute scale and is only compared across k. Returns
+    the two Axes.
+    """
+    import numpy as np
+
+    from crmlab.segment_readings import SILHOUETTE_SCALE
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    left, right = np.asarray(axes).ravel()[:2]
+    bands = {"strong": "#c6e0b4", "reasonable": "#e2efda", "weak": "#fff2cc",
+             "no substantial": "#fbe5d6"}
+    top = 1.0
+    for bound, label in SILHOUETTE_SCALE:
+        lo = max(bound, -0.05 if bound < 0 else bound)
+        left.axhspan(lo, top, color=bands[label], zorder=0)
+        left.text(1.01, (lo + min(top, 1.0)) / 2, f"{label}\nstructure", fontsize=7,
+                  va="center", transform=left.get_yaxis_transform())
+        top = bound
+    left.plot(search["k"], search["silhouette"], marker="o", color="#1f4e79")
+    left.set_ylim(-0.05, 1.0)
+    left.set_title("Silhouette (absolute scale)", fontsize=10)
+    left.set_ylabel("mean silhouette (-1 to 1, higher is better)")
+    right.plot(search["k"], search["calinski_harabasz"], marker="s", color="#c0504d")
+    right.set_title("Calinski-Harabasz (compare across k only)", fontsize=10)
+    right.set_ylabel("Calinski-Harabasz index (ratio, higher is better)")
+    right.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    for ax in (left, right):
+        ax.axvline(chosen, color="#333333", ls="--", lw=1)
+        ax.set_xticks(list(search["k"]))
+        ax.set_xlabel("number of clusters k (dashed: chosen)")
+    left.figure.suptitle(f"How many clusters? Chosen k = {chosen}", fontsize=11)
+    left.figure.tight_layout()
+    return np.array([left, right])
 
 
 def plot_stability(stability, ax=None):
@@ -675,7 +746,7 @@ def plot_stability(stability, ax=None):
 _FEATURE_LABELS = {
     "days_since_last": "recency\n(days since last purchase)",
     "purchase_days": "frequency\n(purchase days)",
-    "avg_order_value": "monetary\n(spend per order line)",
+    "spend_per_line": "spend per order line\n(not total spend)",
 }
 
 
@@ -691,11 +762,11 @@ def plot_cluster_profiles(profiles, ax=None, currency=""):
     z = profiles[[f"z_{f}" for f in feats]].to_numpy(dtype=float)
     lim = max(1.0, float(np.nanmax(np.abs(z))))
     im = ax.imshow(z, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
-    fmt = {"days_since_last": "{:,.0f} d", "purchase_days": "{:,.1f}",
-           "avg_order_value": currency + "{:,.1f}"}
+    fmt = {"days_since_last": "{:,.0f} days".format, "purchase_days": "{:,.1f} purchase days".format,
+           "spend_per_line": lambda v: format_money(v, currency, 2)}
     for i in range(len(profiles)):
         for j, f in enumerate(feats):
-            ax.text(j, i, f"{fmt[f].format(profiles[f'mean_{f}'].iat[i])}\nz = {z[i, j]:+.2f}",
+            ax.text(j, i, f"{fmt[f](profiles[f'mean_{f}'].iat[i])}\nz = {z[i, j]:+.2f}",
                     ha="center", va="center", fontsize=8,
                     color="white" if abs(z[i, j]) > 0.6 * lim else "black")
     rows = [f"{c}: {n}\n({s:.0%} of customers)" for c, n, s in
@@ -797,11 +868,16 @@ def plot_transitions(shares, counts, ax=None, what="value tier"):
     """Heatmap of a transition matrix: row shares as colour, share and count in each cell."""
     import numpy as np
 
+    from crmlab.segment_readings import align_transitions
+
     title = f"Segment migration: {what} before (rows) and after (columns)"
     ax = get_ax(ax, figsize=(1.3 * max(counts.shape[1], 3) + 2.5,
                              0.55 * max(counts.shape[0], 3) + 1.5))
     if counts.empty:
         return _seg_empty(ax, title, "no earlier date to compare (periods.calibration_end unset)")
+    # cell (i, i) = stayed in the group: the newcomers' row goes last, not first
+    counts = align_transitions(counts)
+    shares = shares.loc[counts.index, counts.columns]
     s = shares.to_numpy(dtype=float)
     ax.imshow(np.nan_to_num(s), cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for i in range(s.shape[0]):
@@ -811,12 +887,17 @@ def plot_transitions(shares, counts, ax=None, what="value tier"):
             text = "-" if np.isnan(s[i, j]) else f"{s[i, j]:.0%}\n({n:,})" if n else ""
             ax.text(j, i, text, ha="center", va="center", fontsize=7,
                     color="white" if (not np.isnan(s[i, j]) and s[i, j] > 0.6) else "black")
+    for i, r in enumerate(counts.index):
+        if r in counts.columns:  # outline "stayed"
+            j = list(counts.columns).index(r)
+            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#7f7f7f",
+                                       lw=1, ls="--"))
     rows = [f"{r} ({int(t):,})" for r, t in zip(counts.index, counts.sum(axis=1), strict=True)]
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.set_xticks(range(counts.shape[1]), [str(c) for c in counts.columns], fontsize=8,
                   rotation=30 if counts.shape[1] > 5 else 0, ha="right" if counts.shape[1] > 5 else "center")
     ax.set_title(title)
-    ax.set_xlabel(f"{what} at the later date (cell: share of the row, count)")
+    ax.set_xlabel(f"{what} at the later date (cell: share of the row, count; dashed: stayed)")
     ax.set_ylabel(f"{what} at the earlier date (customers)")
     return ax
 

@@ -21,6 +21,14 @@ Definitions (``report:`` params in brackets):
   (:func:`crmlab.segmentation.concentration`, the "80/20" check);
 - *watch list*: customers whose ``value_tier`` is in ``watch_tiers`` and whose
   ``lifecycle_stage`` is in ``watch_stages`` — valuable customers who are slipping.
+
+**One report, several data sets.** The three inputs (``transactions``, ``survey``,
+``churn``) need not describe the same customers — the bundled data are a CD retailer's
+purchases (CDNOW), a mobile operator's satisfaction survey (ECSI) and a US telco's
+churn table. Every KPI and section therefore names its input (:data:`KPI_INPUTS`,
+:func:`data_sources`: the section's ``source`` param, else its file name), and no
+sentence here adds, compares or chains numbers of two inputs as if they were one
+company's.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import pandas as pd
 
 from crmlab.errors import InputError, require_columns
 from crmlab.features import customer_summary
+from crmlab.formatting import format_money
 from crmlab.segmentation import NEW_CUSTOMER, NOT_LISTED, TIER_ORDER, concentration
 
 __all__ = [
@@ -43,6 +52,11 @@ __all__ = [
     "KPIS",
     "KPI_NAMES",
     "KPI_LABELS",
+    "KPI_INPUTS",
+    "INPUT_KINDS",
+    "data_sources",
+    "source_note",
+    "reading_sources",
     "TREND_KPIS",
     "HISTORY_COLUMNS",
     "stage_overview",
@@ -116,6 +130,16 @@ TREND_KPIS: tuple[str, ...] = (
     "satisfaction_index", "high_risk_customers", "predicted_value", "watch_list",
 )
 _KPI = {k.name: k for k in KPIS}
+# Which input file each KPI is computed from. The purchase-based early warning belongs to
+# the churn *stage* but is computed from the transactions, not from the churn table.
+_STAGE_INPUT = {"cleaning": "transactions", "segmentation": "transactions",
+                "value": "transactions", "satisfaction": "survey", "churn": "churn"}
+KPI_INPUTS: dict[str, str] = {k.name: _STAGE_INPUT.get(k.stage, k.stage) for k in KPIS} | {
+    "warning_flags": "transactions",
+}
+# What each input is, in the reader's words.
+INPUT_KINDS: dict[str, str] = {"transactions": "purchases", "survey": "survey",
+                               "churn": "churn table"}
 _BASE_KPIS = ("customers", "active_customers", "revenue", "revenue_recent", "repeat_rate",
               "top_share_revenue")
 
@@ -160,10 +184,89 @@ def _pct(x: float | None, digits: int = 0) -> str:
 
 
 def _money(x: float | None, currency: str = "") -> str:
-    if x is None:
-        return "n/a"
-    sign = "-" if x < 0 else ""
-    return f"{sign}{currency}{abs(x):,.0f}"
+    return format_money(x, currency)
+
+
+# --- which data set each number comes from -------------------------------------------------
+
+
+def data_sources(params: Mapping[str, Any] | None) -> dict[str, str]:
+    """Name the data set behind each input section of the params.
+
+    Parameters
+    ----------
+    params : mapping or None
+        The whole params (``transactions``, ``survey``, ``churn`` sections, each with
+        ``path`` and an optional ``source``).
+
+    Returns
+    -------
+    dict
+        Input section -> name: the section's ``source`` when set, else the file name of
+        its ``path`` (``CDNOW_master.txt``); sections absent from the params are left out.
+
+    Raises
+    ------
+    InputError
+        When a present section is not a mapping or has neither ``source`` nor ``path``.
+    """
+    from pathlib import PurePath
+
+    params = _mapping(params, "params")
+    out: dict[str, str] = {}
+    for section in INPUT_KINDS:
+        block = params.get(section)
+        if block is None:
+            continue
+        block = _mapping(block, f"params.{section}")
+        label = block.get("source")
+        if not label:
+            path = block.get("path")
+            if not path:
+                raise InputError(f"params.{section}: neither 'source' nor 'path' is set")
+            label = PurePath(str(path)).name
+        out[section] = str(label)
+    return out
+
+
+def source_note(sources: Mapping[str, str] | None, section: str) -> str:
+    """Return ``"purchases: CDNOW_master.txt"`` for an input section ("" when unknown).
+
+    Raises
+    ------
+    InputError
+        When ``sources`` is not a mapping.
+    """
+    label = _mapping(sources, "data sources").get(section)
+    if not label:
+        return ""
+    return f"{INPUT_KINDS.get(section, section)}: {label}"
+
+
+def reading_sources(sources: Mapping[str, str] | None) -> str:
+    """One paragraph: which data set feeds which part of the report, and that they differ.
+
+    Raises
+    ------
+    InputError
+        When ``sources`` is not a mapping.
+    """
+    sources = _mapping(sources, "data sources")
+    if not sources:
+        return "No input data set is configured."
+    uses = {"transactions": "headline customer numbers, segments, value tiers, watch list, "
+                            "predicted value and the purchase-based early warning",
+            "survey": "the satisfaction index and its drivers",
+            "churn": "the churn-risk bands"}
+    parts = [f"**{source_note(sources, s)}** ({uses[s]})" for s in INPUT_KINDS if s in sources]
+    text = "Data sets: " + "; ".join(parts) + "."
+    if len(set(sources.values())) > 1:
+        text += (
+            " They are separate data sets and need not describe the same customers or even "
+            "the same business: every number below names its data set, and numbers of "
+            "different data sets are never added up or compared as if they were one company's."
+        )
+    return text
 
 
 # --- which stages fed the report ------------------------------------------------------------
@@ -497,6 +600,7 @@ def kpi_readings(
     currency: str = "",
     missing: Mapping[str, str] | None = None,
     horizon_months: int | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> str:
     """One sentence of reading per headline KPI, as a Markdown bullet list.
 
@@ -513,6 +617,9 @@ def kpi_readings(
         Stage name -> why its products are missing; used for KPIs that are None.
     horizon_months : int, optional
         The value stage's CLV horizon, named in the predicted-value sentence.
+    sources : mapping, optional
+        :func:`data_sources`; each line then names its data set
+        (``- **label** (purchases: CDNOW_master.txt): sentence``).
 
     Returns
     -------
@@ -573,7 +680,8 @@ def kpi_readings(
     if v["warning_flags"] is not None:
         lines["warning_flags"] = (
             f"{v['warning_flags']:,} customers are overdue compared with their own usual "
-            "purchase rhythm: an early, cheap moment to get in touch."
+            "purchase rhythm: they have already lapsed, so this is a win-back list (a "
+            "reminder with a reason to come back), not a retention call."
         )
     if v["predicted_value"] is not None:
         over = f" over the next {horizon_months} months" if horizon_months else ""
@@ -588,18 +696,24 @@ def kpi_readings(
             f"{v['watch_list']:,} {tiers}-tier customers are '{stages}': contact them "
             "personally before they lapse."
         )
+    sources = _mapping(sources, "data sources")
     out = []
     for k in KPIS:
         text = lines.get(k.name)
         if text is None:
             why = missing.get(k.stage)
             text = f"not available — {why}." if why else "not available for this data."
-        out.append(f"- **{k.label}**: {text}")
+        where = source_note(sources, KPI_INPUTS.get(k.name, ""))
+        out.append(f"- **{k.label}**{f' ({where})' if where else ''}: {text}")
     return "\n".join(out)
 
 
-def kpi_notes(params: Mapping[str, Any] | None = None, horizon_months: int | None = None) -> dict[str, str]:
-    """Return the small caption under each KPI card that says how it is measured.
+def kpi_notes(params: Mapping[str, Any] | None = None, horizon_months: int | None = None,
+              sources: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the small caption under each KPI card: how it is measured, and on which data.
+
+    ``sources`` (:func:`data_sources`) appends the KPI's data set, e.g. "last 90 days ·
+    CDNOW_master.txt", so cards from different data sets are not read as one company's.
 
     Raises
     ------
@@ -623,6 +737,11 @@ def kpi_notes(params: Mapping[str, Any] | None = None, horizon_months: int | Non
     }
     if horizon_months:
         notes["predicted_value"] += f", {horizon_months} months"
+    sources = _mapping(sources, "data sources")
+    for name in notes:
+        label = sources.get(KPI_INPUTS.get(name, ""))
+        if label:
+            notes[name] += f" · {label}"
     return notes
 
 
@@ -1271,6 +1390,7 @@ def next_steps(
     drivers: pd.DataFrame | None = None,
     drift: pd.DataFrame | None = None,
     missing: Mapping[str, str] | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> str:
     """Turn the report into a short, ordered to-do list (Markdown) for the CRM team.
 
@@ -1286,6 +1406,8 @@ def next_steps(
         :func:`input_drift` output; flagged checks come first (trust before action).
     missing : mapping, optional
         Stage -> why it is missing; listed last so the gaps get fixed.
+    sources : mapping, optional
+        :func:`data_sources`: the watch-list and driver steps name their data set.
 
     Returns
     -------
@@ -1303,10 +1425,12 @@ def next_steps(
     if drift is not None and len(drift) and drift["flag"].any():
         steps.append(f"Check the input data first: {int(drift['flag'].sum())} input drift "
                      "check(s) flagged — the changes may come from the export, not from customers.")
+    src = _mapping(sources, "data sources")
     wl = _num(kpis.get("watch_list"))
     if wl:
         extra = f" ({new_watch:,} new since the last run)" if new_watch else ""
-        steps.append(f"Call the {wl:,} customers on the watch list{extra}, biggest spenders first.")
+        of = f" of {src['transactions']}" if src.get("transactions") else ""
+        steps.append(f"Call the {wl:,} customers{of} on the watch list{extra}, biggest spenders first.")
     hr = _num(kpis.get("high_risk_customers"))
     if hr:
         steps.append(f"Hand the {hr:,} high churn-risk customers to the retention team.")
@@ -1315,11 +1439,13 @@ def next_steps(
         if "actionable" in focus:
             focus = focus.loc[focus["actionable"].astype(bool)]
         if len(focus):
-            steps.append(f"Improve '{focus.iloc[0]['construct']}': it drives satisfaction "
+            where = f" in the {src['survey']} survey" if src.get("survey") else ""
+            steps.append(f"Improve '{focus.iloc[0]['construct']}': it drives satisfaction{where} "
                          "and scores below the other drivers.")
     rr = _num(kpis.get("repeat_rate"))
     if rr is not None and rr < 0.5:
-        steps.append("Work on the second purchase: most customers bought only once.")
+        of = f" of {src['transactions']}" if src.get("transactions") else ""
+        steps.append(f"Work on the second purchase: most customers{of} bought only once.")
     for stage, why in _mapping(missing, "missing stages").items():
         steps.append(f"Fill the gap: the {stage} stage is not in this report ({why}).")
     if not steps:

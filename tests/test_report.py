@@ -308,7 +308,7 @@ def test_risk_band_table():
 
 
 def test_reading_segments_uses_segmentation_profiles(customers):
-    cust = customers.assign(purchase_days=[3, 2, 5, 1, 1], avg_order_value=[30.0, 150, 10, 5, 20])
+    cust = customers.assign(purchase_days=[3, 2, 5, 1, 1], spend_per_line=[30.0, 150, 10, 5, 20])
     profiles = segmentation.segment_profiles(cust, "rfm_segment")
     text = report.reading_segments(profiles)
     assert text.startswith("'At risk' carries the most revenue (63% from 20% of customers) — personalised")
@@ -582,3 +582,127 @@ def test_two_runs_compare_tiers_and_keep_history(tmp_path):
     assert "skipped" in html or "not in this run" in html  # value/satisfaction/churn did not run
     kpis = json.loads((latest / "kpis.json").read_text())
     assert kpis["observation_end"] == "1998-06-30"
+
+
+# --- data sources: one report, several data sets (issue 13, item 4) -----------------------------
+
+SOURCES = {"transactions": "CDNOW", "survey": "ECSI", "churn": "Telco"}
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"transactions": {"path": "/data/raw/cdnow/CDNOW_master.txt", "source": None},
+          "survey": {"path": "data/mobi.csv"}, "churn": None},
+         {"transactions": "CDNOW_master.txt", "survey": "mobi.csv"}),
+        ({"transactions": {"path": "x.csv", "source": "CD shop"},
+          "churn": {"path": "c:/t/telco.csv", "source": "Telco"}},
+         {"transactions": "CD shop", "churn": "Telco"}),
+        ({}, {}),
+    ],
+    ids=["file-names", "configured-labels", "no-inputs"],
+)
+def test_data_sources_label_or_file_name(params, expected):
+    assert report.data_sources(params) == expected
+
+
+def test_data_sources_errors():
+    with pytest.raises(InputError, match="params.survey: neither 'source' nor 'path'"):
+        report.data_sources({"survey": {"source": None, "path": None}})
+    with pytest.raises(InputError, match="params.churn: expected a mapping"):
+        report.data_sources({"churn": "telco.csv"})
+
+
+def test_every_kpi_names_its_own_data_set():
+    # the early warning is a churn-stage KPI computed from purchases, not from the churn table
+    assert report.KPI_INPUTS["warning_flags"] == "transactions"
+    assert report.KPI_INPUTS["high_risk_customers"] == "churn"
+    assert report.KPI_INPUTS["satisfaction_index"] == "survey"
+    assert set(report.KPI_INPUTS) == set(report.KPI_NAMES)
+    kpis = dict.fromkeys(report.KPI_NAMES, 1)
+    lines = report.kpi_readings(kpis, P, "$", sources=SOURCES).splitlines()
+    assert len(lines) == len(report.KPIS)
+    for k, line in zip(report.KPIS, lines, strict=True):
+        where = report.source_note(SOURCES, report.KPI_INPUTS[k.name])
+        assert line.startswith(f"- **{k.label}** ({where}): ")
+        # no line mentions another data set's name
+        others = [v for s, v in SOURCES.items() if s != report.KPI_INPUTS[k.name]]
+        assert not any(o in line for o in others)
+    notes = report.kpi_notes(P, 12, SOURCES)
+    assert notes["satisfaction_index"] == "survey, 0-100 · ECSI"
+    assert notes["warning_flags"].endswith(" · CDNOW")
+    assert report.kpi_notes(P)["warning_flags"] == "overdue vs own rhythm"  # no sources: as before
+
+
+def test_overdue_customers_are_a_win_back_list_not_an_early_contact():
+    text = report.kpi_readings({"warning_flags": 40}, P)
+    line = next(ln for ln in text.splitlines() if ln.startswith("- **Customers buying later"))
+    assert "win-back" in line and "already lapsed" in line
+    assert "early, cheap" not in line and "retention call" in line  # "not a retention call"
+
+
+@pytest.mark.parametrize(
+    "sources, expected_start, separate",
+    [
+        (SOURCES, "Data sets: **purchases: CDNOW** (headline", True),
+        ({"transactions": "shop.csv"}, "Data sets: **purchases: shop.csv**", False),
+        ({}, "No input data set is configured.", False),
+    ],
+    ids=["three-data-sets", "one-data-set", "none"],
+)
+def test_reading_sources(sources, expected_start, separate):
+    text = report.reading_sources(sources)
+    assert text.startswith(expected_start)
+    assert ("never added up or compared" in text) is separate
+
+
+def test_source_note_and_next_steps_name_the_data_set():
+    assert report.source_note(SOURCES, "churn") == "churn table: Telco"
+    assert report.source_note(SOURCES, "nope") == ""
+    assert report.source_note(None, "churn") == ""
+    text = report.next_steps({"watch_list": 12, "repeat_rate": 0.3}, sources=SOURCES)
+    assert text.splitlines() == [
+        "1. Call the 12 customers of CDNOW on the watch list, biggest spenders first.",
+        "2. Work on the second purchase: most customers of CDNOW bought only once.",
+    ]
+    with pytest.raises(InputError, match="data sources: expected a mapping"):
+        report.source_note(["CDNOW"], "transactions")
+
+
+@pytest.mark.parametrize(
+    "value, currency, digits, expected",
+    [(2500316.4, "$", 0, "$2,500,316"), (-12.5, "$", 2, "-$12.50"), (None, "$", 0, "n/a"),
+     (float("nan"), "", 0, "n/a")],
+    ids=["thousands", "refund", "missing", "nan"],
+)
+def test_report_money_uses_the_shared_formatter(value, currency, digits, expected):
+    from crmlab.formatting import format_money
+
+    assert format_money(value, currency, digits) == expected
+    if digits == 0:
+        assert report._money(value, currency) == expected
+
+
+@pytest.mark.parametrize(
+    "values, percent, expected_span",
+    [([0.489, 0.489 + 1e-15], True, 0.02), ([248847.0, 248847.0 + 1e-9], False, 0.04 * 248847.0)],
+    ids=["share-rounding-noise", "money-rounding-noise"],
+)
+def test_trend_panels_draw_rounding_noise_flat(values, percent, expected_span):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots
+
+    kpi = "repeat_rate" if percent else "predicted_value"
+    hist = pd.DataFrame({kpi: values})
+    axes = plots.plot_report_trends(hist, [kpi], report.KPI_LABELS, report.kpi_units("$"),
+                                    ["a", "b"], [kpi] if percent else [],
+                                    money=[] if percent else [kpi], currency="$")
+    lo, hi = axes[0].get_ylim()
+    assert hi - lo == pytest.approx(expected_span)
+    if not percent:
+        assert axes[0].yaxis.get_major_formatter()(250000, 0) == "$250,000"
+    plt.close(axes[0].figure)
