@@ -60,6 +60,7 @@ from crmlab.errors import InputError, require_columns
 __all__ = [
     "MISSING_LEVEL",
     "BANDS",
+    "CHURNED",
     "ChurnTable",
     "map_target",
     "infer_feature_types",
@@ -72,6 +73,7 @@ __all__ = [
     "make_boosting_pipeline",
     "make_models",
     "cross_validate_models",
+    "cross_fitted_probability",
     "choose_model",
     "ChurnModels",
     "fit_churn_models",
@@ -99,6 +101,9 @@ __all__ = [
 
 MISSING_LEVEL = "(missing)"
 BANDS = ["low", "medium", "high"]
+# The band of a row whose label says the customer has already left: scored for evaluation,
+# never for action (nobody can be retained who is gone).
+CHURNED = "churned"
 
 # Text spellings of a yes/no answer (compared after strip + casefold).
 _TRUE = {"yes", "y", "true", "t", "1", "1.0"}
@@ -802,6 +807,39 @@ def cross_validate_models(
     return pd.DataFrame(scores), pd.concat(oof, ignore_index=True)
 
 
+def cross_fitted_probability(
+    model: Any, X: pd.DataFrame, y: pd.Series, folds: int = 5, seed: int = 42
+) -> pd.Series:
+    """Out-of-fold probabilities: each row is scored by a model fitted without it.
+
+    The folds are the stratified folds of :func:`cross_validate_models` (same ``folds`` and
+    ``seed``), so for an unchanged model the result equals its cross-validation predictions.
+    An in-sample score rewards the model for having memorised the row; a customer put on a
+    watch list by such a score is there partly because the model saw their outcome.
+
+    Returns
+    -------
+    Series
+        ``churn_probability`` with the index of ``X``.
+
+    Raises
+    ------
+    InputError
+        When a class has fewer rows than folds.
+    """
+    y = pd.Series(np.asarray(y), index=X.index)
+    if y.value_counts().min() < folds:
+        raise InputError(
+            f"churn: {int(y.value_counts().min())} training rows in the smaller class, fewer "
+            f"than churn.cv_folds={folds}"
+        )
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    out = np.full(len(X), np.nan)
+    for tr, va in cv.split(X, y):
+        out[va] = clone(model).fit(X.iloc[tr], y.iloc[tr]).predict_proba(X.iloc[va])[:, 1]
+    return pd.Series(out, index=X.index, name="churn_probability")
+
+
 def choose_model(cv_scores: pd.DataFrame, metric: str = "roc_auc") -> tuple[str, pd.DataFrame]:
     """Pick a model from cross-validation scores with the one-standard-error rule.
 
@@ -864,7 +902,9 @@ class ChurnModels:
     test : DataFrame
         Test rows: ``actual``, one probability column per model and ``final`` (the scorer).
     probability : Series
-        The scorer's churn probability for every row (train and test).
+        Every row's churn probability from a model that did not train on it: training rows
+        out of fold (:func:`cross_fitted_probability` of the scorer), test rows from the
+        scorer fitted on all training rows.
     metrics : dict
         Test-split ``roc_auc``, ``pr_auc``, ``brier`` per model and for ``final``.
     """
@@ -890,7 +930,10 @@ def fit_churn_models(table: ChurnTable, params: Mapping[str, Any]) -> ChurnModel
        :func:`choose_model` (ROC AUC, one-standard-error rule);
     3. :func:`calibration_decision` on the chosen model's out-of-fold probabilities
        (``calibration``, ``calibration_tolerance``), :func:`calibrate` if needed;
-    4. refit on all training rows, then -- only now -- predict the test rows.
+    4. refit on all training rows, then -- only now -- predict the test rows;
+    5. score the training rows out of fold (the chosen model's cross-validation
+       predictions, or a cross-fit of the recalibrated scorer), so no row's score comes
+       from a model that saw its outcome.
 
     Linear algebra and tree threads are limited to one per process: on small tables
     threads only compete with each other (and with the other notebooks of a run).
@@ -936,8 +979,15 @@ def fit_churn_models(table: ChurnTable, params: Mapping[str, Any]) -> ChurnModel
         for name, m in fitted.items():
             test[name] = m.predict_proba(X[~train])[:, 1]
         test["final"] = scorer.predict_proba(X[~train])[:, 1]
-        probability = pd.Series(scorer.predict_proba(X)[:, 1], index=X.index,
-                                name="churn_probability")
+        if cal["method"] is None:  # the cross-validation already scored every row out of fold
+            oof_train = pd.Series(mine["probability"].to_numpy(), index=mine["index"].to_numpy())
+        else:
+            oof_train = cross_fitted_probability(
+                calibrate(models[chosen], cal["method"], folds, seed), X[train], y[train], folds, seed
+            )
+        probability = pd.Series(np.nan, index=X.index, name="churn_probability")
+        probability[X.index[train]] = oof_train.reindex(X.index[train]).to_numpy()
+        probability[X.index[~train]] = test["final"].to_numpy()
     metrics = {c: classification_metrics(test["actual"], test[c]) for c in [*fitted, "final"]}
     return ChurnModels(split, cv_scores, summary, oof, chosen, cal, fitted, scorer, test,
                        probability, metrics)
@@ -946,25 +996,37 @@ def fit_churn_models(table: ChurnTable, params: Mapping[str, Any]) -> ChurnModel
 def churn_scores(table: ChurnTable, models: ChurnModels, params: Mapping[str, Any]) -> tuple[pd.DataFrame, dict]:
     """Build the ``churn_scores.parquet`` product: key, split, actual, probability, risk band.
 
+    Every probability comes from a model that did not train on the row (see
+    :attr:`ChurnModels.probability`). Bands are for action, so they are sized on the
+    **current customers** (``actual`` 0) only; a row whose label says the customer already
+    left keeps its score (for evaluation) but gets the band ``churned``.
+
     Returns
     -------
     (DataFrame, dict)
         Columns ``row`` (or the id column), ``split``, ``actual``, ``churn_probability``,
-        ``risk_band`` (text), in input row order; and the band thresholds from
-        :func:`risk_bands` (computed over all rows: the customer base being banded).
+        ``risk_band`` (``high``/``medium``/``low`` for current customers, ``churned`` where
+        ``actual`` is 1), ``score_band`` (the band the probability alone falls in, for every
+        row: what lets the bands be checked against the outcomes of the test rows), in
+        input row order; and the band thresholds from :func:`risk_bands`.
 
     Raises
     ------
     InputError
         When the band params contradict each other (see :func:`risk_bands`).
     """
-    bands, thresholds = risk_bands(models.probability, params)
+    actual = table.target.to_numpy(dtype=np.int64)
+    bands, thresholds = risk_bands(models.probability, params, actual=actual)
+    p = models.probability.to_numpy(dtype=np.float64)
+    score_band = np.where(p >= thresholds["high"], "high",
+                          np.where(p >= thresholds["medium"], "medium", "low"))
     out = pd.DataFrame({
         table.key.name: table.key.to_numpy(),
         "split": models.split.to_numpy(),
-        "actual": table.target.to_numpy(dtype=np.int64),
-        "churn_probability": models.probability.to_numpy(dtype=np.float64),
+        "actual": actual,
+        "churn_probability": p,
         "risk_band": bands.astype(str).to_numpy(),
+        "score_band": score_band,
     })
     return out, thresholds
 
@@ -1209,14 +1271,20 @@ def capacity_summary(actual, probability, capacity: float) -> dict[str, float]:
     }
 
 
-def risk_bands(probability, params: Mapping[str, Any] | None = None) -> tuple[pd.Series, dict]:
+def risk_bands(
+    probability, params: Mapping[str, Any] | None = None, actual=None
+) -> tuple[pd.Series, dict]:
     """Risk bands ``high``/``medium``/``low`` from thresholds or from contact capacity.
 
     With ``high_threshold``/``medium_threshold`` set, a probability at or above the threshold
     is in the band. Otherwise the thresholds are chosen so that the riskiest ``capacity``
-    share of customers is ``high`` and the riskiest ``medium_capacity`` share (cumulative)
-    is ``high`` or ``medium``: the threshold is the k-th highest probability, k =
-    ceil(share x n), so ties at that value may add a customer or two.
+    share of the current customers is ``high`` and the riskiest ``medium_capacity`` share
+    (cumulative) is ``high`` or ``medium``: the threshold is the k-th highest probability,
+    k = ceil(share x current customers), so ties at that value may add a customer or two.
+
+    With ``actual`` (0/1, 1 = already churned), the capacity thresholds are computed on the
+    rows with ``actual`` 0 only -- the customers a team can still reach -- and every row
+    with ``actual`` 1 gets the band ``churned`` whatever its probability.
 
     Parameters
     ----------
@@ -1225,44 +1293,60 @@ def risk_bands(probability, params: Mapping[str, Any] | None = None) -> tuple[pd
     params : mapping, optional
         The ``churn:`` block: ``capacity`` (0.1), ``medium_capacity`` (0.3),
         ``high_threshold``, ``medium_threshold`` (null = from capacity).
+    actual : array-like, optional
+        Observed outcome per row (0 = still a customer, 1 = already left).
 
     Returns
     -------
     (Series, dict)
-        Ordered categorical bands (index of ``probability`` when a Series) and
-        ``{"high": t_high, "medium": t_medium, "rule": "capacity" | "thresholds"}``.
+        Categorical bands (categories ``low``, ``medium``, ``high`` and, with ``actual``,
+        ``churned``; index of ``probability`` when a Series) and
+        ``{"high": t_high, "medium": t_medium, "rule": "capacity" | "thresholds",
+        "basis": "current customers" | "all rows"}``.
 
     Raises
     ------
     InputError
-        When ``medium`` would be above ``high`` (thresholds or capacities), or no rows.
+        When ``medium`` would be above ``high`` (thresholds or capacities), no rows, no
+        current customer, or ``actual`` does not match ``probability``.
     """
     index = probability.index if isinstance(probability, pd.Series) else None
     p = np.asarray(probability, dtype=np.float64)
     if len(p) == 0:
         raise InputError("risk_bands: no probabilities to band")
+    if actual is None:
+        gone = np.zeros(len(p), dtype=bool)
+    else:
+        a = np.asarray(actual)
+        if len(a) != len(p):
+            raise InputError("risk_bands: actual and probability must have the same length")
+        gone = a == 1
+        if gone.all():
+            raise InputError("risk_bands: every row has already churned; no current customer to band")
     capacity = float(_get(params, "capacity", 0.1))
     medium_capacity = float(_get(params, "medium_capacity", 0.3))
     hi_t = _get(params, "high_threshold", None)
     md_t = _get(params, "medium_threshold", None)
-    ranked = -np.sort(-p)
+    ranked = -np.sort(-p[~gone])
     rule = "thresholds" if hi_t is not None or md_t is not None else "capacity"
     if hi_t is None:
-        hi_t = ranked[max(1, math.ceil(capacity * len(p))) - 1]
+        hi_t = ranked[max(1, math.ceil(capacity * len(ranked))) - 1]
     if md_t is None:
         if medium_capacity < capacity:
             raise InputError(
                 f"key 'churn.medium_capacity' ({medium_capacity}) must be >= 'churn.capacity' ({capacity})"
             )
-        md_t = min(ranked[max(1, math.ceil(medium_capacity * len(p))) - 1], hi_t)
+        md_t = min(ranked[max(1, math.ceil(medium_capacity * len(ranked))) - 1], hi_t)
     if md_t > hi_t:
         raise InputError(
             f"keys 'churn.medium_threshold' ({md_t}) must be <= 'churn.high_threshold' ({hi_t})"
         )
-    band = np.where(p >= hi_t, "high", np.where(p >= md_t, "medium", "low"))
-    bands = pd.Series(pd.Categorical(band, categories=BANDS, ordered=True), index=index,
-                      name="risk_band")
-    return bands, {"high": float(hi_t), "medium": float(md_t), "rule": rule}
+    band = np.where(p >= hi_t, "high", np.where(p >= md_t, "medium", "low")).astype(object)
+    band[gone] = CHURNED
+    categories = BANDS + ([CHURNED] if actual is not None else [])
+    bands = pd.Series(pd.Categorical(band, categories=categories), index=index, name="risk_band")
+    basis = "all rows" if actual is None else "current customers"
+    return bands, {"high": float(hi_t), "medium": float(md_t), "rule": rule, "basis": basis}
 
 
 # --- explanation ----------------------------------------------------------------------------
@@ -1411,7 +1495,8 @@ def watch_list(
     """List the customers to call first: still customers (``actual`` 0), riskiest, with reasons.
 
     Customers who already churned are gone; the list ranks those who are still here but
-    look like the ones who left. Reasons are the features pushing the customer's log-odds up
+    look like the ones who left, by scores from models that did not train on them (see
+    :func:`churn_scores`). Reasons are the features pushing the customer's log-odds up
     the most (see :func:`logit_contributions`), worded with the customer's own value.
 
     Parameters
@@ -1445,7 +1530,9 @@ def watch_list(
         raise InputError("watch_list: scores, contributions and table must have the same rows")
     if not 0 < capacity <= 1:
         raise InputError(f"key 'churn.capacity': {capacity} must be in (0, 1]")
-    still = np.flatnonzero(scores["actual"].to_numpy() == 0)
+    # only customers who are still here: label 0 and not banded as churned
+    still = np.flatnonzero((scores["actual"].to_numpy() == 0)
+                           & (scores["risk_band"].astype(str).to_numpy() != CHURNED))
     prob = scores["churn_probability"].to_numpy()[still]
     pick = still[_top_order(prob)[: math.ceil(capacity * len(still))]]
     C = contributions.to_numpy()[pick]
@@ -1647,8 +1734,10 @@ def labelled_metrics(
         Per model on the test split ``{roc_auc, pr_auc, brier}`` under its name; ``models``
         (names, simplest first); ``chosen``; ``final`` (the scorer actually used: the chosen
         model, recalibrated or not); ``cv`` (the training-only scores behind the choice);
-        ``calibration``; ``capacity`` (:func:`capacity_summary` on the test split);
-        ``risk_bands`` (thresholds and counts); ``rows``; ``left_out`` (feature columns
+        ``calibration``; ``capacity`` (:func:`capacity_summary` on the test split: an
+        evaluation, it counts churners caught); ``risk_bands`` (thresholds set on current
+        customers; counts per band, ``churned`` last); ``current_customers`` (how many are
+        still here, how many of them are ``high``: the action KPIs); ``rows``; ``left_out`` (feature columns
         left out by typing and by the collinearity guard, with why).
 
     Raises
@@ -1668,7 +1757,8 @@ def labelled_metrics(
     left_out = {str(c): str(a) for c, a in zip(typing["column"], typing["action"], strict=True)}
     dedup = models.fitted["logistic"].named_steps["dedup"]
     left_out.update({f"logistic: {k}": v for k, v in dedup.dropped_.items()})
-    counts = scores["risk_band"].value_counts()
+    counts = scores["risk_band"].astype(str).value_counts()
+    current = scores["risk_band"].astype(str) != CHURNED
     out: dict[str, Any] = {"labelled": True, "models": names}
     out.update({n: models.metrics[n] for n in names})
     out["chosen"] = models.chosen
@@ -1677,9 +1767,17 @@ def labelled_metrics(
     out["calibration"] = {k: models.calibration[k] for k in ("ece", "brier", "method", "reason")}
     out["capacity"] = capacity_summary(test["actual"], test["final"], capacity)
     out["risk_bands"] = {**dict(thresholds),
-                         "counts": {b: int(counts.get(b, 0)) for b in reversed(BANDS)}}
+                         "counts": {b: int(counts.get(b, 0)) for b in [*reversed(BANDS), CHURNED]}}
+    prob = scores.loc[current, "churn_probability"] if "churn_probability" in scores else None
+    out["current_customers"] = {
+        "customers": int(current.sum()),
+        "high": int(counts.get("high", 0)),
+        "scores": "out of fold (training rows) or held out (test rows)",
+        "mean_probability": float(prob.mean()) if prob is not None and len(prob) else None,
+    }
     out["rows"] = {"total": int(len(scores)), "train": int((scores["split"] == "train").sum()),
                    "test": int((scores["split"] == "test").sum()),
+                   "churned": int((~current).sum()),
                    "churn_rate": float(table.target.mean())}
     out["left_out"] = left_out
     return out

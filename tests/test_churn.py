@@ -384,11 +384,98 @@ def test_risk_bands(params, expected, rule):
 def test_risk_bands_with_a_table_of_defaults(tiny, tiny_models):
     _, params, table = tiny
     scores, thresholds = churn.churn_scores(table, tiny_models, params)
-    assert list(scores.columns) == ["account_no", "split", "actual", "churn_probability", "risk_band"]
-    n_high = (scores["risk_band"] == "high").sum()
-    assert n_high >= math.ceil(0.1 * len(scores))  # ties at the threshold may add one
-    assert (scores.loc[scores["risk_band"] == "high", "churn_probability"] >= thresholds["high"]).all()
-    assert (scores.loc[scores["risk_band"] == "low", "churn_probability"] < thresholds["medium"]).all()
+    assert list(scores.columns) == ["account_no", "split", "actual", "churn_probability", "risk_band",
+                                    "score_band"]
+    # no row with a positive churn label has a band other than `churned`, and vice versa
+    assert (scores.loc[scores["actual"] == 1, "risk_band"] == "churned").all()
+    assert (scores.loc[scores["actual"] == 0, "risk_band"] != "churned").all()
+    current = scores[scores["actual"] == 0]
+    n_high = (current["risk_band"] == "high").sum()
+    assert n_high >= math.ceil(0.1 * len(current))  # sized on current customers; ties may add one
+    assert (current.loc[current["risk_band"] == "high", "churn_probability"] >= thresholds["high"]).all()
+    assert (current.loc[current["risk_band"] == "low", "churn_probability"] < thresholds["medium"]).all()
+    assert thresholds["basis"] == "current customers"
+    # the score band is the probability's band for every row; for current customers it is the risk band
+    assert (current["score_band"] == current["risk_band"]).all()
+
+
+@pytest.mark.parametrize(
+    "actual, expected, high",
+    [
+        ([0, 1, 0, 1, 0, 0, 0, 0, 0, 0], ["high", "churned", "medium", "churned", "medium"] + ["low"] * 5, 0.95),
+        ([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], ["churned", "churned", "high", "medium", "medium"] + ["low"] * 5, 0.75),
+        ([0] * 10, ["high", "medium", "medium"] + ["low"] * 7, 0.95),
+    ],
+    ids=["churned-in-the-middle", "riskiest-already-gone", "nobody-gone"],
+)
+def test_risk_bands_are_sized_on_current_customers(actual, expected, high):
+    # 8 or 10 current customers: top 10% = 1 high, top 30% = 3 high or medium
+    prob = [0.95, 0.85, 0.75, 0.65, 0.55, 0.45, 0.35, 0.25, 0.15, 0.05]
+    bands, thresholds = churn.risk_bands(prob, {"capacity": 0.1, "medium_capacity": 0.3}, actual=actual)
+    assert bands.astype(str).tolist() == expected
+    assert thresholds["high"] == high and thresholds["basis"] == "current customers"
+    assert list(bands.cat.categories) == ["low", "medium", "high", "churned"]
+
+
+@pytest.mark.parametrize(
+    "actual, message",
+    [([1, 1, 1], "no current customer"), ([0, 1], "same length")],
+    ids=["all-gone", "length"],
+)
+def test_risk_bands_actual_errors(actual, message):
+    with pytest.raises(InputError, match=message):
+        churn.risk_bands([0.1, 0.5, 0.9], {}, actual=actual)
+
+
+@pytest.fixture(scope="module")
+def noise_table():
+    """Random labels and pure-noise features: any in-sample skill is memorisation."""
+    rng = np.random.default_rng(7)
+    n = 120
+    raw = pd.DataFrame({f"x{j}": rng.normal(size=n).round(3) for j in range(12)})
+    raw["left"] = np.where(rng.random(n) < 0.4, "yes", "no")
+    return churn.prepare_churn_table(raw, {"target": "left", "positive": "yes"})
+
+
+@pytest.mark.parametrize("calibration", ["none", "sigmoid"], ids=["as-fitted", "recalibrated"])
+def test_scores_are_out_of_fold_not_in_sample(noise_table, calibration):
+    from sklearn.metrics import roc_auc_score
+
+    params = {"seed": 3, "cv_folds": 5, "test_size": 0.25, "calibration": calibration}
+    models = churn.fit_churn_models(noise_table, params)
+    train = (models.split == "train").to_numpy()
+    y = noise_table.target.to_numpy()
+    X = noise_table.features
+    in_sample = models.scorer.predict_proba(X[train])[:, 1]
+    scored = models.probability.to_numpy()[train]
+    # the in-sample fit is over-confident on noise; the cross-fitted scores are not
+    auc_in, auc_oof = roc_auc_score(y[train], in_sample), roc_auc_score(y[train], scored)
+    assert auc_in > 0.7 and auc_oof < auc_in - 0.15
+    assert not np.allclose(scored, in_sample)
+    # test rows: the scorer fitted on all training rows; training rows: cross-fitted
+    np.testing.assert_allclose(models.probability.to_numpy()[~train], models.test["final"].to_numpy())
+    expected = churn.cross_fitted_probability(
+        models.scorer if calibration == "none" else churn.calibrate(
+            churn.make_models(noise_table, params)[models.chosen], "sigmoid", 5, 3),
+        X[train], noise_table.target[train], 5, 3)
+    np.testing.assert_allclose(scored, expected.to_numpy(), rtol=1e-6)
+
+
+def test_cross_fitted_probability_needs_enough_rows_per_class(noise_table):
+    model = churn.make_logit_pipeline(noise_table)
+    with pytest.raises(InputError, match="cv_folds=80"):
+        churn.cross_fitted_probability(model, noise_table.features, noise_table.target, folds=80)
+
+
+def test_watch_list_holds_no_churned_customer(tiny, tiny_models):
+    _, params, table = tiny
+    scores, _ = churn.churn_scores(table, tiny_models, params)
+    contrib = churn.logit_contributions(tiny_models.fitted["logistic"], table, table.features)
+    watch = churn.watch_list(scores, contrib, table, capacity=0.2)
+    gone = set(scores.loc[scores["actual"] == 1, "account_no"])
+    assert len(watch) == math.ceil(0.2 * (scores["actual"] == 0).sum())
+    assert not set(watch["account_no"]) & gone
+    assert "churned" not in set(watch["risk_band"])
 
 
 @pytest.mark.parametrize(
@@ -573,6 +660,9 @@ def test_labelled_metrics_document(tiny, tiny_models):
         assert set(doc[name]) == {"roc_auc", "pr_auc", "brier"}
     assert doc["rows"]["test"] == (scores["split"] == "test").sum()
     assert sum(doc["risk_bands"]["counts"].values()) == len(scores)
+    assert doc["risk_bands"]["counts"]["churned"] == doc["rows"]["churned"] == int(table.target.sum())
+    assert doc["current_customers"]["customers"] == int((table.target == 0).sum())
+    assert doc["current_customers"]["high"] == doc["risk_bands"]["counts"]["high"]
     assert "contact" in doc["left_out"]
     json.dumps(doc)  # serialisable as it is
     with pytest.raises(InputError, match="'risk_band'"):
@@ -607,8 +697,10 @@ def test_stage_runs_on_another_table_from_params_alone(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     products = tmp_path / "processed" / "tiny"
     scores = pd.read_parquet(products / "churn_scores.parquet")
-    assert list(scores.columns) == ["account_no", "split", "actual", "churn_probability", "risk_band"]
-    assert len(scores) == 80 and set(scores["risk_band"]) <= {"high", "medium", "low"}
+    assert list(scores.columns) == ["account_no", "split", "actual", "churn_probability", "risk_band",
+                                    "score_band"]
+    assert len(scores) == 80 and set(scores["risk_band"]) <= {"high", "medium", "low", "churned"}
+    assert (scores.loc[scores["actual"] == 1, "risk_band"] == "churned").all()
     metrics = json.loads((products / "churn_metrics.json").read_text())
     assert metrics["chosen"] in metrics["models"] and metrics["transactional"] is None
     assert not (products / "churn_warning.parquet").exists()
