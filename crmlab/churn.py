@@ -11,9 +11,13 @@ Two inputs, used as far as they are present:
    a scikit-learn ``Pipeline`` so it is fitted on training rows only. The chosen model is
    recalibrated (inside the training rows) when its cross-validated probabilities are off.
    Scores become risk bands (``high``/``medium``/``low``) and a watch list with reasons.
-2. **Transactions without a label**: a customer whose time since the last purchase exceeds
-   their own typical inter-purchase gap by a factor is "overdue"; with the value stage's
-   ``p_alive`` (BG/NBD probability of still being active) a low value warns as well.
+2. **Transactions without a label**: every input is taken at one as-of date; a customer
+   whose time since the last purchase exceeds their own typical inter-purchase gap by a
+   factor is "overdue", a repeat buyer with a low BG/NBD probability of still being active
+   warns as well (a one-time buyer's P(alive) is 1 by construction and is not used); the
+   riskiest candidates, by the probability of no purchase over a horizon, are warned up to
+   the contact capacity, and the warning is backtested: raised at ``calibration_end``,
+   checked against who bought in the holdout.
 
 Every function is pure: DataFrames in, DataFrames (or plain dicts) out; nothing reads files,
 the clock or globals, and no argument is modified.
@@ -93,9 +97,10 @@ __all__ = [
     "watch_list",
     "blank_rows",
     "labelled_metrics",
-    "warning_base",
+    "warning_inputs",
     "transactional_warning",
     "transactional_watch_list",
+    "warning_backtest",
     "warning_metrics",
 ]
 
@@ -1560,90 +1565,158 @@ def watch_list(
 
 _BASE_COLUMNS = ["customer_id", "days_since_last", "gap_mean"]
 _EXTRA_COLUMNS = ["frequency", "total_spend", "value_tier", "lifecycle_stage"]
+_INPUT_COLUMNS = ["customer_id", "as_of", "frequency", "recency", "T", "days_since_last",
+                  "gap_mean", "total_spend"]
 
 
-def warning_base(
-    customers: pd.DataFrame | None = None, summary: pd.DataFrame | None = None
+def warning_inputs(
+    transactions: pd.DataFrame,
+    as_of: Any,
+    horizon_days: float = 90.0,
+    customers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per customer with what the transactional warning needs.
+    r"""Every input of the purchase-based warning, taken at one date ``as_of``.
 
-    Uses the segmentation stage's ``customers`` when it carries ``days_since_last`` and
-    ``gap_mean``; otherwise takes those from ``summary`` (:func:`crmlab.features.customer_summary`
-    of the clean transactions) and adds ``value_tier``/``lifecycle_stage`` from ``customers``
-    when available.
+    Purchases after ``as_of`` are ignored; the purchase rhythm (``days_since_last``,
+    ``gap_mean``, ``frequency``, ``recency``, ``T``, ``total_spend``) comes from
+    :func:`crmlab.features.customer_summary` at ``as_of``, and a BG/NBD model is fitted on
+    those same features, so P(alive) and the lapse probability describe the same day as the
+    recency they are read with. (Mixing dates -- P(alive) at ``calibration_end``, recency
+    at ``observation_end`` -- put a customer who had bought five days earlier at the top of
+    the list.)
+
+    The **lapse probability** is the probability of no purchase in the next ``horizon_days``:
+
+    .. math:: P(X(t)=0) = 1 - P(\text{alive})\left[1 -
+       \left(\frac{\alpha+T}{\alpha+T+t}\right)^{r+x}\right]
+
+    (alive customers buy as a Poisson process whose rate has the Gamma posterior
+    :math:`\Gamma(r+x, \alpha+T)`). For a one-time buyer BG/NBD sets P(alive) to 1 by
+    construction -- nobody can drop out before a repeat purchase -- so P(alive) says nothing
+    about them; their lapse probability is driven only by how long ago their single purchase
+    was, compared with the purchase rates of the whole cohort.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Clean transactions: ``customer_id``, ``date``, ``amount``.
+    as_of : date-like
+        The one date every input is taken at.
+    horizon_days : float
+        Forecast window of the lapse probability, days (> 0).
+    customers : DataFrame, optional
+        ``customer_id`` with ``value_tier``/``lifecycle_stage`` labels to carry along (only
+        pass a table observed at ``as_of``: they are shown, never used to flag).
 
     Returns
     -------
     DataFrame
-        ``customer_id``, ``days_since_last``, ``gap_mean`` and whichever of ``frequency``,
-        ``total_spend``, ``value_tier``, ``lifecycle_stage`` exist.
+        ``customer_id``, ``as_of``, ``frequency``, ``recency``, ``T``, ``days_since_last``,
+        ``gap_mean`` (NaN for one-time buyers), ``total_spend``, ``p_alive``,
+        ``lapse_probability`` (both NaN when BG/NBD cannot be fitted, e.g. no repeat buyer)
+        and the optional labels; sorted by ``customer_id``. ``attrs["bgnbd"]`` holds the
+        fitted parameters or why there are none.
 
     Raises
     ------
     InputError
-        When neither input has the needed columns.
+        Missing columns, ``horizon_days`` not positive, or no purchase up to ``as_of``.
     """
-    if customers is not None and all(c in customers.columns for c in _BASE_COLUMNS):
-        keep = _BASE_COLUMNS + [c for c in _EXTRA_COLUMNS if c in customers.columns]
-        return customers[keep].copy()
-    if summary is None:
-        if customers is not None:
-            require_columns(customers, _BASE_COLUMNS, "customers")
-        raise InputError("transactional warning: needs customers.parquet or transactions.parquet")
-    require_columns(summary, _BASE_COLUMNS, "customer summary")
-    keep = _BASE_COLUMNS + [c for c in _EXTRA_COLUMNS if c in summary.columns]
-    base = summary[keep].copy()
+    from crmlab.btyd import BetaGeo, ConvergenceError
+    from crmlab.features import customer_summary
+
+    require_columns(transactions, ["customer_id", "date", "amount"], "transactions")
+    if not horizon_days or horizon_days <= 0:
+        raise InputError(f"transactional warning: horizon_days must be > 0, got {horizon_days}")
+    as_of = pd.Timestamp(as_of)
+    summary = customer_summary(transactions, as_of)
+    if summary.empty:
+        raise InputError(f"transactional warning: no purchase on or before {as_of:%Y-%m-%d}")
+    base = summary[[c for c in _INPUT_COLUMNS if c != "as_of"]].copy()
+    base.insert(1, "as_of", as_of)
+    base["p_alive"] = np.nan
+    base["lapse_probability"] = np.nan
+    x, t_x, t = (base[c].to_numpy(dtype=np.float64) for c in ("frequency", "recency", "T"))
+    try:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # a failed fit raises below
+            bg = BetaGeo().fit(x, t_x, t)
+    except (InputError, ConvergenceError) as exc:
+        base.attrs["bgnbd"] = {"fitted": False, "why": str(exc)}
+    else:
+        r, alpha = bg.params_["r"], bg.params_["alpha"]
+        alive = bg.p_alive(x, t_x, t)
+        silent = np.exp((r + x) * (np.log(alpha + t) - np.log(alpha + t + horizon_days)))
+        base["p_alive"] = alive
+        base["lapse_probability"] = 1.0 - alive * (1.0 - silent)
+        base.attrs["bgnbd"] = {"fitted": True, **bg.params_, "unit": "days"}
     if customers is not None and "customer_id" in customers.columns:
         extra = [c for c in ("value_tier", "lifecycle_stage") if c in customers.columns]
         if extra:
-            base = base.drop(columns=[c for c in extra if c in base.columns]).merge(
-                customers[["customer_id", *extra]], on="customer_id", how="left"
-            )
-    return base
+            attrs = base.attrs
+            base = base.merge(customers[["customer_id", *extra]].drop_duplicates("customer_id"),
+                              on="customer_id", how="left")
+            base.attrs = attrs
+    base.attrs["horizon_days"] = float(horizon_days)
+    return base.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
-def transactional_warning(
-    base: pd.DataFrame, params: Mapping[str, Any] | None = None, value: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Flag customers overdue against their own rhythm, or unlikely to be still alive.
+def transactional_warning(base: pd.DataFrame, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Flag the customers most likely to have lapsed, sized to the team's contact capacity.
 
-    For customer *i* with mean inter-purchase gap :math:`g_i` (days) and :math:`d_i` days since
-    the last purchase, the gap ratio is :math:`r_i = d_i / g_i`; ``warning`` when
-    :math:`r_i >` ``gap_factor``. One-time buyers have no gap of their own: they are measured
-    against ``one_time_gap`` days, by default the median gap of the repeat buyers (the
-    shop's typical rhythm). With ``value`` (the value stage's ``p_alive``), a probability of
-    still being active below ``p_alive_threshold`` also warns.
+    Two signals make a customer a **candidate**:
+
+    - *overdue*: for customer *i* with mean inter-purchase gap :math:`g_i` (days) and
+      :math:`d_i` days since the last purchase, the gap ratio :math:`r_i = d_i / g_i`
+      exceeds ``gap_factor``. One-time buyers have no gap of their own: they are measured
+      against their cohort's rhythm, ``one_time_gap`` days (by default the median gap of
+      the repeat buyers);
+    - *low P(alive)*: BG/NBD's probability of still being active is below
+      ``p_alive_threshold`` -- for **repeat buyers only**: a one-time buyer's P(alive) is 1
+      by construction, so it is shown with that note and never used for them.
+
+    Candidates are ranked by their lapse probability (no purchase over the horizon, see
+    :func:`warning_inputs`; by gap ratio when BG/NBD could not be fitted) and the top
+    ceil(``capacity`` x customers) are **warned**: a list a team can work through, not a
+    share of the base.
 
     Parameters
     ----------
     base : DataFrame
-        From :func:`warning_base`: ``customer_id``, ``days_since_last``, ``gap_mean`` (NaN for
-        one-time buyers); optional ``total_spend``, ``value_tier``, ``lifecycle_stage``.
+        From :func:`warning_inputs`: ``customer_id``, ``as_of`` (one date), ``days_since_last``,
+        ``gap_mean`` (NaN for one-time buyers); optional ``frequency``, ``p_alive``,
+        ``lapse_probability``, ``total_spend``, ``value_tier``, ``lifecycle_stage``.
     params : mapping, optional
         The ``churn_warning:`` block: ``gap_factor`` (2.0), ``one_time_gap`` (null),
-        ``p_alive_threshold`` (0.3).
-    value : DataFrame, optional
-        ``customer_id``, ``p_alive`` and optionally ``clv`` (used to prioritise).
+        ``p_alive_threshold`` (0.3), ``capacity`` (0.1).
 
     Returns
     -------
     DataFrame
-        ``customer_id``, ``days_since_last``, ``typical_gap``, ``gap_basis`` (``own`` or
-        ``shop median`` / ``one_time_gap``), ``gap_ratio``, ``p_alive`` (NaN without value
-        data), ``overdue``, ``low_p_alive``, ``warning``, ``reason``, ``priority_value``
-        (``clv`` when known, else ``total_spend``), then the optional columns of ``base``;
-        sorted by ``customer_id``.
+        ``customer_id``, ``as_of``, ``days_since_last``, ``typical_gap``, ``gap_basis``
+        (``own`` or ``shop median`` / ``one_time_gap``), ``gap_ratio``, ``one_time_buyer``,
+        ``p_alive``, ``lapse_probability``, ``overdue``, ``low_p_alive``, ``candidate``,
+        ``warning``, ``reason``, ``priority_value`` (spend up to ``as_of``), then the
+        optional columns of ``base``; sorted by ``customer_id``.
 
     Raises
     ------
     InputError
-        Missing columns, or no repeat buyer to learn a typical gap from while
-        ``one_time_gap`` is null.
+        Missing columns, inputs at more than one date, ``capacity`` not in (0, 1], or no
+        repeat buyer to learn a typical gap from while ``one_time_gap`` is null.
     """
-    require_columns(base, _BASE_COLUMNS, "customers")
+    require_columns(base, [*_BASE_COLUMNS, "as_of"], "warning inputs")
+    dates = pd.to_datetime(base["as_of"]).dropna().unique()
+    if len(dates) != 1 or base["as_of"].isna().any():
+        raise InputError(
+            f"transactional warning: inputs must share one as_of date, found {len(dates)} "
+            f"({', '.join(f'{pd.Timestamp(d):%Y-%m-%d}' for d in dates[:3])})"
+        )
     factor = float(_get(params, "gap_factor", 2.0))
     fixed = _get(params, "one_time_gap", None)
     threshold = float(_get(params, "p_alive_threshold", 0.3))
+    capacity = float(_get(params, "capacity", 0.1))
+    if not 0 < capacity <= 1:
+        raise InputError(f"key 'churn_warning.capacity': {capacity} must be in (0, 1]")
     df = base.copy()
     own = df["gap_mean"].astype("float64")
     if fixed is None:
@@ -1656,67 +1729,134 @@ def transactional_warning(
         fallback, basis = float(repeat.median()), "shop median"
     else:
         fallback, basis = float(fixed), "one_time_gap"
+    df["one_time_buyer"] = own.isna().to_numpy()
     df["typical_gap"] = own.fillna(fallback).clip(lower=1.0)  # same-day gaps do not exist
     df["gap_basis"] = np.where(own.notna(), "own", basis)
     df["gap_ratio"] = df["days_since_last"].astype("float64") / df["typical_gap"]
-    df["p_alive"] = np.nan
+    for col in ("p_alive", "lapse_probability"):
+        df[col] = df[col].astype("float64") if col in df else np.nan
     df["priority_value"] = df["total_spend"].astype("float64") if "total_spend" in df else np.nan
-    if value is not None:
-        require_columns(value, ["customer_id", "p_alive"], "value predictions")
-        extra = ["p_alive"] + (["clv"] if "clv" in value.columns else [])
-        merged = df[["customer_id"]].merge(
-            value[["customer_id", *extra]].drop_duplicates("customer_id"), on="customer_id", how="left"
-        )
-        df["p_alive"] = merged["p_alive"].astype("float64").to_numpy()
-        if "clv" in merged:
-            clv = merged["clv"].astype("float64").to_numpy()
-            df["priority_value"] = np.where(np.isnan(clv), df["priority_value"], clv)
     df["overdue"] = df["gap_ratio"] > factor
-    df["low_p_alive"] = df["p_alive"] < threshold  # NaN compares False: no value data, no flag
-    df["warning"] = df["overdue"] | df["low_p_alive"]
+    # NaN compares False: no BG/NBD, no flag; one-time buyers' P(alive) = 1 is not evidence
+    df["low_p_alive"] = (df["p_alive"] < threshold) & ~df["one_time_buyer"]
+    df["candidate"] = df["overdue"] | df["low_p_alive"]
+    risk = df["lapse_probability"].where(df["lapse_probability"].notna(), df["gap_ratio"] / 1e6)
+    order = pd.DataFrame({"risk": risk, "ratio": df["gap_ratio"], "id": df["customer_id"].astype(str),
+                          "cand": df["candidate"]})
+    order = order[order["cand"]].sort_values(["risk", "ratio", "id"], ascending=[False, False, True],
+                                             kind="stable")
+    k = math.ceil(capacity * len(df))
+    df["warning"] = df.index.isin(order.index[:k])
     reasons = []
-    for d, g, r, b, pa, od, lo in zip(
-        df["days_since_last"], df["typical_gap"], df["gap_ratio"], df["gap_basis"],
-        df["p_alive"], df["overdue"], df["low_p_alive"], strict=True,
+    for d, g, r, one, pa, lp, od, lo, w in zip(
+        df["days_since_last"], df["typical_gap"], df["gap_ratio"], df["one_time_buyer"], df["p_alive"], df["lapse_probability"], df["overdue"],
+        df["low_p_alive"], df["warning"], strict=True,
     ):
         parts = []
-        if od:
-            usual = "their usual" if b == "own" else "the shop's typical"
-            parts.append(f"{d:,.0f} days since last purchase, {r:.1f}x {usual} {g:,.0f}-day gap")
+        if od and one:
+            parts.append(f"one-time buyer: {d:,.0f} days since the only purchase, {r:.1f}x the "
+                         f"shop's typical {g:,.0f}-day gap (P(alive) is 1 for every one-time "
+                         "buyer in BG/NBD: not used)")
+        elif od:
+            parts.append(f"{d:,.0f} days since last purchase, {r:.1f}x their usual {g:,.0f}-day gap")
         if lo:
             parts.append(f"P(alive) {pa:.2f} < {threshold:.2f}")
+        if w and pd.notna(lp):
+            parts.append(f"{lp:.0%} likely to buy nothing in the horizon")
         reasons.append("; ".join(parts))
     df["reason"] = reasons
-    cols = ["customer_id", "days_since_last", "typical_gap", "gap_basis", "gap_ratio", "p_alive",
-            "overdue", "low_p_alive", "warning", "reason", "priority_value"]
+    cols = ["customer_id", "as_of", "days_since_last", "typical_gap", "gap_basis", "gap_ratio",
+            "one_time_buyer", "p_alive", "lapse_probability", "overdue", "low_p_alive",
+            "candidate", "warning", "reason", "priority_value"]
     cols += [c for c in _EXTRA_COLUMNS if c in df.columns]
-    return df[cols].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    out = df[cols].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    out.attrs = dict(base.attrs)
+    return out
 
 
-def transactional_watch_list(warning: pd.DataFrame, capacity: float = 0.1) -> pd.DataFrame:
-    """Warned customers the team can contact, most valuable first.
+def transactional_watch_list(warning: pd.DataFrame) -> pd.DataFrame:
+    """Warned customers in the order to contact them, most valuable first.
 
-    The list holds at most ceil(``capacity`` x customers) warned customers, ordered by
-    ``priority_value`` (high first), then by the smaller gap ratio (the less long gone,
-    the likelier a call still helps).
+    The warning is already sized to the team's capacity (:func:`transactional_warning`);
+    this orders it by ``priority_value`` (spend so far, high first), then by the smaller gap
+    ratio (the less long gone, the likelier a call still helps).
 
     Raises
     ------
     InputError
-        When a column is missing or ``capacity`` is not in (0, 1].
+        When a column is missing.
     """
     require_columns(warning, ["customer_id", "warning", "gap_ratio", "priority_value"], "warning table")
-    if not 0 < capacity <= 1:
-        raise InputError(f"key 'churn_warning.capacity': {capacity} must be in (0, 1]")
-    k = math.ceil(capacity * len(warning))
     flagged = warning[warning["warning"]]
     out = flagged.sort_values(
         ["priority_value", "gap_ratio", "customer_id"], ascending=[False, True, True],
         kind="stable", na_position="last",
-    ).head(k)
+    )
     out = out.reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out
+
+
+def warning_backtest(warning: pd.DataFrame, transactions: pd.DataFrame, until: Any) -> dict[str, Any]:
+    """Check flags raised at ``as_of`` against who actually bought in ``(as_of, until]``.
+
+    The warning claims "these customers will not buy"; the holdout tells. With *n* customers
+    (all known at ``as_of``), *F* flagged, *L* who bought nothing in the window and *TP*
+    flagged customers who bought nothing:
+
+    - ``precision`` = TP / F (how many calls reach a customer who really lapsed),
+    - ``recall`` = TP / L (how many of the lapsed the list reaches),
+    - ``lift`` = precision / (L / n) (against flagging at random),
+    - ``flagged_share`` = F / n.
+
+    Parameters
+    ----------
+    warning : DataFrame
+        From :func:`transactional_warning` computed at one ``as_of`` before ``until``:
+        ``customer_id``, ``as_of``, ``warning``.
+    transactions : DataFrame
+        Clean transactions (``customer_id``, ``date``) covering the window.
+    until : date-like
+        End of the window (inclusive), e.g. ``periods.observation_end``.
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall``, ``lift``, ``flagged_share`` (NaN-free floats; precision and
+        lift are None when nobody is flagged, recall None when nobody lapsed), plus
+        ``customers``, ``flagged``, ``lapsed``, ``flagged_lapsed``, ``base_rate``, ``as_of``,
+        ``until``, ``event``.
+
+    Raises
+    ------
+    InputError
+        Missing columns, inputs at more than one date, or ``until`` not after ``as_of``.
+    """
+    require_columns(warning, ["customer_id", "as_of", "warning"], "warning table")
+    require_columns(transactions, ["customer_id", "date"], "transactions")
+    dates = pd.to_datetime(warning["as_of"]).unique()
+    if len(dates) != 1:
+        raise InputError(f"warning backtest: flags must share one as_of date, found {len(dates)}")
+    start, end = pd.Timestamp(dates[0]), pd.Timestamp(until)
+    if end <= start:
+        raise InputError(f"warning backtest: until ({end:%Y-%m-%d}) must be after as_of ({start:%Y-%m-%d})")
+    window = transactions[(transactions["date"] > start) & (transactions["date"] <= end)]
+    bought = warning["customer_id"].astype(str).isin(set(window["customer_id"].astype(str)))
+    lapsed = ~bought.to_numpy()
+    flag = warning["warning"].astype(bool).to_numpy()
+    n, f, lap, tp = len(warning), int(flag.sum()), int(lapsed.sum()), int((flag & lapsed).sum())
+    base = lap / n if n else None
+    precision = tp / f if f else None
+    return {
+        "precision": precision,
+        "recall": tp / lap if lap else None,
+        "lift": precision / base if precision is not None and base else None,
+        "flagged_share": f / n if n else None,
+        "customers": n, "flagged": f, "lapsed": lap, "flagged_lapsed": tp,
+        "base_rate": base,
+        "as_of": f"{start:%Y-%m-%d}", "until": f"{end:%Y-%m-%d}",
+        "event": "no purchase in (as_of, until]",
+    }
 
 
 def labelled_metrics(
@@ -1784,24 +1924,32 @@ def labelled_metrics(
 
 
 def warning_metrics(warning: pd.DataFrame, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Assemble the transactional part of ``churn_metrics.json``: who is warned and why.
+    """Assemble the transactional part of ``churn_metrics.json``: who is warned, why, as of when.
 
     Raises
     ------
     InputError
         When a column of :func:`transactional_warning` is missing.
     """
-    require_columns(warning, ["warning", "overdue", "low_p_alive", "gap_basis", "typical_gap", "p_alive"],
-             "warning table")
+    require_columns(warning, ["as_of", "warning", "candidate", "overdue", "low_p_alive", "gap_basis",
+                              "typical_gap", "p_alive", "one_time_buyer"], "warning table")
     fallback = warning.loc[warning["gap_basis"] != "own", "typical_gap"]
+    one = warning["one_time_buyer"].astype(bool)
+    bg = warning.attrs.get("bgnbd") or {}
     return {
+        "as_of": f"{pd.Timestamp(warning['as_of'].iloc[0]):%Y-%m-%d}" if len(warning) else None,
         "customers": int(len(warning)),
+        "candidates": int(warning["candidate"].sum()),
         "warned": int(warning["warning"].sum()),
+        "capacity": float(_get(params, "capacity", 0.1)),
         "overdue": int(warning["overdue"].sum()),
         "low_p_alive": int(warning["low_p_alive"].sum()),
-        "one_time_buyers": int(len(fallback)),
+        "one_time_buyers": int(one.sum()),
+        "one_time_buyers_p_alive_one": int((warning.loc[one, "p_alive"] >= 1 - 1e-12).sum()),
         "one_time_gap_days": float(fallback.iloc[0]) if len(fallback) else None,
         "p_alive_available": bool(warning["p_alive"].notna().any()),
+        "horizon_days": warning.attrs.get("horizon_days"),
+        "bgnbd": {k: v for k, v in bg.items()} or None,
         "gap_factor": float(_get(params, "gap_factor", 2.0)),
         "p_alive_threshold": float(_get(params, "p_alive_threshold", 0.3)),
     }

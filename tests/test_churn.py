@@ -550,102 +550,212 @@ def test_watch_list_ranks_current_customers_with_positive_reasons():
 # --- transactional warning ----------------------------------------------------------------------
 
 
+AS_OF = pd.Timestamp("1997-02-01")
+
+
 @pytest.fixture
 def base():
     return pd.DataFrame({
-        "customer_id": ["A", "B", "C", "D"],
-        "days_since_last": [25.0, 15.0, 100.0, 10.0],
-        "gap_mean": [10.0, 10.0, np.nan, 30.0],  # C bought once
-        "total_spend": [50.0, 80.0, 20.0, 200.0],
+        "customer_id": ["A", "B", "C", "D", "E"],
+        "as_of": AS_OF,
+        "frequency": [3.0, 2.0, 0.0, 1.0, 0.0],
+        "days_since_last": [25.0, 15.0, 100.0, 10.0, 5.0],
+        "gap_mean": [10.0, 10.0, np.nan, 30.0, np.nan],  # C and E bought once
+        "total_spend": [50.0, 80.0, 20.0, 200.0, 10.0],
+        # E's P(alive) is impossible in BG/NBD (one-time buyers get 1): it must never flag E
+        "p_alive": [0.9, 0.1, 1.0, 0.8, 0.1],
+        "lapse_probability": [0.4, 0.95, 0.7, 0.2, 0.99],
     })
 
 
 def test_transactional_warning_by_hand(base):
-    value = pd.DataFrame({"customer_id": ["B", "A"], "p_alive": [0.1, 0.9], "clv": [300.0, 10.0]})
-    out = churn.transactional_warning(base, {"gap_factor": 2.0, "p_alive_threshold": 0.3}, value)
-    # repeat buyers' gaps 10, 10, 30 -> the one-time buyer C is measured against the median, 10
+    out = churn.transactional_warning(base, {"gap_factor": 2.0, "p_alive_threshold": 0.3, "capacity": 0.4})
+    # repeat buyers' gaps 10, 10, 30 -> one-time buyers are measured against the median, 10;
+    # candidates A (overdue), B (low P(alive)), C (overdue); capacity 0.4 x 5 = 2 -> the two
+    # likeliest to lapse, B (0.95) and C (0.70)
     expected = pd.DataFrame({
-        "customer_id": ["A", "B", "C", "D"],
-        "days_since_last": [25.0, 15.0, 100.0, 10.0],
-        "typical_gap": [10.0, 10.0, 10.0, 30.0],
-        "gap_basis": ["own", "own", "shop median", "own"],
-        "gap_ratio": [2.5, 1.5, 10.0, 1 / 3],
-        "p_alive": [0.9, 0.1, np.nan, np.nan],
-        "overdue": [True, False, True, False],
-        "low_p_alive": [False, True, False, False],
-        "warning": [True, True, True, False],
+        "customer_id": ["A", "B", "C", "D", "E"],
+        "as_of": AS_OF,
+        "days_since_last": [25.0, 15.0, 100.0, 10.0, 5.0],
+        "typical_gap": [10.0, 10.0, 10.0, 30.0, 10.0],
+        "gap_basis": ["own", "own", "shop median", "own", "shop median"],
+        "gap_ratio": [2.5, 1.5, 10.0, 1 / 3, 0.5],
+        "one_time_buyer": [False, False, True, False, True],
+        "p_alive": [0.9, 0.1, 1.0, 0.8, 0.1],
+        "lapse_probability": [0.4, 0.95, 0.7, 0.2, 0.99],
+        "overdue": [True, False, True, False, False],
+        "low_p_alive": [False, True, False, False, False],
+        "candidate": [True, True, True, False, False],
+        "warning": [False, True, True, False, False],
         "reason": [
             "25 days since last purchase, 2.5x their usual 10-day gap",
-            "P(alive) 0.10 < 0.30",
-            "100 days since last purchase, 10.0x the shop's typical 10-day gap",
+            "P(alive) 0.10 < 0.30; 95% likely to buy nothing in the horizon",
+            "one-time buyer: 100 days since the only purchase, 10.0x the shop's typical 10-day gap "
+            "(P(alive) is 1 for every one-time buyer in BG/NBD: not used); "
+            "70% likely to buy nothing in the horizon",
+            "",
             "",
         ],
-        "priority_value": [10.0, 300.0, 20.0, 200.0],
-        "total_spend": [50.0, 80.0, 20.0, 200.0],
+        "priority_value": [50.0, 80.0, 20.0, 200.0, 10.0],
+        "frequency": [3.0, 2.0, 0.0, 1.0, 0.0],
+        "total_spend": [50.0, 80.0, 20.0, 200.0, 10.0],
     })
     assert_frame_equal(out, expected, check_dtype=False)
-    watch = churn.transactional_watch_list(out, capacity=0.5)
+    watch = churn.transactional_watch_list(out)
     assert watch["customer_id"].tolist() == ["B", "C"] and watch["rank"].tolist() == [1, 2]
 
 
-def test_transactional_warning_fixed_one_time_gap_and_no_value(base):
-    out = churn.transactional_warning(base, {"gap_factor": 3.0, "one_time_gap": 50})
-    assert out["typical_gap"].tolist() == [10.0, 10.0, 50.0, 30.0]
+@pytest.mark.parametrize(
+    "capacity, warned",
+    [(0.2, ["B"]), (0.4, ["B", "C"]), (1.0, ["A", "B", "C"])],
+    ids=["one-call", "two-calls", "everyone-who-qualifies"],
+)
+def test_transactional_warning_is_sized_to_capacity(base, capacity, warned):
+    out = churn.transactional_warning(base, {"capacity": capacity})
+    assert out.loc[out["warning"], "customer_id"].tolist() == warned
+    assert out["warning"].sum() <= math.ceil(capacity * len(base))
+
+
+def test_transactional_warning_without_bgnbd_ranks_by_gap_ratio(base):
+    out = churn.transactional_warning(
+        base.assign(p_alive=np.nan, lapse_probability=np.nan),
+        {"gap_factor": 2.0, "one_time_gap": 50, "capacity": 0.2},
+    )
+    assert out["typical_gap"].tolist() == [10.0, 10.0, 50.0, 30.0, 50.0]
     assert out["gap_basis"].tolist()[2] == "one_time_gap"
-    assert out["warning"].tolist() == [False, False, False, False]
-    assert out["p_alive"].isna().all() and out["priority_value"].tolist() == [50.0, 80.0, 20.0, 200.0]
+    assert out["candidate"].tolist() == [True, False, False, False, False]  # C: 100 / 50 = 2.0, not > 2
+    assert out.loc[out["warning"], "customer_id"].tolist() == ["A"]
 
 
 @pytest.mark.parametrize(
-    "change, value, message",
+    "change, params, message",
     [
-        (lambda b: b.drop(columns="gap_mean"), None, "'gap_mean'"),
-        (lambda b: b.assign(gap_mean=np.nan), None, "no repeat buyer"),
-        (lambda b: b, pd.DataFrame({"customer_id": ["A"], "clv": [1.0]}), "'p_alive'"),
+        (lambda b: b.drop(columns="gap_mean"), {}, "'gap_mean'"),
+        (lambda b: b.assign(gap_mean=np.nan), {}, "no repeat buyer"),
+        (lambda b: b.drop(columns="as_of"), {}, "'as_of'"),
+        (lambda b: b.assign(as_of=[AS_OF] * 4 + [pd.Timestamp("1997-09-30")]), {}, "one as_of date"),
+        (lambda b: b, {"capacity": 0}, "churn_warning.capacity"),
     ],
-    ids=["no-gap-column", "no-repeat-buyers", "value-without-p-alive"],
+    ids=["no-gap-column", "no-repeat-buyers", "no-date", "two-dates", "no-capacity"],
 )
-def test_transactional_warning_errors(base, change, value, message):
+def test_transactional_warning_errors(base, change, params, message):
     with pytest.raises(InputError, match=message):
-        churn.transactional_warning(change(base), {}, value)
+        churn.transactional_warning(change(base), params)
 
 
-def test_warning_base_prefers_customers_and_falls_back_to_the_summary(base):
-    customers = base.assign(value_tier=["high", "low", "low", "medium"], rfm_segment="x")
-    out = churn.warning_base(customers)
-    assert list(out.columns) == ["customer_id", "days_since_last", "gap_mean", "total_spend", "value_tier"]
-    thin = customers[["customer_id", "value_tier"]]
-    merged = churn.warning_base(thin, base)
-    assert merged["value_tier"].tolist() == ["high", "low", "low", "medium"]
-    with pytest.raises(InputError, match="'days_since_last'"):
-        churn.warning_base(thin)
-    with pytest.raises(InputError, match="customers.parquet or transactions.parquet"):
-        churn.warning_base()
+def test_every_warning_input_is_taken_at_one_date():
+    tx = pd.DataFrame({
+        "customer_id": ["X", "X", "X", "X", "Y", "Y", "Z"],
+        "date": pd.to_datetime(["1997-01-01", "1997-01-11", "1997-01-21", "1997-03-01",
+                                "1997-01-15", "1997-02-10", "1997-01-31"]),
+        "amount": [10.0, 20.0, 30.0, 99.0, 5.0, 99.0, 7.0],
+    })
+    out = churn.warning_inputs(tx, AS_OF, horizon_days=30)
+    # purchases after as_of (X on 1 March, Y on 10 February) do not count
+    assert (out["as_of"] == AS_OF).all()
+    assert out["customer_id"].tolist() == ["X", "Y", "Z"]
+    assert out["days_since_last"].tolist() == [11.0, 17.0, 1.0]
+    assert out["T"].tolist() == [31.0, 17.0, 1.0]
+    assert out["frequency"].tolist() == [2.0, 0.0, 0.0]
+    assert out["gap_mean"].iloc[0] == 10.0 and out["gap_mean"].iloc[1:].isna().all()
+    assert out["total_spend"].tolist() == [60.0, 5.0, 7.0]
+    with pytest.raises(InputError, match="no purchase on or before 1996-12-31"):
+        churn.warning_inputs(tx, "1996-12-31")
+    with pytest.raises(InputError, match="horizon_days"):
+        churn.warning_inputs(tx, AS_OF, horizon_days=0)
 
 
-def test_warning_watch_list_and_metrics_errors(base):
-    out = churn.transactional_warning(base, {})
-    metrics = churn.warning_metrics(out, {})
-    assert (metrics["customers"], metrics["warned"], metrics["one_time_buyers"]) == (4, 2, 1)
-    assert metrics["one_time_gap_days"] == 10.0 and metrics["p_alive_available"] is False
-    with pytest.raises(InputError, match="capacity"):
-        churn.transactional_watch_list(out, capacity=0)
-    with pytest.raises(InputError, match="'warning'"):
-        churn.warning_metrics(out.drop(columns="warning"))
-
-
-def test_warning_on_cdnow_summary_agrees_with_the_definition():
+def test_p_alive_and_lapse_probability_are_fitted_at_the_same_date():
+    from crmlab.btyd import BetaGeo
     from crmlab.features import customer_summary
 
     raw, _ = read_table(ROOT / "tests" / "data" / "cdnow_small.txt")
     tx = pd.DataFrame({"customer_id": raw["customer_id"], "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
                        "amount": raw["dollar_value"].astype(float)})
-    summary = customer_summary(tx, "1998-06-30")
-    out = churn.transactional_warning(churn.warning_base(None, summary), {"gap_factor": 2.0})
-    repeat = summary["gap_mean"].notna().to_numpy()
-    expected = summary["days_since_last"] / summary["gap_mean"].fillna(summary["gap_mean"].median()).clip(lower=1)
-    np.testing.assert_allclose(out["gap_ratio"], expected)
-    assert (out.loc[repeat, "gap_basis"] == "own").all()
+    for as_of in ("1997-09-30", "1998-06-30"):
+        out = churn.warning_inputs(tx, as_of, horizon_days=90)
+        summary = customer_summary(tx, as_of)
+        bg = BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
+        np.testing.assert_allclose(out["p_alive"], bg.p_alive(summary["frequency"], summary["recency"], summary["T"]))
+        np.testing.assert_allclose(out["days_since_last"], summary["days_since_last"])
+        one = out["frequency"] == 0
+        assert (out.loc[one, "p_alive"] == 1.0).all()  # BG/NBD: one-time buyers are "alive"
+        assert ((out["lapse_probability"] >= 1 - out["p_alive"] - 1e-12) & (out["lapse_probability"] <= 1)).all()
+        assert out.attrs["bgnbd"]["fitted"] and out.attrs["horizon_days"] == 90
+        warned = churn.transactional_warning(out, {"capacity": 0.1})
+        assert not warned.loc[warned["one_time_buyer"], "low_p_alive"].any()
+        assert warned["warning"].sum() <= math.ceil(0.1 * len(out))
+        ratio = summary["days_since_last"] / summary["gap_mean"].fillna(summary["gap_mean"].median()).clip(lower=1)
+        np.testing.assert_allclose(warned["gap_ratio"], ratio)
+
+
+def test_warning_inputs_without_repeat_buyers_keep_p_alive_missing():
+    tx = pd.DataFrame({"customer_id": ["A", "B"], "date": pd.to_datetime(["1997-01-01", "1997-01-05"]),
+                       "amount": [1.0, 2.0]})
+    out = churn.warning_inputs(tx, AS_OF)
+    assert out["p_alive"].isna().all() and not out.attrs["bgnbd"]["fitted"]
+    assert "no customer has a repeat purchase" in out.attrs["bgnbd"]["why"]
+
+
+@pytest.fixture
+def backtest_tx():
+    # flags raised on 1 Feb 1997, checked over (1 Feb, 1 Apr]
+    return pd.DataFrame({
+        "customer_id": ["A", "A", "B", "C", "D", "E", "F"],
+        "date": pd.to_datetime(["1997-01-03", "1997-02-10",   # A bought in the window
+                                "1997-01-05",                 # B: nothing after as_of
+                                "1997-04-01",                 # C: on the last day (counts)
+                                "1997-05-01",                 # D: after the window
+                                "1997-02-01",                 # E: on as_of itself (before the window)
+                                "1997-03-15"]),               # F: not a customer at as_of
+        "amount": 1.0,
+    })
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        # bought: A, C; lapsed: B, D, E (base rate 3/5); flagged A, B, E -> 2 of 3 lapsed
+        ([True, True, False, False, True], {"precision": 2 / 3, "recall": 2 / 3, "lift": (2 / 3) / (3 / 5),
+                                            "flagged_share": 3 / 5, "flagged_lapsed": 2}),
+        ([False, True, False, True, False], {"precision": 1.0, "recall": 2 / 3, "lift": 5 / 3,
+                                             "flagged_share": 2 / 5, "flagged_lapsed": 2}),
+        ([False] * 5, {"precision": None, "recall": 0.0, "lift": None, "flagged_share": 0.0,
+                       "flagged_lapsed": 0}),
+    ],
+    ids=["mixed", "perfect", "nobody-flagged"],
+)
+def test_warning_backtest_by_hand(backtest_tx, flags, expected):
+    warning = pd.DataFrame({"customer_id": list("ABCDE"), "as_of": AS_OF, "warning": flags})
+    out = churn.warning_backtest(warning, backtest_tx, "1997-04-01")
+    for key, value in expected.items():
+        assert out[key] == (pytest.approx(value) if value is not None else None), key
+    assert (out["customers"], out["lapsed"], out["base_rate"]) == (5, 3, pytest.approx(0.6))
+    assert (out["as_of"], out["until"]) == ("1997-02-01", "1997-04-01")
+
+
+def test_warning_backtest_errors(backtest_tx):
+    warning = pd.DataFrame({"customer_id": ["A", "B"], "as_of": AS_OF, "warning": [True, False]})
+    with pytest.raises(InputError, match="must be after as_of"):
+        churn.warning_backtest(warning, backtest_tx, "1997-02-01")
+    with pytest.raises(InputError, match="one as_of date"):
+        churn.warning_backtest(warning.assign(as_of=[AS_OF, pd.Timestamp("1997-03-01")]), backtest_tx, "1997-04-01")
+    with pytest.raises(InputError, match="'warning'"):
+        churn.warning_backtest(warning.drop(columns="warning"), backtest_tx, "1997-04-01")
+
+
+def test_warning_metrics(base):
+    out = churn.transactional_warning(base, {"capacity": 0.4})
+    metrics = churn.warning_metrics(out, {"capacity": 0.4})
+    assert (metrics["customers"], metrics["candidates"], metrics["warned"]) == (5, 3, 2)
+    assert (metrics["one_time_buyers"], metrics["one_time_buyers_p_alive_one"]) == (2, 1)
+    assert metrics["one_time_gap_days"] == 10.0 and metrics["p_alive_available"] is True
+    assert metrics["as_of"] == "1997-02-01"
+    json.dumps(metrics)
+    with pytest.raises(InputError, match="'warning'"):
+        churn.warning_metrics(out.drop(columns="warning"))
+    with pytest.raises(InputError, match="'gap_ratio'"):
+        churn.transactional_watch_list(out.drop(columns="gap_ratio"))
 
 
 # --- products and the whole stage ------------------------------------------------------------------
