@@ -91,6 +91,7 @@ __all__ = [
     "gains_table",
     "capacity_summary",
     "risk_bands",
+    "business_name",
     "odds_ratio_table",
     "logit_contributions",
     "odds_takeaway",
@@ -1376,51 +1377,108 @@ def _source_of(name: str, table: ChurnTable) -> str:
     return max(matches, key=len) if matches else name
 
 
-def odds_ratio_table(pipeline: Pipeline, table: ChurnTable, level: float = 0.95) -> pd.DataFrame:
+def business_name(feature: str) -> str:
+    """Return a column name in words: ``total_charges`` -> ``Total charges``."""
+    text = str(feature).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _marginal_odds_ratios(design: pd.DataFrame, y: np.ndarray) -> pd.Series:
+    """Odds ratio of each design column on its own (intercept + that column only)."""
+    from statsmodels.discrete.discrete_model import Logit
+
+    out = {}
+    for col in design.columns:
+        x = design[col].to_numpy(dtype=np.float64)
+        if np.ptp(x) == 0:
+            out[col] = np.nan
+            continue
+        X = np.column_stack([np.ones(len(x)), x])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                beta = Logit(y, X).fit(method="newton", maxiter=100, disp=0).params[1]
+            except (np.linalg.LinAlgError, ValueError):
+                beta = np.nan
+        with np.errstate(over="ignore"):
+            out[col] = float(np.exp(beta))
+    return pd.Series(out, dtype=np.float64)
+
+
+def odds_ratio_table(
+    pipeline: Pipeline, table: ChurnTable, level: float = 0.95, rows=None
+) -> pd.DataFrame:
     """Odds ratios of the fitted logistic pipeline, with confidence intervals.
+
+    With ``rows`` (the training rows the pipeline was fitted on), each term's odds ratio
+    **on its own** is added (``alone_odds_ratio``: a logistic regression on that design
+    column only) and ``suppression`` marks a term whose adjusted effect is clear and points
+    the other way: it is a *suppression effect*. In Telco, ``total_charges`` is about
+    ``tenure`` x the monthly price; with ``tenure`` in the model, higher total charges
+    *at the same tenure* mean a higher monthly price, so its odds ratio > 1 is the price
+    effect, although on its own total charges goes with *less* churn (long-standing
+    customers have paid the most). Such a term is read as "what is left once the correlated
+    features are held fixed", never as a cause.
 
     Returns
     -------
     DataFrame
-        One row per design column: ``term``, ``feature`` (input column), ``unit`` (how to
-        read it: per standard deviation of a number, yes vs no, or a level vs the baseline
-        level), ``coef``, ``odds_ratio``, ``ci_low``, ``ci_high``, ``p_value``; sorted by
-        odds ratio.
+        One row per design column: ``term``, ``feature`` (input column), ``label`` (the
+        term in words: ``Contract: Two year``), ``unit`` (how to read it: per standard
+        deviation of a number, yes vs no, or a level vs the baseline level), ``coef``,
+        ``odds_ratio``, ``ci_low``, ``ci_high``, ``p_value`` and, with ``rows``,
+        ``alone_odds_ratio`` and ``suppression``; sorted by odds ratio.
 
     Raises
     ------
     InputError
-        When ``pipeline`` is not a fitted :func:`make_logit_pipeline`.
+        When ``pipeline`` is not a fitted :func:`make_logit_pipeline`, or ``rows`` does not
+        match the table.
     """
-    model, _, prep = _logit_parts(pipeline)
+    model, dedup, prep = _logit_parts(pipeline)
     res = model.result_
     terms = ["(intercept)", *model.coef_.index]
     ci = pd.DataFrame(np.asarray(res.conf_int(alpha=1 - level)), index=terms)
     pvalues = pd.Series(np.asarray(res.pvalues), index=terms)
     scaler = prep.named_transformers_["num"].named_steps["scale"] if table.numeric else None
     onehot = prep.named_transformers_["cat"] if table.categorical else None
-    rows = []
+    rows_out = []
     for term, coef in model.coef_.items():
         feature = _source_of(term, table)
         if term in table.numeric:
             sd = float(scaler.scale_[list(table.numeric).index(term)])
             unit = f"per standard deviation ({sd:,.0f})" if sd >= 100 else f"per standard deviation ({sd:.3g})"
+            label = business_name(feature)
         elif term.startswith("missingindicator_"):
             unit = "missing vs present"
+            label = f"{business_name(feature)} missing"
         elif term in table.binary:
             unit = "1 (yes) vs 0 (no)"
+            label = business_name(feature)
         else:
             unit = f"vs {onehot.levels_[feature][0]!r}"
+            label = f"{business_name(feature)}: {term[len(feature) + 1:]}"
         with np.errstate(over="ignore"):  # a separated level has an infinite interval
             ci_low, ci_high = np.exp(ci.loc[term].to_numpy(dtype=np.float64))
-        rows.append({
-            "term": term, "feature": feature, "unit": unit, "coef": float(coef),
+        rows_out.append({
+            "term": term, "feature": feature, "label": label, "unit": unit, "coef": float(coef),
             "odds_ratio": float(np.exp(coef)),
             "ci_low": float(ci_low),
             "ci_high": float(ci_high),
             "p_value": float(pvalues[term]),
         })
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows_out)
+    if rows is not None:
+        mask = np.asarray(rows, dtype=bool)
+        if len(mask) != len(table.features):
+            raise InputError("odds_ratio_table: rows must have one entry per table row")
+        design = dedup.transform(prep.transform(table.features[mask]))[list(model.coef_.index)]
+        alone = _marginal_odds_ratios(design, table.target.to_numpy()[mask])
+        out["alone_odds_ratio"] = alone.reindex(out["term"]).to_numpy()
+        clear = (out["ci_low"] > 1) | (out["ci_high"] < 1)
+        out["suppression"] = clear & (
+            np.sign(np.log(out["odds_ratio"])) * np.sign(np.log(out["alone_odds_ratio"])) < 0
+        )
     return out.sort_values("odds_ratio", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -1457,7 +1515,9 @@ def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3) ->
     """One markdown paragraph: what was dropped, the clearest risk raisers and protectors.
 
     "Clearest" = the confidence interval excludes 1; raisers by largest odds ratio,
-    protectors by smallest.
+    protectors by smallest. A term marked ``suppression`` (see :func:`odds_ratio_table`) is
+    left out of those lists and said to be one, with its odds ratio on its own, so it is
+    not read as a cause.
 
     Raises
     ------
@@ -1465,21 +1525,35 @@ def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3) ->
         When a column of :func:`odds_ratio_table` is missing.
     """
     require_columns(odds, ["term", "odds_ratio", "ci_low", "ci_high"], "odds table")
+    names = odds["label"] if "label" in odds.columns else odds["term"]
+    odds = odds.assign(_name=names)
     sure = odds[(odds["ci_low"] > 1) | (odds["ci_high"] < 1)]
+    if "suppression" in odds.columns:  # said separately below, never listed as a driver
+        sure = sure[~sure["suppression"].astype(bool)]
     up = sure[sure["odds_ratio"] > 1].nlargest(k, "odds_ratio")
     down = sure[sure["odds_ratio"] < 1].nsmallest(k, "odds_ratio")
 
     def fmt(rows: pd.DataFrame) -> str:
-        pairs = zip(rows["term"], rows["odds_ratio"], strict=True)
-        return ", ".join(f"`{t}` (x{o:.2f})" for t, o in pairs) or "none"
+        pairs = zip(rows["_name"], rows["odds_ratio"], strict=True)
+        return ", ".join(f"{t} (x{o:.2f})" for t, o in pairs) or "none"
 
     exact = [c for c, why in dropped.items() if why.startswith("exact")]
     near = [f"`{c}` ({why})" for c, why in dropped.items() if not why.startswith("exact")]
     parts = ([f"{len(exact)} column(s) that exactly repeat earlier ones ("
               + ", ".join(f"`{c}`" for c in exact) + ")"] if exact else []) + near
     gone = "; ".join(parts) or "nothing"
-    return (f"Dropped before fitting: {gone}.\n\nClearest risk raisers: {fmt(up)}; "
+    text = (f"Dropped before fitting: {gone}.\n\nClearest risk raisers: {fmt(up)}; "
             f"clearest protectors: {fmt(down)}.")
+    if "suppression" in odds.columns and odds["suppression"].any():
+        sup = odds[odds["suppression"]]
+        items = "; ".join(
+            f"{n}: x{o:.2f} with the other features held fixed, but x{a:.2f} on its own"
+            for n, o, a in zip(sup["_name"], sup["odds_ratio"], sup["alone_odds_ratio"], strict=True)
+        )
+        text += (f"\n\n**Suppression effect** — {items}. The sign flips because a correlated "
+                 "feature in the model takes over the plain association; the adjusted number is "
+                 "what is *left* once those are held fixed, not a cause to act on.")
+    return text
 
 
 def _describe(feature: str, value: Any, table: ChurnTable) -> str:
