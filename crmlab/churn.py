@@ -1557,11 +1557,12 @@ def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3) ->
 
 
 def _describe(feature: str, value: Any, table: ChurnTable) -> str:
+    name = business_name(feature)
     if feature in table.binary:
-        return f"{feature} = {'yes' if value == 1 else 'no' if value == 0 else 'missing'}"
+        return f"{name} = {'yes' if value == 1 else 'no' if value == 0 else 'missing'}"
     if feature in table.numeric:
-        return f"{feature} = {value:,.4g}" if pd.notna(value) else f"{feature} missing"
-    return f"{feature} = {value}"
+        return f"{name} = {value:,.4g}" if pd.notna(value) else f"{name} missing"
+    return f"{name} = {value}"
 
 
 def watch_list(
@@ -1596,7 +1597,8 @@ def watch_list(
     -------
     DataFrame
         ``rank``, the key column, ``churn_probability``, ``risk_band``, ``reason_1`` ...
-        (``"contract = Month-to-month (+0.81)"``: the value and its log-odds push).
+        (``"Contract = Month-to-month (+0.81)"``: the feature in words, the customer's value
+        and its log-odds push).
 
     Raises
     ------

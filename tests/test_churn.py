@@ -522,6 +522,50 @@ def test_odds_ratio_table(tiny, tiny_models):
         churn.odds_ratio_table(churn.make_logit_pipeline(table), table)  # not fitted
 
 
+@pytest.mark.parametrize(
+    "feature, expected",
+    [("total_charges", "Total charges"), ("tenure", "Tenure"), ("PaymentMethod", "PaymentMethod"),
+     ("_x_", "X")],
+    ids=["snake", "single", "camel-kept", "padded"],
+)
+def test_business_name(feature, expected):
+    assert churn.business_name(feature) == expected
+
+
+@pytest.fixture(scope="module")
+def price_table():
+    """Total charges = tenure x monthly price; churn falls with tenure and rises with price.
+
+    On its own, total charges goes with *less* churn (long tenure); with tenure in the
+    model it stands in for the price and its odds ratio is > 1: a suppression effect.
+    """
+    rng = np.random.default_rng(11)
+    n = 1500
+    tenure = rng.uniform(1, 72, n)
+    price = rng.uniform(20, 110, n)
+    logit = 0.5 - 0.07 * tenure + 0.03 * (price - 65)
+    churned = rng.random(n) < 1 / (1 + np.exp(-logit))
+    raw = pd.DataFrame({"tenure": tenure.round(1), "total_charges": (tenure * price).round(2),
+                        "churned": np.where(churned, "Yes", "No")})
+    return churn.prepare_churn_table(raw, {"target": "churned", "positive": "Yes"})
+
+
+def test_a_suppression_effect_is_marked_and_not_read_as_a_risk_raiser(price_table):
+    logit = churn.make_logit_pipeline(price_table).fit(price_table.features, price_table.target)
+    odds = churn.odds_ratio_table(logit, price_table, rows=np.ones(len(price_table.target), dtype=bool))
+    by = odds.set_index("term")
+    assert by.loc["total_charges", "odds_ratio"] > 1 > by.loc["total_charges", "alone_odds_ratio"]
+    assert bool(by.loc["total_charges", "suppression"]) and not bool(by.loc["tenure", "suppression"])
+    assert by.loc["total_charges", "label"] == "Total charges"
+    text = churn.odds_takeaway(odds, {})
+    assert "Clearest risk raisers: none" in text
+    assert "**Suppression effect** — Total charges: x" in text
+    without = churn.odds_ratio_table(logit, price_table)  # no rows: no marginal fits
+    assert "suppression" not in without.columns and "Suppression" not in churn.odds_takeaway(without, {})
+    with pytest.raises(InputError, match="one entry per table row"):
+        churn.odds_ratio_table(logit, price_table, rows=[True, False])
+
+
 def test_watch_list_ranks_current_customers_with_positive_reasons():
     table = churn.ChurnTable(
         features=pd.DataFrame({"calls": [5.0, 1.0, 7.0, 3.0], "plan": ["basic", "pro", "basic", "pro"]}),
@@ -537,8 +581,8 @@ def test_watch_list_ranks_current_customers_with_positive_reasons():
     expected = pd.DataFrame({
         "rank": [1, 2], "id": ["a", "d"], "churn_probability": [0.6, 0.4],
         "risk_band": ["high", "medium"],
-        "reason_1": ["calls = 5 (+0.80)", "calls = 3 (+0.10)"],
-        "reason_2": ["plan = basic (+0.30)", ""],
+        "reason_1": ["Calls = 5 (+0.80)", "Calls = 3 (+0.10)"],
+        "reason_2": ["Plan = basic (+0.30)", ""],
     })
     assert_frame_equal(watch, expected, check_dtype=False)
     with pytest.raises(InputError, match="same rows"):
@@ -832,3 +876,58 @@ def test_a_bad_target_fails_the_stage_with_a_clear_error(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert out.returncode == 2
     assert "error:" in out.stderr and "'churn.positive'" in out.stderr
+
+
+# --- figures ----------------------------------------------------------------------------------------
+
+
+def test_odds_ratio_figure_speaks_in_words(price_table):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from crmlab import plots
+
+    logit = churn.make_logit_pipeline(price_table).fit(price_table.features, price_table.target)
+    odds = churn.odds_ratio_table(logit, price_table, rows=np.ones(len(price_table.target), dtype=bool))
+    ax = plots.plot_odds_ratios(odds)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert not any("_" in t for t in ticks)  # no raw column codes
+    assert any(t.startswith("Total charges") and "suppression" in t for t in ticks)
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_gap_ratio_figure_stacks_bars_without_overlap(base):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from crmlab import plots
+
+    out = churn.transactional_warning(base, {"capacity": 0.4})
+    ax = plots.plot_gap_ratios(out, 2.0)
+    assert ax.get_title() and "log scale" in ax.get_xlabel() and "count" in ax.get_ylabel()
+    assert "2 one-time buyers" in ax.get_xlabel()
+    bars = [(round(p.get_x(), 9), p.get_y(), p.get_height()) for p in ax.patches if p.get_height() > 0]
+    # a stacked bar starts where the one below it ends: no two bars cover the same spot
+    by_x = {}
+    for x, y0, h in bars:
+        by_x.setdefault(x, []).append((y0, y0 + h))
+    for spans in by_x.values():
+        spans.sort()
+        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:], strict=False))
+    assert sum(h for _, _, h in bars) == 3  # the repeat buyers A, B, D
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_warning_backtest_figure(backtest_tx):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from crmlab import plots
+
+    warning = pd.DataFrame({"customer_id": list("ABCDE"), "as_of": AS_OF,
+                            "warning": [True, True, False, False, True]})
+    ax = plots.plot_warning_backtest(churn.warning_backtest(warning, backtest_tx, "1997-04-01"))
+    assert [round(p.get_height(), 6) for p in ax.patches] == [round(200 / 3, 6), 60.0]
+    assert "lift 1.11x" in ax.get_title() and "%" in ax.get_ylabel()
+    matplotlib.pyplot.close(ax.figure)
