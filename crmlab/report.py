@@ -872,7 +872,11 @@ def risk_band_table(
     if {"split", "actual"} <= set(df.columns):
         test = df.loc[df["split"].astype(str) == "test"]
         by = "score_band" if "score_band" in test.columns else "risk_band"
-        out["test_churn_rate"] = test.groupby(test[by].astype(str), sort=False)["actual"].mean()
+        rate = test.groupby(test[by].astype(str), sort=False)["actual"].mean()
+        gone = test.loc[test["risk_band"] == "churned", "actual"]
+        if len(gone):  # left already: 100% by definition, shown so the row is not blank
+            rate["churned"] = gone.mean()
+        out["test_churn_rate"] = rate
     out = out.reindex(_ordered(out.index, order))
     out.insert(1, "share", out["customers"] / out["customers"].sum())
     return out.rename_axis("risk_band").reset_index().astype({"customers": "int64"})

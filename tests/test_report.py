@@ -289,7 +289,7 @@ def test_risk_band_table_of_current_customers_checks_bands_by_score():
     expected = pd.DataFrame({
         "risk_band": ["high", "medium", "low", "churned"], "customers": [1, 1, 2, 2],
         "share": [1 / 6, 1 / 6, 2 / 6, 2 / 6], "mean_probability": [0.8, 0.5, 0.15, 0.5],
-        "test_churn_rate": [0.5, 0.0, 0.5, np.nan],
+        "test_churn_rate": [0.5, 0.0, 0.5, 1.0],
     })
     assert_frame_equal(report.risk_band_table(scores), expected, check_dtype=False)
 
