@@ -1571,6 +1571,7 @@ def watch_list(
     table: ChurnTable,
     capacity: float = 0.1,
     top_reasons: int = 3,
+    suppressed: Any = (),
 ) -> pd.DataFrame:
     """List the customers to call first: still customers (``actual`` 0), riskiest, with reasons.
 
@@ -1592,6 +1593,10 @@ def watch_list(
         Share of the current customers on the list (k = ceil(capacity x current customers)).
     top_reasons : int
         Reasons per customer.
+    suppressed : iterable of str
+        Features whose odds ratio is a suppression effect (``odds_ratio_table(...,
+        rows=...)``, column ``suppression``): their reasons are marked as such, so a
+        caller does not read "total charges" as the cause.
 
     Returns
     -------
@@ -1611,6 +1616,7 @@ def watch_list(
         raise InputError("watch_list: scores, contributions and table must have the same rows")
     if not 0 < capacity <= 1:
         raise InputError(f"key 'churn.capacity': {capacity} must be in (0, 1]")
+    suppressed = {str(f) for f in suppressed}
     # only customers who are still here: label 0 and not banded as churned
     still = np.flatnonzero((scores["actual"].to_numpy() == 0)
                            & (scores["risk_band"].astype(str).to_numpy() != CHURNED))
@@ -1623,6 +1629,7 @@ def watch_list(
         top = [j for j in np.argsort(-row, kind="stable")[:top_reasons] if row[j] > 0]
         texts = [
             f"{_describe(names[j], table.features.iloc[pos][names[j]], table)} ({row[j]:+.2f})"
+            + (" [suppression effect, not a cause]" if names[j] in suppressed else "")
             for j in top
         ]
         reasons.append(texts + [""] * (top_reasons - len(texts)))

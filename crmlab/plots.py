@@ -918,13 +918,16 @@ def plot_probability_by_class(probability, actual, thresholds=None, labels=("sta
     p = np.asarray(probability, dtype=float)
     y = np.asarray(actual)
     bins = np.linspace(0, 1, 41)
-    ax.hist(p[y == 0], bins=bins, color="#4f81bd", alpha=0.6, label=f"{labels[0]} ({(y == 0).sum():,})")
-    ax.hist(p[y == 1], bins=bins, color="#c0504d", alpha=0.6, label=f"{labels[1]} ({(y == 1).sum():,})")
+    # outlines, not translucent fills: two filled histograms hide each other where they overlap
+    ax.hist(p[y == 0], bins=bins, color="#4f81bd", histtype="step", lw=1.8,
+            label=f"{labels[0]} ({(y == 0).sum():,})")
+    ax.hist(p[y == 1], bins=bins, color="#c0504d", histtype="step", lw=1.8,
+            label=f"{labels[1]} ({(y == 1).sum():,})")
     for name, t in (thresholds or {}).items():
         ax.axvline(t, color="black", ls="--", lw=1)
         ax.text(t, ax.get_ylim()[1] * 0.97, f" {name} >= {t:.2f}", fontsize=8, va="top")
-    ax.set_title("Predicted churn probability by actual outcome")
-    ax.set_xlabel("predicted churn probability")
+    ax.set_title("Predicted churn probability by actual outcome (out-of-sample scores)")
+    ax.set_xlabel("predicted churn probability (0-1)")
     ax.set_ylabel("customers (count)")
     ax.legend(frameon=False, loc="center right", fontsize=8)
     return ax

@@ -585,6 +585,9 @@ def test_watch_list_ranks_current_customers_with_positive_reasons():
         "reason_2": ["Plan = basic (+0.30)", ""],
     })
     assert_frame_equal(watch, expected, check_dtype=False)
+    marked = churn.watch_list(scores, contrib, table, capacity=0.5, top_reasons=2, suppressed=["plan"])
+    assert marked["reason_2"].tolist() == ["Plan = basic (+0.30) [suppression effect, not a cause]", ""]
+    assert marked["reason_1"].tolist() == expected["reason_1"].tolist()
     with pytest.raises(InputError, match="same rows"):
         churn.watch_list(scores.head(3), contrib, table)
     with pytest.raises(InputError, match="'churn_probability'"):
