@@ -383,7 +383,7 @@ CHURN_WARNING = Section(
     keys={
         "gap_factor": Key(number(1), 2.0, doc="warn when days since last purchase > factor x typical gap"),
         "one_time_gap": Key(nullable(number(1)), None, doc="days; null = median gap of repeat buyers"),
-        "p_alive_threshold": Key(number(0, 1), 0.3, doc="warn when the value stage's p_alive is below"),
+        "p_alive_threshold": Key(number(0, 1), 0.3, doc="warn a repeat buyer whose BG/NBD p_alive (same as-of date) is below"),
         "capacity": Key(number(0.001, 1), 0.1, doc="share of customers the team can contact"),
     },
 )

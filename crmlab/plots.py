@@ -51,6 +51,7 @@ __all__ = [
     "plot_odds_ratios",
     "plot_probability_by_class",
     "plot_gap_ratios",
+    "plot_warning_backtest",
     # value
     "plot_value_deciles",
     "plot_value_gains",
@@ -1008,28 +1009,44 @@ def plot_lift_by_decile(gains, ax=None):
 
 
 def plot_odds_ratios(odds, ax=None):
-    """Forest plot: odds ratio and confidence interval per term (log scale, 1 = no effect)."""
+    """Forest plot: odds ratio and confidence interval per term (log scale, 1 = no effect).
+
+    Terms are shown in words (``label`` when present); a term marked ``suppression`` is
+    drawn hollow and its odds ratio on its own is given next to its name.
+    """
     import numpy as np
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     df = odds.iloc[::-1].reset_index(drop=True)
-    ax = get_ax(ax, figsize=(8, 0.32 * max(len(df), 4) + 1.2))
+    ax = get_ax(ax, figsize=(8.5, 0.32 * max(len(df), 4) + 1.4))
     y = np.arange(len(df))
     # grey: the interval crosses 1, the data cannot tell the direction
     unclear = (df["ci_low"] <= 1) & (df["ci_high"] >= 1)
     colors = np.where(unclear, "#a6a6a6", np.where(df["odds_ratio"] > 1, "#c0504d", "#4f81bd"))
+    sup = (df["suppression"].astype(bool) if "suppression" in df.columns
+           else np.zeros(len(df), dtype=bool))
+    sup = np.asarray(sup, dtype=bool)
     # separated levels (tiny tables) have odds ratios near 0 or infinity: show them at the
     # edge of a readable window, marked with an arrow, instead of stretching the axis
     lo = float(np.clip(np.nanmin(df["ci_low"].where(df["ci_low"] > 0)), 1e-3, 0.9)) / 1.3
     hi = float(np.clip(np.nanmax(df["ci_high"].where(np.isfinite(df["ci_high"]))), 1.1, 1e3)) * 1.3
     ax.hlines(y, df["ci_low"].clip(lo, hi), df["ci_high"].clip(lo, hi), color=colors, lw=2)
     point = df["odds_ratio"].clip(lo, hi)
-    inside = (df["odds_ratio"] >= lo) & (df["odds_ratio"] <= hi)
-    ax.scatter(point[inside], y[inside], color=colors[inside], zorder=3, s=18)
+    inside = ((df["odds_ratio"] >= lo) & (df["odds_ratio"] <= hi)).to_numpy()
+    ax.scatter(point[inside & ~sup], y[inside & ~sup], color=colors[inside & ~sup], zorder=3, s=18)
+    ax.scatter(point[inside & sup], y[inside & sup], facecolor="white", edgecolor=colors[inside & sup],
+               zorder=3, s=30, lw=1.5)
     ax.scatter(point[~inside], y[~inside], color=colors[~inside], zorder=3, s=40,
                marker="<" if (df["odds_ratio"][~inside] < lo).all() else ">")
     ax.axvline(1, color="grey", ls="--", lw=1)
-    labels = [f"{t}  [{u}]" for t, u in zip(df["term"], df["unit"], strict=True)]
+    names = df["label"] if "label" in df.columns else df["term"].astype(str).str.replace("_", " ")
+    labels = []
+    for i, (name, unit) in enumerate(zip(names, df["unit"], strict=True)):
+        text = f"{name}  [{unit}]"
+        if sup[i]:
+            text += f"  - suppression: x{df['alone_odds_ratio'].iloc[i]:.2f} on its own"
+        labels.append(text)
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xscale("log")
     ax.set_xlim(lo, hi)
@@ -1039,9 +1056,16 @@ def plot_odds_ratios(odds, ax=None):
     ax.set_xticks(ticks)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_title("Logistic regression: odds ratios with 95% confidence intervals")
-    ax.set_xlabel("odds ratio of churn (log scale; > 1 raises risk, < 1 lowers it; grey: unclear)")
-    ax.set_ylabel("term [unit of comparison]")
+    handles = [Line2D([], [], color="#c0504d", marker="o", lw=2, label="raises churn risk"),
+               Line2D([], [], color="#4f81bd", marker="o", lw=2, label="lowers churn risk"),
+               Line2D([], [], color="#a6a6a6", marker="o", lw=2, label="unclear (interval crosses 1)")]
+    if sup.any():
+        handles.append(Line2D([], [], color="#7f7f7f", marker="o", markerfacecolor="white", lw=0,
+                              label="suppression effect: not a cause"))
+    ax.legend(handles=handles, frameon=False, fontsize=7, loc="lower right")
+    ax.set_title("What goes with churn, other features held fixed (logistic regression)")
+    ax.set_xlabel("odds ratio of churn (x, log scale; 1 = no difference), 95% interval")
+    ax.set_ylabel("customer feature [compared with]")
     return ax
 
 
@@ -1053,37 +1077,89 @@ def plot_probability_by_class(probability, actual, thresholds=None, labels=("sta
     p = np.asarray(probability, dtype=float)
     y = np.asarray(actual)
     bins = np.linspace(0, 1, 41)
-    ax.hist(p[y == 0], bins=bins, color="#4f81bd", alpha=0.6, label=f"{labels[0]} ({(y == 0).sum():,})")
-    ax.hist(p[y == 1], bins=bins, color="#c0504d", alpha=0.6, label=f"{labels[1]} ({(y == 1).sum():,})")
+    # outlines, not translucent fills: two filled histograms hide each other where they overlap
+    ax.hist(p[y == 0], bins=bins, color="#4f81bd", histtype="step", lw=1.8,
+            label=f"{labels[0]} ({(y == 0).sum():,})")
+    ax.hist(p[y == 1], bins=bins, color="#c0504d", histtype="step", lw=1.8,
+            label=f"{labels[1]} ({(y == 1).sum():,})")
     for name, t in (thresholds or {}).items():
         ax.axvline(t, color="black", ls="--", lw=1)
         ax.text(t, ax.get_ylim()[1] * 0.97, f" {name} >= {t:.2f}", fontsize=8, va="top")
-    ax.set_title("Predicted churn probability by actual outcome")
-    ax.set_xlabel("predicted churn probability")
+    ax.set_title("Predicted churn probability by actual outcome (out-of-sample scores)")
+    ax.set_xlabel("predicted churn probability (0-1)")
     ax.set_ylabel("customers (count)")
     ax.legend(frameon=False, loc="center right", fontsize=8)
     return ax
 
 
 def plot_gap_ratios(warning, factor, ax=None):
-    """Histogram of days since last purchase / typical gap (log scale), own vs fallback gap."""
+    """Histogram of days since last purchase / usual gap (log scale) of repeat buyers, by status.
+
+    Stacked, non-overlapping bars: warned (on the capacity-sized list), overdue or low
+    P(alive) but beyond the capacity, and not flagged. One-time buyers have no gap of their
+    own (they are all measured against one shop-wide gap, so they pile up in one spike):
+    they are summarised in a note instead of drawn. Needs ``gap_ratio``, ``warning`` and
+    optionally ``candidate``, ``one_time_buyer`` from ``churn.transactional_warning``.
+    """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(7, 4))
+    ax = get_ax(ax, figsize=(7.5, 4))
     r = warning["gap_ratio"].to_numpy(dtype=float)
-    own = (warning["gap_basis"] == "own").to_numpy()
-    pos = r[r > 0]
+    warned = warning["warning"].to_numpy(dtype=bool)
+    cand = (warning["candidate"].to_numpy(dtype=bool) if "candidate" in warning.columns
+            else warned)
+    one = (warning["one_time_buyer"].to_numpy(dtype=bool) if "one_time_buyer" in warning.columns
+           else np.zeros(len(r), dtype=bool))
+    rep = ~one
+    groups = [
+        (warned & rep, "#c0504d", f"warned: on the call list ({(warned & rep).sum():,})"),
+        (cand & ~warned & rep, "#f2b8b6",
+         f"overdue or low P(alive), beyond capacity ({(cand & ~warned & rep).sum():,})"),
+        (~cand & rep, "#b7c9e2", f"not flagged ({(~cand & rep).sum():,})"),
+    ]
+    pos = r[rep & np.isfinite(r) & (r > 0)]
     if len(pos):
-        bins = np.logspace(np.log10(pos.min()), np.log10(pos.max()), 40)
-        ax.hist([r[own & (r > 0)], r[~own & (r > 0)]], bins=bins, stacked=True,
-                color=["#4f81bd", "#f79646"],
-                label=["repeat buyers (own typical gap)", "one-time buyers (fallback gap)"])
+        lo = max(pos.min(), 0.05)
+        edges = np.logspace(np.log10(lo), np.log10(max(pos.max(), lo * 10)) + 1e-9, 31)
+        bottom = np.zeros(len(edges) - 1)
+        for mask, color, label in groups:
+            counts, _ = np.histogram(np.clip(r[mask & (r > 0)], lo, None), bins=edges)
+            ax.bar(edges[:-1], counts, width=np.diff(edges), bottom=bottom, align="edge",
+                   color=color, edgecolor="white", lw=0.5, label=label)
+            bottom += counts
         ax.set_xscale("log")
-    ax.axvline(factor, color="#c0504d", ls="--", lw=1.2, label=f"warning factor {factor:g}x")
-    ax.set_title("How overdue customers are: days since last purchase / typical gap")
-    ax.set_xlabel("gap ratio (x the typical gap, log scale)")
+    ax.axvline(factor, color="black", ls="--", lw=1.2, label=f"overdue from {factor:g}x the usual gap")
+    note = ""
+    if one.any():
+        ro = r[one]
+        note = (f"\nnot drawn: {one.sum():,} one-time buyers, all at {np.nanmin(ro):.1f}-"
+                f"{np.nanmax(ro):.1f}x the shop's usual gap; {(warned & one).sum():,} of them warned")
+    ax.set_title("Repeat buyers: time since last purchase against their own usual gap")
+    ax.set_xlabel("days since last purchase / usual days between purchases (x, log scale)" + note)
     ax.set_ylabel("customers (count)")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    ax.margins(y=0.25)
+    return ax
+
+
+def plot_warning_backtest(backtest, ax=None):
+    """Bars: share who bought nothing in the holdout, among flagged vs all customers.
+
+    ``backtest`` is ``churn.warning_backtest``'s dict (``precision``, ``base_rate``,
+    ``lift``, ``as_of``, ``until``, ``flagged``, ``customers``).
+    """
+    ax = get_ax(ax, figsize=(6, 3.8))
+    values = [backtest["precision"] or 0.0, backtest["base_rate"] or 0.0]
+    names = [f"flagged at {backtest['as_of']}\n({backtest['flagged']:,} customers)",
+             f"all customers\n({backtest['customers']:,})"]
+    bars = ax.bar(names, [v * 100 for v in values], color=["#c0504d", "#a6a6a6"], width=0.55)
+    ax.bar_label(bars, labels=[f"{v:.0%}" for v in values], padding=2, fontsize=9)
+    ax.set_ylim(0, 105)
+    lift = backtest.get("lift")
+    ax.set_title("Backtest of the purchase-based warning"
+                 + (f": lift {lift:.2f}x" if lift is not None else ""))
+    ax.set_ylabel(f"bought nothing until {backtest['until']} (% of group)")
+    ax.set_xlabel("customers known at the flag date")
     return ax
 
 

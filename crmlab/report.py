@@ -117,8 +117,8 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("repeat_rate", "Repeat-purchase rate", "share", "cleaning"),
     Kpi("top_share_revenue", "Revenue share of the top customers", "share", "cleaning", None),
     Kpi("satisfaction_index", "Satisfaction index", "index", "satisfaction"),
-    Kpi("high_risk_customers", "Customers at high churn risk", "count", "churn", "down"),
-    Kpi("warning_flags", "Customers buying later than usual", "count", "churn", "down"),
+    Kpi("high_risk_customers", "Current customers at high churn risk", "count", "churn", "down"),
+    Kpi("warning_flags", "Lapsed buyers to win back", "count", "churn", "down"),
     Kpi("predicted_value", "Predicted customer value", "money", "value"),
     Kpi("watch_list", "Watch list", "count", "segmentation", "down"),
 )
@@ -445,10 +445,11 @@ def headline_kpis(
     satisfaction : mapping, optional
         ``satisfaction.json``: ``satisfaction_index``, else ``constructs[outcome].index_0_100``.
     churn_scores : DataFrame, optional
-        Churn product with ``risk_band``; rows in ``params.high_risk_band`` are counted.
+        Churn product with ``risk_band``; current customers (``actual`` 0 when the column
+        exists; never the band ``churned``) in ``params.high_risk_band`` are counted.
     churn_warning : DataFrame, optional
         Transactional warning with a boolean ``warning`` (or ``flag``) column; the
-        flagged rows are counted.
+        flagged rows (already capped at the contact capacity) are counted.
     observation_end : date-like, optional
         Passed to :func:`customer_kpis`.
     params : mapping, optional
@@ -484,7 +485,10 @@ def headline_kpis(
     if churn_scores is not None:
         require_columns(churn_scores, ["risk_band"], "churn_scores")
         band = str(params.get("high_risk_band", "high"))
-        out["high_risk_customers"] = int((churn_scores["risk_band"].astype(str) == band).sum())
+        hit = churn_scores["risk_band"].astype(str) == band
+        if "actual" in churn_scores.columns:  # customers who already left are never at risk
+            hit &= churn_scores["actual"] == 0
+        out["high_risk_customers"] = int(hit.sum())
     if churn_warning is not None:
         col = "warning" if "warning" in churn_warning.columns else "flag"
         require_columns(churn_warning, [col], "churn_warning")
@@ -674,14 +678,15 @@ def kpi_readings(
         )
     if v["high_risk_customers"] is not None:
         lines["high_risk_customers"] = (
-            f"{v['high_risk_customers']:,} scored customers are in the "
-            f"'{p.get('high_risk_band', 'high')}' churn-risk band: the retention team's call list."
+            f"{v['high_risk_customers']:,} current customers (not counting those who already "
+            f"left) are in the '{p.get('high_risk_band', 'high')}' churn-risk band, scored by "
+            "models that did not train on them: the retention team's call list."
         )
     if v["warning_flags"] is not None:
         lines["warning_flags"] = (
-            f"{v['warning_flags']:,} customers are overdue compared with their own usual "
-            "purchase rhythm: they have already lapsed, so this is a win-back list (a "
-            "reminder with a reason to come back), not a retention call."
+            f"{v['warning_flags']:,} customers are overdue against their usual purchase rhythm "
+            "and the least likely to buy again (a list capped at the team's contact capacity): "
+            "they have lapsed, so this is a win-back list, not an early reminder."
         )
     if v["predicted_value"] is not None:
         over = f" over the next {horizon_months} months" if horizon_months else ""
@@ -730,8 +735,8 @@ def kpi_notes(params: Mapping[str, Any] | None = None, horizon_months: int | Non
         "repeat_rate": "bought on 2 or more days",
         "top_share_revenue": f"top {p.get('top_share', 0.2):.0%} of customers",
         "satisfaction_index": "survey, 0-100",
-        "high_risk_customers": f"churn risk band '{p.get('high_risk_band', 'high')}'",
-        "warning_flags": "overdue vs own rhythm",
+        "high_risk_customers": f"current customers, band '{p.get('high_risk_band', 'high')}'",
+        "warning_flags": "lapsed vs own rhythm, up to capacity",
         "predicted_value": "customer lifetime value",
         "watch_list": "valuable customers slipping",
     }
@@ -969,14 +974,22 @@ def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction") -> str
     return text + "."
 
 
-def risk_band_table(churn_scores: pd.DataFrame, order: Sequence[str] = ("high", "medium", "low")) -> pd.DataFrame:
+def risk_band_table(
+    churn_scores: pd.DataFrame, order: Sequence[str] = ("high", "medium", "low", "churned")
+) -> pd.DataFrame:
     """Count scored customers per churn-risk band, with mean predicted and observed churn.
+
+    The action bands hold current customers only (rows that already churned have the band
+    ``churned``), so their own observed churn is 0 by definition; the check that a band
+    means what it says is the churn rate of the test rows whose *probability* falls in it
+    (``score_band`` when the product has it).
 
     Parameters
     ----------
     churn_scores : DataFrame
         The churn product: ``risk_band``, ``churn_probability``; with ``split`` and
-        ``actual`` the observed churn rate on the test split is added.
+        ``actual`` the observed churn rate on the test split is added (grouped by
+        ``score_band`` when present, else by ``risk_band``).
     order : sequence of str
         Band order (others follow by name).
 
@@ -997,7 +1010,12 @@ def risk_band_table(churn_scores: pd.DataFrame, order: Sequence[str] = ("high", 
     out = pd.DataFrame({"customers": g.size(), "mean_probability": g["churn_probability"].mean()})
     if {"split", "actual"} <= set(df.columns):
         test = df.loc[df["split"].astype(str) == "test"]
-        out["test_churn_rate"] = test.groupby("risk_band", sort=False)["actual"].mean()
+        by = "score_band" if "score_band" in test.columns else "risk_band"
+        rate = test.groupby(test[by].astype(str), sort=False)["actual"].mean()
+        gone = test.loc[test["risk_band"] == "churned", "actual"]
+        if len(gone):  # left already: 100% by definition, shown so the row is not blank
+            rate["churned"] = gone.mean()
+        out["test_churn_rate"] = rate
     out = out.reindex(_ordered(out.index, order))
     out.insert(1, "share", out["customers"] / out["customers"].sum())
     return out.rename_axis("risk_band").reset_index().astype({"customers": "int64"})
@@ -1433,7 +1451,8 @@ def next_steps(
         steps.append(f"Call the {wl:,} customers{of} on the watch list{extra}, biggest spenders first.")
     hr = _num(kpis.get("high_risk_customers"))
     if hr:
-        steps.append(f"Hand the {hr:,} high churn-risk customers to the retention team.")
+        of = f" of {src['churn']}" if src.get("churn") else ""
+        steps.append(f"Hand the {hr:,} current customers{of} at high churn risk to the retention team.")
     if drivers is not None and len(drivers):
         focus = drivers.loc[drivers["quadrant"] == "concentrate here"]
         if "actionable" in focus:

@@ -304,6 +304,41 @@ def test_risk_band_table():
         report.risk_band_table(scores.drop(columns="churn_probability"))
 
 
+def test_risk_band_table_of_current_customers_checks_bands_by_score():
+    # action bands hold current customers; churned rows are their own band. The test churn
+    # rate comes from the band each test row's probability falls in (score_band).
+    scores = pd.DataFrame({
+        "risk_band": ["high", "churned", "medium", "churned", "low", "low"],
+        "score_band": ["high", "high", "medium", "low", "low", "low"],
+        "churn_probability": [0.8, 0.9, 0.5, 0.1, 0.2, 0.1],
+        "split": ["test", "test", "test", "test", "test", "train"],
+        "actual": [0, 1, 0, 1, 0, 0],
+    })
+    expected = pd.DataFrame({
+        "risk_band": ["high", "medium", "low", "churned"], "customers": [1, 1, 2, 2],
+        "share": [1 / 6, 1 / 6, 2 / 6, 2 / 6], "mean_probability": [0.8, 0.5, 0.15, 0.5],
+        "test_churn_rate": [0.5, 0.0, 0.5, 1.0],
+    })
+    assert_frame_equal(report.risk_band_table(scores), expected, check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    "scores, expected",
+    [
+        (pd.DataFrame({"risk_band": ["high", "churned", "high"], "actual": [0, 1, 0]}), 2),
+        # an old product banded churned rows too: they are still not at risk
+        (pd.DataFrame({"risk_band": ["high", "high", "high"], "actual": [0, 1, 1]}), 1),
+        (pd.DataFrame({"risk_band": ["high", "low", "churned"]}), 1),
+    ],
+    ids=["churned-band", "old-product", "no-actual-column"],
+)
+def test_high_risk_kpi_counts_current_customers_only(scores, expected):
+    k = report.headline_kpis(churn_scores=scores)
+    assert k["high_risk_customers"] == expected
+    steps = report.next_steps(k)
+    assert f"Hand the {expected:,} current customers at high churn risk" in steps
+
+
 # --- readings ---------------------------------------------------------------------------------
 
 
@@ -631,14 +666,14 @@ def test_every_kpi_names_its_own_data_set():
     notes = report.kpi_notes(P, 12, SOURCES)
     assert notes["satisfaction_index"] == "survey, 0-100 · ECSI"
     assert notes["warning_flags"].endswith(" · CDNOW")
-    assert report.kpi_notes(P)["warning_flags"] == "overdue vs own rhythm"  # no sources: as before
+    assert report.kpi_notes(P)["warning_flags"] == "lapsed vs own rhythm, up to capacity"  # no sources
 
 
 def test_overdue_customers_are_a_win_back_list_not_an_early_contact():
     text = report.kpi_readings({"warning_flags": 40}, P)
-    line = next(ln for ln in text.splitlines() if ln.startswith("- **Customers buying later"))
-    assert "win-back" in line and "already lapsed" in line
-    assert "early, cheap" not in line and "retention call" in line  # "not a retention call"
+    line = next(ln for ln in text.splitlines() if ln.startswith("- **Lapsed buyers to win back"))
+    assert "win-back list" in line and "they have lapsed" in line
+    assert "early, cheap" not in line and "not an early reminder" in line
 
 
 @pytest.mark.parametrize(
