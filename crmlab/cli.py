@@ -1,13 +1,15 @@
 """``crmlab`` — the command line: ``run``, ``stages``, ``validate``.
 
 Exit codes: 0 success; 2 bad params or bad input (one ``error:`` line naming the file, key
-or column, no traceback); 1 a notebook failed (the line names the stage and the executed
-notebook that shows the failing cell).
+or column, no traceback), including a folder the run cannot write; 1 a notebook failed (the
+line names the stage and the executed notebook that shows the failing cell); 130
+interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +17,11 @@ from crmlab import __version__
 from crmlab.errors import InputError
 
 __all__ = ["main", "build_parser"]
+
+_ENV_ERRNOS = {
+    errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR,
+    errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.ENOENT,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,11 +64,12 @@ def _cmd_stages() -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from crmlab.config import load_params
+    from crmlab.config import check_writable, load_params
     from crmlab.io import check_inputs
     from crmlab.runner import STAGES
 
     params = load_params(args.params, args.overrides)
+    check_writable(params, args.params or "params")
     for line in check_inputs(params):
         print(f"ok  {line}")
     for st in STAGES:
@@ -101,6 +109,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # a folder made read-only, a full disk, a path under a file: the environment the
+        # params point at, not a bug; say which file and why, in one line
+        if exc.errno not in _ENV_ERRNOS:
+            raise
+        where = exc.filename or "(file)"
+        print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except BaseException as exc:
+        from crmlab.runner import Terminated
+
+        if isinstance(exc, Terminated):
+            print("error: terminated (SIGTERM)", file=sys.stderr)
+            return 143
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

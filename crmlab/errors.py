@@ -5,7 +5,7 @@ traceback; inside a notebook it stops the stage, and the runner recognises it by
 and reports it the same way. Everything else is a bug or an environment failure.
 """
 
-__all__ = ["InputError", "require_columns"]
+__all__ = ["InputError", "InputWarning", "require_columns"]
 
 
 class InputError(ValueError):
@@ -31,3 +31,7 @@ def require_columns(df, columns, what: str) -> None:
     for col in columns:
         if col not in df.columns:
             raise InputError(f"{what}: required column {col!r} missing")
+
+
+class InputWarning(UserWarning):
+    """The input was read, but something about it needs a look (an encoding choice, stray bytes)."""
