@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from crmlab import __version__
-from crmlab.errors import InputError
+from crmlab.errors import InputError, Terminated
 
 __all__ = ["main", "build_parser"]
 
@@ -64,12 +64,13 @@ def _cmd_stages() -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from crmlab.config import check_writable, load_params
+    from crmlab.config import apply_privacy, check_writable, load_params
     from crmlab.io import check_inputs
     from crmlab.runner import STAGES
 
     params = load_params(args.params, args.overrides)
     check_writable(params, args.params or "params")
+    apply_privacy(params)
     for line in check_inputs(params):
         print(f"ok  {line}")
     for st in STAGES:
@@ -106,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = " ".join(str(exc).split())  # exactly one line
         print(f"error: {msg}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -117,13 +121,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = exc.filename or "(file)"
         print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    except BaseException as exc:
-        from crmlab.runner import Terminated
-
-        if isinstance(exc, Terminated):
-            print("error: terminated (SIGTERM)", file=sys.stderr)
-            return 143
-        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -99,6 +99,27 @@ def _decode_counts(path: Path, enc: str, chunk_bytes: int) -> tuple[int, int]:
                 return bad, other
 
 
+def _gb_counts(path: Path, chunk_bytes: int) -> tuple[int, int]:
+    """(non-ASCII characters, rare ones) of a GB18030 file.
+
+    Chinese text is made of GB2312 characters, both bytes >= 0xA1; a byte pair whose second
+    byte is ASCII (GBK extension) or a four-byte sequence is rare in real text but is what
+    Latin-1 letters followed by ASCII letters decode to.
+    """
+    dec = codecs.getincrementaldecoder("gb18030")()
+    chars = odd = 0
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(chunk_bytes)
+            for ch in dec.decode(chunk, final=not chunk):
+                if ord(ch) > 127:
+                    chars += 1
+                    b = ch.encode("gb18030")
+                    odd += len(b) != 2 or b[1] < 0xA1
+            if not chunk:
+                return chars, odd
+
+
 def _decodes(path: Path, enc: str, chunk_bytes: int) -> bool:
     dec = codecs.getincrementaldecoder(enc)()
     try:
@@ -150,12 +171,13 @@ def detect_encoding_report(
             "file is in another encoding)"
         )
     if _decodes(path, "gb18030", sample_bytes):
-        _, chars = _decode_counts(path, "gb18030", sample_bytes)
+        chars, odd = _gb_counts(path, sample_bytes)
         note = None
-        if chars < 20:
+        if chars < 20 or odd > 0.1 * chars:
             note = (
-                f"{path}: not UTF-8; read as GB18030 on the strength of only {chars} non-ASCII "
-                "character(s) — if names look garbled set 'encoding' (e.g. latin-1) in the params"
+                f"{path}: not UTF-8; read as GB18030, but {odd} of its {chars} non-ASCII "
+                "characters are rare ones (Latin-1 letters such as 'ü' look like them) — if "
+                "names look garbled set 'encoding' (e.g. latin-1) in the params"
             )
         return "gb18030", "strict", note
     raise InputError(
@@ -210,8 +232,8 @@ def _check_file(path: Path, max_bytes: float | None = None) -> None:
     except OSError as exc:
         raise InputError(f"{path}: cannot open ({exc.strerror or exc})") from None
     if stat.S_ISDIR(st.st_mode):
-        if _format_of(path) != "parquet":  # pragma: no cover (folders are Parquet datasets)
-            raise InputError(f"{path}: is a folder, not a file")
+        if path.suffix.lower() in (TEXT_SUFFIXES | EXCEL_SUFFIXES) - {""}:
+            raise InputError(f"{path}: is a folder, not a file")  # other folders: Parquet datasets
         return
     if not stat.S_ISREG(st.st_mode):
         raise InputError(f"{path}: not a regular file (a device, pipe or socket cannot be read)")
@@ -613,11 +635,13 @@ def save_table(df: pd.DataFrame, folder: str | Path, name: str, index: bool = Fa
 
     Text cells a spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``, tab,
     CR) are written with a leading ``'`` (:func:`crmlab.safety.neutralise_formulas`);
-    numbers are written as they are.
+    numbers are written as they are. Lines end with CRLF (RFC 4180), so a cell holding a
+    line break of either kind is quoted and the table keeps its shape.
     """
     from crmlab.safety import neutralise_formulas
 
     safe = neutralise_formulas(df)
     return _atomic_write(
-        Path(folder) / f"{name}.csv", lambda p: safe.to_csv(p, index=index, encoding="utf-8-sig")
+        Path(folder) / f"{name}.csv",
+        lambda p: safe.to_csv(p, index=index, encoding="utf-8-sig", lineterminator="\r\n"),
     )

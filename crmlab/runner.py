@@ -59,7 +59,7 @@ from crmlab.config import (
     check_writable,
     load_params,
 )
-from crmlab.errors import InputError
+from crmlab.errors import InputError, Terminated
 from crmlab.io import check_inputs, file_sha256, read_header, read_json, write_json, write_text
 
 __all__ = [
@@ -206,10 +206,6 @@ def select_stages(only: Iterable[str] | None) -> list[Stage]:
         if name not in known:
             raise InputError(f"--only: unknown stage {name!r} (stages: {', '.join(known)})")
     return [s for s in STAGES if s.name in wanted]
-
-
-class Terminated(BaseException):
-    """The run received SIGTERM (a scheduler or ``kill`` stopped it); CLI exit code 143."""
 
 
 @contextlib.contextmanager
@@ -700,6 +696,10 @@ def _run_stages(
     except BaseException as exc:
         manifest["status"] = "failed"
         manifest["error"] = str(exc) or type(exc).__name__
+        for entry in manifest["stages"].values():  # a stage cut short by a signal
+            if entry.get("status") == "running":
+                entry["status"] = "failed"
+                entry["error"] = manifest["error"]
         manifest["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         write_json(manifest, mpath)
         if isinstance(exc, (InputError, StageFailed, KeyboardInterrupt, Terminated)):
