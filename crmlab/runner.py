@@ -743,7 +743,10 @@ def _record_history(run_dir: Path, manifest: dict[str, Any]) -> None:
         ran = [k for k, v in manifest["stages"].items() if v.get("status") == "success"]
         row = history_row(manifest["run_id"], manifest["finished"], obs, ran, doc.get("kpis"))
         table = append_history(read_history(run_dir.parent), row)
-        write_text(table.to_csv(index=False, lineterminator="\n", float_format="%.12g"), path)
+        from crmlab.safety import neutralise_formulas
+
+        text = neutralise_formulas(table).to_csv(index=False, lineterminator="\n", float_format="%.12g")
+        write_text(text, path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         _say(f"warning: {path}: history not updated ({exc})")
 

@@ -124,15 +124,24 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
             return "'" + v
         return v
 
+    def texty(dtype: Any) -> bool:
+        return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+    def relabel(index: pd.Index) -> pd.Index:
+        if isinstance(index, pd.MultiIndex):
+            return pd.MultiIndex.from_tuples(
+                [tuple(fix(v) for v in t) for t in index], names=[fix(n) for n in index.names])
+        if texty(index.dtype):
+            return pd.Index([fix(v) for v in index], name=fix(index.name), dtype=object)
+        return index.rename(fix(index.name))
+
     out = df.copy()
     for col in out.columns:
         s = out[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            out[col] = s.map(fix).astype(s.dtype if s.dtype == object else object)
-    out.columns = pd.Index([fix(c) for c in out.columns], name=out.columns.name) \
-        if not isinstance(out.columns, pd.MultiIndex) else out.columns
-    if out.index.dtype == object and not isinstance(out.index, pd.MultiIndex):
-        out.index = pd.Index([fix(v) for v in out.index], name=fix(out.index.name))
+        if texty(s.dtype):
+            out[col] = s.map(fix).astype(object)
+    out.columns = relabel(out.columns)
+    out.index = relabel(out.index)
     return out
 
 

@@ -317,7 +317,7 @@ def test_dask_path_gives_exactly_the_pandas_result(params_file, blocksize):
 def test_non_finite_and_overflowing_amounts_are_quarantined(tmp_path, amounts, reasons):
     from crmlab.io import write_json
 
-    raw = frame([[str(i), "2024-01-0%d" % (i + 1), a] for i, a in enumerate(amounts)])
+    raw = frame([[str(i), f"2024-01-0{i + 1}", a] for i, a in enumerate(amounts)])
     res = cleaning.clean_transactions(raw, section())
     got = [None] * len(amounts)
     for row, reason in zip(res.quarantine["source_row"], res.quarantine["reason"], strict=True):
