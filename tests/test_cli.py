@@ -96,14 +96,15 @@ def _case(name: str, tmp) -> tuple[list[str], str]:
         (tmp / "afile").write_text("x")
         key = name.split("-")[0]
         return ["--set", f"paths.{key}={tmp / 'afile' / 'sub'}"], f"key 'paths.{key}': {tmp / 'afile'} is a file, not a folder"
-    if name == "read-only-outputs":
+    if name in ("read-only-outputs", "read-only-processed"):
         ro = _sys_unwritable()
         if ro is None and os.geteuid() == 0:
             pytest.skip("no folder is read-only for root here")
         if ro is None:
             ro = str(tmp / "ro")
             os.mkdir(ro, 0o555)
-        return ["--set", f"paths.outputs={ro}/crmlab"], "key 'paths.outputs': cannot write in"
+        key = name.rsplit("-", 1)[1]
+        return ["--set", f"paths.{key}={ro}/crmlab"], f"key 'paths.{key}': cannot write in"
     if name == "header-only":
         (tmp / "h.csv").write_text("customer_id,date,dollar_value,number_of_cds\n")
         return ["--set", f"transactions.path={tmp / 'h.csv'}", "--set", "transactions.date_format=null"], "h.csv: has a header but no data rows"
@@ -126,6 +127,7 @@ def _case(name: str, tmp) -> tuple[list[str], str]:
 CASES = [
     "invalid-date-set", "invalid-date-file", "unknown-reader-option", "reader-option-owned",
     "long-run-name", "outputs-under-file", "processed-under-file", "read-only-outputs",
+    "read-only-processed",
     "header-only", "dev-zero", "one-50mb-line", "too-large", "bad-timezone", "short-key-file",
 ]
 
