@@ -5,7 +5,8 @@ The rules, in the order they are checked (a row gets the *first* reason that app
 ====================  ===========================================================
 reason                when
 ====================  ===========================================================
-undecodable_text      a cell holds bytes the file's encoding cannot decode (U+FFFD)
+undecodable_text      the customer or order id holds bytes the file's encoding cannot
+                      decode (U+FFFD)
 missing_customer_id   the id is blank (or ``nan``/``null``/``none``/``n/a``) after trimming
 invalid_date          the date does not parse (given ``date_format``, else inferred)
 invalid_amount        the amount is blank or not a number after repairs, or infinite
@@ -421,7 +422,7 @@ def _row_rules(
     repairs.update(rep)
     max_amount = float(section.get("max_amount") or DEFAULT_MAX_AMOUNT)
     finite = pd.Series(np.isfinite(amount.to_numpy(dtype=np.float64, na_value=np.nan)), index=amount.index)
-    undecodable = _undecodable_rows(orig)
+    undecodable = _undecodable_rows(orig, [columns["customer_id"], columns["order_id"]])
     data = {"customer_id": cid, "date": date, "amount": amount}
     bad_qty = pd.Series(False, index=orig.index)
     if columns["quantity"]:
@@ -457,10 +458,14 @@ def _row_rules(
     return pd.DataFrame(data), reason, repairs
 
 
-def _undecodable_rows(orig: pd.DataFrame) -> pd.Series:
-    """Rows with a cell holding U+FFFD: bytes the file's encoding could not decode."""
+def _undecodable_rows(orig: pd.DataFrame, ids: list[str | None]) -> pd.Series:
+    """Rows whose customer or order id holds U+FFFD: bytes the encoding could not decode.
+
+    Only the ids are looked at: a date or an amount with such bytes does not parse anyway
+    (``invalid_date``/``invalid_amount``), and other columns are not analysed.
+    """
     hit = pd.Series(False, index=orig.index)
-    for col in orig.columns:
+    for col in (c for c in ids if c):
         if orig[col].dtype == object or pd.api.types.is_string_dtype(orig[col].dtype):
             hit |= orig[col].astype("str").str.contains("\ufffd", regex=False).fillna(False).astype(bool)
     return hit

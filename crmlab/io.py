@@ -141,8 +141,8 @@ def detect_encoding_report(
     2. the whole file decodes as UTF-8 -> ``utf-8``;
     3. the file is mostly UTF-8 (at least as many well-formed multi-byte characters as
        stray bytes, e.g. one Latin-1 ``\xe9`` among ``Müller``s) -> ``utf-8`` with the
-       stray bytes replaced by U+FFFD and a note: cleaning quarantines the rows holding
-       them (``undecodable_text``), other readers warn with the row count;
+       stray bytes replaced by U+FFFD and a note (a warning with the row count); cleaning
+       quarantines the rows whose ids hold them (``undecodable_text``);
     4. the whole file decodes as GB18030 (GBK) -> ``gb18030``, with a note when the
        choice rests on fewer than 20 non-ASCII characters (a few Latin-1 letters also
        happen to be valid GB18030 pairs);

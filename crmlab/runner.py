@@ -419,7 +419,7 @@ def _exporter(mathjax: bool, remove_tags: Iterable[str] = ()):
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    from crmlab.safety import SanitizeOutputs
+    from crmlab.safety import sanitize_outputs_preprocessor
 
     name = "crmlab_stage.html.j2" if mathjax else "crmlab_report.html.j2"
     template = _OFFLINE_BLOCKS + ("" if mathjax else _NO_MATHJAX)
@@ -437,7 +437,7 @@ def _exporter(mathjax: bool, remove_tags: Iterable[str] = ()):
         )
     # values from the data (ids, headers, survey groups) are text, never markup: every
     # output is escaped/cleaned before it becomes HTML (crmlab.safety)
-    exporter.register_preprocessor(SanitizeOutputs(), enabled=True)
+    exporter.register_preprocessor(sanitize_outputs_preprocessor(), enabled=True)
     return exporter
 
 

@@ -6,7 +6,7 @@ Two writers turn data into documents people open with a program that can run cod
   pandas (``DataFrame`` and ``Styler`` HTML, which does not escape cell values or headers
   once a notebook calls ``.format()``) and takeaways through ``Markdown``, which passes raw
   HTML through. Rather than trusting every notebook cell, the exporter runs
-  :class:`SanitizeOutputs` over the executed notebook: Markdown outputs are rendered with
+  :func:`sanitize_outputs_preprocessor` over the executed notebook: Markdown outputs are rendered with
   raw HTML *escaped*, and every HTML output is cleaned against an allow-list of table and
   text tags (:func:`sanitize_html`): a ``<script>``, ``<img onerror=...>`` or
   ``<iframe>`` from a customer id or a column header is shown as the literal text it is,
@@ -35,7 +35,7 @@ __all__ = [
     "sanitize_html",
     "markdown_to_safe_html",
     "neutralise_formulas",
-    "SanitizeOutputs",
+    "sanitize_outputs_preprocessor",
 ]
 
 # report.html: no script at all, nothing from the network; figures are data: URIs.
@@ -159,16 +159,18 @@ def _sanitize_output(output: Any) -> None:
         data["text/html"] = sanitize_html(html if isinstance(html, str) else "".join(html))
 
 
-def _preprocessor_base():
+def sanitize_outputs_preprocessor():
+    """Return an nbconvert preprocessor that makes every output of every cell safe.
+
+    Built on demand so that importing this module (``save_table`` does) does not import
+    nbconvert.
+    """
     from nbconvert.preprocessors import Preprocessor
 
-    return Preprocessor
+    class SanitizeOutputs(Preprocessor):
+        def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert API)
+            for output in cell.get("outputs", []):
+                _sanitize_output(output)
+            return cell, resources
 
-
-class SanitizeOutputs(_preprocessor_base()):
-    """nbconvert preprocessor: every output of every cell made safe (see the module text)."""
-
-    def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert API)
-        for output in cell.get("outputs", []):
-            _sanitize_output(output)
-        return cell, resources
+    return SanitizeOutputs()

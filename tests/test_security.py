@@ -199,3 +199,43 @@ def test_no_personal_data_in_any_output(hostile_run):
     assert pseudonymise(pd.Series(["Person0@Example.com "]), KEY).iloc[0] in set(ids)
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "success"
+
+
+def test_broken_values_are_quarantined_or_repaired_by_a_real_run(tmp_path):
+    """Classes that used to crash or silently mislead, through `crmlab run --only cleaning`."""
+    rows = [
+        ("c1", "2024-01-05", "10", "Müller"),            # ISO with dayfirst: true: 5 January
+        ("c2", "2024-01-13", "20", "Müller"),
+        ("c3", "2024-03-05T09:00:00Z", "30", "Müller"),  # zoned -> Asia/Shanghai 17:00
+        ("c4", "2024-03-05T09:00:00+01:00", "40", "Müller"),
+        ("c5", "2024-02-01", "inf", "Müller"),
+        ("c6", "2024-02-02", "1e400", "Müller"),
+        ("c7", "2024-02-03", "1e308", "Müller"),
+        ("c8", "2024-02-04", "1e308", "Müller"),
+        ("c\udcfc9", "2024-02-05", "50", "Müller"),        # one stray Latin-1 byte in an id
+    ]
+    body = "cid,day,paid,note\n" + "".join(",".join(r) + "\n" for r in rows)
+    (tmp_path / "tx.csv").write_bytes(body.encode("utf-8", errors="surrogateescape"))
+    params = {
+        "run_name": "broken",
+        "paths": {"processed": str(tmp_path / "processed"), "outputs": str(tmp_path / "outputs")},
+        "transactions": {"path": str(tmp_path / "tx.csv"), "dayfirst": True, "timezone": "Asia/Shanghai",
+                         "columns": {"customer_id": "cid", "date": "day", "amount": "paid"}},
+    }
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(params, allow_unicode=True))
+    out = subprocess.run(
+        [sys.executable, "-m", "crmlab.cli", "run", "--params", str(tmp_path / "p.yaml"),
+         "--only", "cleaning", "--no-progress"], capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Traceback" not in out.stderr
+    products = tmp_path / "processed" / "broken"
+    rep = json.loads((products / "cleaning_report.json").read_text())
+    assert rep["by_reason"]["invalid_amount"] == 2 and rep["by_reason"]["amount_out_of_range"] == 2
+    assert rep["by_reason"]["undecodable_text"] == 1
+    assert rep["repairs"]["date_timezone_converted"] == 2 and rep["repairs"]["date_second_format"] == 0
+    clean = pd.read_parquet(products / "transactions.parquet").set_index("customer_id")["date"]
+    assert clean["c1"] == pd.Timestamp("2024-01-05") and clean["c2"] == pd.Timestamp("2024-01-13")
+    assert clean["c3"] == pd.Timestamp("2024-03-05 17:00") and clean["c4"] == pd.Timestamp("2024-03-05 16:00")
+    quarantine = pd.read_parquet(products / "quarantine.parquet")
+    assert "M眉ller" not in quarantine.to_csv()
