@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -11,9 +12,10 @@ from conftest import ROOT
 
 
 def crmlab(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "CRMLAB_PSEUDONYM_KEY"}
     return subprocess.run(
         [sys.executable, "-m", "crmlab.cli", *args],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        capture_output=True, text=True, cwd=ROOT, timeout=120, env=env,
     )
 
 
@@ -69,8 +71,6 @@ def _sys_unwritable() -> str | None:
             fd, name = tempfile.mkstemp(dir=folder)
         except OSError:
             return folder
-        import os
-
         os.close(fd)
         os.unlink(name)
     return None
@@ -78,7 +78,6 @@ def _sys_unwritable() -> str | None:
 
 def _case(name: str, tmp) -> tuple[list[str], str]:
     """Arguments (after the params) and the expected message of one bad-input case."""
-    import os
 
     if name == "invalid-date-set":
         return ["--set", "periods.observation_end=2024-02-30"], "key 'periods.observation_end': '2024-02-30' is not a date"

@@ -195,7 +195,8 @@ def test_privacy_key_file(tmp_path, monkeypatch, content, message):
     from crmlab import privacy
     from crmlab.config import apply_privacy
 
-    monkeypatch.delenv(privacy.KEY_ENV, raising=False)
+    monkeypatch.setenv(privacy.KEY_ENV, "")  # restored (removed) after the test ...
+    monkeypatch.delenv(privacy.KEY_ENV)  # ... though apply_privacy sets it below
     key = tmp_path / "key"
     if content is not None:
         key.write_text(content)
