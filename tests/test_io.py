@@ -291,3 +291,23 @@ def test_save_table_neutralises_formulas_but_not_numbers(tmp_path, cell, written
     assert back["label"].iloc[0] == written and back["value"].iloc[0] == "-5.2"
     assert back.columns[2] == written
     assert df["label"].iloc[0] == cell  # the caller's frame is untouched
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_transaction_ids_that_are_email_addresses_are_pseudonymised_on_reading(tmp_path, monkeypatch, engine):
+    from crmlab import privacy
+
+    monkeypatch.setenv(privacy.KEY_ENV, "x" * 20)
+    rows = [f"u{i % 3}@example.com,2024-01-0{i + 1},{i + 1}.5,secret{i}@example.org" for i in range(6)]
+    (tmp_path / "t.csv").write_text("mail,day,paid,other\n" + "\n".join(rows) + "\n")
+    sec = params_from_dict({"transactions": {"path": str(tmp_path / "t.csv"),
+                                             "columns": {"customer_id": "mail", "date": "day", "amount": "paid"}}}).transactions
+    if engine == "dask":
+        pytest.importorskip("dask")
+        ddf, info = io.read_input_dask(sec, blocksize=60)
+        df = ddf.compute()
+    else:
+        df, info = io.read_input(sec)
+    assert info.privacy["pseudonymised"] == {"mail": "email"}
+    assert df["mail"].str.fullmatch(r"pid_[0-9a-f]{20}").all() and df["mail"].nunique() == 3
+    assert info.privacy["pii_detected"] == ["other"]  # named here; the cleaning rules drop it
