@@ -467,7 +467,8 @@ def export_report(notebook: Path, target: Path, title: str) -> Path:
     Cells tagged ``method`` (formulas and method notes) are left out, and no script is
     loaded at all (no MathJax, no require.js): the page is plain HTML and CSS with the
     figures embedded as data URIs, so it renders the same from an e-mail attachment on a
-    machine without network.
+    machine without network. A Content-Security-Policy (:data:`crmlab.safety.REPORT_CSP`)
+    forbids scripts and fetches, and every output is cleaned of markup from the data.
     """
     import nbformat
 
