@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError, require_columns
+from crmlab.privacy import safe_name
 
 __all__ = [
     "REASONS",
@@ -529,7 +530,7 @@ def _finish(
         "repairs": {k: int(v) for k, v in repairs.items()},
         "duplicates_seen": duplicates_seen,
         "pii_dropped": pii,
-        "pii_detected": detected,
+        "pii_detected": [safe_name(c) for c in detected],  # a header may itself be an address
         "columns": {k: v for k, v in columns.items() if v},
         "amount_clean": float(clean["amount"].sum()),
         # money of rejected rows that is a real amount (finite, in range, not a refund)

@@ -41,6 +41,7 @@ __all__ = [
     "PersonalDataWarning",
     "personal_kind",
     "pii_by_name",
+    "safe_name",
     "detect_pii_columns",
     "pseudonymise",
     "pseudonym_key",
@@ -94,9 +95,9 @@ class PiiScreen:
     def as_dict(self) -> dict:
         """Plain dict for JSON reports."""
         return {
-            "pii_dropped": list(self.dropped),
-            "pii_detected": list(self.detected),
-            "pseudonymised": dict(self.pseudonymised),
+            "pii_dropped": [safe_name(c) for c in self.dropped],
+            "pii_detected": [safe_name(c) for c in self.detected],
+            "pseudonymised": {safe_name(c): k for c, k in self.pseudonymised.items()},
         }
 
 
@@ -105,9 +106,24 @@ def _normal_name(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", s.lower()).strip("_")
 
 
+def _personal_value(v: str) -> bool:
+    v = str(v).strip()
+    return bool(_EMAIL.match(v) or _PHONE.match(v) or _SSN.match(v) or _cn_id_ok(v))
+
+
 def pii_by_name(name: str) -> bool:
-    """Tell whether a column name says it holds personal data (``email``, ``手机``, ...)."""
-    return bool(_NAME.match(_normal_name(name)) or _NAME_CN.search(str(name)))
+    """Tell whether a column name says it holds personal data (``email``, ``手机``, ...).
+
+    A name that *is* personal data (an e-mail address as a header, from a mis-exported
+    file) counts too.
+    """
+    return bool(_NAME.match(_normal_name(name)) or _NAME_CN.search(str(name))
+                or _personal_value(name))
+
+
+def safe_name(name: str) -> str:
+    """Return a column name fit for reports: one that is itself personal data is redacted."""
+    return "<redacted column name>" if _personal_value(name) else str(name)
 
 
 def _cn_id_ok(v: str) -> bool:
@@ -255,7 +271,7 @@ def screen_pii(
     if detected and drop:
         warnings.warn(
             f"{source}: dropped column(s) that look like personal data: "
-            f"{', '.join(map(str, detected))} (declare them in pii_columns to silence this)",
+            f"{', '.join(map(safe_name, detected))} (declare them in pii_columns to silence this)",
             PersonalDataWarning,
             stacklevel=2,
         )

@@ -160,3 +160,18 @@ def test_screen_drops_declared_and_detected_and_needs_a_key_for_personal_ids(mon
         privacy.screen_pii(df, declared=["score"], protected=["score"])
     with pytest.raises(InputError, match="at least 16"):
         privacy.pseudonymise(df["who"], "short")
+
+
+@pytest.mark.parametrize("header", ["ann@example.com", "+44 20 7946 0958", "123-45-6789"])
+def test_a_header_that_is_personal_data_is_dropped_and_never_named(header):
+    from crmlab import cleaning
+
+    raw = pd.DataFrame({"id": ["1", "2"], "day": ["2024-01-01", "2024-01-02"], "paid": ["5", "6"],
+                        header: ["x", "y"]})
+    sec = {"columns": {"customer_id": "id", "date": "day", "amount": "paid"}}
+    res = cleaning.clean_transactions(raw, sec)
+    assert res.report["pii_detected"] == ["<redacted column name>"]
+    assert header not in str(res.report) and header not in res.quarantine.columns
+    with pytest.warns(privacy.PersonalDataWarning) as caught:
+        _, screen = privacy.screen_pii(raw, protected=["id", "day", "paid"])
+    assert header not in str(caught[0].message) and header not in str(screen.as_dict())
