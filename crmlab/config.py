@@ -808,6 +808,11 @@ def stage_context(
     """
     params = load_params(params_file, overrides)
     apply_privacy(params)
+    import pandas as pd
+
+    # tables shown in the notebook escape their values (a customer id is text, not markup);
+    # the HTML export cleans every output again (crmlab.safety)
+    pd.set_option("styler.format.escape", "html")
     final = Path(params.paths.processed) / params.run_name
     processed = Path(processed_dir) if processed_dir else final
     run = Path(run_dir) if run_dir else Path(params.paths.outputs) / params.run_name / "interactive"
