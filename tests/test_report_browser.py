@@ -166,7 +166,12 @@ def test_report_html_is_complete_and_self_contained(report_html):
 
 def test_report_renders_offline_in_chromium(report_html, chromium, tmp_path):
     page = tmp_path / "check.html"
-    page.write_text(report_html.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"))
+    html = report_html.read_text(encoding="utf-8")
+    assert "script-src 'none'" in html, "report.html forbids scripts (Content-Security-Policy)"
+    # the probe is a script: allow inline scripts for it, keep the rest of the policy (images
+    # must still load under img-src data:, nothing may be fetched under default-src 'none')
+    html = html.replace("script-src 'none'", "script-src 'unsafe-inline'", 1)
+    page.write_text(html.replace("</body>", PROBE + "</body>"))
     cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
            "--virtual-time-budget=15000", "--dump-dom", page.as_uri()]
     try:
