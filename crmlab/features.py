@@ -255,26 +255,42 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
     instants = _instants(transactions["date"])
     day = _day_numbers(instants)
     amount = _amounts(transactions["amount"])
-    code, ids = _encode_customers(transactions["customer_id"])
+    ids = transactions["customer_id"]
+    words = _id_words(ids)
+    if words is None:
+        code, uniques = _encode_customers(ids)
+        arr = None
+    else:
+        code, arr = None, _arrow_strings(ids)
     if end_day is not None:
         keep = day <= end_day
         if not keep.all():
-            day, amount, code, instants = day[keep], amount[keep], code[keep], instants[keep]
+            day, amount, instants = day[keep], amount[keep], instants[keep]
+            if words is None:
+                code = code[keep]
+            else:
+                words = words[keep]
+                arr = arr.filter(pa.array(keep))
     n = len(day)
     if n == 0:
         empty_i = np.array([], dtype=np.int64)
-        return _Daily(empty_i, empty_i, np.array([], dtype=np.float64), empty_i, ids)
+        empty_ids = uniques[:0] if words is None else pa.array([], type=pa.large_string())
+        return _Daily(empty_i, empty_i, np.array([], dtype=np.float64), empty_i, empty_ids)
+    d0 = int(day.min())
+    span = int(day.max()) - d0 + 1
+    if words is not None:
+        code, n_codes = _word_codes(words, span)
+        del words
+    else:
+        n_codes = len(uniques)
     # One integer key orders rows by (customer, day). The sort need not be stable because
     # same-day amounts are summed in a canonical order below. Arrays are updated in place
     # where possible: at 10^7 rows each fresh array costs more than the arithmetic.
-    d0 = int(day.min())
-    span = int(day.max()) - d0 + 1
     key = code * span
     key += day
     key -= d0
     del code, day
-    order = np.argsort(key)
-    key = key[order]
+    order = _sort_with_order(key, n_codes * span)
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(key[1:], key[:-1], out=new[1:])
@@ -294,10 +310,115 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
         stamps = instants[order[rows]].view(np.int64)
         ordered = a[rows[np.lexsort((a[rows], stamps, group))]]
         total[busy] = np.add.reduceat(ordered, np.cumsum(lines[busy]) - lines[busy])
-    del a, order
+    del a
     cust, day = np.divmod(key[starts], span)
+    del key
     day += d0
-    return _Daily(cust, day, total, lines, ids)
+    if arr is not None:
+        # codes so far follow the id order but have gaps: make them 0..k-1 and take each
+        # customer's id from one of its rows (no string is hashed or sorted)
+        first = np.empty(len(cust), dtype=bool)
+        first[0] = True
+        np.not_equal(cust[1:], cust[:-1], out=first[1:])
+        heads = np.flatnonzero(first)
+        uniques = arr.take(pa.array(order[starts[heads]]))
+        np.cumsum(first, out=cust)
+        cust -= 1
+    return _Daily(cust, day, total, lines, uniques)
+
+
+def _sort_with_order(key: np.ndarray, bound: int) -> np.ndarray:
+    """Sort ``key`` (non-negative int64, below ``bound``) in place; return the permutation.
+
+    When the row number fits in the bits the key leaves free, key and row number are
+    packed into one int64 and sorted by value, which is several times faster than
+    ``argsort`` (no index array is carried through the sort); ties come out in row order.
+    """
+    n = len(key)
+    bits = max(int(n - 1).bit_length(), 1)
+    if bound > 0 and (bound - 1).bit_length() + bits <= 62:
+        packed = key << bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()
+        order = packed & ((1 << bits) - 1)
+        np.right_shift(packed, bits, out=key)
+        return order
+    order = np.argsort(key, kind="stable")
+    key[:] = key[order]
+    return order
+
+
+_MAX_ID_WORDS = 4  # ids up to 32 bytes are encoded as integers, longer ones hashed
+
+
+def _id_words(ids: pd.Series) -> np.ndarray | None:
+    """Return string ids as rows of big-endian uint64 words that sort like the strings.
+
+    Each id's UTF-8 bytes are zero-padded to a multiple of 8 and read as unsigned 64-bit
+    integers, most significant first, so comparing the words compares the bytes — Arrow's
+    (and lifetimes') string order. Padding with zero bytes only preserves that order when
+    no id contains a zero byte; such ids, ids longer than 32 bytes and columns that are
+    not Arrow strings return None (the caller then hashes the ids as strings).
+    """
+    arr = _arrow_strings(ids)
+    if arr is None or len(arr) == 0:
+        return None
+    if arr.null_count:
+        raise InputError(f"transactions: column 'customer_id' has {arr.null_count} missing values")
+    wide = pa.types.is_large_string(arr.type)
+    if not (wide or pa.types.is_string(arr.type)):
+        return None
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[arr.offset : arr.offset + n + 1].astype(np.int64, copy=False)
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    lengths = np.diff(offsets)
+    width = int(lengths.max())
+    n_words = max((width + 7) // 8, 1)
+    if n_words > _MAX_ID_WORDS or (len(data) and not data.all()):
+        return None
+    padded = np.zeros((n, n_words * 8), dtype=np.uint8)
+    if int(lengths.min()) == width:
+        padded[:, :width] = data.reshape(n, width)
+    else:
+        row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        col = np.arange(len(data), dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
+        padded[row, col] = data
+    return padded.view(">u8").astype(np.uint64)
+
+
+def _word_codes(words: np.ndarray, span: int) -> tuple[np.ndarray, int]:
+    """Integer codes that follow the order of ``words`` rows (not dense), and their bound.
+
+    Each word column is ranked among its distinct values (hashed, then only the distinct
+    values sorted) and the ranks are combined as digits of a mixed-radix number. When
+    the number would overflow the key later built from it, the codes are made dense by
+    sorting them (slower, still exact).
+    """
+    code = None
+    bound = 1
+    for j in range(words.shape[1]):
+        col = words[:, j]
+        enc = pa.array(col).dictionary_encode()
+        distinct = enc.dictionary.to_numpy()
+        rank = np.empty(len(distinct), dtype=np.int64)
+        rank[np.argsort(distinct)] = np.arange(len(distinct), dtype=np.int64)
+        digit = rank[enc.indices.to_numpy()]
+        if code is None:
+            code, bound = digit, len(distinct)
+            continue
+        if (bound * len(distinct) * max(span, 1)).bit_length() > 62:
+            uniq, code = np.unique(code, return_inverse=True)
+            bound = len(uniq)
+            code = code.astype(np.int64, copy=False)
+        code *= len(distinct)
+        code += digit
+        bound *= len(distinct)
+    if (bound * max(span, 1)).bit_length() > 62:
+        uniq, code = np.unique(code, return_inverse=True)
+        bound = len(uniq)
+        code = code.astype(np.int64, copy=False)
+    return code, bound
 
 
 def _segment_rows(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -246,9 +246,37 @@ def read_table(
 
 
 def read_header(path: str | Path, **kwargs: Any) -> list[str]:
-    """Column names of a file (reads a few rows only)."""
+    """Column names of a file (reads a few rows only; a Parquet file or folder: its schema only).
+
+    A Parquet input is never read: the names come from the file footer (or, for a folder,
+    the dataset's schema, partition folders such as ``customer_bucket=003`` included), so
+    checking the inputs of a run on data larger than memory costs nothing.
+    """
+    path = Path(path)
+    if _format_of(path) == "parquet":
+        _check_file(path)
+        return _parquet_names(path)
     df, _ = read_table(path, nrows=5, **kwargs)
     return list(df.columns)
+
+
+def _parquet_names(path: Path) -> list[str]:
+    """Column names of a Parquet file or dataset folder, from its schema (no row is read)."""
+    import pyarrow as pa
+    import pyarrow.dataset as pads
+
+    try:
+        schema = pads.dataset(path, format="parquet", partitioning="hive").schema
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot read as parquet ({first})") from None
+    names = [str(n).strip() for n in schema.names if not str(n).startswith("__index_level_")]
+    if not names:
+        raise InputError(f"{path}: no columns")
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"{path}: column {dup[0]!r} appears more than once in the header")
+    return names
 
 
 def check_columns(path: str | Path, columns: Iterable[str], header: list[str], what: str) -> None:

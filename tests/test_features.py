@@ -176,3 +176,71 @@ def test_cdnow_calibration_agrees_with_lifetimes(cdnow_clean):
         ours[cols].astype(float), theirs.loc[ours.index, cols].astype(float),
         check_names=False, rtol=1e-12, atol=1e-9,
     )
+
+
+# --- ids of any shape: integer-encoded ids sort and group exactly like the strings ----------
+
+
+def _id_cases():
+    return {
+        # same length (packed into one or two integer words)
+        "fixed-width": ["r0001-00042", "r0000-00042", "r0001-00007", "r0000-00100"],
+        # prefixes of each other: "ab" < "ab0" < "abc" byte-wise
+        "prefixes": ["abc", "ab", "ab0", "a", "b"],
+        # UTF-8 bytes, not code points, decide the order (as Arrow sorts)
+        "unicode": ["客户7", "Zoë", "zoe", "客户10", "éa"],
+        # longer than four words: hashed as strings instead
+        "long": ["x" * 40 + "2", "x" * 40 + "1", "y", "x" * 33],
+        # a zero byte would collide with the padding: hashed as strings instead
+        "zero-byte": ["a\x00", "a", "a\x00b", "b"],
+    }
+
+
+@pytest.mark.parametrize("case", list(_id_cases()), ids=list(_id_cases()))
+@pytest.mark.parametrize("seed", [0, 1], ids=["order0", "order1"])
+def test_any_ids_group_and_sort_like_strings(case, seed):
+    ids = _id_cases()[case]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, cid in enumerate(ids):  # customer i buys on days 0, 3, ..., on i + 1 days
+        for d in range(i + 1):
+            rows.append((cid, pd.Timestamp("2020-01-01") + pd.Timedelta(days=3 * d), 1.0 + i))
+    tx = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    tx = tx.iloc[rng.permutation(len(tx))].reset_index(drop=True)
+    got = customer_summary(tx, OBS)
+    expected_order = sorted(ids, key=lambda s: s.encode("utf-8"))
+    assert got["customer_id"].tolist() == expected_order
+    by_id = got.set_index("customer_id")
+    for i, cid in enumerate(ids):
+        assert by_id.at[cid, "purchase_days"] == i + 1
+        assert by_id.at[cid, "recency"] == 3.0 * i
+        assert by_id.at[cid, "total_spend"] == (1.0 + i) * (i + 1)
+
+
+def test_integer_encoding_equals_string_hashing_on_many_ids():
+    # a few thousand ids of mixed lengths: both encodings must give the same table
+    from crmlab import features
+
+    rng = np.random.default_rng(3)
+    ids = np.array([f"c{n}" + "-" * int(n % 7) for n in rng.integers(0, 10**9, 3000)])
+    n = 20_000
+    tx = pd.DataFrame({
+        "customer_id": pd.array(ids[rng.integers(0, len(ids), n)], dtype="str"),
+        "date": pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 400, n), "D"),
+        "amount": np.round(rng.gamma(2.0, 20.0, n), 2),
+    })
+    fast = customer_summary(tx, OBS)
+    original = features._id_words
+    try:
+        features._id_words = lambda ids: None  # force the string-hashing path
+        slow = customer_summary(tx, OBS)
+    finally:
+        features._id_words = original
+    assert_frame_equal(fast, slow, check_exact=True)
+
+
+def test_missing_id_is_an_error_on_the_fast_path():
+    tx = TX.copy()
+    tx["customer_id"] = pd.array(["a", None, "b", "a", "a", "b", "c", "c", "d"], dtype="str")
+    with pytest.raises(InputError, match="customer_id.*missing"):
+        customer_summary(tx, OBS)
