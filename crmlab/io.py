@@ -287,12 +287,23 @@ def check_columns(path: str | Path, columns: Iterable[str], header: list[str], w
             raise InputError(f"{path}: {what} column {col!r} not found (columns: {hint})")
 
 
+# reader options only Dask's readers understand: the pandas readers (and the header
+# check) never see them, so one params file serves both engines
+DASK_ONLY_READER_OPTIONS = frozenset(
+    {"blocksize", "split_row_groups", "aggregate_files", "calculate_divisions",
+     "split_stripes", "sample", "sample_rows", "assume_missing", "include_path_column",
+     "dataset", "parquet_file_extension", "index"}
+)
+
+
 def _reader_kwargs(section: Mapping[str, Any]) -> dict[str, Any]:
+    reader = {k: v for k, v in (section["reader"] or {}).items()
+              if k not in DASK_ONLY_READER_OPTIONS}
     return {
         "encoding": section["encoding"],
         "sep": section["sep"],
         "sheet_name": section["sheet_name"],
-        "reader": section["reader"],
+        "reader": reader,
     }
 
 
@@ -327,7 +338,10 @@ def read_input_dask(section: Mapping[str, Any], blocksize: str | int = "64MB") -
             return dd.read_parquet(path, **opts), TableInfo(str(path), fmt, None, None)
         df, info = read_input(section)
         return dd.from_pandas(df, npartitions=max(1, len(df) // 1_000_000), sort=False), info
-    header = read_header(path, encoding=section["encoding"], sep=section["sep"], reader=opts)
+    blocksize = opts.pop("blocksize", blocksize)
+    pandas_opts = {k: v for k, v in opts.items() if k not in DASK_ONLY_READER_OPTIONS}
+    header = read_header(path, encoding=section["encoding"], sep=section["sep"],
+                         reader=pandas_opts)
     enc = detect_encoding(path) if section["encoding"] == "auto" else section["encoding"]
     sep = section["sep"]
     if sep is None:
