@@ -773,3 +773,19 @@ def test_transitions_by_codes_equal_a_merge_and_crosstab(seed):
     expected = m[m["value_tier_after"].map(rank) > m["value_tier_before"].map(rank)]
     assert sorted(down["customer_id"]) == sorted(expected["customer_id"])
     assert down["total_spend_before"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("n", [50, 25_000], ids=["every-customer", "thinned"])
+def test_concentration_curve_is_exact_where_kept(n):
+    rng = np.random.default_rng(5)
+    spend = rng.gamma(0.5, 100.0, n)
+    conc = seg.concentration(spend, 0.2)
+    x = np.sort(spend)
+    i = np.arange(1, n + 1)
+    assert conc.gini == pytest.approx(((2 * i - n - 1) * x).sum() / (n * x.sum()), rel=1e-12)
+    assert len(conc.lorenz) == min(n + 1, 10_001)
+    # every kept point lies on the exact curve
+    k = np.round(conc.lorenz["customer_share"].to_numpy() * n).astype(int)
+    exact = np.concatenate([[0.0], np.cumsum(x)])[k] / x.sum()
+    np.testing.assert_allclose(conc.lorenz["revenue_share"], exact, rtol=1e-9, atol=1e-12)
+    assert conc.at(21)["revenue_share"].iloc[-1] == 1.0
