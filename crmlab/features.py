@@ -256,12 +256,13 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
     day = _day_numbers(instants)
     amount = _amounts(transactions["amount"])
     ids = transactions["customer_id"]
-    words = _id_words(ids)
-    if words is None:
+    packed = _id_words(ids)
+    kept = None  # input row of each kept row, when rows after end_day are dropped
+    if packed is None:
+        words = arr = None
         code, uniques = _encode_customers(ids)
-        arr = None
     else:
-        code, arr = None, _arrow_strings(ids)
+        words, arr = packed
     if end_day is not None:
         keep = day <= end_day
         if not keep.all():
@@ -270,7 +271,7 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
                 code = code[keep]
             else:
                 words = words[keep]
-                arr = arr.filter(pa.array(keep))
+                kept = np.flatnonzero(keep)
     n = len(day)
     if n == 0:
         empty_i = np.array([], dtype=np.int64)
@@ -320,8 +321,8 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
         first = np.empty(len(cust), dtype=bool)
         first[0] = True
         np.not_equal(cust[1:], cust[:-1], out=first[1:])
-        heads = np.flatnonzero(first)
-        uniques = arr.take(pa.array(order[starts[heads]]))
+        heads = order[starts[np.flatnonzero(first)]]
+        uniques = arr.take(pa.array(heads if kept is None else kept[heads]))
         np.cumsum(first, out=cust)
         cust -= 1
     return _Daily(cust, day, total, lines, uniques)
@@ -351,14 +352,16 @@ def _sort_with_order(key: np.ndarray, bound: int) -> np.ndarray:
 _MAX_ID_WORDS = 4  # ids up to 32 bytes are encoded as integers, longer ones hashed
 
 
-def _id_words(ids: pd.Series) -> np.ndarray | None:
-    """Return string ids as rows of big-endian uint64 words that sort like the strings.
+def _id_words(ids: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
+    """Return string ids as rows of uint64 words that sort like the strings once byte-swapped.
 
     Each id's UTF-8 bytes are zero-padded to a multiple of 8 and read as unsigned 64-bit
-    integers, most significant first, so comparing the words compares the bytes — Arrow's
-    (and lifetimes') string order. Padding with zero bytes only preserves that order when
+    integers (native byte order: the caller byte-swaps only the distinct words, so that
+    the first byte is the most significant); comparing the words then compares the bytes —
+    Arrow's (and lifetimes') string order. Padding with zero bytes only preserves that order when
     no id contains a zero byte; such ids, ids longer than 32 bytes and columns that are
-    not Arrow strings return None (the caller then hashes the ids as strings).
+    not Arrow strings return None (the caller then hashes the ids as strings). Returns the
+    words and the Arrow array of the ids (for taking one id per customer at the end).
     """
     arr = _arrow_strings(ids)
     if arr is None or len(arr) == 0:
@@ -384,7 +387,9 @@ def _id_words(ids: pd.Series) -> np.ndarray | None:
         row = np.repeat(np.arange(n, dtype=np.int64), lengths)
         col = np.arange(len(data), dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
         padded[row, col] = data
-    return padded.view(">u8").astype(np.uint64)
+    # native-endian words: hashing does not care about byte order, and only the distinct
+    # words are byte-swapped for ranking (see _word_codes)
+    return padded.view(np.uint64), arr
 
 
 def _word_codes(words: np.ndarray, span: int) -> tuple[np.ndarray, int]:
@@ -397,10 +402,13 @@ def _word_codes(words: np.ndarray, span: int) -> tuple[np.ndarray, int]:
     """
     code = None
     bound = 1
+    big_endian_native = np.little_endian is False
     for j in range(words.shape[1]):
-        col = words[:, j]
+        col = np.ascontiguousarray(words[:, j])
         enc = pa.array(col).dictionary_encode()
         distinct = enc.dictionary.to_numpy()
+        if not big_endian_native:
+            distinct = distinct.byteswap()  # most significant byte first: string order
         rank = np.empty(len(distinct), dtype=np.int64)
         rank[np.argsort(distinct)] = np.arange(len(distinct), dtype=np.int64)
         digit = rank[enc.indices.to_numpy()]

@@ -1795,7 +1795,6 @@ def customer_table(customers: pd.DataFrame) -> pd.DataFrame:
         When a product column is missing or ``customer_id`` is not unique.
     """
     require_columns(customers, PRODUCT_COLUMNS, "customers")
-    if customers["customer_id"].duplicated().any():
-        raise InputError("customers: 'customer_id' is not unique")
+    _check_unique(_id_array(customers), "customers")
     rest = [c for c in customers.columns if c not in PRODUCT_COLUMNS]
     return customers[PRODUCT_COLUMNS + rest].reset_index(drop=True)
