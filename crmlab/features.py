@@ -256,13 +256,20 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
     day = _day_numbers(instants)
     amount = _amounts(transactions["amount"])
     ids = transactions["customer_id"]
-    packed = _id_words(ids)
+    arr = _arrow_strings(ids)
+    if arr is not None and arr.null_count:
+        raise InputError(f"transactions: column 'customer_id' has {arr.null_count} missing values")
+    # ids already in order (customer-contiguous exports) are encoded by comparing
+    # neighbours; any other order by integer words (see _id_words); else by hashing
+    runs = _sorted_runs(arr) if arr is not None else None
+    words = _id_words(arr) if runs is None else None
     kept = None  # input row of each kept row, when rows after end_day are dropped
-    if packed is None:
-        words = arr = None
+    if runs is not None:
+        code, uniques = runs
+        arr = None
+    elif words is None:
+        arr = None
         code, uniques = _encode_customers(ids)
-    else:
-        words, arr = packed
     if end_day is not None:
         keep = day <= end_day
         if not keep.all():
@@ -352,22 +359,18 @@ def _sort_with_order(key: np.ndarray, bound: int) -> np.ndarray:
 _MAX_ID_WORDS = 4  # ids up to 32 bytes are encoded as integers, longer ones hashed
 
 
-def _id_words(ids: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
+def _id_words(arr: pa.Array | None) -> np.ndarray | None:
     """Return string ids as rows of uint64 words that sort like the strings once byte-swapped.
 
     Each id's UTF-8 bytes are zero-padded to a multiple of 8 and read as unsigned 64-bit
     integers (native byte order: the caller byte-swaps only the distinct words, so that
     the first byte is the most significant); comparing the words then compares the bytes —
-    Arrow's (and lifetimes') string order. Padding with zero bytes only preserves that order when
-    no id contains a zero byte; such ids, ids longer than 32 bytes and columns that are
-    not Arrow strings return None (the caller then hashes the ids as strings). Returns the
-    words and the Arrow array of the ids (for taking one id per customer at the end).
+    Arrow's (and lifetimes') string order. Padding with zero bytes only preserves that order
+    when no id contains a zero byte; such ids, ids longer than 32 bytes and columns that
+    are not Arrow strings (``arr`` None) return None: the caller then hashes the strings.
     """
-    arr = _arrow_strings(ids)
     if arr is None or len(arr) == 0:
         return None
-    if arr.null_count:
-        raise InputError(f"transactions: column 'customer_id' has {arr.null_count} missing values")
     wide = pa.types.is_large_string(arr.type)
     if not (wide or pa.types.is_string(arr.type)):
         return None
@@ -389,7 +392,7 @@ def _id_words(ids: pd.Series) -> tuple[np.ndarray, pa.Array] | None:
         padded[row, col] = data
     # native-endian words: hashing does not care about byte order, and only the distinct
     # words are byte-swapped for ranking (see _word_codes)
-    return padded.view(np.uint64), arr
+    return padded.view(np.uint64)
 
 
 def _word_codes(words: np.ndarray, span: int) -> tuple[np.ndarray, int]:
