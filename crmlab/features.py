@@ -215,6 +215,22 @@ def _kahan_segments(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray)
     total = np.zeros(len(starts), dtype=np.float64)
     if len(starts) == 0:
         return total
+    # one or two values: the compensated sum is the plain sum (0 + a, then a + b exactly
+    # as rounded), so only segments of three or more run the loop below
+    one = lengths >= 1
+    total[one] = 0.0 + values[starts[one]]  # 0 + (-0.0) is +0.0, as in the loop
+    two = lengths == 2
+    total[two] += values[starts[two] + 1]
+    long_ = np.flatnonzero(lengths >= 3)
+    if len(long_) == 0:
+        return total
+    total[long_] = _kahan_long(values, starts[long_], lengths[long_])
+    return total
+
+
+def _kahan_long(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The loop of :func:`_kahan_segments`, for segments of any length."""
+    total = np.zeros(len(starts), dtype=np.float64)
     order = np.argsort(-lengths, kind="stable")
     seg_start = starts[order]
     seg_len = lengths[order]

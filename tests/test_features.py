@@ -244,3 +244,20 @@ def test_missing_id_is_an_error_on_the_fast_path():
     tx["customer_id"] = pd.array(["a", None, "b", "a", "a", "b", "c", "c", "d"], dtype="str")
     with pytest.raises(InputError, match="customer_id.*missing"):
         customer_summary(tx, OBS)
+
+
+@pytest.mark.parametrize(
+    "lengths",
+    [[1, 2, 3, 7, 0, 1], [2, 2, 2], [5], [1]],
+    ids=["mixed", "pairs", "one-long", "single"],
+)
+def test_short_segments_sum_like_the_kahan_loop(lengths):
+    from crmlab import features
+
+    rng = np.random.default_rng(7)
+    lengths = np.array(lengths, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    values = rng.normal(0, 1e6, int(lengths.sum())) * 10.0 ** rng.integers(-8, 8, int(lengths.sum()))
+    fast = features._kahan_segments(values, starts, lengths)
+    loop = features._kahan_long(values, starts, lengths) if lengths.max() > 0 else fast
+    np.testing.assert_array_equal(fast, loop)
