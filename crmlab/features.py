@@ -229,7 +229,7 @@ def _kahan_segments(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray)
 
 
 def _kahan_long(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The loop of :func:`_kahan_segments`, for segments of any length."""
+    """Run the compensated loop of :func:`_kahan_segments` on segments of any length."""
     total = np.zeros(len(starts), dtype=np.float64)
     order = np.argsort(-lengths, kind="stable")
     seg_start = starts[order]

@@ -366,3 +366,25 @@ def test_monthly_activity_by_integer_codes_equals_groupby(seed):
     assert got["customers"].tolist() == ref["customers"].tolist()
     np.testing.assert_allclose(got["revenue"], ref["revenue"], rtol=1e-12)
     assert got["month"].tolist() == ref.index.to_timestamp().tolist()
+
+
+@pytest.mark.parametrize("log_name", ["run.log", None], ids=["with-run-log", "no-run-log"])
+def test_dask_session_announces_its_dashboard(tmp_path, capsys, log_name):
+    log = tmp_path / log_name if log_name else None
+    if log is not None:
+        log.write_text("2026-01-01 00:00:00,000 INFO crmlab: earlier line\n")
+    with engine_session({"name": "dask", "n_workers": 1}, log_file=log) as eng:
+        link = eng.dashboard_link
+    assert link and link.startswith("http")
+    assert f"dashboard {link}" in capsys.readouterr().out
+    if log is not None:
+        lines = log.read_text().splitlines()
+        assert lines[0].endswith("earlier line")  # appended, not overwritten
+        assert "INFO crmlab.engine: crmlab engine: dask" in lines[1] and link in lines[1]
+
+
+def test_pandas_session_announces_nothing(tmp_path, capsys):
+    log = tmp_path / "run.log"
+    with engine_session("pandas", log_file=log):
+        pass
+    assert not log.exists() and "dashboard" not in capsys.readouterr().out
