@@ -256,7 +256,7 @@ def table(rows: list[dict]) -> str:
     extra = []
     if "crmlab" in tools:
         extra = [t for t in tools if t != "crmlab"]
-        head += " | " + " | ".join(f"crmlab vs {t}" for t in extra) + " | crmlab = lifetimes"
+        head += " | " + " | ".join(f"crmlab speed-up vs {t}" for t in extra) + " | crmlab = lifetimes"
         sep += "---:|" * len(extra) + "---|"
     lines = [head + " |", sep]
     for r in rows:

@@ -621,8 +621,13 @@ def monthly_activity(clean: pd.DataFrame) -> pd.DataFrame:
     if len(out):
         codes, _ = pd.factorize(clean["customer_id"])
         m0, n_codes = int(out.index.min()), max(int(codes.max()) + 1, 1)
-        pairs = np.unique((month_no - m0) * n_codes + codes)  # distinct (month, customer)
-        counts = np.bincount(pairs // n_codes, minlength=int(out.index.max()) - m0 + 1)
+        pairs = np.sort((month_no - m0) * n_codes + codes)  # (month, customer) keys
+        first = np.empty(len(pairs), dtype=bool)
+        first[:1] = True
+        np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+        # distinct pairs by a sort, not np.unique: NumPy 2's hash-based unique took 20 s
+        # on 7M distinct keys where the sort takes well under one
+        counts = np.bincount(pairs[first] // n_codes, minlength=int(out.index.max()) - m0 + 1)
         out["customers"] = counts[out.index.to_numpy() - m0]
         out.index = pd.PeriodIndex(
             pd.to_datetime(out.index.to_numpy().astype("datetime64[M]")), freq="M"

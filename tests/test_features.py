@@ -261,3 +261,18 @@ def test_short_segments_sum_like_the_kahan_loop(lengths):
     fast = features._kahan_segments(values, starts, lengths)
     loop = features._kahan_long(values, starts, lengths) if lengths.max() > 0 else fast
     np.testing.assert_array_equal(fast, loop)
+
+
+@pytest.mark.parametrize("span", [1, 2**40], ids=["mixed-radix", "renumbered"])
+def test_word_codes_follow_the_string_order(span):
+    # with a huge day span the mixed-radix codes would overflow the key: they are renumbered
+    from crmlab import features
+
+    ids = ["b" * 20, "a" * 25, "a" * 24 + "b", "a", "zz", "a" * 25, "b" * 20]
+    arr = features._arrow_strings(pd.Series(ids, dtype="str"))
+    code, bound = features._word_codes(features._id_words(arr), span)
+    ranks = {s: i for i, s in enumerate(sorted(set(ids), key=str.encode))}
+    expected = np.array([ranks[s] for s in ids])
+    assert (np.argsort(code, kind="stable") == np.argsort(expected, kind="stable")).all()
+    assert len(set(code.tolist())) == len(ranks) and code.max() < bound
+    assert (bound * span).bit_length() <= 62
