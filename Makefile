@@ -64,8 +64,9 @@ lock: $(VENV)/.installed-dev ## Refresh requirements-lock.txt to the newest rele
 lab: $(VENV)/.installed-lab ## Open the notebooks in JupyterLab (kernel "crmlab (.venv)")
 	$(BIN)/jupyter lab notebooks/
 
-bench: $(VENV)/.installed-dev ## Speed / memory / accuracy benchmarks (prints tables; see benchmarks/README.md)
-	$(BIN)/python benchmarks/run_all.py
+bench: $(VENV)/.installed-dev ## Speed / memory / accuracy benchmarks: 3 row orders x 4 tools, the chain at 15M rows (BENCH_ARGS=--quick; see benchmarks/README.md)
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev ## ruff over the package, tests and notebooks
 	$(BIN)/ruff check crmlab tests benchmarks notebooks

@@ -9,7 +9,15 @@ timestamps papermill writes into the executed notebook:
 - compute: the sum of the cells' durations (imports included: a fresh kernel pays them);
 - rest: the stage's seconds minus both (saving the notebook, the HTML export).
 
-Usage: ``python benchmarks/bench_chain.py [--params FILE] [--run-name bench]``.
+``--export-copies K`` runs the chain on a generated raw export instead: CDNOW copied K
+times (216 copies = 15M rows), rows sorted by date as exports come, written as Parquet to
+the benchmark data folder (``CRMLAB_BENCH_DATA``, default ``benchmarks/data/``), with
+products and outputs there too; ``--only`` picks the stages (e.g.
+``cleaning,segmentation``). The peak memory of the whole run (every process it starts) is
+sampled every 50 ms.
+
+Usage: ``python benchmarks/bench_chain.py [--params FILE] [--run-name bench]
+[--export-copies 216 --only cleaning,segmentation]``.
 """
 
 from __future__ import annotations
@@ -19,10 +27,12 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import nbformat
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,13 +41,16 @@ from crmlab.config import load_params  # noqa: E402
 from crmlab.runner import NOTEBOOKS_DIR, STAGES  # noqa: E402
 
 
-def runnable_stages(params_file: str, run_name: str) -> tuple[list[str], dict[str, str]]:
+def runnable_stages(params_file: str, run_name: str, only: list[str] | None = None
+                    ) -> tuple[list[str], dict[str, str]]:
     """Stages to run (notebook present, inputs obtainable) and why the others are left out."""
     params = load_params(params_file, [f"run_name={run_name}"])
     processed = Path(params.paths.processed) / params.run_name
     made: set[str] = set()
     chosen, left_out = [], {}
     for st in STAGES:
+        if only and st.name not in only:
+            continue
         if not (NOTEBOOKS_DIR / st.notebook).exists():
             left_out[st.name] = f"notebooks/{st.notebook} not written yet"
             continue
@@ -77,9 +90,47 @@ def latest_run(outputs: Path, run_name: str, since: float) -> Path | None:
     return max(runs, key=lambda p: p.name) if runs else None
 
 
-def run(params_file: str = "params/default.yaml", run_name: str = "bench") -> dict:
+def export_params(copies: int) -> str:
+    """A params file for a generated date-sorted export of ``copies`` CDNOW copies."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import datasets
+
+    path = datasets.export_copy(copies, "date")
+    target = datasets.DATA / f"chain_x{copies}.yaml"
+    target.write_text(
+        f"run_name: chain_x{copies}\n"
+        "engine: {name: pandas}\n"
+        f"paths: {{processed: {datasets.DATA / 'processed'}, outputs: {datasets.DATA / 'outputs'}}}\n"
+        f"transactions:\n  path: {path}\n"
+        "  columns: {customer_id: customer_id, date: date, amount: dollar_value, "
+        "quantity: number_of_cds}\n"
+        '  date_format: "%Y%m%d"\n'
+        'periods: {calibration_end: "1997-09-30", observation_end: "1998-06-30"}\n',
+        encoding="utf-8",
+    )
+    return str(target)
+
+
+def _peak_rss(proc: subprocess.Popen, stop: threading.Event, out: list[int]) -> None:
+    root = psutil.Process(proc.pid)
+    while not stop.is_set():
+        total = 0
+        try:
+            for p in [root, *root.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+        except psutil.Error:
+            pass
+        out[0] = max(out[0], total)
+        time.sleep(0.05)
+
+
+def run(params_file: str = "params/default.yaml", run_name: str = "bench",
+        only: list[str] | None = None) -> dict:
     """Run the chain once and return per-stage timings (also for a failed run)."""
-    stages, left_out = runnable_stages(params_file, run_name)
+    stages, left_out = runnable_stages(params_file, run_name, only)
     result: dict = {"stages": {}, "left_out": left_out, "status": "not run"}
     if not stages:
         return result
@@ -87,13 +138,21 @@ def run(params_file: str = "params/default.yaml", run_name: str = "bench") -> di
            "--set", f"run_name={run_name}", "--only", ",".join(stages), "--no-progress"]
     t0 = time.time()
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    peak, stop = [0], threading.Event()
+    watcher = threading.Thread(target=_peak_rss, args=(proc, stop, peak), daemon=True)
+    watcher.start()
+    _, stderr = proc.communicate()
+    stop.set()
+    watcher.join()
     result["wall"] = time.perf_counter() - started
+    result["peak_mb"] = peak[0] / 2**20
     result["exit"] = proc.returncode
     params = load_params(params_file, [f"run_name={run_name}"])
     folder = latest_run(Path(params.paths.outputs), run_name, t0 - 1)
     if folder is None:
-        result["status"] = f"failed before a run folder was made: {proc.stderr.strip()[-300:]}"
+        result["status"] = f"failed before a run folder was made: {stderr.strip()[-300:]}"
         return result
     manifest = json.loads((folder / "manifest.json").read_text())
     result["status"] = manifest.get("status")
@@ -124,7 +183,7 @@ def table(result: dict) -> str:
                  f"{tot['startup']:.1f} | {tot['compute']:.1f} | {tot['rest']:.1f} |")
     if "wall" in result:
         lines.append(f"| `crmlab run` wall time | exit {result['exit']} | {result['wall']:.1f} "
-                     "| | | |")
+                     f"| peak {result['peak_mb']:,.0f} MB | | |")
     for name, why in result["left_out"].items():
         lines.append(f"| {name} | not run: {why} | | | | |")
     return "\n".join(lines) + "\n"
@@ -135,9 +194,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--params", default="params/default.yaml")
     ap.add_argument("--run-name", default="bench")
+    ap.add_argument("--export-copies", type=int, default=0,
+                    help="run on a generated date-sorted export of this many CDNOW copies")
+    ap.add_argument("--only", default="", help="comma-separated stages (default: all)")
     args = ap.parse_args(argv)
-    print(f"chain: crmlab run --params {args.params} (run_name={args.run_name})", flush=True)
-    result = run(args.params, args.run_name)
+    params = export_params(args.export_copies) if args.export_copies else args.params
+    only = [s for s in args.only.split(",") if s] or None
+    print(f"chain: crmlab run --params {params} (run_name={args.run_name})"
+          + (f" --only {','.join(only)}" if only else ""), flush=True)
+    result = run(params, args.run_name, only)
     print()
     print(table(result))
     return result

@@ -15,6 +15,7 @@ Files go to ``benchmarks/data/`` (git-ignored) and are reused when present:
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from crmlab.engine import write_customer_buckets  # noqa: E402
 from crmlab.io import read_table, write_parquet  # noqa: E402
 
-DATA = ROOT / "benchmarks" / "data"
+# generated data can be large (15M rows: ~200 MB of Parquet): CRMLAB_BENCH_DATA moves it
+DATA = Path(os.environ.get("CRMLAB_BENCH_DATA") or ROOT / "benchmarks" / "data")
 CDNOW = ROOT / "data" / "raw" / "cdnow" / "CDNOW_master.txt"
 OBSERVATION_END = "1998-06-30"
 
@@ -81,7 +84,7 @@ def parquet_copy(k: int) -> Path:
     if not path.exists():
         t0 = time.perf_counter()
         write_parquet(replicate(cdnow(), k), path)
-        print(f"  wrote {path.relative_to(ROOT)} in {time.perf_counter() - t0:.1f} s", flush=True)
+        print(f"  wrote {path} in {time.perf_counter() - t0:.1f} s", flush=True)
     return path
 
 
@@ -109,4 +112,53 @@ def bucketed_copy(k: int, n_buckets: int = 64, chunk: int = 50) -> Path:
             flush=True,
         )
     done.write_text(f"{k * len(base)} rows\n")
+    return path
+
+
+ORDERS = ("customer", "date", "shuffled")
+
+
+def reorder(df: pd.DataFrame, order: str, seed: int = 0) -> pd.DataFrame:
+    """The same rows in another order: ``customer`` (file order: contiguous customers),
+    ``date`` (sorted by date, as exports from a till or a web shop come) or ``shuffled``."""
+    if order == "customer":
+        return df
+    if order == "date":
+        return df.sort_values("date", kind="stable", ignore_index=True)
+    if order == "shuffled":
+        return df.sample(frac=1.0, random_state=seed, ignore_index=True)
+    raise ValueError(f"unknown row order {order!r}")
+
+
+def export_copy(k: int, order: str = "date") -> Path:
+    """A raw export of k CDNOW copies (columns as in the CDNOW file, text cells), on first use.
+
+    ``cdnow_export_x{k}_{order}.parquet``: ``customer_id``, ``date`` (``YYYYMMDD`` text),
+    ``dollar_value`` and ``number_of_cds`` as the cleaning stage reads them from CDNOW,
+    rows in ``order``; written in row groups of 1M rows. This is what the chain benchmark
+    feeds to ``crmlab run --only cleaning,segmentation``.
+    """
+    path = DATA / f"cdnow_export_x{k}_{order}.parquet"
+    if path.exists():
+        return path
+    import pyarrow.parquet as pq
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    df = reorder(replicate(cdnow(), k), order)
+    table = pa.table(
+        {
+            "customer_id": pa.array(df["customer_id"].array),
+            "date": pa.array(df["date"].dt.strftime("%Y%m%d").array),
+            "dollar_value": pc.cast(pa.array(df["amount"].to_numpy()), pa.string()),
+            "number_of_cds": pc.cast(
+                pa.array(df["quantity"].to_numpy().astype("int64")), pa.string()
+            ),
+        }
+    )
+    del df
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(table, tmp, row_group_size=1 << 20)
+    tmp.replace(path)
+    print(f"  wrote {path} ({len(table):,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
     return path

@@ -148,8 +148,8 @@ def local_cluster_size(n_workers: int | None = None, cpus: int | None = None) ->
 
 
 @contextlib.contextmanager
-def engine_session(engine: Mapping[str, Any] | str | None = None, **cluster_options: Any
-                   ) -> Iterator[Engine]:
+def engine_session(engine: Mapping[str, Any] | str | None = None, log_file: str | Path | None = None,
+                   **cluster_options: Any) -> Iterator[Engine]:
     """Open the engine described by a params ``engine`` block; close it on exit.
 
     Parameters
@@ -157,6 +157,11 @@ def engine_session(engine: Mapping[str, Any] | str | None = None, **cluster_opti
     engine : mapping, str or None
         The params block ``{name, address, n_workers, timeout}`` (``p.engine``), or just
         ``"pandas"`` / ``"dask"``; None means pandas.
+    log_file : str or Path, optional
+        A Dask session announces itself — workers and the dashboard link — in the
+        notebook, on the standard error of the process running it (the terminal of
+        ``crmlab run``) and, when given, as a line appended to this file (the run's
+        ``run.log``), so a long stage can be followed on the dashboard.
     **cluster_options
         Extra keyword arguments for ``distributed.LocalCluster`` when one is started, e.g.
         ``processes=True`` (one process per worker: for per-partition code that holds the
@@ -219,12 +224,33 @@ def engine_session(engine: Mapping[str, Any] | str | None = None, **cluster_opti
     level = chatty.level
     chatty.setLevel(logging.ERROR)
     try:
-        yield Engine("dask", client=client, cluster=cluster)
+        eng = Engine("dask", client=client, cluster=cluster)
+        _announce(eng, log_file)
+        yield eng
     finally:
         chatty.setLevel(level)
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _announce(eng: Engine, log_file: str | Path | None) -> None:
+    """Say where the Dask dashboard is: notebook, the process's terminal, the run log."""
+    import datetime as dt
+    import sys
+
+    line = f"crmlab engine: {eng}"
+    print(line, flush=True)  # the notebook's output
+    real = getattr(sys, "__stderr__", None)  # in a kernel: the terminal of `crmlab run`
+    if real is not None and real is not sys.stdout:
+        print(line, file=real, flush=True)
+    if log_file is not None:
+        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+        try:
+            with open(log_file, "a", encoding="utf-8") as fh:
+                fh.write(f"{stamp} INFO crmlab.engine: {line}\n")
+        except OSError:
+            pass  # a read-only run folder must not stop the stage
 
 
 def _machine_memory() -> int | str:

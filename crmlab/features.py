@@ -215,6 +215,22 @@ def _kahan_segments(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray)
     total = np.zeros(len(starts), dtype=np.float64)
     if len(starts) == 0:
         return total
+    # one or two values: the compensated sum is the plain sum (0 + a, then a + b exactly
+    # as rounded), so only segments of three or more run the loop below
+    one = lengths >= 1
+    total[one] = 0.0 + values[starts[one]]  # 0 + (-0.0) is +0.0, as in the loop
+    two = lengths == 2
+    total[two] += values[starts[two] + 1]
+    long_ = np.flatnonzero(lengths >= 3)
+    if len(long_) == 0:
+        return total
+    total[long_] = _kahan_long(values, starts[long_], lengths[long_])
+    return total
+
+
+def _kahan_long(values: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Run the compensated loop of :func:`_kahan_segments` on segments of any length."""
+    total = np.zeros(len(starts), dtype=np.float64)
     order = np.argsort(-lengths, kind="stable")
     seg_start = starts[order]
     seg_len = lengths[order]
@@ -255,26 +271,50 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
     instants = _instants(transactions["date"])
     day = _day_numbers(instants)
     amount = _amounts(transactions["amount"])
-    code, ids = _encode_customers(transactions["customer_id"])
+    ids = transactions["customer_id"]
+    arr = _arrow_strings(ids)
+    if arr is not None and arr.null_count:
+        raise InputError(f"transactions: column 'customer_id' has {arr.null_count} missing values")
+    # ids already in order (customer-contiguous exports) are encoded by comparing
+    # neighbours; any other order by integer words (see _id_words); else by hashing
+    runs = _sorted_runs(arr) if arr is not None else None
+    words = _id_words(arr) if runs is None else None
+    kept = None  # input row of each kept row, when rows after end_day are dropped
+    if runs is not None:
+        code, uniques = runs
+        arr = None
+    elif words is None:
+        arr = None
+        code, uniques = _encode_customers(ids)
     if end_day is not None:
         keep = day <= end_day
         if not keep.all():
-            day, amount, code, instants = day[keep], amount[keep], code[keep], instants[keep]
+            day, amount, instants = day[keep], amount[keep], instants[keep]
+            if words is None:
+                code = code[keep]
+            else:
+                words = words[keep]
+                kept = np.flatnonzero(keep)
     n = len(day)
     if n == 0:
         empty_i = np.array([], dtype=np.int64)
-        return _Daily(empty_i, empty_i, np.array([], dtype=np.float64), empty_i, ids)
+        empty_ids = uniques[:0] if words is None else pa.array([], type=pa.large_string())
+        return _Daily(empty_i, empty_i, np.array([], dtype=np.float64), empty_i, empty_ids)
+    d0 = int(day.min())
+    span = int(day.max()) - d0 + 1
+    if words is not None:
+        code, n_codes = _word_codes(words, span)
+        del words
+    else:
+        n_codes = len(uniques)
     # One integer key orders rows by (customer, day). The sort need not be stable because
     # same-day amounts are summed in a canonical order below. Arrays are updated in place
     # where possible: at 10^7 rows each fresh array costs more than the arithmetic.
-    d0 = int(day.min())
-    span = int(day.max()) - d0 + 1
     key = code * span
     key += day
     key -= d0
     del code, day
-    order = np.argsort(key)
-    key = key[order]
+    order = _sort_with_order(key, n_codes * span)
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(key[1:], key[:-1], out=new[1:])
@@ -294,10 +334,126 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
         stamps = instants[order[rows]].view(np.int64)
         ordered = a[rows[np.lexsort((a[rows], stamps, group))]]
         total[busy] = np.add.reduceat(ordered, np.cumsum(lines[busy]) - lines[busy])
-    del a, order
+    del a
     cust, day = np.divmod(key[starts], span)
+    del key
     day += d0
-    return _Daily(cust, day, total, lines, ids)
+    if arr is not None:
+        # codes so far follow the id order but have gaps: make them 0..k-1 and take each
+        # customer's id from one of its rows (no string is hashed or sorted)
+        first = np.empty(len(cust), dtype=bool)
+        first[0] = True
+        np.not_equal(cust[1:], cust[:-1], out=first[1:])
+        heads = order[starts[np.flatnonzero(first)]]
+        uniques = arr.take(pa.array(heads if kept is None else kept[heads]))
+        np.cumsum(first, out=cust)
+        cust -= 1
+    return _Daily(cust, day, total, lines, uniques)
+
+
+def _sort_with_order(key: np.ndarray, bound: int) -> np.ndarray:
+    """Sort ``key`` (non-negative int64, below ``bound``) in place; return the permutation.
+
+    When the row number fits in the bits the key leaves free, key and row number are
+    packed into one int64 and sorted by value, which is several times faster than
+    ``argsort`` (no index array is carried through the sort); ties come out in row order.
+    """
+    n = len(key)
+    bits = max(int(n - 1).bit_length(), 1)
+    if bound > 0 and (bound - 1).bit_length() + bits <= 62:
+        packed = key << bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()
+        order = packed & ((1 << bits) - 1)
+        np.right_shift(packed, bits, out=key)
+        return order
+    order = np.argsort(key, kind="stable")
+    key[:] = key[order]
+    return order
+
+
+_MAX_ID_WORDS = 4  # ids up to 32 bytes are encoded as integers, longer ones hashed
+
+
+def _id_words(arr: pa.Array | None) -> np.ndarray | None:
+    """Return string ids as rows of uint64 words that sort like the strings once byte-swapped.
+
+    Each id's UTF-8 bytes are zero-padded to a multiple of 8 and read as unsigned 64-bit
+    integers (native byte order: the caller byte-swaps only the distinct words, so that
+    the first byte is the most significant); comparing the words then compares the bytes —
+    Arrow's (and lifetimes') string order. Padding with zero bytes only preserves that order
+    when no id contains a zero byte; such ids, ids longer than 32 bytes and columns that
+    are not Arrow strings (``arr`` None) return None: the caller then hashes the strings.
+    """
+    if arr is None or len(arr) == 0:
+        return None
+    wide = pa.types.is_large_string(arr.type)
+    if not (wide or pa.types.is_string(arr.type)):
+        return None
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[arr.offset : arr.offset + n + 1].astype(np.int64, copy=False)
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    lengths = np.diff(offsets)
+    width = int(lengths.max())
+    n_words = max((width + 7) // 8, 1)
+    if n_words > _MAX_ID_WORDS or (len(data) and not data.all()):
+        return None
+    padded = np.zeros((n, n_words * 8), dtype=np.uint8)
+    if int(lengths.min()) == width:
+        padded[:, :width] = data.reshape(n, width)
+    else:
+        row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        col = np.arange(len(data), dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
+        padded[row, col] = data
+    # native-endian words: hashing does not care about byte order, and only the distinct
+    # words are byte-swapped for ranking (see _word_codes)
+    return padded.view(np.uint64)
+
+
+def _word_codes(words: np.ndarray, span: int) -> tuple[np.ndarray, int]:
+    """Integer codes that follow the order of ``words`` rows (not dense), and their bound.
+
+    Each word column is ranked among its distinct values (hashed, then only the distinct
+    values sorted) and the ranks are combined as digits of a mixed-radix number. When
+    the number would overflow the key later built from it, the codes are made dense by
+    sorting them (slower, still exact).
+    """
+    code = None
+    bound = 1
+    big_endian_native = np.little_endian is False
+    for j in range(words.shape[1]):
+        col = np.ascontiguousarray(words[:, j])
+        enc = pa.array(col).dictionary_encode()
+        distinct = enc.dictionary.to_numpy()
+        if not big_endian_native:
+            distinct = distinct.byteswap()  # most significant byte first: string order
+        rank = np.empty(len(distinct), dtype=np.int64)
+        rank[np.argsort(distinct)] = np.arange(len(distinct), dtype=np.int64)
+        digit = rank[enc.indices.to_numpy()]
+        if code is None:
+            code, bound = digit, len(distinct)
+            continue
+        if (bound * len(distinct) * max(span, 1)).bit_length() > 62:
+            code, bound = _dense(code)
+        code *= len(distinct)
+        code += digit
+        bound *= len(distinct)
+    if (bound * max(span, 1)).bit_length() > 62:
+        code, bound = _dense(code)
+    return code, bound
+
+
+def _dense(code: np.ndarray) -> tuple[np.ndarray, int]:
+    """Renumber codes 0..k-1 in their order (a sort: NumPy 2's hash ``unique`` is slower)."""
+    order = np.argsort(code, kind="stable")
+    s = code[order]
+    new = np.empty(len(s), dtype=bool)
+    new[:1] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    dense = np.empty(len(code), dtype=np.int64)
+    dense[order] = np.cumsum(new) - 1
+    return dense, int(new.sum())
 
 
 def _segment_rows(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -394,7 +550,9 @@ def _summary_pandas(transactions: pd.DataFrame, observation_end, calibration_end
     feats = feats.rename(columns={c: f"{c}_cal" for c in feats.columns if c != "customer_id"})
     # holdout purchase days and spend of the calibration customers, by customer code
     hold = daily.subset(~in_cal)
-    cal_codes = np.unique(daily.code[in_cal])
+    cal_codes = daily.code[in_cal]  # sorted by customer: distinct codes by neighbours
+    if len(cal_codes):
+        cal_codes = cal_codes[np.concatenate(([True], cal_codes[1:] != cal_codes[:-1]))]
     n_codes = len(daily.ids)
     hold_days = np.bincount(hold.code, minlength=n_codes)
     hold_new = np.ones(len(hold.code), dtype=bool)

@@ -391,11 +391,50 @@ def read_table(
 
 
 def read_header(path: str | Path, **kwargs: Any) -> list[str]:
-    """Column names of a file (reads a few rows only; a header without rows is an error)."""
+    """Column names of a file (a few rows only; a Parquet file or folder: its schema only).
+
+    A Parquet input is never read: the names come from the file footer (or, for a folder,
+    the dataset's schema, partition folders such as ``customer_bucket=003`` included), so
+    checking the inputs of a run on data larger than memory costs nothing. A header without
+    data rows is an error.
+    """
+    path = Path(path)
+    if _format_of(path) == "parquet":
+        _check_file(path)
+        names = _parquet_names(path)  # also says when the file is not Parquet
+        if path.is_file() and _parquet_rows(path) == 0:
+            raise InputError(f"{path}: has a header but no data rows")
+        return names
     df, _ = read_table(path, nrows=5, **kwargs)
     if df.empty:
         raise InputError(f"{path}: has a header but no data rows")
     return list(df.columns)
+
+
+def _parquet_rows(path: Path) -> int:
+    """Rows of a single Parquet file, from its footer."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def _parquet_names(path: Path) -> list[str]:
+    """Column names of a Parquet file or dataset folder, from its schema (no row is read)."""
+    import pyarrow as pa
+    import pyarrow.dataset as pads
+
+    try:
+        schema = pads.dataset(path, format="parquet", partitioning="hive").schema
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot read as parquet ({first})") from None
+    names = [str(n).strip() for n in schema.names if not str(n).startswith("__index_level_")]
+    if not names:
+        raise InputError(f"{path}: no columns")
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"{path}: column {dup[0]!r} appears more than once in the header")
+    return names
 
 
 def check_columns(path: str | Path, columns: Iterable[str], header: list[str], what: str) -> None:
@@ -406,12 +445,23 @@ def check_columns(path: str | Path, columns: Iterable[str], header: list[str], w
             raise InputError(f"{path}: {what} column {col!r} not found (columns: {hint})")
 
 
+# reader options only Dask's readers understand: the pandas readers (and the header
+# check) never see them, so one params file serves both engines
+DASK_ONLY_READER_OPTIONS = frozenset(
+    {"blocksize", "split_row_groups", "aggregate_files", "calculate_divisions",
+     "split_stripes", "sample", "sample_rows", "assume_missing", "include_path_column",
+     "dataset", "parquet_file_extension", "index"}
+)
+
+
 def _reader_kwargs(section: Mapping[str, Any]) -> dict[str, Any]:
+    reader = {k: v for k, v in (section["reader"] or {}).items()
+              if k not in DASK_ONLY_READER_OPTIONS}
     return {
         "encoding": section["encoding"],
         "sep": section["sep"],
         "sheet_name": section["sheet_name"],
-        "reader": section["reader"],
+        "reader": reader,
         "max_size_mb": section.get("max_size_mb"),
     }
 
@@ -478,8 +528,12 @@ def read_input_dask(section: Mapping[str, Any], blocksize: str | int = "64MB") -
             return dd.read_parquet(path, **opts), TableInfo(str(path), fmt, None, None)
         df, info = read_input(section)
         return dd.from_pandas(df, npartitions=max(1, len(df) // 1_000_000), sort=False), info
-    header = read_header(path, encoding=section["encoding"], sep=section["sep"], reader=opts)
-    enc, errors, _ = detect_encoding_report(path) if section["encoding"] == "auto" else (section["encoding"], "strict", None)
+    blocksize = opts.pop("blocksize", blocksize)
+    pandas_opts = {k: v for k, v in opts.items() if k not in DASK_ONLY_READER_OPTIONS}
+    header = read_header(path, encoding=section["encoding"], sep=section["sep"],
+                         reader=pandas_opts)
+    enc, errors, _ = (detect_encoding_report(path) if section["encoding"] == "auto"
+                      else (section["encoding"], "strict", None))
     sep = section["sep"]
     if sep is None:
         with path.open("rb") as fh:

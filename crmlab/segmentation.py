@@ -70,6 +70,8 @@ __all__ = [
     "segment_profiles",
     "cluster_pipeline",
     "k_search",
+    "k_search_note",
+    "FIT_SAMPLE",
     "choose_k",
     "fit_clusters",
     "cluster_stability",
@@ -157,6 +159,13 @@ PRODUCT_COLUMNS = [
 
 _N_BINS = 5
 _KMEANS_N_INIT = 4  # bootstrap ARI on CDNOW is 0.95-0.99 with 4 starts; more buys nothing
+# With more customers than this, the k search, the cluster fit and each bootstrap refit
+# work on a sample of this many customers drawn with segmentation.seed; every customer is
+# then assigned by the fitted model. Three features and a handful of clusters are pinned
+# down long before 200,000 points, and a silhouette on millions of points is not needed
+# to choose k (it is O(n^2)).
+FIT_SAMPLE = 200_000
+_LORENZ_POINTS = 10_000  # above this many customers the Lorenz curve keeps 10,001 points
 _NAME_Z = 0.5  # |centroid z-score| beyond this earns a word in a cluster's name
 
 
@@ -247,11 +256,15 @@ def quantile_scores(values: Sequence[float] | pd.Series, higher_is_better: bool 
     n = len(v)
     if n == 0:
         return np.array([], dtype=np.int64)
-    s = np.sort(v)
+    # searching the sorted values for themselves, in sorted order, keeps the binary
+    # searches in cache (random-order queries cost 10x more at millions of customers)
+    order = np.argsort(v)  # ties get equal scores whatever their order here
+    s = v[order]
+    worse = np.empty(n, dtype=np.int64)
     if higher_is_better:
-        worse = np.searchsorted(s, v, side="left")
+        worse[order] = np.searchsorted(s, s, side="left")
     else:
-        worse = n - np.searchsorted(s, v, side="right")
+        worse[order] = n - np.searchsorted(s, s, side="right")
     return (1 + (n_bins * worse) // n).astype(np.int64)
 
 
@@ -281,7 +294,7 @@ def rfm_scores(customers: pd.DataFrame, monetary: str = "total") -> pd.DataFrame
     require_columns(customers, ["days_since_last", "frequency", "total_spend"], "customers")
     if monetary not in ("total", "average"):
         raise InputError(f"segmentation.rfm_monetary: {monetary!r} is not 'total' or 'average'")
-    df = customers.copy()
+    df = customers.copy(deep=False)  # copy-on-write: nothing is duplicated
     if monetary == "average":
         require_columns(customers, ["purchase_days"], "customers")
         m = df["total_spend"] / df["purchase_days"]
@@ -423,14 +436,26 @@ def rfm_segments(scored: pd.DataFrame, segment_map: Mapping[str, str] | None = N
     """
     require_columns(scored, ["r_score", "fm_score"], "customers")
     codes = validate_segment_map(segment_map)
-    df = scored.copy()
+    df = scored.copy(deep=False)  # copy-on-write: nothing is duplicated
     for col in ("r_score", "fm_score"):
         bad = ~df[col].isin(range(1, _N_BINS + 1))
         if bad.any():
             raise InputError(f"customers: {int(bad.sum())} values of {col!r} are not 1..5")
-    code = df["r_score"].astype(np.int64).astype(str) + df["fm_score"].astype(np.int64).astype(str)
-    df["rfm_segment"] = code.map(codes).astype(str)
+    # one lookup per customer by integer cell number (no text built per customer)
+    cell = df["r_score"].to_numpy(np.int64) * 10 + df["fm_score"].to_numpy(np.int64)
+    names = [""] * (10 * _N_BINS + _N_BINS + 1)
+    for code, name in codes.items():
+        names[int(code)] = name
+    df["rfm_segment"] = _labels(names, cell, df.index)
     return df
+
+
+def _labels(names: Sequence[str], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Return a ``str`` column whose row i is ``names[codes[i]]``, built by Arrow."""
+    import pyarrow as pa
+
+    taken = pa.array(list(names), type=pa.large_string()).take(pa.array(codes, type=pa.int64()))
+    return pd.Series(pd.array(taken, dtype="str"), index=index)
 
 
 _SEGMENT_ACTIONS = {
@@ -530,15 +555,16 @@ def value_tiers(customers: pd.DataFrame, tiers: Mapping[str, Any]) -> pd.DataFra
     total = spend.sum()
     if not total > 0:
         raise InputError("customers: 'total_spend' sums to no positive revenue; tiers need revenue")
-    asc = np.sort(spend)
+    order = np.argsort(spend)  # ties share a tier whatever their order here
+    asc = spend[order]
     upto = np.concatenate([[0.0], np.cumsum(asc)])
-    above = total - upto[np.searchsorted(asc, spend, side="right")]
+    at = np.empty(len(spend), dtype=np.int64)
+    at[order] = np.searchsorted(asc, asc, side="right")  # sorted queries: cache-friendly
+    above = total - upto[at]
     share_above = above / total
-    df = customers.copy()
-    df["value_tier"] = np.where(
-        share_above < high, "high", np.where(share_above < medium, "medium", "low")
-    )
-    df["value_tier"] = df["value_tier"].astype(str)
+    df = customers.copy(deep=False)  # copy-on-write: nothing is duplicated
+    tier = np.where(share_above < high, 0, np.where(share_above < medium, 1, 2))
+    df["value_tier"] = _labels(["high", "medium", "low"], tier, df.index)
     return df
 
 
@@ -630,7 +656,8 @@ class Concentration:
     ----------
     lorenz : DataFrame
         ``customer_share`` and ``revenue_share``: the Lorenz curve from (0, 0) to (1, 1),
-        customers sorted from the smallest to the largest spender.
+        customers sorted from the smallest to the largest spender (one point per customer
+        up to 10,000 customers, else 10,001 evenly spaced points of the exact curve).
     gini : float
         Gini coefficient, 0 (everyone spends the same) to almost 1 (one customer has it all).
     top : float
@@ -722,6 +749,11 @@ def concentration(spend: Sequence[float] | pd.Series, top: float = 0.2) -> Conce
     i = np.arange(1, n + 1)
     gini = float(((2 * i - n - 1) * x).sum() / (n * total))
     top_share = float(1.0 - np.interp(1.0 - top, cust, rev))
+    if n > _LORENZ_POINTS:
+        # the curve of millions of customers is kept at 10,001 of its points (exact values
+        # there; a figure cannot show more, and drawing millions of points takes minutes)
+        keep = np.unique(np.round(np.linspace(0, n, _LORENZ_POINTS + 1)).astype(np.int64))
+        cust, rev = cust[keep], rev[keep]
     lorenz = pd.DataFrame({"customer_share": cust, "revenue_share": rev})
     return Concentration(lorenz, gini, float(top), top_share, n, clipped)
 
@@ -772,7 +804,7 @@ def lifecycle_stages(customers: pd.DataFrame, lifecycle: Mapping[str, Any]) -> p
             "segmentation.lifecycle: at_risk_factor must be below lapsed_factor, "
             f"got {at_risk} and {lapsed}"
         )
-    df = customers.copy()
+    df = customers.copy(deep=False)  # copy-on-write: nothing is duplicated
     repeat = df["frequency"].to_numpy() > 0
     gap = df["gap_mean"].to_numpy(dtype=np.float64)
     if np.isnan(gap[repeat]).any():
@@ -784,11 +816,11 @@ def lifecycle_stages(customers: pd.DataFrame, lifecycle: Mapping[str, Any]) -> p
     ratio = df["days_since_last"].to_numpy(dtype=np.float64) / typical
     stage = np.select(
         [df["T"].to_numpy(dtype=np.float64) <= new_days, ratio > lapsed, ratio > at_risk],
-        ["new", "lapsed", "at risk"],
-        default="active",
+        [0, 1, 2],
+        default=3,
     )
     df["typical_gap"] = typical
-    df["lifecycle_stage"] = pd.Series(stage, index=df.index, dtype=str)
+    df["lifecycle_stage"] = _labels(["new", "lapsed", "at risk", "active"], stage, df.index)
     return df
 
 
@@ -987,9 +1019,19 @@ def cluster_pipeline(k: int, method: str = "kmeans", seed: int = 42):
     return Pipeline([*pre.steps, ("model", _estimator(int(k), method, seed))])
 
 
+def _fit_rows(n: int, size: int, seed: int) -> np.ndarray | None:
+    """Sorted rows of a seeded sample of ``size`` out of ``n`` customers, None for all."""
+    if n <= size:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+
+
 def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
-             sample_size: int = 5000) -> pd.DataFrame:
+             sample_size: int = 5000, fit_sample: int = FIT_SAMPLE) -> pd.DataFrame:
     """Fit every k in ``segmentation.k_range`` and score the partitions.
+
+    Nothing is fitted when ``segmentation.k`` fixes the number of clusters: the result is
+    then an empty table (same columns), and :func:`k_search_note` says so.
 
     Parameters
     ----------
@@ -1000,13 +1042,17 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
     sample_size : int
         Silhouette is O(n^2): it is computed on this many customers drawn with the seed
         (all of them when there are fewer).
+    fit_sample : int
+        With more customers than this, every k is fitted and scored on a sample of this
+        many customers drawn with the seed (see :data:`FIT_SAMPLE`).
 
     Returns
     -------
     DataFrame
         ``k``, ``silhouette`` (-1..1, higher is better), ``calinski_harabasz`` (higher is
         better), ``inertia`` (K-means) and ``bic`` (Gaussian mixture; NaN otherwise),
-        ``smallest_share`` (share of customers in the smallest cluster).
+        ``smallest_share`` (share of customers in the smallest cluster), ``customers``
+        (how many customers the fit used) and ``of_customers`` (how many there are).
 
     Raises
     ------
@@ -1018,6 +1064,15 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
     X = _feature_matrix(customers)
     method, seed = _method(segmentation)
     k0, k1 = (int(v) for v in _get(segmentation, "k_range", "segmentation.k_range"))
+    columns = ["k", "silhouette", "calinski_harabasz", "inertia", "bic", "smallest_share",
+               "customers", "of_customers"]
+    if segmentation.get("k") is not None:
+        return pd.DataFrame({c: pd.Series(dtype=np.int64 if c in ("k", "customers", "of_customers")
+                                          else np.float64) for c in columns})
+    total = len(X)
+    rows_used = _fit_rows(total, int(fit_sample), seed)
+    if rows_used is not None:
+        X = X[rows_used]
     n = len(X)
     if n < k0 + 1:
         raise InputError(f"customers: {n} customers are too few for {k0} clusters")
@@ -1044,9 +1099,34 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
                 "inertia": float(model.inertia_) if method == "kmeans" else np.nan,
                 "bic": float(model.bic(Z)) if method == "gmm" else np.nan,
                 "smallest_share": float(np.bincount(labels, minlength=k).min() / n),
+                "customers": n,
+                "of_customers": total,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def k_search_note(search: pd.DataFrame, k: int | None = None) -> str:
+    """One sentence for the notebook: how k was chosen and on how many customers.
+
+    Parameters
+    ----------
+    search : DataFrame
+        Output of :func:`k_search`.
+    k : int, optional
+        The fixed ``segmentation.k``, if any.
+    """
+    if k is not None:
+        return (f"k = {int(k)} is fixed in the params (segmentation.k), so the k search "
+                "did not run.")
+    if search.empty:
+        return "No k could be searched."
+    used, total = int(search["customers"].iloc[0]), int(search["of_customers"].iloc[0])
+    if used < total:
+        return (f"Every k was fitted and scored on a sample of {used:,} of the {total:,} "
+                "customers drawn with segmentation.seed (enough to choose k; all customers "
+                "are clustered below).")
+    return f"Every k was fitted and scored on all {total:,} customers."
 
 
 def choose_k(search: pd.DataFrame, k: int | None = None) -> int:
@@ -1085,11 +1165,12 @@ def choose_k(search: pd.DataFrame, k: int | None = None) -> int:
 
 def _relabel_by_spend(labels: np.ndarray, spend: np.ndarray) -> np.ndarray:
     # cluster 0 = highest mean spend, so labels are stable and meaningful across runs
-    ks = np.unique(labels)
-    means = np.array([spend[labels == c].mean() for c in ks])
-    order = ks[np.lexsort((ks, -means))]
-    remap = {int(old): new for new, old in enumerate(order)}
-    return np.array([remap[int(c)] for c in labels], dtype=np.int64)
+    ks, codes = np.unique(labels, return_inverse=True)
+    means = np.bincount(codes, weights=spend) / np.bincount(codes)
+    order = np.lexsort((ks, -means))
+    remap = np.empty(len(ks), dtype=np.int64)
+    remap[order] = np.arange(len(ks), dtype=np.int64)
+    return remap[codes]
 
 
 def fit_clusters(customers: pd.DataFrame, k: int, segmentation: Mapping[str, Any]) -> pd.Series:
@@ -1120,8 +1201,12 @@ def fit_clusters(customers: pd.DataFrame, k: int, segmentation: Mapping[str, Any
     method, seed = _method(segmentation)
     if len(X) < k:
         raise InputError(f"customers: {len(X)} customers are too few for {k} clusters")
+    rows_used = _fit_rows(len(X), FIT_SAMPLE, seed)
     with _one_thread():
-        labels = cluster_pipeline(k, method, seed).fit_predict(X)
+        if rows_used is None:
+            labels = cluster_pipeline(k, method, seed).fit_predict(X)
+        else:  # fit on a seeded sample, assign every customer (FIT_SAMPLE)
+            labels = cluster_pipeline(k, method, seed).fit(X[rows_used]).predict(X)
     labels = _relabel_by_spend(labels, customers["total_spend"].to_numpy(np.float64))
     return pd.Series(labels, index=customers.index, name="cluster")
 
@@ -1133,6 +1218,8 @@ def cluster_stability(customers: pd.DataFrame, labels: pd.Series, segmentation: 
     Each resample draws customers with replacement, refits the whole pipeline with a seed
     drawn from ``segmentation.seed``, assigns *every* customer with the refit model and
     compares that partition with ``labels`` (ARI 1 = identical up to renaming, 0 = chance).
+    With more than ``FIT_SAMPLE // 4`` customers, "every customer" is a sample of that
+    many drawn with the seed (resamples are drawn from it).
 
     Parameters
     ----------
@@ -1169,6 +1256,11 @@ def cluster_stability(customers: pd.DataFrame, labels: pd.Series, segmentation: 
     if len(ref) != len(X):
         raise InputError(f"labels: {len(ref)} labels for {len(X)} customers")
     k = len(np.unique(ref))
+    # with many customers the refits and their comparison use a seeded sample of them:
+    # an adjusted Rand index over 50,000 customers is as telling as over millions
+    rows_used = _fit_rows(len(X), FIT_SAMPLE // 4, seed)
+    if rows_used is not None:
+        X, ref = X[rows_used], ref[rows_used]
     rng = np.random.default_rng(seed)
     aris = []
     for _ in tqdm(range(n_boot), desc="bootstrap", disable=not progress):
@@ -1286,7 +1378,7 @@ def assign_clusters(customers: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     """
     if len(labels) != len(customers):
         raise InputError(f"labels: {len(labels)} labels for {len(customers)} customers")
-    df = customers.copy()
+    df = customers.copy(deep=False)  # copy-on-write: nothing is duplicated
     df["cluster"] = np.asarray(labels, dtype=np.int64)
     names = cluster_profiles(df).set_index("cluster")["cluster_name"]
     df["cluster_name"] = df["cluster"].map(names).astype(str)
@@ -1391,19 +1483,95 @@ def transition_matrix(before: pd.DataFrame, after: pd.DataFrame, col: str,
     """
     for name, df in (("before", before), ("after", after)):
         require_columns(df, ["customer_id", col], name)
-        if df["customer_id"].duplicated().any():
-            raise InputError(f"{name}: 'customer_id' is not unique")
-    b = before[["customer_id", col]].rename(columns={col: "b"})
-    a = after[["customer_id", col]].rename(columns={col: "a"})
-    m = b.merge(a, on="customer_id", how="outer")
-    cats = _category_order(pd.concat([b["b"], a["a"]]).dropna(), order)
-    rows = [NEW_CUSTOMER, *cats]
-    cols = [*cats] + ([NOT_LISTED] if m["a"].isna().any() else [])
-    m["b"] = m["b"].astype(object).where(m["b"].notna(), NEW_CUSTOMER).astype(str)
-    m["a"] = m["a"].astype(object).where(m["a"].notna(), NOT_LISTED).astype(str)
-    counts = pd.crosstab(m["b"], m["a"]).reindex(index=rows, columns=cols, fill_value=0)
-    counts = counts.astype(np.int64)
-    counts.index.name, counts.columns.name = f"{col}_before", f"{col}_after"
+    pos = _align(before, after)
+    return _transitions(before, after, col, order, normalize, pos)
+
+
+def _id_array(df: pd.DataFrame):
+    """Return ``customer_id`` as an Arrow large_string array (no Python object per row)."""
+    import pyarrow as pa
+
+    ids = df["customer_id"]
+    if not (isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow"):
+        ids = ids.astype("str")
+    arr = pa.array(ids.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+def _check_unique(arr, name: str) -> None:
+    """Raise when ``customer_id`` repeats; a strictly increasing column needs no hashing."""
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if n < 2:
+        return
+    if arr.null_count == 0 and pc.all(pc.less(arr.slice(0, n - 1), arr.slice(1))).as_py():
+        return
+    if pc.count_distinct(arr, mode="all").as_py() != n:
+        raise InputError(f"{name}: 'customer_id' is not unique")
+
+
+def _align(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:
+    """Row of ``after`` holding each ``before`` customer (-1 when absent); ids must be unique.
+
+    One hash join of the two id columns (Arrow's ``index_in``) serves every comparison
+    between the two dates, instead of a merge of string keys per table.
+    """
+    import pyarrow.compute as pc
+
+    b, a = _id_array(before), _id_array(after)
+    _check_unique(b, "before")
+    _check_unique(a, "after")
+    return pc.index_in(b, value_set=a).fill_null(-1).to_numpy(zero_copy_only=False).astype(
+        np.int64, copy=False
+    )
+
+
+def _codes_in(values: pd.Series, cats: list[str]) -> np.ndarray:
+    """Position of each value in ``cats`` (values compared as text)."""
+    codes, uniq = pd.factorize(values.astype(str), use_na_sentinel=False)
+    where = {c: i for i, c in enumerate(cats)}
+    lookup = np.array([where[str(u)] for u in uniq], dtype=np.int64)
+    return lookup[codes] if len(codes) else np.array([], dtype=np.int64)
+
+
+def _distinct_text(values: pd.Series) -> list[str]:
+    return [str(v) for v in pd.unique(values.dropna().astype(str))]
+
+
+def _transitions(before: pd.DataFrame, after: pd.DataFrame, col: str,
+                 order: Sequence[str] | None, normalize: bool, pos: np.ndarray) -> pd.DataFrame:
+    """:func:`transition_matrix` from an alignment: counts by ``np.bincount`` over codes."""
+    cats = _category_order(_distinct_text(before[col]) + _distinct_text(after[col]), order)
+    n_cat = len(cats)
+    b_has, a_has = before[col].notna().to_numpy(), after[col].notna().to_numpy()
+    # a missing group counts as "new" before and "not listed" after, as a missing customer
+    b = np.where(b_has, 0, -1)
+    b[b_has] = _codes_in(before.loc[b_has, col], cats)
+    a = np.where(a_has, 0, -1)
+    a[a_has] = _codes_in(after.loc[a_has, col], cats)
+    matched = pos >= 0
+    row_b = np.where(b >= 0, b + 1, 0)  # row 0 is NEW_CUSTOMER
+    a_of_b = np.where(matched, a[np.where(matched, pos, 0)], -1)
+    col_b = np.where(a_of_b >= 0, a_of_b, n_cat)  # column n_cat is NOT_LISTED
+    seen = np.zeros(len(after), dtype=bool)
+    seen[pos[matched]] = True
+    only_after = ~seen
+    row_a = np.zeros(int(only_after.sum()), dtype=np.int64)
+    col_a = np.where(a[only_after] >= 0, a[only_after], n_cat)
+    width = n_cat + 1
+    flat = np.concatenate([row_b * width + col_b, row_a * width + col_a])
+    grid = np.bincount(flat, minlength=(n_cat + 1) * width).reshape(n_cat + 1, width)
+    if not grid[:, n_cat].any():
+        grid = grid[:, :n_cat]
+    cols = [*cats] + ([NOT_LISTED] if grid.shape[1] > n_cat else [])
+    counts = pd.DataFrame(
+        grid.astype(np.int64),
+        index=pd.Index([NEW_CUSTOMER, *cats], name=f"{col}_before"),
+        columns=pd.Index(cols, name=f"{col}_after"),
+    )
     if normalize:
         tot = counts.sum(axis=1).replace(0, np.nan)
         return counts.div(tot, axis=0)
@@ -1512,20 +1680,34 @@ def moved_down(before: pd.DataFrame, after: pd.DataFrame, col: str = "value_tier
     """
     require_columns(before, ["customer_id", col, "total_spend"], "before")
     require_columns(after, ["customer_id", col, "total_spend"], "after")
-    rank = {c: i for i, c in enumerate(order)}
+    return _moved_down(before, after, col, order, _align(before, after))
+
+
+def _moved_down(before: pd.DataFrame, after: pd.DataFrame, col: str, order: Sequence[str],
+                pos: np.ndarray) -> pd.DataFrame:
+    """:func:`moved_down` from an alignment (only the movers' rows are ever copied)."""
     for name, df in (("before", before), ("after", after)):
-        unknown = sorted(set(df[col].astype(str)) - set(rank))
+        unknown = sorted(set(_distinct_text(df[col])) - {str(c) for c in order})
         if unknown:
             raise InputError(f"{name}: {col!r} value {unknown[0]!r} is not one of {list(order)}")
     extra = [c for c in ("days_since_last", "rfm_segment", "lifecycle_stage") if c in after.columns]
-    b = before[["customer_id", col, "total_spend"]].rename(
-        columns={col: f"{col}_before", "total_spend": "total_spend_before"})
-    a = after[["customer_id", col, "total_spend", *extra]].rename(
-        columns={col: f"{col}_after", "total_spend": "total_spend_after"})
-    m = b.merge(a, on="customer_id", how="inner")
-    down = m[f"{col}_after"].map(rank) > m[f"{col}_before"].map(rank)
-    out = m.loc[down, ["customer_id", f"{col}_before", f"{col}_after",
-                       "total_spend_before", "total_spend_after", *extra]]
+    order = [str(c) for c in order]
+    rank_b = _codes_in(before[col], order)
+    rank_a = _codes_in(after[col], order)
+    matched = np.flatnonzero(pos >= 0)
+    down = matched[rank_a[pos[matched]] > rank_b[matched]]
+    b = before.iloc[down]
+    a = after.iloc[pos[down]]
+    out = pd.DataFrame(
+        {
+            "customer_id": b["customer_id"].array,
+            f"{col}_before": b[col].array,
+            f"{col}_after": a[col].array,
+            "total_spend_before": b["total_spend"].array,
+            "total_spend_after": a["total_spend"].array,
+            **{c: a[c].array for c in extra},
+        }
+    )
     out = out.sort_values(["total_spend_before", "customer_id"], ascending=[False, True],
                           kind="stable")
     return out.reset_index(drop=True)
@@ -1605,10 +1787,15 @@ def dynamic_view(transactions: pd.DataFrame, after: pd.DataFrame, before_date: A
             f"({a_day:%Y-%m-%d})"
         )
     before = snapshot(transactions, b_day, segmentation)
-    counts = {c: transition_matrix(before, after, c, _ORDERS.get(c)) for c in columns}
-    shares = {c: transition_matrix(before, after, c, _ORDERS.get(c), normalize=True)
-              for c in columns}
-    down = moved_down(before, after, "value_tier", TIER_ORDER)
+    for name, df in (("before", before), ("after", after)):
+        require_columns(df, ["customer_id", "total_spend", *columns], name)
+    pos = _align(before, after)  # one join of the two dates serves every table below
+    counts = {c: _transitions(before, after, c, _ORDERS.get(c), False, pos) for c in columns}
+    shares = {}
+    for c in columns:
+        tot = counts[c].sum(axis=1).replace(0, np.nan)
+        shares[c] = counts[c].div(tot, axis=0)
+    down = _moved_down(before, after, "value_tier", TIER_ORDER, pos)
     new = int(counts[columns[0]].loc[NEW_CUSTOMER].sum()) if columns else 0
     note = (
         f"Segments at {b_day:%Y-%m-%d} ({len(before):,} customers) compared with "
@@ -1627,7 +1814,6 @@ def customer_table(customers: pd.DataFrame) -> pd.DataFrame:
         When a product column is missing or ``customer_id`` is not unique.
     """
     require_columns(customers, PRODUCT_COLUMNS, "customers")
-    if customers["customer_id"].duplicated().any():
-        raise InputError("customers: 'customer_id' is not unique")
+    _check_unique(_id_array(customers), "customers")
     rest = [c for c in customers.columns if c not in PRODUCT_COLUMNS]
     return customers[PRODUCT_COLUMNS + rest].reset_index(drop=True)

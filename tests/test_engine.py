@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
@@ -296,3 +297,94 @@ def test_dask_session_describes_itself(dask_engine):
     assert dask_engine.dashboard_link.startswith("http")
     # the local cluster's workers are threads of this process (no Nanny processes)
     assert {type(w).__name__ for w in dask_engine.cluster.workers.values()} == {"Worker"}
+
+
+# --- scale: input checks read no rows; Dask-only reader options stay with Dask -----------------
+
+
+@pytest.mark.parametrize("layout", ["file", "dataset"], ids=["file", "bucketed-dataset"])
+def test_read_header_of_parquet_reads_the_schema_only(tmp_path, monkeypatch, layout):
+    from crmlab import io
+
+    tx = pd.DataFrame({"customer_id": ["a", "b", "c"], "date": ["20200101"] * 3,
+                       "dollar_value": ["1.0", "2.0", "3.0"]})
+    if layout == "file":
+        path = tmp_path / "tx.parquet"
+        tx.to_parquet(path)
+        expected = ["customer_id", "date", "dollar_value"]
+    else:
+        path = tmp_path / "tx"
+        write_customer_buckets(tx, path, n_buckets=2)
+        expected = ["customer_id", "date", "dollar_value", "customer_bucket"]
+
+    def no_rows(*args, **kwargs):
+        raise AssertionError("read_header read the rows of a Parquet input")
+
+    monkeypatch.setattr(pd, "read_parquet", no_rows)
+    assert io.read_header(path) == expected
+
+
+def test_read_header_of_a_broken_parquet_file_is_an_input_error(tmp_path):
+    from crmlab import io
+
+    bad = tmp_path / "broken.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(InputError, match="broken.parquet: cannot read as parquet"):
+        io.read_header(bad)
+
+
+def test_dask_only_reader_options_never_reach_pandas(tmp_path):
+    from crmlab import io
+
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,date,amount\na,20200101,1.0\nb,20200102,2.0\n")
+    section = {"path": str(path), "encoding": "auto", "sep": None, "sheet_name": None,
+               "reader": {"blocksize": "1MB", "split_row_groups": True, "skiprows": 0}}
+    df, _ = io.read_input(section)  # pandas would reject blocksize / split_row_groups
+    assert df.shape == (2, 3)
+    header = io.read_header(path, **io._reader_kwargs(section))
+    assert header == ["customer_id", "date", "amount"]
+
+
+@pytest.mark.parametrize("seed", [0, 1], ids=["seed0", "seed1"])
+def test_monthly_activity_by_integer_codes_equals_groupby(seed):
+    from crmlab.cleaning import monthly_activity
+
+    rng = np.random.default_rng(seed)
+    n = 5000
+    clean = pd.DataFrame({
+        "customer_id": pd.array([f"c{i}" for i in rng.integers(0, 300, n)], dtype="str"),
+        "date": pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 500, n), "D"),
+        "amount": rng.gamma(2, 10, n),
+    })
+    got = monthly_activity(clean)
+    month = clean["date"].dt.to_period("M")
+    ref = clean.assign(month=month).groupby("month").agg(
+        purchases=("amount", "size"), revenue=("amount", "sum"),
+        customers=("customer_id", "nunique"))
+    assert got["purchases"].tolist() == ref["purchases"].tolist()
+    assert got["customers"].tolist() == ref["customers"].tolist()
+    np.testing.assert_allclose(got["revenue"], ref["revenue"], rtol=1e-12)
+    assert got["month"].tolist() == ref.index.to_timestamp().tolist()
+
+
+@pytest.mark.parametrize("log_name", ["run.log", None], ids=["with-run-log", "no-run-log"])
+def test_dask_session_announces_its_dashboard(tmp_path, capsys, log_name):
+    log = tmp_path / log_name if log_name else None
+    if log is not None:
+        log.write_text("2026-01-01 00:00:00,000 INFO crmlab: earlier line\n")
+    with engine_session({"name": "dask", "n_workers": 1}, log_file=log) as eng:
+        link = eng.dashboard_link
+    assert link and link.startswith("http")
+    assert f"dashboard {link}" in capsys.readouterr().out
+    if log is not None:
+        lines = log.read_text().splitlines()
+        assert lines[0].endswith("earlier line")  # appended, not overwritten
+        assert "INFO crmlab.engine: crmlab engine: dask" in lines[1] and link in lines[1]
+
+
+def test_pandas_session_announces_nothing(tmp_path, capsys):
+    log = tmp_path / "run.log"
+    with engine_session("pandas", log_file=log):
+        pass
+    assert not log.exists() and "dashboard" not in capsys.readouterr().out

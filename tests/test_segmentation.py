@@ -702,3 +702,90 @@ def test_params_accept_a_custom_map_with_yaml_int_keys():
     p = params_from_dict({"segmentation": {"segment_map": {55: "Stars", ".*": "Others"}}})
     assert p.segmentation.segment_map == {"55": "Stars", ".*": "Others"}
     assert p.segmentation.k is None and p.segmentation.rfm_monetary == "total"
+
+
+# --- scale: no search when k is fixed, samples when customers are many ---------------------------
+
+
+def test_k_search_does_not_run_when_k_is_fixed(monkeypatch):
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a model was fitted although segmentation.k is fixed")
+
+    monkeypatch.setattr(seg, "_estimator", no_fit)
+    search = seg.k_search(_blobs(), {**SEG, "k": 4})
+    assert search.empty and "silhouette" in search.columns
+    assert seg.choose_k(search, 4) == 4
+    assert seg.k_search_note(search, 4).startswith("k = 4 is fixed in the params")
+
+
+@pytest.mark.parametrize("fit_sample, used", [(10_000, 300), (120, 120)],
+                         ids=["all-customers", "sample"])
+def test_k_search_fits_on_a_seeded_sample_and_says_so(fit_sample, used):
+    customers = _blobs()  # 300 customers in 3 groups
+    search = seg.k_search(customers, SEG, fit_sample=fit_sample)
+    assert (search["customers"] == used).all() and (search["of_customers"] == 300).all()
+    assert seg.choose_k(search) == 3  # a sample of 120 still finds the 3 groups
+    note = seg.k_search_note(search)
+    assert ("sample of 120 of the 300" in note) == (used < 300)
+    again = seg.k_search(customers, SEG, fit_sample=fit_sample)
+    assert_frame_equal(search, again)  # the sample is drawn with the seed
+
+
+def test_fit_clusters_on_a_sample_assigns_every_customer(monkeypatch):
+    customers = _blobs()
+    full = seg.fit_clusters(customers, 3, SEG)
+    monkeypatch.setattr(seg, "FIT_SAMPLE", 100)
+    sampled = seg.fit_clusters(customers, 3, SEG)
+    assert len(sampled) == len(customers) and sampled.index.equals(customers.index)
+    assert adjusted_rand_score(full, sampled) > 0.95
+    stability = seg.cluster_stability(customers, sampled, {**SEG, "bootstrap": 2})
+    assert len(stability) == 2 and (stability["ari"] > 0.9).all()
+
+
+def _merge_transitions(before, after, col, order):
+    """The transition counts by an outer merge and a crosstab (the obvious way)."""
+    m = before[["customer_id", col]].merge(after[["customer_id", col]], on="customer_id",
+                                           how="outer", suffixes=("_b", "_a"))
+    b = m[f"{col}_b"].astype(object).where(m[f"{col}_b"].notna(), seg.NEW_CUSTOMER)
+    a = m[f"{col}_a"].astype(object).where(m[f"{col}_a"].notna(), seg.NOT_LISTED)
+    return pd.crosstab(b.astype(str), a.astype(str))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2], ids=["seed0", "seed1", "seed2"])
+def test_transitions_by_codes_equal_a_merge_and_crosstab(seed):
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"k{i:05d}" for i in range(2000)])
+    b_ids = rng.choice(ids, 1200, replace=False)
+    a_ids = rng.choice(ids, 1500, replace=False)
+    before = pd.DataFrame({"customer_id": pd.array(b_ids, dtype="str"),
+                           "value_tier": rng.choice(seg.TIER_ORDER, len(b_ids)),
+                           "total_spend": rng.gamma(2, 10, len(b_ids))})
+    after = pd.DataFrame({"customer_id": pd.array(a_ids, dtype="str"),
+                          "value_tier": rng.choice(seg.TIER_ORDER, len(a_ids)),
+                          "total_spend": rng.gamma(2, 10, len(a_ids))})
+    got = seg.transition_matrix(before, after, "value_tier", seg.TIER_ORDER)
+    ref = _merge_transitions(before, after, "value_tier", seg.TIER_ORDER)
+    ref = ref.reindex(index=got.index, columns=got.columns, fill_value=0)
+    np.testing.assert_array_equal(got.to_numpy(), ref.to_numpy())
+    down = seg.moved_down(before, after)
+    rank = {t: i for i, t in enumerate(seg.TIER_ORDER)}
+    m = before.merge(after, on="customer_id", suffixes=("_before", "_after"))
+    expected = m[m["value_tier_after"].map(rank) > m["value_tier_before"].map(rank)]
+    assert sorted(down["customer_id"]) == sorted(expected["customer_id"])
+    assert down["total_spend_before"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("n", [50, 25_000], ids=["every-customer", "thinned"])
+def test_concentration_curve_is_exact_where_kept(n):
+    rng = np.random.default_rng(5)
+    spend = rng.gamma(0.5, 100.0, n)
+    conc = seg.concentration(spend, 0.2)
+    x = np.sort(spend)
+    i = np.arange(1, n + 1)
+    assert conc.gini == pytest.approx(((2 * i - n - 1) * x).sum() / (n * x.sum()), rel=1e-12)
+    assert len(conc.lorenz) == min(n + 1, 10_001)
+    # every kept point lies on the exact curve
+    k = np.round(conc.lorenz["customer_share"].to_numpy() * n).astype(int)
+    exact = np.concatenate([[0.0], np.cumsum(x)])[k] / x.sum()
+    np.testing.assert_allclose(conc.lorenz["revenue_share"], exact, rtol=1e-9, atol=1e-12)
+    assert conc.at(21)["revenue_share"].iloc[-1] == 1.0
