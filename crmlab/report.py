@@ -497,6 +497,7 @@ def kpi_readings(
     currency: str = "",
     missing: Mapping[str, str] | None = None,
     horizon_months: int | None = None,
+    clv_as_of: str | None = None,
 ) -> str:
     """One sentence of reading per headline KPI, as a Markdown bullet list.
 
@@ -513,6 +514,9 @@ def kpi_readings(
         Stage name -> why its products are missing; used for KPIs that are None.
     horizon_months : int, optional
         The value stage's CLV horizon, named in the predicted-value sentence.
+    clv_as_of : str, optional
+        The day the CLV is computed from (``value_metrics.json`` ``clv_as_of``); the
+        sentence names it, so "today" is never a day the model did not see.
 
     Returns
     -------
@@ -576,11 +580,19 @@ def kpi_readings(
             "purchase rhythm: an early, cheap moment to get in touch."
         )
     if v["predicted_value"] is not None:
-        over = f" over the next {horizon_months} months" if horizon_months else ""
-        lines["predicted_value"] = (
-            f"The value model expects today's customers to be worth "
-            f"{_money(v['predicted_value'], currency)}{over} (customer lifetime value)."
-        )
+        if clv_as_of:
+            over = f" over the {horizon_months} months after that date" if horizon_months else ""
+            lines["predicted_value"] = (
+                f"Refitted on all purchases up to {clv_as_of}, the value model expects the customers on "
+                f"the books that day to be worth {_money(v['predicted_value'], currency)}{over} "
+                "(customer lifetime value: discounted margin)."
+            )
+        else:
+            over = f" over the next {horizon_months} months" if horizon_months else ""
+            lines["predicted_value"] = (
+                f"The value model expects its customers to be worth "
+                f"{_money(v['predicted_value'], currency)}{over} (customer lifetime value)."
+            )
     if v["watch_list"] is not None:
         tiers = "/".join(p.get("watch_tiers", TIER_ORDER[:2]))
         stages = "/".join(p.get("watch_stages", ["at risk"]))
