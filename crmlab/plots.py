@@ -1072,6 +1072,8 @@ def plot_value_backtest(table, axes=None, currency=""):
     for ax, (col, label, k) in zip(axes, panels, strict=False):
         for m in ("glm_tweedie", "gbm", "ensemble"):
             d = t[t["model"] == m].sort_values("origin")
+            if d.empty or d["chosen"].all():  # drawn as the chosen model
+                continue
             ax.plot(d["origin"], d[col] * k, lw=0.8, alpha=0.5, color=_VALUE_COLOURS.get(m), label=m)
         ax.plot(bench["origin"], bench[col] * k, marker="s", lw=1.8, color=_VALUE_COLOURS["bgnbd_gg"],
                 label="bgnbd_gg (benchmark)")
