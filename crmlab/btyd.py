@@ -5,7 +5,10 @@ the parameters (so they stay positive without bounds), from starting values deri
 the data, with every likelihood term computed in log space (``gammaln``, ``betaln``,
 ``logaddexp``) so that customers with many purchases cannot overflow. A fit that does not
 converge raises :class:`ConvergenceError` rather than returning parameters nobody should
-use (lifetimes issues #419, #258, #332 show what happens otherwise).
+use (lifetimes issues #419, #258, #332 show what happens otherwise). Convergence is judged
+by the estimate itself, never by the optimiser's flag alone: it must lie inside the bound
+``BOUND`` (in units of the data's own scale), the Hessian there must be positive definite,
+and no parameter may sit beyond ``FAR`` with a standard error that leaves it unidentified.
 
 The time unit is whatever ``recency``, ``T`` and ``t`` are measured in (days in crmlab,
 weeks in the published CDNOW examples); ``alpha`` is in that unit.
@@ -76,28 +79,97 @@ def rfm_arrays(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return x, t_x, t
 
 
-def _minimise(neg_ll, start: np.ndarray, what: str) -> tuple[np.ndarray, float]:
-    """Minimise ``neg_ll`` over log-parameters; raise ConvergenceError when it fails.
+#: Every parameter is estimated within [1 / BOUND, BOUND] after time (and, for Gamma-Gamma,
+#: money) has been rescaled to the data's own mean, so the bound does not depend on units.
+BOUND = 1e6
+#: The Hessian of the negative log-likelihood (over log-parameters) counts as positive
+#: definite when its smallest eigenvalue exceeds this share of its largest.
+MIN_CURVATURE = 1e-7
+#: A parameter beyond [1 / FAR, FAR] (same units as BOUND) whose log has a standard error
+#: above MAX_LOG_SE (the inverse Hessian's) is running away along a ridge, not estimated.
+FAR = 1e3
+MAX_LOG_SE = 0.5
 
-    L-BFGS-B is fast; when it stops on a line-search failure (flat, badly scaled surfaces
-    are common with BTYD likelihoods) Nelder-Mead polishes from where it stopped.
+
+def _hessian(f, x: np.ndarray, h: float = 1e-3) -> np.ndarray:
+    """Central-difference Hessian of ``f`` at ``x`` (few parameters, so 4 n^2 calls are cheap)."""
+    n = len(x)
+    out = np.empty((n, n))
+    steps = np.eye(n) * h
+    for i in range(n):
+        for j in range(i, n):
+            ei, ej = steps[i], steps[j]
+            out[i, j] = out[j, i] = (
+                f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)
+            ) / (4 * h * h)
+    return out
+
+
+def _minimise(
+    neg_ll, start: np.ndarray, what: str, names: tuple[str, ...], scales: tuple[float, ...]
+) -> tuple[np.ndarray, float]:
+    """Minimise ``neg_ll`` over log-parameters; raise ConvergenceError unless it is a maximum.
+
+    L-BFGS-B within the box ``|log p| <= log(BOUND)`` is fast; when it stops on a
+    line-search failure (flat, badly scaled surfaces are common with BTYD likelihoods)
+    Nelder-Mead polishes from where it stopped. The optimiser's own success flag is not
+    trusted: the estimate must lie inside the box (not on its edge), the Hessian there must
+    be positive definite, and no parameter may sit far out (beyond ``FAR``) with a standard
+    error that says the data do not pin it down. On degenerate data the likelihood keeps
+    rising along a ridge towards infinity and scipy may report success far out on it
+    (r ~ 2000, alpha ~ 20000 seen with scipy 1.17); these checks catch it and name the
+    parameters. ``scales`` turn the internal units back into the data's for the message.
     """
-    res = minimize(neg_ll, start, method="L-BFGS-B", options={"maxiter": 2000})
+    edge = np.log(BOUND)
+    bounds = [(-edge, edge)] * len(start)
+    res = minimize(neg_ll, start, method="L-BFGS-B", bounds=bounds, options={"maxiter": 2000})
     if not res.success or not np.isfinite(res.fun):
-        res = minimize(
+        polished = minimize(
             neg_ll,
             res.x if np.all(np.isfinite(res.x)) else start,
             method="Nelder-Mead",
             options={"maxiter": 20000, "maxfev": 20000, "xatol": 1e-8, "fatol": 1e-10},
         )
-    if not res.success or not np.isfinite(res.fun):
+        res = polished if np.isfinite(polished.fun) else res
+    x = np.asarray(res.x, dtype=np.float64)
+
+    def named(idx) -> str:
+        return ", ".join(
+            f"{names[k]} = {float(np.exp(x[k]) * scales[k]):.4g}"
+            + (f" (towards {'infinity' if x[k] > 0 else '0'})" if abs(x[k]) > np.log(FAR) else "")
+            for k in idx
+        )
+
+    far = np.flatnonzero(np.abs(x) > np.log(FAR))
+    why = None
+    if not res.success or not np.isfinite(res.fun) or not np.all(np.isfinite(x)):
         why = f"the optimiser stopped: {res.message}"
-    elif np.any(np.abs(res.x) > 25):
-        # exp(25) ~ 7e10: a parameter running off to 0 or infinity means the likelihood has
-        # no maximum inside the parameter space for these data
-        why = "a parameter ran off towards 0 or infinity"
+    elif np.any(np.abs(x) >= edge - 1e-3):
+        why = f"ran off to the bound of the parameter space: {named(np.flatnonzero(np.abs(x) >= edge - 1e-3))}"
     else:
-        return res.x, float(res.fun)
+        hess = _hessian(neg_ll, x)
+        values, vectors = np.linalg.eigh(hess) if np.all(np.isfinite(hess)) else (None, None)
+        if values is None or values[0] <= MIN_CURVATURE * max(abs(values[-1]), 1.0):
+            if values is None:
+                flat = np.arange(len(x))
+            else:
+                null = vectors[:, values <= MIN_CURVATURE * max(abs(values[-1]), 1.0)]
+                flat = np.flatnonzero((null**2).sum(axis=1) > 0.1)
+            idx = far if len(far) else flat
+            why = (
+                f"ran away: {named(idx)}; the Hessian is not positive definite there, so the "
+                "likelihood has no maximum inside the parameter space"
+            )
+        elif len(far):
+            se = np.sqrt(np.abs(np.diag(np.linalg.inv(hess))))
+            loose = far[se[far] > MAX_LOG_SE]
+            if len(loose):
+                why = (
+                    f"ran away: {named(loose)}, far out with a standard error of the log of "
+                    f"{', '.join(f'{se[k]:.2g}' for k in loose)}: the data do not pin it down"
+                )
+    if why is None:
+        return x, float(res.fun)
     raise ConvergenceError(
         f"{what}: maximum-likelihood fit did not converge ({why}); the data may hold too "
         "few repeat buyers or a degenerate pattern - check the customer summary"
@@ -150,7 +222,10 @@ class BetaGeo:
             raise InputError("frequency: no customer has a repeat purchase; BG/NBD cannot be fitted")
         # identical (x, t_x, T) rows are common (one-off buyers of the same day): collapse
         # them into weights so each likelihood evaluation is cheaper
-        keys, counts = np.unique(np.column_stack([x, t_x, t]), axis=0, return_counts=True)
+        # time is measured in units of the mean T inside the fit, so the bound on alpha
+        # (BOUND) means the same whether the data come in days, weeks or hours
+        scale = float(t.mean()) if t.mean() > 0 else 1.0
+        keys, counts = np.unique(np.column_stack([x, t_x / scale, t / scale]), axis=0, return_counts=True)
         ux, utx, ut = keys.T
         w = counts.astype(np.float64)
 
@@ -161,12 +236,15 @@ class BetaGeo:
 
         # start: a purchase rate matching the repeat purchases per unit of time observed
         # (E[lambda] = r / alpha with r = 1) and a moderate dropout p ~ Beta(1, 3)
-        rate = max(float(x.sum() / max(t.sum(), 1e-12)), 1e-6)
+        rate = max(float(x.sum() / max(ut @ w, 1e-12)), 1e-6)
         start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
-        logp, nll = _minimise(neg_ll, start, "BG/NBD")
+        logp, _ = _minimise(
+            neg_ll, start, "BG/NBD", ("r", "alpha", "a", "b"), (1.0, scale, 1.0, 1.0)
+        )
         r, alpha, a, b = np.exp(logp)
+        alpha *= scale
         self.params_ = {"r": float(r), "alpha": float(alpha), "a": float(a), "b": float(b)}
-        self.log_likelihood_ = -nll
+        self.log_likelihood_ = float(_bgnbd_loglik(r, alpha, a, b, x, t_x, t).sum())
         self.n_customers_ = int(len(x))
         return self
 
@@ -343,22 +421,27 @@ class GammaGamma:
         if len(x) < 2:
             raise InputError("frequency: Gamma-Gamma needs at least 2 repeat buyers")
 
+        # money is measured in units of the mean spend inside the fit (see BOUND)
+        scale = float(m.mean())
+        ms = m / scale
+
         def neg_ll(logp: np.ndarray) -> float:
             p, q, g = np.exp(logp)
-            return -float(_gg_loglik(p, q, g, x, m).sum())
+            return -float(_gg_loglik(p, q, g, x, ms).sum())
 
         # start: p = 1, q = 2 and gamma putting the population mean p*gamma/(q-1) at the
-        # observed mean spend
-        start = np.log([1.0, 2.0, float(m.mean())])
-        logp, nll = _minimise(neg_ll, start, "Gamma-Gamma")
+        # observed mean spend (1 in these units)
+        start = np.log([1.0, 2.0, 1.0])
+        logp, _ = _minimise(neg_ll, start, "Gamma-Gamma", ("p", "q", "gamma"), (1.0, 1.0, scale))
         p, q, g = np.exp(logp)
+        g *= scale
         if q <= 1:
             raise ConvergenceError(
                 f"Gamma-Gamma: estimated q = {q:.3f} <= 1 means an infinite mean spend; the "
                 "spend distribution is too heavy-tailed for this model"
             )
         self.params_ = {"p": float(p), "q": float(q), "gamma": float(g)}
-        self.log_likelihood_ = -nll
+        self.log_likelihood_ = float(_gg_loglik(p, q, g, x, m).sum())
         self.n_customers_ = int(len(x))
         return self
 

@@ -11,9 +11,13 @@ Two inputs, used as far as they are present:
    a scikit-learn ``Pipeline`` so it is fitted on training rows only. The chosen model is
    recalibrated (inside the training rows) when its cross-validated probabilities are off.
    Scores become risk bands (``high``/``medium``/``low``) and a watch list with reasons.
-2. **Transactions without a label**: a customer whose time since the last purchase exceeds
-   their own typical inter-purchase gap by a factor is "overdue"; with the value stage's
-   ``p_alive`` (BG/NBD probability of still being active) a low value warns as well.
+2. **Transactions without a label**: every input is taken at one as-of date; a customer
+   whose time since the last purchase exceeds their own typical inter-purchase gap by a
+   factor is "overdue", a repeat buyer with a low BG/NBD probability of still being active
+   warns as well (a one-time buyer's P(alive) is 1 by construction and is not used); the
+   riskiest candidates, by the probability of no purchase over a horizon, are warned up to
+   the contact capacity, and the warning is backtested: raised at ``calibration_end``,
+   checked against who bought in the holdout.
 
 Every function is pure: DataFrames in, DataFrames (or plain dicts) out; nothing reads files,
 the clock or globals, and no argument is modified.
@@ -60,6 +64,7 @@ from crmlab.errors import InputError, require_columns
 __all__ = [
     "MISSING_LEVEL",
     "BANDS",
+    "CHURNED",
     "ChurnTable",
     "map_target",
     "infer_feature_types",
@@ -72,6 +77,7 @@ __all__ = [
     "make_boosting_pipeline",
     "make_models",
     "cross_validate_models",
+    "cross_fitted_probability",
     "choose_model",
     "ChurnModels",
     "fit_churn_models",
@@ -85,20 +91,25 @@ __all__ = [
     "gains_table",
     "capacity_summary",
     "risk_bands",
+    "business_name",
     "odds_ratio_table",
     "logit_contributions",
     "odds_takeaway",
     "watch_list",
     "blank_rows",
     "labelled_metrics",
-    "warning_base",
+    "warning_inputs",
     "transactional_warning",
     "transactional_watch_list",
+    "warning_backtest",
     "warning_metrics",
 ]
 
 MISSING_LEVEL = "(missing)"
 BANDS = ["low", "medium", "high"]
+# The band of a row whose label says the customer has already left: scored for evaluation,
+# never for action (nobody can be retained who is gone).
+CHURNED = "churned"
 
 # Text spellings of a yes/no answer (compared after strip + casefold).
 _TRUE = {"yes", "y", "true", "t", "1", "1.0"}
@@ -802,6 +813,39 @@ def cross_validate_models(
     return pd.DataFrame(scores), pd.concat(oof, ignore_index=True)
 
 
+def cross_fitted_probability(
+    model: Any, X: pd.DataFrame, y: pd.Series, folds: int = 5, seed: int = 42
+) -> pd.Series:
+    """Out-of-fold probabilities: each row is scored by a model fitted without it.
+
+    The folds are the stratified folds of :func:`cross_validate_models` (same ``folds`` and
+    ``seed``), so for an unchanged model the result equals its cross-validation predictions.
+    An in-sample score rewards the model for having memorised the row; a customer put on a
+    watch list by such a score is there partly because the model saw their outcome.
+
+    Returns
+    -------
+    Series
+        ``churn_probability`` with the index of ``X``.
+
+    Raises
+    ------
+    InputError
+        When a class has fewer rows than folds.
+    """
+    y = pd.Series(np.asarray(y), index=X.index)
+    if y.value_counts().min() < folds:
+        raise InputError(
+            f"churn: {int(y.value_counts().min())} training rows in the smaller class, fewer "
+            f"than churn.cv_folds={folds}"
+        )
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    out = np.full(len(X), np.nan)
+    for tr, va in cv.split(X, y):
+        out[va] = clone(model).fit(X.iloc[tr], y.iloc[tr]).predict_proba(X.iloc[va])[:, 1]
+    return pd.Series(out, index=X.index, name="churn_probability")
+
+
 def choose_model(cv_scores: pd.DataFrame, metric: str = "roc_auc") -> tuple[str, pd.DataFrame]:
     """Pick a model from cross-validation scores with the one-standard-error rule.
 
@@ -864,7 +908,9 @@ class ChurnModels:
     test : DataFrame
         Test rows: ``actual``, one probability column per model and ``final`` (the scorer).
     probability : Series
-        The scorer's churn probability for every row (train and test).
+        Every row's churn probability from a model that did not train on it: training rows
+        out of fold (:func:`cross_fitted_probability` of the scorer), test rows from the
+        scorer fitted on all training rows.
     metrics : dict
         Test-split ``roc_auc``, ``pr_auc``, ``brier`` per model and for ``final``.
     """
@@ -890,7 +936,10 @@ def fit_churn_models(table: ChurnTable, params: Mapping[str, Any]) -> ChurnModel
        :func:`choose_model` (ROC AUC, one-standard-error rule);
     3. :func:`calibration_decision` on the chosen model's out-of-fold probabilities
        (``calibration``, ``calibration_tolerance``), :func:`calibrate` if needed;
-    4. refit on all training rows, then -- only now -- predict the test rows.
+    4. refit on all training rows, then -- only now -- predict the test rows;
+    5. score the training rows out of fold (the chosen model's cross-validation
+       predictions, or a cross-fit of the recalibrated scorer), so no row's score comes
+       from a model that saw its outcome.
 
     Linear algebra and tree threads are limited to one per process: on small tables
     threads only compete with each other (and with the other notebooks of a run).
@@ -936,8 +985,15 @@ def fit_churn_models(table: ChurnTable, params: Mapping[str, Any]) -> ChurnModel
         for name, m in fitted.items():
             test[name] = m.predict_proba(X[~train])[:, 1]
         test["final"] = scorer.predict_proba(X[~train])[:, 1]
-        probability = pd.Series(scorer.predict_proba(X)[:, 1], index=X.index,
-                                name="churn_probability")
+        if cal["method"] is None:  # the cross-validation already scored every row out of fold
+            oof_train = pd.Series(mine["probability"].to_numpy(), index=mine["index"].to_numpy())
+        else:
+            oof_train = cross_fitted_probability(
+                calibrate(models[chosen], cal["method"], folds, seed), X[train], y[train], folds, seed
+            )
+        probability = pd.Series(np.nan, index=X.index, name="churn_probability")
+        probability[X.index[train]] = oof_train.reindex(X.index[train]).to_numpy()
+        probability[X.index[~train]] = test["final"].to_numpy()
     metrics = {c: classification_metrics(test["actual"], test[c]) for c in [*fitted, "final"]}
     return ChurnModels(split, cv_scores, summary, oof, chosen, cal, fitted, scorer, test,
                        probability, metrics)
@@ -946,25 +1002,37 @@ def fit_churn_models(table: ChurnTable, params: Mapping[str, Any]) -> ChurnModel
 def churn_scores(table: ChurnTable, models: ChurnModels, params: Mapping[str, Any]) -> tuple[pd.DataFrame, dict]:
     """Build the ``churn_scores.parquet`` product: key, split, actual, probability, risk band.
 
+    Every probability comes from a model that did not train on the row (see
+    :attr:`ChurnModels.probability`). Bands are for action, so they are sized on the
+    **current customers** (``actual`` 0) only; a row whose label says the customer already
+    left keeps its score (for evaluation) but gets the band ``churned``.
+
     Returns
     -------
     (DataFrame, dict)
         Columns ``row`` (or the id column), ``split``, ``actual``, ``churn_probability``,
-        ``risk_band`` (text), in input row order; and the band thresholds from
-        :func:`risk_bands` (computed over all rows: the customer base being banded).
+        ``risk_band`` (``high``/``medium``/``low`` for current customers, ``churned`` where
+        ``actual`` is 1), ``score_band`` (the band the probability alone falls in, for every
+        row: what lets the bands be checked against the outcomes of the test rows), in
+        input row order; and the band thresholds from :func:`risk_bands`.
 
     Raises
     ------
     InputError
         When the band params contradict each other (see :func:`risk_bands`).
     """
-    bands, thresholds = risk_bands(models.probability, params)
+    actual = table.target.to_numpy(dtype=np.int64)
+    bands, thresholds = risk_bands(models.probability, params, actual=actual)
+    p = models.probability.to_numpy(dtype=np.float64)
+    score_band = np.where(p >= thresholds["high"], "high",
+                          np.where(p >= thresholds["medium"], "medium", "low"))
     out = pd.DataFrame({
         table.key.name: table.key.to_numpy(),
         "split": models.split.to_numpy(),
-        "actual": table.target.to_numpy(dtype=np.int64),
-        "churn_probability": models.probability.to_numpy(dtype=np.float64),
+        "actual": actual,
+        "churn_probability": p,
         "risk_band": bands.astype(str).to_numpy(),
+        "score_band": score_band,
     })
     return out, thresholds
 
@@ -1209,14 +1277,20 @@ def capacity_summary(actual, probability, capacity: float) -> dict[str, float]:
     }
 
 
-def risk_bands(probability, params: Mapping[str, Any] | None = None) -> tuple[pd.Series, dict]:
+def risk_bands(
+    probability, params: Mapping[str, Any] | None = None, actual=None
+) -> tuple[pd.Series, dict]:
     """Risk bands ``high``/``medium``/``low`` from thresholds or from contact capacity.
 
     With ``high_threshold``/``medium_threshold`` set, a probability at or above the threshold
     is in the band. Otherwise the thresholds are chosen so that the riskiest ``capacity``
-    share of customers is ``high`` and the riskiest ``medium_capacity`` share (cumulative)
-    is ``high`` or ``medium``: the threshold is the k-th highest probability, k =
-    ceil(share x n), so ties at that value may add a customer or two.
+    share of the current customers is ``high`` and the riskiest ``medium_capacity`` share
+    (cumulative) is ``high`` or ``medium``: the threshold is the k-th highest probability,
+    k = ceil(share x current customers), so ties at that value may add a customer or two.
+
+    With ``actual`` (0/1, 1 = already churned), the capacity thresholds are computed on the
+    rows with ``actual`` 0 only -- the customers a team can still reach -- and every row
+    with ``actual`` 1 gets the band ``churned`` whatever its probability.
 
     Parameters
     ----------
@@ -1225,44 +1299,60 @@ def risk_bands(probability, params: Mapping[str, Any] | None = None) -> tuple[pd
     params : mapping, optional
         The ``churn:`` block: ``capacity`` (0.1), ``medium_capacity`` (0.3),
         ``high_threshold``, ``medium_threshold`` (null = from capacity).
+    actual : array-like, optional
+        Observed outcome per row (0 = still a customer, 1 = already left).
 
     Returns
     -------
     (Series, dict)
-        Ordered categorical bands (index of ``probability`` when a Series) and
-        ``{"high": t_high, "medium": t_medium, "rule": "capacity" | "thresholds"}``.
+        Categorical bands (categories ``low``, ``medium``, ``high`` and, with ``actual``,
+        ``churned``; index of ``probability`` when a Series) and
+        ``{"high": t_high, "medium": t_medium, "rule": "capacity" | "thresholds",
+        "basis": "current customers" | "all rows"}``.
 
     Raises
     ------
     InputError
-        When ``medium`` would be above ``high`` (thresholds or capacities), or no rows.
+        When ``medium`` would be above ``high`` (thresholds or capacities), no rows, no
+        current customer, or ``actual`` does not match ``probability``.
     """
     index = probability.index if isinstance(probability, pd.Series) else None
     p = np.asarray(probability, dtype=np.float64)
     if len(p) == 0:
         raise InputError("risk_bands: no probabilities to band")
+    if actual is None:
+        gone = np.zeros(len(p), dtype=bool)
+    else:
+        a = np.asarray(actual)
+        if len(a) != len(p):
+            raise InputError("risk_bands: actual and probability must have the same length")
+        gone = a == 1
+        if gone.all():
+            raise InputError("risk_bands: every row has already churned; no current customer to band")
     capacity = float(_get(params, "capacity", 0.1))
     medium_capacity = float(_get(params, "medium_capacity", 0.3))
     hi_t = _get(params, "high_threshold", None)
     md_t = _get(params, "medium_threshold", None)
-    ranked = -np.sort(-p)
+    ranked = -np.sort(-p[~gone])
     rule = "thresholds" if hi_t is not None or md_t is not None else "capacity"
     if hi_t is None:
-        hi_t = ranked[max(1, math.ceil(capacity * len(p))) - 1]
+        hi_t = ranked[max(1, math.ceil(capacity * len(ranked))) - 1]
     if md_t is None:
         if medium_capacity < capacity:
             raise InputError(
                 f"key 'churn.medium_capacity' ({medium_capacity}) must be >= 'churn.capacity' ({capacity})"
             )
-        md_t = min(ranked[max(1, math.ceil(medium_capacity * len(p))) - 1], hi_t)
+        md_t = min(ranked[max(1, math.ceil(medium_capacity * len(ranked))) - 1], hi_t)
     if md_t > hi_t:
         raise InputError(
             f"keys 'churn.medium_threshold' ({md_t}) must be <= 'churn.high_threshold' ({hi_t})"
         )
-    band = np.where(p >= hi_t, "high", np.where(p >= md_t, "medium", "low"))
-    bands = pd.Series(pd.Categorical(band, categories=BANDS, ordered=True), index=index,
-                      name="risk_band")
-    return bands, {"high": float(hi_t), "medium": float(md_t), "rule": rule}
+    band = np.where(p >= hi_t, "high", np.where(p >= md_t, "medium", "low")).astype(object)
+    band[gone] = CHURNED
+    categories = BANDS + ([CHURNED] if actual is not None else [])
+    bands = pd.Series(pd.Categorical(band, categories=categories), index=index, name="risk_band")
+    basis = "all rows" if actual is None else "current customers"
+    return bands, {"high": float(hi_t), "medium": float(md_t), "rule": rule, "basis": basis}
 
 
 # --- explanation ----------------------------------------------------------------------------
@@ -1287,51 +1377,108 @@ def _source_of(name: str, table: ChurnTable) -> str:
     return max(matches, key=len) if matches else name
 
 
-def odds_ratio_table(pipeline: Pipeline, table: ChurnTable, level: float = 0.95) -> pd.DataFrame:
+def business_name(feature: str) -> str:
+    """Return a column name in words: ``total_charges`` -> ``Total charges``."""
+    text = str(feature).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _marginal_odds_ratios(design: pd.DataFrame, y: np.ndarray) -> pd.Series:
+    """Odds ratio of each design column on its own (intercept + that column only)."""
+    from statsmodels.discrete.discrete_model import Logit
+
+    out = {}
+    for col in design.columns:
+        x = design[col].to_numpy(dtype=np.float64)
+        if np.ptp(x) == 0:
+            out[col] = np.nan
+            continue
+        X = np.column_stack([np.ones(len(x)), x])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                beta = Logit(y, X).fit(method="newton", maxiter=100, disp=0).params[1]
+            except (np.linalg.LinAlgError, ValueError):
+                beta = np.nan
+        with np.errstate(over="ignore"):
+            out[col] = float(np.exp(beta))
+    return pd.Series(out, dtype=np.float64)
+
+
+def odds_ratio_table(
+    pipeline: Pipeline, table: ChurnTable, level: float = 0.95, rows=None
+) -> pd.DataFrame:
     """Odds ratios of the fitted logistic pipeline, with confidence intervals.
+
+    With ``rows`` (the training rows the pipeline was fitted on), each term's odds ratio
+    **on its own** is added (``alone_odds_ratio``: a logistic regression on that design
+    column only) and ``suppression`` marks a term whose adjusted effect is clear and points
+    the other way: it is a *suppression effect*. In Telco, ``total_charges`` is about
+    ``tenure`` x the monthly price; with ``tenure`` in the model, higher total charges
+    *at the same tenure* mean a higher monthly price, so its odds ratio > 1 is the price
+    effect, although on its own total charges goes with *less* churn (long-standing
+    customers have paid the most). Such a term is read as "what is left once the correlated
+    features are held fixed", never as a cause.
 
     Returns
     -------
     DataFrame
-        One row per design column: ``term``, ``feature`` (input column), ``unit`` (how to
-        read it: per standard deviation of a number, yes vs no, or a level vs the baseline
-        level), ``coef``, ``odds_ratio``, ``ci_low``, ``ci_high``, ``p_value``; sorted by
-        odds ratio.
+        One row per design column: ``term``, ``feature`` (input column), ``label`` (the
+        term in words: ``Contract: Two year``), ``unit`` (how to read it: per standard
+        deviation of a number, yes vs no, or a level vs the baseline level), ``coef``,
+        ``odds_ratio``, ``ci_low``, ``ci_high``, ``p_value`` and, with ``rows``,
+        ``alone_odds_ratio`` and ``suppression``; sorted by odds ratio.
 
     Raises
     ------
     InputError
-        When ``pipeline`` is not a fitted :func:`make_logit_pipeline`.
+        When ``pipeline`` is not a fitted :func:`make_logit_pipeline`, or ``rows`` does not
+        match the table.
     """
-    model, _, prep = _logit_parts(pipeline)
+    model, dedup, prep = _logit_parts(pipeline)
     res = model.result_
     terms = ["(intercept)", *model.coef_.index]
     ci = pd.DataFrame(np.asarray(res.conf_int(alpha=1 - level)), index=terms)
     pvalues = pd.Series(np.asarray(res.pvalues), index=terms)
     scaler = prep.named_transformers_["num"].named_steps["scale"] if table.numeric else None
     onehot = prep.named_transformers_["cat"] if table.categorical else None
-    rows = []
+    rows_out = []
     for term, coef in model.coef_.items():
         feature = _source_of(term, table)
         if term in table.numeric:
             sd = float(scaler.scale_[list(table.numeric).index(term)])
             unit = f"per standard deviation ({sd:,.0f})" if sd >= 100 else f"per standard deviation ({sd:.3g})"
+            label = business_name(feature)
         elif term.startswith("missingindicator_"):
             unit = "missing vs present"
+            label = f"{business_name(feature)} missing"
         elif term in table.binary:
             unit = "1 (yes) vs 0 (no)"
+            label = business_name(feature)
         else:
             unit = f"vs {onehot.levels_[feature][0]!r}"
+            label = f"{business_name(feature)}: {term[len(feature) + 1:]}"
         with np.errstate(over="ignore"):  # a separated level has an infinite interval
             ci_low, ci_high = np.exp(ci.loc[term].to_numpy(dtype=np.float64))
-        rows.append({
-            "term": term, "feature": feature, "unit": unit, "coef": float(coef),
+        rows_out.append({
+            "term": term, "feature": feature, "label": label, "unit": unit, "coef": float(coef),
             "odds_ratio": float(np.exp(coef)),
             "ci_low": float(ci_low),
             "ci_high": float(ci_high),
             "p_value": float(pvalues[term]),
         })
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows_out)
+    if rows is not None:
+        mask = np.asarray(rows, dtype=bool)
+        if len(mask) != len(table.features):
+            raise InputError("odds_ratio_table: rows must have one entry per table row")
+        design = dedup.transform(prep.transform(table.features[mask]))[list(model.coef_.index)]
+        alone = _marginal_odds_ratios(design, table.target.to_numpy()[mask])
+        out["alone_odds_ratio"] = alone.reindex(out["term"]).to_numpy()
+        clear = (out["ci_low"] > 1) | (out["ci_high"] < 1)
+        out["suppression"] = clear & (
+            np.sign(np.log(out["odds_ratio"])) * np.sign(np.log(out["alone_odds_ratio"])) < 0
+        )
     return out.sort_values("odds_ratio", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -1368,7 +1515,9 @@ def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3) ->
     """One markdown paragraph: what was dropped, the clearest risk raisers and protectors.
 
     "Clearest" = the confidence interval excludes 1; raisers by largest odds ratio,
-    protectors by smallest.
+    protectors by smallest. A term marked ``suppression`` (see :func:`odds_ratio_table`) is
+    left out of those lists and said to be one, with its odds ratio on its own, so it is
+    not read as a cause.
 
     Raises
     ------
@@ -1376,29 +1525,44 @@ def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3) ->
         When a column of :func:`odds_ratio_table` is missing.
     """
     require_columns(odds, ["term", "odds_ratio", "ci_low", "ci_high"], "odds table")
+    names = odds["label"] if "label" in odds.columns else odds["term"]
+    odds = odds.assign(_name=names)
     sure = odds[(odds["ci_low"] > 1) | (odds["ci_high"] < 1)]
+    if "suppression" in odds.columns:  # said separately below, never listed as a driver
+        sure = sure[~sure["suppression"].astype(bool)]
     up = sure[sure["odds_ratio"] > 1].nlargest(k, "odds_ratio")
     down = sure[sure["odds_ratio"] < 1].nsmallest(k, "odds_ratio")
 
     def fmt(rows: pd.DataFrame) -> str:
-        pairs = zip(rows["term"], rows["odds_ratio"], strict=True)
-        return ", ".join(f"`{t}` (x{o:.2f})" for t, o in pairs) or "none"
+        pairs = zip(rows["_name"], rows["odds_ratio"], strict=True)
+        return ", ".join(f"{t} (x{o:.2f})" for t, o in pairs) or "none"
 
     exact = [c for c, why in dropped.items() if why.startswith("exact")]
     near = [f"`{c}` ({why})" for c, why in dropped.items() if not why.startswith("exact")]
     parts = ([f"{len(exact)} column(s) that exactly repeat earlier ones ("
               + ", ".join(f"`{c}`" for c in exact) + ")"] if exact else []) + near
     gone = "; ".join(parts) or "nothing"
-    return (f"Dropped before fitting: {gone}.\n\nClearest risk raisers: {fmt(up)}; "
+    text = (f"Dropped before fitting: {gone}.\n\nClearest risk raisers: {fmt(up)}; "
             f"clearest protectors: {fmt(down)}.")
+    if "suppression" in odds.columns and odds["suppression"].any():
+        sup = odds[odds["suppression"]]
+        items = "; ".join(
+            f"{n}: x{o:.2f} with the other features held fixed, but x{a:.2f} on its own"
+            for n, o, a in zip(sup["_name"], sup["odds_ratio"], sup["alone_odds_ratio"], strict=True)
+        )
+        text += (f"\n\n**Suppression effect** — {items}. The sign flips because a correlated "
+                 "feature in the model takes over the plain association; the adjusted number is "
+                 "what is *left* once those are held fixed, not a cause to act on.")
+    return text
 
 
 def _describe(feature: str, value: Any, table: ChurnTable) -> str:
+    name = business_name(feature)
     if feature in table.binary:
-        return f"{feature} = {'yes' if value == 1 else 'no' if value == 0 else 'missing'}"
+        return f"{name} = {'yes' if value == 1 else 'no' if value == 0 else 'missing'}"
     if feature in table.numeric:
-        return f"{feature} = {value:,.4g}" if pd.notna(value) else f"{feature} missing"
-    return f"{feature} = {value}"
+        return f"{name} = {value:,.4g}" if pd.notna(value) else f"{name} missing"
+    return f"{name} = {value}"
 
 
 def watch_list(
@@ -1407,11 +1571,13 @@ def watch_list(
     table: ChurnTable,
     capacity: float = 0.1,
     top_reasons: int = 3,
+    suppressed: Any = (),
 ) -> pd.DataFrame:
     """List the customers to call first: still customers (``actual`` 0), riskiest, with reasons.
 
     Customers who already churned are gone; the list ranks those who are still here but
-    look like the ones who left. Reasons are the features pushing the customer's log-odds up
+    look like the ones who left, by scores from models that did not train on them (see
+    :func:`churn_scores`). Reasons are the features pushing the customer's log-odds up
     the most (see :func:`logit_contributions`), worded with the customer's own value.
 
     Parameters
@@ -1427,12 +1593,17 @@ def watch_list(
         Share of the current customers on the list (k = ceil(capacity x current customers)).
     top_reasons : int
         Reasons per customer.
+    suppressed : iterable of str
+        Features whose odds ratio is a suppression effect (``odds_ratio_table(...,
+        rows=...)``, column ``suppression``): their reasons are marked as such, so a
+        caller does not read "total charges" as the cause.
 
     Returns
     -------
     DataFrame
         ``rank``, the key column, ``churn_probability``, ``risk_band``, ``reason_1`` ...
-        (``"contract = Month-to-month (+0.81)"``: the value and its log-odds push).
+        (``"Contract = Month-to-month (+0.81)"``: the feature in words, the customer's value
+        and its log-odds push).
 
     Raises
     ------
@@ -1445,7 +1616,10 @@ def watch_list(
         raise InputError("watch_list: scores, contributions and table must have the same rows")
     if not 0 < capacity <= 1:
         raise InputError(f"key 'churn.capacity': {capacity} must be in (0, 1]")
-    still = np.flatnonzero(scores["actual"].to_numpy() == 0)
+    suppressed = {str(f) for f in suppressed}
+    # only customers who are still here: label 0 and not banded as churned
+    still = np.flatnonzero((scores["actual"].to_numpy() == 0)
+                           & (scores["risk_band"].astype(str).to_numpy() != CHURNED))
     prob = scores["churn_probability"].to_numpy()[still]
     pick = still[_top_order(prob)[: math.ceil(capacity * len(still))]]
     C = contributions.to_numpy()[pick]
@@ -1455,6 +1629,7 @@ def watch_list(
         top = [j for j in np.argsort(-row, kind="stable")[:top_reasons] if row[j] > 0]
         texts = [
             f"{_describe(names[j], table.features.iloc[pos][names[j]], table)} ({row[j]:+.2f})"
+            + (" [suppression effect, not a cause]" if names[j] in suppressed else "")
             for j in top
         ]
         reasons.append(texts + [""] * (top_reasons - len(texts)))
@@ -1473,90 +1648,158 @@ def watch_list(
 
 _BASE_COLUMNS = ["customer_id", "days_since_last", "gap_mean"]
 _EXTRA_COLUMNS = ["frequency", "total_spend", "value_tier", "lifecycle_stage"]
+_INPUT_COLUMNS = ["customer_id", "as_of", "frequency", "recency", "T", "days_since_last",
+                  "gap_mean", "total_spend"]
 
 
-def warning_base(
-    customers: pd.DataFrame | None = None, summary: pd.DataFrame | None = None
+def warning_inputs(
+    transactions: pd.DataFrame,
+    as_of: Any,
+    horizon_days: float = 90.0,
+    customers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per customer with what the transactional warning needs.
+    r"""Every input of the purchase-based warning, taken at one date ``as_of``.
 
-    Uses the segmentation stage's ``customers`` when it carries ``days_since_last`` and
-    ``gap_mean``; otherwise takes those from ``summary`` (:func:`crmlab.features.customer_summary`
-    of the clean transactions) and adds ``value_tier``/``lifecycle_stage`` from ``customers``
-    when available.
+    Purchases after ``as_of`` are ignored; the purchase rhythm (``days_since_last``,
+    ``gap_mean``, ``frequency``, ``recency``, ``T``, ``total_spend``) comes from
+    :func:`crmlab.features.customer_summary` at ``as_of``, and a BG/NBD model is fitted on
+    those same features, so P(alive) and the lapse probability describe the same day as the
+    recency they are read with. (Mixing dates -- P(alive) at ``calibration_end``, recency
+    at ``observation_end`` -- put a customer who had bought five days earlier at the top of
+    the list.)
+
+    The **lapse probability** is the probability of no purchase in the next ``horizon_days``:
+
+    .. math:: P(X(t)=0) = 1 - P(\text{alive})\left[1 -
+       \left(\frac{\alpha+T}{\alpha+T+t}\right)^{r+x}\right]
+
+    (alive customers buy as a Poisson process whose rate has the Gamma posterior
+    :math:`\Gamma(r+x, \alpha+T)`). For a one-time buyer BG/NBD sets P(alive) to 1 by
+    construction -- nobody can drop out before a repeat purchase -- so P(alive) says nothing
+    about them; their lapse probability is driven only by how long ago their single purchase
+    was, compared with the purchase rates of the whole cohort.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Clean transactions: ``customer_id``, ``date``, ``amount``.
+    as_of : date-like
+        The one date every input is taken at.
+    horizon_days : float
+        Forecast window of the lapse probability, days (> 0).
+    customers : DataFrame, optional
+        ``customer_id`` with ``value_tier``/``lifecycle_stage`` labels to carry along (only
+        pass a table observed at ``as_of``: they are shown, never used to flag).
 
     Returns
     -------
     DataFrame
-        ``customer_id``, ``days_since_last``, ``gap_mean`` and whichever of ``frequency``,
-        ``total_spend``, ``value_tier``, ``lifecycle_stage`` exist.
+        ``customer_id``, ``as_of``, ``frequency``, ``recency``, ``T``, ``days_since_last``,
+        ``gap_mean`` (NaN for one-time buyers), ``total_spend``, ``p_alive``,
+        ``lapse_probability`` (both NaN when BG/NBD cannot be fitted, e.g. no repeat buyer)
+        and the optional labels; sorted by ``customer_id``. ``attrs["bgnbd"]`` holds the
+        fitted parameters or why there are none.
 
     Raises
     ------
     InputError
-        When neither input has the needed columns.
+        Missing columns, ``horizon_days`` not positive, or no purchase up to ``as_of``.
     """
-    if customers is not None and all(c in customers.columns for c in _BASE_COLUMNS):
-        keep = _BASE_COLUMNS + [c for c in _EXTRA_COLUMNS if c in customers.columns]
-        return customers[keep].copy()
-    if summary is None:
-        if customers is not None:
-            require_columns(customers, _BASE_COLUMNS, "customers")
-        raise InputError("transactional warning: needs customers.parquet or transactions.parquet")
-    require_columns(summary, _BASE_COLUMNS, "customer summary")
-    keep = _BASE_COLUMNS + [c for c in _EXTRA_COLUMNS if c in summary.columns]
-    base = summary[keep].copy()
+    from crmlab.btyd import BetaGeo, ConvergenceError
+    from crmlab.features import customer_summary
+
+    require_columns(transactions, ["customer_id", "date", "amount"], "transactions")
+    if not horizon_days or horizon_days <= 0:
+        raise InputError(f"transactional warning: horizon_days must be > 0, got {horizon_days}")
+    as_of = pd.Timestamp(as_of)
+    summary = customer_summary(transactions, as_of)
+    if summary.empty:
+        raise InputError(f"transactional warning: no purchase on or before {as_of:%Y-%m-%d}")
+    base = summary[[c for c in _INPUT_COLUMNS if c != "as_of"]].copy()
+    base.insert(1, "as_of", as_of)
+    base["p_alive"] = np.nan
+    base["lapse_probability"] = np.nan
+    x, t_x, t = (base[c].to_numpy(dtype=np.float64) for c in ("frequency", "recency", "T"))
+    try:
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # a failed fit raises below
+            bg = BetaGeo().fit(x, t_x, t)
+    except (InputError, ConvergenceError) as exc:
+        base.attrs["bgnbd"] = {"fitted": False, "why": str(exc)}
+    else:
+        r, alpha = bg.params_["r"], bg.params_["alpha"]
+        alive = bg.p_alive(x, t_x, t)
+        silent = np.exp((r + x) * (np.log(alpha + t) - np.log(alpha + t + horizon_days)))
+        base["p_alive"] = alive
+        base["lapse_probability"] = 1.0 - alive * (1.0 - silent)
+        base.attrs["bgnbd"] = {"fitted": True, **bg.params_, "unit": "days"}
     if customers is not None and "customer_id" in customers.columns:
         extra = [c for c in ("value_tier", "lifecycle_stage") if c in customers.columns]
         if extra:
-            base = base.drop(columns=[c for c in extra if c in base.columns]).merge(
-                customers[["customer_id", *extra]], on="customer_id", how="left"
-            )
-    return base
+            attrs = base.attrs
+            base = base.merge(customers[["customer_id", *extra]].drop_duplicates("customer_id"),
+                              on="customer_id", how="left")
+            base.attrs = attrs
+    base.attrs["horizon_days"] = float(horizon_days)
+    return base.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
-def transactional_warning(
-    base: pd.DataFrame, params: Mapping[str, Any] | None = None, value: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Flag customers overdue against their own rhythm, or unlikely to be still alive.
+def transactional_warning(base: pd.DataFrame, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Flag the customers most likely to have lapsed, sized to the team's contact capacity.
 
-    For customer *i* with mean inter-purchase gap :math:`g_i` (days) and :math:`d_i` days since
-    the last purchase, the gap ratio is :math:`r_i = d_i / g_i`; ``warning`` when
-    :math:`r_i >` ``gap_factor``. One-time buyers have no gap of their own: they are measured
-    against ``one_time_gap`` days, by default the median gap of the repeat buyers (the
-    shop's typical rhythm). With ``value`` (the value stage's ``p_alive``), a probability of
-    still being active below ``p_alive_threshold`` also warns.
+    Two signals make a customer a **candidate**:
+
+    - *overdue*: for customer *i* with mean inter-purchase gap :math:`g_i` (days) and
+      :math:`d_i` days since the last purchase, the gap ratio :math:`r_i = d_i / g_i`
+      exceeds ``gap_factor``. One-time buyers have no gap of their own: they are measured
+      against their cohort's rhythm, ``one_time_gap`` days (by default the median gap of
+      the repeat buyers);
+    - *low P(alive)*: BG/NBD's probability of still being active is below
+      ``p_alive_threshold`` -- for **repeat buyers only**: a one-time buyer's P(alive) is 1
+      by construction, so it is shown with that note and never used for them.
+
+    Candidates are ranked by their lapse probability (no purchase over the horizon, see
+    :func:`warning_inputs`; by gap ratio when BG/NBD could not be fitted) and the top
+    ceil(``capacity`` x customers) are **warned**: a list a team can work through, not a
+    share of the base.
 
     Parameters
     ----------
     base : DataFrame
-        From :func:`warning_base`: ``customer_id``, ``days_since_last``, ``gap_mean`` (NaN for
-        one-time buyers); optional ``total_spend``, ``value_tier``, ``lifecycle_stage``.
+        From :func:`warning_inputs`: ``customer_id``, ``as_of`` (one date), ``days_since_last``,
+        ``gap_mean`` (NaN for one-time buyers); optional ``frequency``, ``p_alive``,
+        ``lapse_probability``, ``total_spend``, ``value_tier``, ``lifecycle_stage``.
     params : mapping, optional
         The ``churn_warning:`` block: ``gap_factor`` (2.0), ``one_time_gap`` (null),
-        ``p_alive_threshold`` (0.3).
-    value : DataFrame, optional
-        ``customer_id``, ``p_alive`` and optionally ``clv`` (used to prioritise).
+        ``p_alive_threshold`` (0.3), ``capacity`` (0.1).
 
     Returns
     -------
     DataFrame
-        ``customer_id``, ``days_since_last``, ``typical_gap``, ``gap_basis`` (``own`` or
-        ``shop median`` / ``one_time_gap``), ``gap_ratio``, ``p_alive`` (NaN without value
-        data), ``overdue``, ``low_p_alive``, ``warning``, ``reason``, ``priority_value``
-        (``clv`` when known, else ``total_spend``), then the optional columns of ``base``;
-        sorted by ``customer_id``.
+        ``customer_id``, ``as_of``, ``days_since_last``, ``typical_gap``, ``gap_basis``
+        (``own`` or ``shop median`` / ``one_time_gap``), ``gap_ratio``, ``one_time_buyer``,
+        ``p_alive``, ``lapse_probability``, ``overdue``, ``low_p_alive``, ``candidate``,
+        ``warning``, ``reason``, ``priority_value`` (spend up to ``as_of``), then the
+        optional columns of ``base``; sorted by ``customer_id``.
 
     Raises
     ------
     InputError
-        Missing columns, or no repeat buyer to learn a typical gap from while
-        ``one_time_gap`` is null.
+        Missing columns, inputs at more than one date, ``capacity`` not in (0, 1], or no
+        repeat buyer to learn a typical gap from while ``one_time_gap`` is null.
     """
-    require_columns(base, _BASE_COLUMNS, "customers")
+    require_columns(base, [*_BASE_COLUMNS, "as_of"], "warning inputs")
+    dates = pd.to_datetime(base["as_of"]).dropna().unique()
+    if len(dates) != 1 or base["as_of"].isna().any():
+        raise InputError(
+            f"transactional warning: inputs must share one as_of date, found {len(dates)} "
+            f"({', '.join(f'{pd.Timestamp(d):%Y-%m-%d}' for d in dates[:3])})"
+        )
     factor = float(_get(params, "gap_factor", 2.0))
     fixed = _get(params, "one_time_gap", None)
     threshold = float(_get(params, "p_alive_threshold", 0.3))
+    capacity = float(_get(params, "capacity", 0.1))
+    if not 0 < capacity <= 1:
+        raise InputError(f"key 'churn_warning.capacity': {capacity} must be in (0, 1]")
     df = base.copy()
     own = df["gap_mean"].astype("float64")
     if fixed is None:
@@ -1569,67 +1812,134 @@ def transactional_warning(
         fallback, basis = float(repeat.median()), "shop median"
     else:
         fallback, basis = float(fixed), "one_time_gap"
+    df["one_time_buyer"] = own.isna().to_numpy()
     df["typical_gap"] = own.fillna(fallback).clip(lower=1.0)  # same-day gaps do not exist
     df["gap_basis"] = np.where(own.notna(), "own", basis)
     df["gap_ratio"] = df["days_since_last"].astype("float64") / df["typical_gap"]
-    df["p_alive"] = np.nan
+    for col in ("p_alive", "lapse_probability"):
+        df[col] = df[col].astype("float64") if col in df else np.nan
     df["priority_value"] = df["total_spend"].astype("float64") if "total_spend" in df else np.nan
-    if value is not None:
-        require_columns(value, ["customer_id", "p_alive"], "value predictions")
-        extra = ["p_alive"] + (["clv"] if "clv" in value.columns else [])
-        merged = df[["customer_id"]].merge(
-            value[["customer_id", *extra]].drop_duplicates("customer_id"), on="customer_id", how="left"
-        )
-        df["p_alive"] = merged["p_alive"].astype("float64").to_numpy()
-        if "clv" in merged:
-            clv = merged["clv"].astype("float64").to_numpy()
-            df["priority_value"] = np.where(np.isnan(clv), df["priority_value"], clv)
     df["overdue"] = df["gap_ratio"] > factor
-    df["low_p_alive"] = df["p_alive"] < threshold  # NaN compares False: no value data, no flag
-    df["warning"] = df["overdue"] | df["low_p_alive"]
+    # NaN compares False: no BG/NBD, no flag; one-time buyers' P(alive) = 1 is not evidence
+    df["low_p_alive"] = (df["p_alive"] < threshold) & ~df["one_time_buyer"]
+    df["candidate"] = df["overdue"] | df["low_p_alive"]
+    risk = df["lapse_probability"].where(df["lapse_probability"].notna(), df["gap_ratio"] / 1e6)
+    order = pd.DataFrame({"risk": risk, "ratio": df["gap_ratio"], "id": df["customer_id"].astype(str),
+                          "cand": df["candidate"]})
+    order = order[order["cand"]].sort_values(["risk", "ratio", "id"], ascending=[False, False, True],
+                                             kind="stable")
+    k = math.ceil(capacity * len(df))
+    df["warning"] = df.index.isin(order.index[:k])
     reasons = []
-    for d, g, r, b, pa, od, lo in zip(
-        df["days_since_last"], df["typical_gap"], df["gap_ratio"], df["gap_basis"],
-        df["p_alive"], df["overdue"], df["low_p_alive"], strict=True,
+    for d, g, r, one, pa, lp, od, lo, w in zip(
+        df["days_since_last"], df["typical_gap"], df["gap_ratio"], df["one_time_buyer"], df["p_alive"], df["lapse_probability"], df["overdue"],
+        df["low_p_alive"], df["warning"], strict=True,
     ):
         parts = []
-        if od:
-            usual = "their usual" if b == "own" else "the shop's typical"
-            parts.append(f"{d:,.0f} days since last purchase, {r:.1f}x {usual} {g:,.0f}-day gap")
+        if od and one:
+            parts.append(f"one-time buyer: {d:,.0f} days since the only purchase, {r:.1f}x the "
+                         f"shop's typical {g:,.0f}-day gap (P(alive) is 1 for every one-time "
+                         "buyer in BG/NBD: not used)")
+        elif od:
+            parts.append(f"{d:,.0f} days since last purchase, {r:.1f}x their usual {g:,.0f}-day gap")
         if lo:
             parts.append(f"P(alive) {pa:.2f} < {threshold:.2f}")
+        if w and pd.notna(lp):
+            parts.append(f"{lp:.0%} likely to buy nothing in the horizon")
         reasons.append("; ".join(parts))
     df["reason"] = reasons
-    cols = ["customer_id", "days_since_last", "typical_gap", "gap_basis", "gap_ratio", "p_alive",
-            "overdue", "low_p_alive", "warning", "reason", "priority_value"]
+    cols = ["customer_id", "as_of", "days_since_last", "typical_gap", "gap_basis", "gap_ratio",
+            "one_time_buyer", "p_alive", "lapse_probability", "overdue", "low_p_alive",
+            "candidate", "warning", "reason", "priority_value"]
     cols += [c for c in _EXTRA_COLUMNS if c in df.columns]
-    return df[cols].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    out = df[cols].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    out.attrs = dict(base.attrs)
+    return out
 
 
-def transactional_watch_list(warning: pd.DataFrame, capacity: float = 0.1) -> pd.DataFrame:
-    """Warned customers the team can contact, most valuable first.
+def transactional_watch_list(warning: pd.DataFrame) -> pd.DataFrame:
+    """Warned customers in the order to contact them, most valuable first.
 
-    The list holds at most ceil(``capacity`` x customers) warned customers, ordered by
-    ``priority_value`` (high first), then by the smaller gap ratio (the less long gone,
-    the likelier a call still helps).
+    The warning is already sized to the team's capacity (:func:`transactional_warning`);
+    this orders it by ``priority_value`` (spend so far, high first), then by the smaller gap
+    ratio (the less long gone, the likelier a call still helps).
 
     Raises
     ------
     InputError
-        When a column is missing or ``capacity`` is not in (0, 1].
+        When a column is missing.
     """
     require_columns(warning, ["customer_id", "warning", "gap_ratio", "priority_value"], "warning table")
-    if not 0 < capacity <= 1:
-        raise InputError(f"key 'churn_warning.capacity': {capacity} must be in (0, 1]")
-    k = math.ceil(capacity * len(warning))
     flagged = warning[warning["warning"]]
     out = flagged.sort_values(
         ["priority_value", "gap_ratio", "customer_id"], ascending=[False, True, True],
         kind="stable", na_position="last",
-    ).head(k)
+    )
     out = out.reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out
+
+
+def warning_backtest(warning: pd.DataFrame, transactions: pd.DataFrame, until: Any) -> dict[str, Any]:
+    """Check flags raised at ``as_of`` against who actually bought in ``(as_of, until]``.
+
+    The warning claims "these customers will not buy"; the holdout tells. With *n* customers
+    (all known at ``as_of``), *F* flagged, *L* who bought nothing in the window and *TP*
+    flagged customers who bought nothing:
+
+    - ``precision`` = TP / F (how many calls reach a customer who really lapsed),
+    - ``recall`` = TP / L (how many of the lapsed the list reaches),
+    - ``lift`` = precision / (L / n) (against flagging at random),
+    - ``flagged_share`` = F / n.
+
+    Parameters
+    ----------
+    warning : DataFrame
+        From :func:`transactional_warning` computed at one ``as_of`` before ``until``:
+        ``customer_id``, ``as_of``, ``warning``.
+    transactions : DataFrame
+        Clean transactions (``customer_id``, ``date``) covering the window.
+    until : date-like
+        End of the window (inclusive), e.g. ``periods.observation_end``.
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall``, ``lift``, ``flagged_share`` (NaN-free floats; precision and
+        lift are None when nobody is flagged, recall None when nobody lapsed), plus
+        ``customers``, ``flagged``, ``lapsed``, ``flagged_lapsed``, ``base_rate``, ``as_of``,
+        ``until``, ``event``.
+
+    Raises
+    ------
+    InputError
+        Missing columns, inputs at more than one date, or ``until`` not after ``as_of``.
+    """
+    require_columns(warning, ["customer_id", "as_of", "warning"], "warning table")
+    require_columns(transactions, ["customer_id", "date"], "transactions")
+    dates = pd.to_datetime(warning["as_of"]).unique()
+    if len(dates) != 1:
+        raise InputError(f"warning backtest: flags must share one as_of date, found {len(dates)}")
+    start, end = pd.Timestamp(dates[0]), pd.Timestamp(until)
+    if end <= start:
+        raise InputError(f"warning backtest: until ({end:%Y-%m-%d}) must be after as_of ({start:%Y-%m-%d})")
+    window = transactions[(transactions["date"] > start) & (transactions["date"] <= end)]
+    bought = warning["customer_id"].astype(str).isin(set(window["customer_id"].astype(str)))
+    lapsed = ~bought.to_numpy()
+    flag = warning["warning"].astype(bool).to_numpy()
+    n, f, lap, tp = len(warning), int(flag.sum()), int(lapsed.sum()), int((flag & lapsed).sum())
+    base = lap / n if n else None
+    precision = tp / f if f else None
+    return {
+        "precision": precision,
+        "recall": tp / lap if lap else None,
+        "lift": precision / base if precision is not None and base else None,
+        "flagged_share": f / n if n else None,
+        "customers": n, "flagged": f, "lapsed": lap, "flagged_lapsed": tp,
+        "base_rate": base,
+        "as_of": f"{start:%Y-%m-%d}", "until": f"{end:%Y-%m-%d}",
+        "event": "no purchase in (as_of, until]",
+    }
 
 
 def labelled_metrics(
@@ -1647,8 +1957,10 @@ def labelled_metrics(
         Per model on the test split ``{roc_auc, pr_auc, brier}`` under its name; ``models``
         (names, simplest first); ``chosen``; ``final`` (the scorer actually used: the chosen
         model, recalibrated or not); ``cv`` (the training-only scores behind the choice);
-        ``calibration``; ``capacity`` (:func:`capacity_summary` on the test split);
-        ``risk_bands`` (thresholds and counts); ``rows``; ``left_out`` (feature columns
+        ``calibration``; ``capacity`` (:func:`capacity_summary` on the test split: an
+        evaluation, it counts churners caught); ``risk_bands`` (thresholds set on current
+        customers; counts per band, ``churned`` last); ``current_customers`` (how many are
+        still here, how many of them are ``high``: the action KPIs); ``rows``; ``left_out`` (feature columns
         left out by typing and by the collinearity guard, with why).
 
     Raises
@@ -1668,7 +1980,8 @@ def labelled_metrics(
     left_out = {str(c): str(a) for c, a in zip(typing["column"], typing["action"], strict=True)}
     dedup = models.fitted["logistic"].named_steps["dedup"]
     left_out.update({f"logistic: {k}": v for k, v in dedup.dropped_.items()})
-    counts = scores["risk_band"].value_counts()
+    counts = scores["risk_band"].astype(str).value_counts()
+    current = scores["risk_band"].astype(str) != CHURNED
     out: dict[str, Any] = {"labelled": True, "models": names}
     out.update({n: models.metrics[n] for n in names})
     out["chosen"] = models.chosen
@@ -1677,33 +1990,49 @@ def labelled_metrics(
     out["calibration"] = {k: models.calibration[k] for k in ("ece", "brier", "method", "reason")}
     out["capacity"] = capacity_summary(test["actual"], test["final"], capacity)
     out["risk_bands"] = {**dict(thresholds),
-                         "counts": {b: int(counts.get(b, 0)) for b in reversed(BANDS)}}
+                         "counts": {b: int(counts.get(b, 0)) for b in [*reversed(BANDS), CHURNED]}}
+    prob = scores.loc[current, "churn_probability"] if "churn_probability" in scores else None
+    out["current_customers"] = {
+        "customers": int(current.sum()),
+        "high": int(counts.get("high", 0)),
+        "scores": "out of fold (training rows) or held out (test rows)",
+        "mean_probability": float(prob.mean()) if prob is not None and len(prob) else None,
+    }
     out["rows"] = {"total": int(len(scores)), "train": int((scores["split"] == "train").sum()),
                    "test": int((scores["split"] == "test").sum()),
+                   "churned": int((~current).sum()),
                    "churn_rate": float(table.target.mean())}
     out["left_out"] = left_out
     return out
 
 
 def warning_metrics(warning: pd.DataFrame, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Assemble the transactional part of ``churn_metrics.json``: who is warned and why.
+    """Assemble the transactional part of ``churn_metrics.json``: who is warned, why, as of when.
 
     Raises
     ------
     InputError
         When a column of :func:`transactional_warning` is missing.
     """
-    require_columns(warning, ["warning", "overdue", "low_p_alive", "gap_basis", "typical_gap", "p_alive"],
-             "warning table")
+    require_columns(warning, ["as_of", "warning", "candidate", "overdue", "low_p_alive", "gap_basis",
+                              "typical_gap", "p_alive", "one_time_buyer"], "warning table")
     fallback = warning.loc[warning["gap_basis"] != "own", "typical_gap"]
+    one = warning["one_time_buyer"].astype(bool)
+    bg = warning.attrs.get("bgnbd") or {}
     return {
+        "as_of": f"{pd.Timestamp(warning['as_of'].iloc[0]):%Y-%m-%d}" if len(warning) else None,
         "customers": int(len(warning)),
+        "candidates": int(warning["candidate"].sum()),
         "warned": int(warning["warning"].sum()),
+        "capacity": float(_get(params, "capacity", 0.1)),
         "overdue": int(warning["overdue"].sum()),
         "low_p_alive": int(warning["low_p_alive"].sum()),
-        "one_time_buyers": int(len(fallback)),
+        "one_time_buyers": int(one.sum()),
+        "one_time_buyers_p_alive_one": int((warning.loc[one, "p_alive"] >= 1 - 1e-12).sum()),
         "one_time_gap_days": float(fallback.iloc[0]) if len(fallback) else None,
         "p_alive_available": bool(warning["p_alive"].notna().any()),
+        "horizon_days": warning.attrs.get("horizon_days"),
+        "bgnbd": {k: v for k, v in bg.items()} or None,
         "gap_factor": float(_get(params, "gap_factor", 2.0)),
         "p_alive_threshold": float(_get(params, "p_alive_threshold", 0.3)),
     }

@@ -5,9 +5,14 @@ The rules, in the order they are checked (a row gets the *first* reason that app
 ====================  ===========================================================
 reason                when
 ====================  ===========================================================
+undecodable_text      the customer or order id holds bytes the file's encoding cannot
+                      decode (U+FFFD)
 missing_customer_id   the id is blank (or ``nan``/``null``/``none``/``n/a``) after trimming
 invalid_date          the date does not parse (given ``date_format``, else inferred)
 invalid_amount        the amount is blank or not a number after repairs, or infinite
+                      (``inf``, ``1e400``)
+amount_out_of_range   the amount is above ``max_amount`` (default 1e12), so totals
+                      cannot overflow
 negative_amount       the amount is below zero (returns/refunds are not purchases)
 zero_amount           the amount is zero and ``zero_amount: quarantine``
 invalid_quantity      a mapped quantity is present but not a number
@@ -18,7 +23,10 @@ duplicate             the row repeats an earlier clean row exactly (``duplicates
 Repairs keep a row and are counted, never silent: trimmed or Excel-float ids
 (``" 00042 "``, ``42.0``), currency symbols and codes (``$``, ``¥``, ``RMB``), thousands
 separators, decimal commas (``decimal: ","``), accounting negatives ``(12.50)``, Chinese
-date forms (``2024年3月5日``) and dates in a second format inside one column.
+date forms (``2024年3月5日``), dates in a second format inside one column, and timestamps
+with a UTC offset (``2024-03-05T09:00:00Z``, ``+08:00``), converted to ``timezone`` (params,
+default UTC) and then stored without a zone. Year-first (ISO) dates are never read day-first,
+whatever ``dayfirst`` says.
 
 ``rows_in == rows_clean + rows_quarantined`` always holds: every input row ends up in
 exactly one of the two outputs.
@@ -40,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError, require_columns
+from crmlab.privacy import safe_name
 
 __all__ = [
     "REASONS",
@@ -58,9 +67,11 @@ __all__ = [
 ]
 
 REASONS = (
+    "undecodable_text",
     "missing_customer_id",
     "invalid_date",
     "invalid_amount",
+    "amount_out_of_range",
     "negative_amount",
     "zero_amount",
     "invalid_quantity",
@@ -71,11 +82,10 @@ CANONICAL = ("customer_id", "date", "amount", "quantity", "order_id")
 
 _MISSING_TOKENS = {"", "nan", "none", "null", "na", "n/a", "#n/a", "-", "--"}
 _CURRENCY = re.compile(r"(?i)(?:[$€£¥￥₩₹]|\bUSD\b|\bEUR\b|\bGBP\b|\bCNY\b|\bRMB\b|\bJPY\b|元)")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_PII_NAME = re.compile(
-    r"(?i)(e-?mail|phone|mobile|\btel\b|telephone|cell|full_?name|first_?name|last_?name|"
-    r"surname|contact_?name|customer_?name|\bname\b|address|身份证|手机|电话|邮箱|姓名|地址)"
-)
+_YEAR_FIRST = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)")
+# a time followed by a zone: Z, +08:00, -0500, UTC, GMT
+_HAS_ZONE = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$", re.I)
+DEFAULT_MAX_AMOUNT = 1e12
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -108,7 +118,10 @@ class CleaningResult:
 
 def detect_pii_columns(raw: pd.DataFrame, protected: set[str] | frozenset = frozenset(),
                        sample: int = 1000) -> list[str]:
-    """Columns that look like personal data: an e-mail-like majority of values, or a name.
+    """Columns that look like personal data (:func:`crmlab.privacy.detect_pii_columns`).
+
+    By name (``email``, ``phone``, ``first_name``, ``手机`` ...) or by a majority of e-mail,
+    phone or ID-card values.
 
     Parameters
     ----------
@@ -124,18 +137,9 @@ def detect_pii_columns(raw: pd.DataFrame, protected: set[str] | frozenset = froz
     list of str
         Column names, in table order.
     """
-    found = []
-    for col in raw.columns:
-        if col in protected:
-            continue
-        if _PII_NAME.search(str(col)):
-            found.append(col)
-            continue
-        values = _text(raw[col])
-        values = values[values != ""].head(sample)
-        if len(values) and values.str.match(_EMAIL).mean() > 0.5:
-            found.append(col)
-    return found
+    from crmlab.privacy import detect_pii_columns as detect
+
+    return detect(raw, protected=protected, sample=sample)
 
 
 def normalise_ids(ids: pd.Series, strip_leading_zeros: bool = False) -> tuple[pd.Series, dict]:
@@ -223,10 +227,34 @@ def guess_date_format(values: pd.Series, dayfirst: bool = False) -> str | None:
     from pandas.tseries.api import guess_datetime_format
 
     s = _text(values)
-    s = s[~s.str.lower().isin(_MISSING_TOKENS)]
+    s = s[~s.str.lower().isin(_MISSING_TOKENS) & ~s.str.contains(_HAS_ZONE)]
     if s.empty or s.str.contains("年", regex=False).iloc[0]:
         return None
-    return guess_datetime_format(s.iloc[0], dayfirst=dayfirst)
+    first = s.iloc[0]
+    # a year-first date (ISO 8601) is never day-first: 2024-01-05 is 5 January
+    return guess_datetime_format(first, dayfirst=dayfirst and not _YEAR_FIRST.match(first))
+
+
+def _parse_zoned(s: pd.Series, timezone: str, dayfirst: bool) -> pd.Series:
+    """Timestamps with a UTC offset -> wall-clock time in ``timezone``, without a zone."""
+    out = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
+    left = out.isna()
+    if left.any():
+        out[left] = pd.to_datetime(s[left], errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)
+    return out.dt.tz_convert(timezone).dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def _parse_mixed(s: pd.Series, dayfirst: bool) -> pd.Series:
+    """Value-by-value parsing; year-first values are never read day-first."""
+    ymd = s.str.match(_YEAR_FIRST)
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    for mask, dfirst in ((ymd, False), (~ymd, dayfirst)):
+        if mask.any():
+            part = pd.to_datetime(s[mask], errors="coerce", format="mixed", dayfirst=dfirst)
+            if getattr(part.dt, "tz", None) is not None:  # pragma: no cover (zones are split off)
+                part = part.dt.tz_localize(None)
+            out[mask] = part.astype("datetime64[ns]")
+    return out
 
 
 def parse_dates(
@@ -234,8 +262,14 @@ def parse_dates(
     date_format: str | None = None,
     dayfirst: bool = False,
     inferred_format: str | None = None,
+    timezone: str = "UTC",
 ) -> tuple[pd.Series, dict]:
     """Parse dates to datetime64[ns]; unparseable values become NaT.
+
+    Timestamps carrying a UTC offset (``Z``, ``+08:00``; mixed offsets too) are converted to
+    ``timezone`` and then stored without a zone, counted as ``date_timezone_converted``;
+    values without an offset are taken as already in ``timezone``. Year-first (ISO) dates
+    are never read day-first.
 
     With ``date_format`` the format is applied strictly. Without it one format is inferred
     for the column (``inferred_format``, or :func:`guess_date_format` of ``values``);
@@ -250,10 +284,19 @@ def parse_dates(
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         if getattr(values.dt, "tz", None) is not None:
-            values = values.dt.tz_localize(None)
+            values = values.dt.tz_convert(timezone).dt.tz_localize(None)
         return values.astype("datetime64[ns]"), {}
     s = _text(values)
     repairs = {}
+    zoned = s.str.contains(_HAS_ZONE)
+    repairs["date_timezone_converted"] = int(zoned.sum())
+    if zoned.any():
+        at_zone = _parse_zoned(s[zoned], timezone, dayfirst)
+        rest, rep = parse_dates(s.mask(zoned, ""), date_format, dayfirst, inferred_format, timezone)
+        rest = rest.copy()
+        rest[zoned] = at_zone
+        rep["date_timezone_converted"] = repairs["date_timezone_converted"]
+        return rest, rep
     cn = s.str.contains("年", regex=False)
     repairs["date_chinese_format"] = int(cn.sum())
     if cn.any():
@@ -277,8 +320,7 @@ def parse_dates(
     second = 0
     if retry.any():
         # ... then each leftover value on its own (slow, but only for the leftovers)
-        again = pd.to_datetime(s[retry], errors="coerce", format="mixed", dayfirst=dayfirst)
-        again = again.astype("datetime64[ns]")
+        again = _parse_mixed(s[retry], dayfirst)
         second = int(again.notna().sum()) if fmt else 0
         first = first.astype("datetime64[ns]").copy()
         first[retry] = again
@@ -337,6 +379,8 @@ def clean_transactions(
     InputError
         A mapped or PII column is missing, or a PII column is mapped as a canonical column.
     """
+    from crmlab.privacy import screen_pii
+
     columns = {k: section["columns"].get(k) for k in CANONICAL}
     pii = list(section.get("pii_columns") or [])
     _check_mapping(raw, columns, pii, source)
@@ -345,6 +389,9 @@ def clean_transactions(
     # personal data goes first, before any copy of the rows is kept
     keep_cols = [c for c in raw.columns if c not in pii and c not in detected]
     orig = raw[keep_cols].reset_index(drop=True)
+    # a customer id that is itself personal (e-mail addresses) becomes a keyed pseudonym
+    # (crmlab.io.read_input has already done it for files read through the params)
+    orig, _ = screen_pii(orig, protected=mapped, ids=[columns["customer_id"]], source=source, drop=False)
     guess = _date_guess(orig, columns, section)
     canon, reason, repairs = _row_rules(orig, columns, section, observation_end, guess)
     return _finish(orig, canon, reason, repairs, columns, pii, detected, section, observation_end)
@@ -368,18 +415,23 @@ def _row_rules(
     cid, rep = normalise_ids(orig[columns["customer_id"]], bool(section.get("strip_leading_zeros")))
     repairs.update(rep)
     date, rep = parse_dates(
-        orig[columns["date"]], section.get("date_format"), bool(section.get("dayfirst")), date_guess
+        orig[columns["date"]], section.get("date_format"), bool(section.get("dayfirst")), date_guess,
+        section.get("timezone") or "UTC",
     )
     repairs.update(rep)
     amount, rep = parse_amounts(orig[columns["amount"]], section.get("decimal", "."))
     repairs.update(rep)
+    max_amount = float(section.get("max_amount") or DEFAULT_MAX_AMOUNT)
+    finite = pd.Series(np.isfinite(amount.to_numpy(dtype=np.float64, na_value=np.nan)), index=amount.index)
+    undecodable = _undecodable_rows(orig, [columns["customer_id"], columns["order_id"]])
     data = {"customer_id": cid, "date": date, "amount": amount}
     bad_qty = pd.Series(False, index=orig.index)
     if columns["quantity"]:
         qtext = _text(orig[columns["quantity"]])
         qblank = qtext.str.lower().isin(_MISSING_TOKENS)
         qty, _ = parse_amounts(qtext.mask(qblank, "0"), section.get("decimal", "."))
-        bad_qty = qty.isna() & ~qblank
+        qfinite = np.isfinite(qty.to_numpy(dtype=np.float64, na_value=np.nan))
+        bad_qty = (qty.isna() | ~qfinite) & ~qblank
         data["quantity"] = qty.mask(qblank)
         repairs["quantity_blank"] = int(qblank.sum())
     if columns["order_id"]:
@@ -391,9 +443,11 @@ def _row_rules(
     def flag(mask: pd.Series, code: str) -> None:
         reason[mask & reason.isna()] = code
 
+    flag(undecodable, "undecodable_text")
     flag(cid.isna(), "missing_customer_id")
     flag(date.isna(), "invalid_date")
-    flag(amount.isna() | ~np.isfinite(amount.fillna(0)), "invalid_amount")
+    flag(amount.isna() | ~finite, "invalid_amount")
+    flag(amount.abs() > max_amount, "amount_out_of_range")
     flag(amount < 0, "negative_amount")
     if section.get("zero_amount", "keep") == "quarantine":
         flag(amount == 0, "zero_amount")
@@ -403,6 +457,19 @@ def _row_rules(
         flag(date >= last_day, "after_observation_end")
 
     return pd.DataFrame(data), reason, repairs
+
+
+def _undecodable_rows(orig: pd.DataFrame, ids: list[str | None]) -> pd.Series:
+    """Rows whose customer or order id holds U+FFFD: bytes the encoding could not decode.
+
+    Only the ids are looked at: a date or an amount with such bytes does not parse anyway
+    (``invalid_date``/``invalid_amount``), and other columns are not analysed.
+    """
+    hit = pd.Series(False, index=orig.index)
+    for col in (c for c in ids if c):
+        if orig[col].dtype == object or pd.api.types.is_string_dtype(orig[col].dtype):
+            hit |= orig[col].astype("str").str.contains("\ufffd", regex=False).fillna(False).astype(bool)
+    return hit
 
 
 def _finish(
@@ -463,10 +530,11 @@ def _finish(
         "repairs": {k: int(v) for k, v in repairs.items()},
         "duplicates_seen": duplicates_seen,
         "pii_dropped": pii,
-        "pii_detected": detected,
+        "pii_detected": [safe_name(c) for c in detected],  # a header may itself be an address
         "columns": {k: v for k, v in columns.items() if v},
         "amount_clean": float(clean["amount"].sum()),
-        "amount_quarantined": float(amount[~ok].fillna(0).clip(lower=0).sum()),
+        # money of rejected rows that is a real amount (finite, in range, not a refund)
+        "amount_quarantined": float(_money(amount[~ok], section)),
         "date_min": clean["date"].min().isoformat() if len(clean) else None,
         "date_max": clean["date"].max().isoformat() if len(clean) else None,
         "customers": int(clean["customer_id"].nunique()),
@@ -482,6 +550,12 @@ def _finish(
     assert report["rows_in"] == report["rows_clean"] + report["rows_quarantined"]
     return CleaningResult(clean, quarantine, report)
 
+
+
+def _money(amount: pd.Series, section: Mapping[str, Any]) -> float:
+    a = amount.to_numpy(dtype=np.float64, na_value=np.nan)
+    limit = float(section.get("max_amount") or DEFAULT_MAX_AMOUNT)
+    return float(a[np.isfinite(a) & (a > 0) & (a <= limit)].sum())
 
 
 def clean_transactions_dask(

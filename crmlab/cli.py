@@ -1,20 +1,27 @@
 """``crmlab`` — the command line: ``run``, ``stages``, ``validate``.
 
 Exit codes: 0 success; 2 bad params or bad input (one ``error:`` line naming the file, key
-or column, no traceback); 1 a notebook failed (the line names the stage and the executed
-notebook that shows the failing cell).
+or column, no traceback), including a folder the run cannot write; 1 a notebook failed (the
+line names the stage and the executed notebook that shows the failing cell); 130
+interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 
 from crmlab import __version__
-from crmlab.errors import InputError
+from crmlab.errors import InputError, Terminated
 
 __all__ = ["main", "build_parser"]
+
+_ENV_ERRNOS = {
+    errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR,
+    errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.ENOENT,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,11 +64,13 @@ def _cmd_stages() -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from crmlab.config import load_params
+    from crmlab.config import apply_privacy, check_writable, load_params
     from crmlab.io import check_inputs
     from crmlab.runner import STAGES
 
     params = load_params(args.params, args.overrides)
+    check_writable(params, args.params or "params")
+    apply_privacy(params)
     for line in check_inputs(params):
         print(f"ok  {line}")
     for st in STAGES:
@@ -98,9 +107,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = " ".join(str(exc).split())  # exactly one line
         print(f"error: {msg}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # a folder made read-only, a full disk, a path under a file: the environment the
+        # params point at, not a bug; say which file and why, in one line
+        if exc.errno not in _ENV_ERRNOS:
+            raise
+        where = exc.filename or "(file)"
+        print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

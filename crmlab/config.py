@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import difflib
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ __all__ = [
     "apply_overrides",
     "StageContext",
     "stage_context",
+    "check_writable",
+    "apply_privacy",
 ]
 
 PROJ_ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +64,24 @@ class _Bad(Exception):
     """Raised by a checker; the loader adds the key and the file."""
 
 
+class _Loader(yaml.SafeLoader):
+    """``SafeLoader`` that keeps dates as text.
+
+    ``2024-02-30`` then becomes a params error naming its key (the date checker's), not a
+    crash inside the YAML parser.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
 # --- checkers: value -> normalised value, or raise _Bad ------------------------------------
 
 
@@ -77,8 +98,13 @@ def _nonempty_string(v: Any) -> str:
     return s
 
 
+RUN_NAME_MAX = 100  # folder names: run_name + ".staging-<run id>" must fit 255 bytes
+
+
 def _slug(v: Any) -> str:
     s = _string(v)
+    if len(s) > RUN_NAME_MAX:
+        raise _Bad(f"is {len(s)} characters long; at most {RUN_NAME_MAX} (it names folders)")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", s):
         raise _Bad(f"{s!r} must be letters, digits, '_', '-', '.' (it names folders)")
     return s
@@ -197,10 +223,55 @@ def _path(v: Any) -> str:
     return _nonempty_string(v)
 
 
+# Options the reader sets itself (each has its own params key, or must not change).
+_READER_OWN = {
+    "filepath_or_buffer": "path", "io": "path", "path": "path", "sep": "sep",
+    "delimiter": "sep", "encoding": "encoding", "sheet_name": "sheet_name",
+    "dtype": None, "keep_default_na": None, "na_filter": None, "engine": None, "nrows": None,
+    "skipinitialspace": None, "iterator": None, "chunksize": None, "storage_options": None,
+    "filesystem": None, "dtype_backend": None, "encoding_errors": "encoding",
+    "memory_map": None, "low_memory": None, "converters": None,
+}
+
+
+def _pandas_reader_options() -> set[str]:
+    import inspect
+
+    import pandas as pd
+
+    names: set[str] = set()
+    for fn in (pd.read_csv, pd.read_excel, pd.read_parquet):
+        names |= {p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    return names - set(_READER_OWN)
+
+
 def _reader_options(v: Any) -> dict:
     if not isinstance(v, dict):
         raise _Bad(f"expected a mapping of reader options, got {v!r}")
-    return {str(k): val for k, val in v.items()}
+    out = {str(k): val for k, val in v.items()}
+    known = _pandas_reader_options()
+    for k in out:
+        if k in _READER_OWN:
+            own = _READER_OWN[k]
+            hint = f"; use the section key '{own}'" if own else " (crmlab sets it)"
+            raise _Bad(f"option {k!r} cannot be set here{hint}")
+        if k not in known:
+            close = difflib.get_close_matches(k, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise _Bad(f"unknown reader option {k!r}{hint}")
+    return out
+
+
+def _timezone(v: Any) -> str:
+    import zoneinfo
+
+    s = _nonempty_string(v)
+    try:
+        zoneinfo.ZoneInfo(s)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _Bad(f"{s!r} is not a time zone name (e.g. UTC, Europe/Berlin, Asia/Shanghai)") from None
+    return s
 
 
 # --- schema --------------------------------------------------------------------------------
@@ -233,6 +304,10 @@ def _reader_keys(default_path: str | None = None) -> dict[str, Key]:
         "sep": Key(nullable(_string), None, doc="null = sniff"),
         "sheet_name": Key(nullable(_any_scalar), None, doc="Excel sheet (name or 0-based index)"),
         "reader": Key(_reader_options, {}, doc="extra options passed to the pandas reader"),
+        "source": Key(nullable(_nonempty_string), None,
+                      doc="name of the data set, shown in the report; null = the file name"),
+        "pii_columns": Key(list_of(_nonempty_string), [], doc="personal columns, dropped on reading"),
+        "max_size_mb": Key(number(0.001), 20480.0, doc="refuse larger files (MB)"),
     }
 
 
@@ -253,7 +328,8 @@ TRANSACTIONS = Section(
         "date_format": Key(nullable(_nonempty_string), None, doc="strftime format; null = infer"),
         "dayfirst": Key(_boolean, False, doc="when inferring: 03/04 is 3 April"),
         "decimal": Key(choice(".", ","), ".", doc="decimal mark of amounts"),
-        "pii_columns": Key(list_of(_nonempty_string), []),
+        "timezone": Key(_timezone, "UTC", doc="zone that timestamps with an offset are converted to"),
+        "max_amount": Key(number(1), 1e12, doc="amounts above this are quarantined (amount_out_of_range)"),
         "duplicates": Key(choice("quarantine", "keep"), "quarantine"),
         "zero_amount": Key(choice("keep", "quarantine"), "keep"),
         "strip_leading_zeros": Key(_boolean, False, doc="treat id 00042 and 42 as one customer"),
@@ -349,6 +425,10 @@ SURVEY = Section(
         "min_answered": Key(number(0.01, 1), 0.5, doc="share of a construct's items needed for a score"),
         "confidence": Key(number(0.5, 0.999), 0.95, doc="level of confidence intervals"),
         "importance": Key(choice("shapley", "relative_weights"), "shapley", doc="driver importance measure"),
+        "actionable": Key(
+            nullable(list_of(_nonempty_string)), None,
+            doc="drivers the firm can change (IPM advice); null = all but Expectation",
+        ),
     },
 )
 
@@ -381,7 +461,7 @@ CHURN_WARNING = Section(
     keys={
         "gap_factor": Key(number(1), 2.0, doc="warn when days since last purchase > factor x typical gap"),
         "one_time_gap": Key(nullable(number(1)), None, doc="days; null = median gap of repeat buyers"),
-        "p_alive_threshold": Key(number(0, 1), 0.3, doc="warn when the value stage's p_alive is below"),
+        "p_alive_threshold": Key(number(0, 1), 0.3, doc="warn a repeat buyer whose BG/NBD p_alive (same as-of date) is below"),
         "capacity": Key(number(0.001, 1), 0.1, doc="share of customers the team can contact"),
     },
 )
@@ -424,6 +504,13 @@ SCHEMA = Section(
         "churn": CHURN,
         "churn_warning": CHURN_WARNING,
         "report": REPORT,
+        "privacy": Section(
+            doc="Pseudonymisation of identifiers that are personal data (e-mail as customer id).",
+            keys={
+                "key_file": Key(nullable(_path), None, is_path=True,
+                                doc="file holding the pseudonymisation key (else $CRMLAB_PSEUDONYM_KEY)"),
+            },
+        ),
     }
 )
 
@@ -506,6 +593,13 @@ def _cross_checks(p: Params, source: str) -> None:
                     f"{source}: key 'survey.drivers': {d!r} is not one of the constructs other "
                     f"than the outcome and loyalty ({', '.join(s.constructs)})"
                 )
+        levers = s.drivers or [c for c in s.constructs if c not in (s.outcome, s.loyalty)]
+        for a in s.actionable or []:
+            if a not in levers:
+                raise InputError(
+                    f"{source}: key 'survey.actionable': {a!r} is not one of the drivers "
+                    f"({', '.join(levers)})"
+                )
         for key in ("outcome", "loyalty"):
             if s[key] is not None and s[key] not in s.constructs:
                 raise InputError(
@@ -531,8 +625,8 @@ def apply_overrides(raw: dict, overrides: Iterable[str], source: str = "--set") 
         if not all(parts):
             raise InputError(f"{source}: override {item!r} has an empty key part")
         try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError as exc:
+            value = _yaml(text) if text.strip() else ""
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:
             raise InputError(f"{source}: override {item!r}: value is not valid YAML ({exc})") from None
         node = raw
         for part in parts[:-1]:
@@ -587,18 +681,78 @@ def load_params(path: str | Path | None = None, overrides: Iterable[str] = ()) -
         p = PROJ_ROOT / p
     if not p.is_file():
         raise InputError(f"{p}: params file not found")
+    if p.stat().st_size > 1 << 20:
+        raise InputError(f"{p}: params file larger than 1 MB; is this the right file?")
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = _yaml(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise InputError(f"{p}: not valid YAML{where}") from None
     except UnicodeDecodeError:
         raise InputError(f"{p}: params file must be UTF-8 text") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{p}: not valid YAML ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the params file ({exc.strerror or exc})") from None
     return params_from_dict(raw, overrides, source=str(p))
 
 
 # --- where a stage reads and writes ---------------------------------------------------------
+
+
+def _writable_folder(folder: Path, key: str, source: str) -> None:
+    """Raise unless ``folder`` is (or can be created as) a folder this process can write in."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise InputError(f"{source}: key '{key}': {probe} is a file, not a folder")
+    try:  # the deepest folder that exists must take a new file (nothing is created here)
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".crmlab-write-check-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise InputError(
+            f"{source}: key '{key}': cannot write in {probe} ({exc.strerror or exc})"
+        ) from None
+
+
+def check_writable(params: Params, source: str = "params") -> None:
+    """Check that the run can write its products and its run folder (``paths.*``).
+
+    Raises
+    ------
+    InputError
+        A path is under a file, or a folder is read-only / cannot be created.
+    """
+    for key in ("processed", "outputs"):
+        _writable_folder(Path(params.paths[key]) / params.run_name, f"paths.{key}", source)
+
+
+def apply_privacy(params: Params) -> None:
+    """Make the pseudonymisation key of ``privacy.key_file`` available to the readers.
+
+    The key goes into this process's environment (:data:`crmlab.privacy.KEY_ENV`), which
+    papermill kernels inherit; a key already set in the environment wins. The key itself
+    is never written anywhere.
+    """
+    from crmlab.privacy import KEY_ENV
+
+    key_file = (params.get("privacy") or {}).get("key_file")
+    if not key_file or os.environ.get(KEY_ENV):
+        return
+    try:
+        key = Path(key_file).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{key_file}: key 'privacy.key_file': cannot read the key ({exc})") from None
+    if len(key) < 16:
+        raise InputError(f"{key_file}: key 'privacy.key_file': the key must be at least 16 characters")
+    os.environ[KEY_ENV] = key
 
 
 @dataclass
@@ -670,6 +824,12 @@ def stage_context(
     products. The folders are created here.
     """
     params = load_params(params_file, overrides)
+    apply_privacy(params)
+    import pandas as pd
+
+    # tables shown in the notebook escape their values (a customer id is text, not markup);
+    # the HTML export cleans every output again (crmlab.safety)
+    pd.set_option("styler.format.escape", "html")
     final = Path(params.paths.processed) / params.run_name
     processed = Path(processed_dir) if processed_dir else final
     run = Path(run_dir) if run_dir else Path(params.paths.outputs) / params.run_name / "interactive"

@@ -5,7 +5,7 @@ traceback; inside a notebook it stops the stage, and the runner recognises it by
 and reports it the same way. Everything else is a bug or an environment failure.
 """
 
-__all__ = ["InputError", "require_columns"]
+__all__ = ["InputError", "InputWarning", "Terminated", "require_columns"]
 
 
 class InputError(ValueError):
@@ -31,3 +31,15 @@ def require_columns(df, columns, what: str) -> None:
     for col in columns:
         if col not in df.columns:
             raise InputError(f"{what}: required column {col!r} missing")
+
+
+class Terminated(KeyboardInterrupt):
+    """The process received SIGTERM; handled like Ctrl-C (run marked failed), CLI exit 143.
+
+    A ``KeyboardInterrupt`` so that asyncio (papermill's kernel client) lets it through
+    instead of logging and swallowing it.
+    """
+
+
+class InputWarning(UserWarning):
+    """The input was read, but something about it needs a look (an encoding choice, stray bytes)."""

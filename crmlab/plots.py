@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from crmlab.formatting import format_money, money_axis, money_unit
+
 __all__ = [
     "get_ax",
     "plot_quarantine_reasons",
@@ -32,6 +34,7 @@ __all__ = [
     "plot_driver_importance",
     "plot_importance_performance",
     "plot_loyalty_link",
+    "plot_loyalty_coefficients",
     "plot_group_index",
     "plot_nps",
     # report
@@ -48,6 +51,7 @@ __all__ = [
     "plot_odds_ratios",
     "plot_probability_by_class",
     "plot_gap_ratios",
+    "plot_warning_backtest",
     # value
     "plot_value_deciles",
     "plot_value_gains",
@@ -81,22 +85,33 @@ def plot_quarantine_reasons(reasons, ax=None):
     return ax
 
 
-def plot_monthly_activity(monthly, ax=None, currency=""):
-    """Bars of revenue per month with the number of purchases on a second axis."""
-    ax = get_ax(ax, figsize=(8, 4))
+def plot_monthly_activity(monthly, axes=None, currency=""):
+    """Two panels on one time axis: revenue per month (top), purchases per month (bottom).
+
+    Two panels rather than two y-axes on one panel: with a second axis the reader cannot
+    tell which line belongs to which scale, and the crossing points mean nothing.
+    Returns the two Axes (revenue, purchases).
+    """
+    import numpy as np
+
+    if axes is None:
+        _, axes = plt.subplots(2, 1, figsize=(8, 5.2), sharex=True, height_ratios=(3, 2))
+    top, bottom = np.asarray(axes).ravel()[:2]
     width = 20  # days: a month's bar
-    ax.bar(monthly["month"], monthly["revenue"], width=width, color="#4f81bd", label="revenue")
-    ax.set_title("Revenue and purchases per month (clean rows)")
-    ax.set_xlabel("month")
-    ax.set_ylabel(f"revenue ({currency or 'currency units'})")
-    ax2 = ax.twinx()
-    ax2.plot(monthly["month"], monthly["purchases"], color="#c0504d", marker="o", ms=3, label="purchases")
-    ax2.set_ylabel("purchases (rows)")
-    ax2.set_ylim(bottom=0)
-    lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax.legend(lines, ["revenue", "purchases"], loc="upper right", frameon=False)
-    ax.figure.autofmt_xdate()
-    return ax
+    top.bar(monthly["month"], monthly["revenue"], width=width, color="#4f81bd")
+    top.set_title("Revenue and purchases per month (clean rows)")
+    top.set_ylabel(f"revenue ({money_unit(currency)})")
+    money_axis(top, currency)
+    bottom.bar(monthly["month"], monthly["purchases"], width=width, color="#a5a5a5")
+    bottom.set_ylabel("purchases (rows)")
+    bottom.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    bottom.set_xlabel("month")
+    for ax in (top, bottom):
+        ax.set_ylim(bottom=0)
+        ax.set_axisbelow(True)
+        ax.grid(axis="y", color="#eeeeee")
+    top.figure.autofmt_xdate()
+    return np.array([top, bottom])
 
 
 def plot_order_values(amounts, ax=None, currency=""):
@@ -110,11 +125,14 @@ def plot_order_values(amounts, ax=None, currency=""):
         bins = np.logspace(np.log10(positive.min()), np.log10(positive.max()), 40)
         ax.hist(positive, bins=bins, color="#4f81bd", edgecolor="white")
         ax.set_xscale("log")
-        ax.axvline(np.median(positive), color="#c0504d", ls="--", label=f"median {np.median(positive):,.2f}")
+        median = np.median(positive)
+        ax.axvline(median, color="#c0504d", ls="--", label=f"median {format_money(median, currency, 2)}")
         ax.legend(frameon=False)
+        money_axis(ax, currency, axis="x")
     ax.set_title("Distribution of purchase values (clean rows, log scale)")
-    ax.set_xlabel(f"purchase value ({currency or 'currency units'}, log scale)")
+    ax.set_xlabel(f"purchase value ({money_unit(currency)}, log scale)")
     ax.set_ylabel("purchases (count)")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     return ax
 
 
@@ -140,17 +158,24 @@ def _sat_empty(ax, title, message):
 def plot_reliability(reliability, ax=None):
     """Draw raw Cronbach's alpha, composite reliability and AVE per construct as bars.
 
-    Dashed lines mark the usual minimums (0.7 for alpha and CR, 0.5 for AVE);
-    single-item constructs have no bars and say so.
+    Dashed lines mark the usual minimums (0.7 for alpha and CR, 0.5 for AVE); each
+    construct's label carries its verdict (both alpha and CR must reach 0.7) and the CR bar
+    names the model its loadings come from. Single-item constructs have no bars and say so.
     """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(8, 0.55 * max(len(reliability), 4) + 1.2))
+    ax = get_ax(ax, figsize=(8.5, 0.6 * max(len(reliability), 4) + 1.4))
     df = reliability.iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
     h = 0.26
-    labels = {"alpha": "Cronbach's alpha (raw)", "composite_reliability": "composite reliability",
-              "ave": "AVE"}
+    source = ""
+    if "loadings" in df:
+        kinds = sorted(set(df.loc[df["items"] > 1, "loadings"]))
+        words = {"ml": "ML one-factor", "tau-equivalent": "equal loadings for 2 items"}
+        source = f" ({', '.join(words.get(k, k) for k in kinds)})" if kinds else ""
+    labels = {"alpha": "Cronbach's alpha (raw)",
+              "composite_reliability": f"composite reliability{source}",
+              "ave": "AVE (share of item variance explained)"}
     for k, col in enumerate(("alpha", "composite_reliability", "ave")):
         ax.barh(y + (1 - k) * h, df[col].fillna(0), height=h, color=_SAT_COLORS[col],
                 label=labels[col])
@@ -159,11 +184,15 @@ def plot_reliability(reliability, ax=None):
             ax.text(0.02, i, "single item: not estimable", va="center", fontsize=8, color="#7f7f7f")
     ax.axvline(0.7, color="#333333", ls="--", lw=1)
     ax.axvline(0.5, color="#f79646", ls=":", lw=1.2)
-    ax.set_yticks(y, df["construct"])
+    names = df["construct"].astype(str)
+    if "verdict" in df:
+        names = [f"{c}\n({v})" if v != "single item" else c
+                 for c, v in zip(df["construct"], df["verdict"], strict=True)]
+    ax.set_yticks(y, names)
     ax.set_xlim(0, 1.05)
-    ax.set_title("Can we trust the scales? Reliability per construct")
-    ax.set_xlabel("coefficient (0-1; dashed: 0.7 for alpha/CR, dotted: 0.5 for AVE)")
-    ax.set_ylabel("construct")
+    ax.set_title("Which scales can we trust? Alpha and CR must both pass 0.7")
+    ax.set_xlabel("coefficient (0-1; dashed: 0.7 for alpha and CR, dotted: 0.5 for AVE)")
+    ax.set_ylabel("construct (verdict)")
     ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ax
 
@@ -178,9 +207,9 @@ def plot_satisfaction_index(index, outcome=None, ax=None):
                    error_kw={"elinewidth": 1, "ecolor": "#333333"})
     ax.bar_label(bars, labels=[f"{v:.1f}" for v in df["index"]], padding=14, fontsize=8)
     ax.set_xlim(0, 105)
-    title = "Index per construct (0-100)"
+    title = "How customers rate each construct (0-100 index)"
     if outcome is not None:
-        title += f"; red = {outcome}, the index to track"
+        title += f"\nred: {outcome}, the number to track"
     ax.set_title(title)
     ax.set_xlabel("index (0-100 points; bars: mean, whiskers: confidence interval)")
     ax.set_ylabel("construct")
@@ -210,7 +239,7 @@ def plot_construct_correlations(corr, ax=None):
 
 def plot_driver_coefficients(drivers, ax=None, outcome="outcome"):
     """Standardised coefficients with confidence intervals (``DriverResult.table``)."""
-    title = f"Key drivers of {outcome}: standardised coefficients"
+    title = f"Own effect of each driver on {outcome}, others held fixed"
     ax = get_ax(ax, figsize=(6, 0.5 * max(len(drivers) if drivers is not None else 0, 4) + 1.2))
     if drivers is None or len(drivers) == 0:
         return _sat_empty(ax, title, "no driver constructs")
@@ -220,16 +249,17 @@ def plot_driver_coefficients(drivers, ax=None, outcome="outcome"):
                 fmt="o", color="#4f81bd", ecolor="#333333", capsize=3)
     ax.axvline(0, color="#7f7f7f", lw=1)
     ax.set_title(title)
-    ax.set_xlabel(f"beta (SD of {outcome} per SD of the driver, others fixed)")
+    ax.set_xlabel(f"standardised coefficient (SD of {outcome} per SD of the driver; "
+                  "whiskers: confidence interval)")
     ax.set_ylabel("driver construct")
     return ax
 
 
 def plot_driver_importance(drivers, r2=None, ax=None, outcome="outcome"):
     """Bars of each driver's share of R² (Shapley/LMG or relative weights), in percent."""
-    title = f"Share of explained {outcome} variance per driver"
+    title = f"Share of explained {outcome} per driver"
     if r2 is not None:
-        title += f" (R² = {r2:.2f})"
+        title += f" (together R² = {r2:.0%})"
     ax = get_ax(ax, figsize=(6, 0.5 * max(len(drivers) if drivers is not None else 0, 4) + 1.2))
     if drivers is None or len(drivers) == 0:
         return _sat_empty(ax, title, "no driver constructs")
@@ -238,46 +268,108 @@ def plot_driver_importance(drivers, r2=None, ax=None, outcome="outcome"):
     ax.bar_label(bars, labels=[f"{v:.0%}" for v in df["importance"]], padding=3, fontsize=8)
     ax.margins(x=0.15)
     ax.set_title(title)
-    ax.set_xlabel("importance (% of R², sums to 100%)")
+    ax.set_xlabel("importance (% of the explained variance, sums to 100%)")
     ax.set_ylabel("driver construct")
     return ax
 
 
-def plot_importance_performance(actions, ax=None, outcome="outcome"):
-    """Importance-performance matrix: drivers in four labelled action quadrants.
+_QUADRANT_CORNERS = {  # Martilla & James: performance across, importance up
+    "concentrate here": (0.02, 0.98, "left", "top"),
+    "keep up the good work": (0.98, 0.98, "right", "top"),
+    "low priority": (0.02, 0.02, "left", "bottom"),
+    "possible overkill": (0.98, 0.02, "right", "bottom"),
+}
 
-    Cross-hairs at the drivers' mean importance and mean performance (as in
-    ``satisfaction.importance_performance``).
+
+def plot_importance_performance(actions, ax=None, outcome="outcome"):
+    """Martilla & James's importance-performance map of the drivers.
+
+    Performance (0-100 index) runs across, importance (% of explained variance) up; the
+    four quadrants are Concentrate here (top left), Keep up the good work (top right), Low
+    priority (bottom left) and Possible overkill (bottom right). The cross-hair is read from
+    ``importance_cut`` / ``performance_cut`` when the table has them
+    (``satisfaction.importance_performance``) or ``actions.attrs["crosshair"]``
+    (``report.top_drivers``), else it is the middle of the drivers' range on each axis. Drivers with ``actionable`` False are drawn hollow and labelled
+    "not a lever".
     """
-    title = f"Importance-performance matrix for {outcome}"
-    ax = get_ax(ax, figsize=(7.5, 5.5))
+    import numpy as np
+
+    title = f"Where to act on {outcome}: importance against performance"
+    ax = get_ax(ax, figsize=(8, 6))
     if actions is None or len(actions) == 0:
         return _sat_empty(ax, title, "no driver constructs")
-    x = actions["importance"] * 100
-    y = actions["performance"]
-    xm, ym = x.mean(), y.mean()
+    x = actions["performance"].astype(float).to_numpy()
+    y = actions["importance"].astype(float).to_numpy() * 100
+    if {"importance_cut", "performance_cut"} <= set(actions.columns):
+        xm = float(actions["performance_cut"].iloc[0])
+        ym = float(actions["importance_cut"].iloc[0]) * 100
+    elif actions.attrs.get("crosshair") is not None:
+        ym, xm = (float(c) for c in actions.attrs["crosshair"])
+        ym *= 100
+    else:
+        xm, ym = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
+    lever = (actions["actionable"].astype(bool).to_numpy() if "actionable" in actions
+             else np.ones(len(actions), dtype=bool))
     colors = [_QUADRANT_COLORS[q] for q in actions["quadrant"]]
-    ax.scatter(x, y, s=70, c=colors, zorder=3, edgecolor="white")
-    for xi, yi, name in zip(x, y, actions["construct"], strict=True):
-        ax.annotate(name, (xi, yi), xytext=(6, 4), textcoords="offset points", fontsize=9)
+    for xi, yi, c, is_lever, name in zip(x, y, colors, lever, actions["construct"], strict=True):
+        ax.scatter([xi], [yi], s=90, zorder=3, color=c if is_lever else "white",
+                   edgecolor=c, linewidth=2)
+        label = name if is_lever else f"{name} (not a lever)"
+        ax.annotate(label, (xi, yi), xytext=(7, 5), textcoords="offset points", fontsize=9)
     xspan = max(x.max() - x.min(), 1.0)
     yspan = max(y.max() - y.min(), 1.0)
-    ax.set_xlim(min(x.min(), xm) - 0.35 * xspan, max(x.max(), xm) + 0.35 * xspan)
-    ax.set_ylim(min(y.min(), ym) - 0.35 * yspan, max(y.max(), ym) + 0.35 * yspan)
+    ax.set_xlim(min(x.min(), xm) - 0.4 * xspan, max(x.max(), xm) + 0.4 * xspan)
+    ax.set_ylim(max(min(y.min(), ym) - 0.4 * yspan, 0), max(y.max(), ym) + 0.4 * yspan)
     ax.axvline(xm, color="#7f7f7f", ls="--", lw=1)
     ax.axhline(ym, color="#7f7f7f", ls="--", lw=1)
-    corners = {
-        "concentrate here": (0.98, 0.02, "right", "bottom"),
-        "keep up the good work": (0.98, 0.98, "right", "top"),
-        "low priority": (0.02, 0.02, "left", "bottom"),
-        "possible overkill": (0.02, 0.98, "left", "top"),
-    }
-    for label, (cx, cy, ha, va) in corners.items():
-        ax.text(cx, cy, label.upper(), transform=ax.transAxes, ha=ha, va=va, fontsize=9,
+    for label, (cx, cy, ha, va) in _QUADRANT_CORNERS.items():
+        ax.text(cx, cy, label.capitalize(), transform=ax.transAxes, ha=ha, va=va, fontsize=10,
                 fontweight="bold", color=_QUADRANT_COLORS[label], alpha=0.9)
+    if not lever.all():
+        ax.scatter([], [], s=90, color="white", edgecolor="#7f7f7f", linewidth=2,
+                   label="not a lever the firm sets: no investment advice")
+        ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     ax.set_title(title)
-    ax.set_xlabel("importance (% of R²; dashed: mean of the drivers)")
-    ax.set_ylabel("performance (index, 0-100 points)")
+    ax.set_xlabel(f"performance (index, 0-100 points; dashed: {xm:.1f}, "
+                  "middle of the drivers' range)")
+    ax.set_ylabel(f"importance (% of explained {outcome}; dashed: {ym:.0f}%)")
+    return ax
+
+
+def plot_loyalty_coefficients(table, loyalty="Loyalty", ax=None):
+    """Draw each term's correlation with loyalty (r) beside its coefficient (beta).
+
+    r is the term alone; beta (with its interval) holds the other terms fixed. Terms whose
+    sign flips (suppression) are drawn in red. ``table`` is :attr:`crmlab.satisfaction.LoyaltyResult.table`.
+    """
+    import numpy as np
+
+    title = f"{loyalty}: each construct alone (r) and with the others held fixed (beta)"
+    ax = get_ax(ax, figsize=(8, 0.6 * max(len(table) if table is not None else 0, 4) + 1.4))
+    if table is None or len(table) == 0:
+        return _sat_empty(ax, title, "no multi-construct loyalty model")
+    df = table.iloc[::-1].reset_index(drop=True)
+    yy = np.arange(len(df))
+    flip = df["sign_flip"].astype(bool).to_numpy()
+    ax.scatter(df["r"], yy + 0.15, marker="s", s=45, color="#bfbfbf", edgecolor="#7f7f7f",
+               zorder=3, label="r: correlation with loyalty, construct alone")
+    colors = np.where(flip, "#c0504d", "#4f81bd")
+    err = np.vstack([df["beta"] - df["ci_low"], df["ci_high"] - df["beta"]])
+    for i in range(len(df)):
+        ax.errorbar(df["beta"].iloc[i], yy[i] - 0.15, xerr=err[:, [i]], fmt="o",
+                    color=colors[i], ecolor=colors[i], capsize=3, zorder=3)
+    ax.errorbar([], [], xerr=[], fmt="o", color="#4f81bd",
+                label="beta: with the others held fixed (whiskers: CI)")
+    if flip.any():
+        ax.errorbar([], [], xerr=[], fmt="o", color="#c0504d",
+                    label="sign flips: suppression, not an effect")
+    ax.axvline(0, color="#7f7f7f", lw=1)
+    names = [f"{t} (sign flips)" if f else t for t, f in zip(df["term"], flip, strict=True)]
+    ax.set_yticks(yy, names)
+    ax.set_title(title)
+    ax.set_xlabel(f"standardised association with {loyalty} (SD per SD)")
+    ax.set_ylabel("construct")
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     return ax
 
 
@@ -293,9 +385,12 @@ def plot_loyalty_link(scores, satisfaction, loyalty, result, ax=None, scale=None
                color="#4f81bd", edgecolor="none", label="respondents (size = count)")
     xs = np.linspace(pair[satisfaction].min(), pair[satisfaction].max(), 50)
     ax.plot(xs, result.intercept + result.slope * xs, color="#c0504d", lw=2,
-            label=f"fit: slope {result.slope:.2f}, R² {result.r2:.2f}")
+            label=f"fit: {result.slope:+.2f} {loyalty} points per {satisfaction} point, "
+                  f"R² {result.r2:.2f}")
     unit = f"{scale[0]:g}-{scale[1]:g} scale points" if scale is not None else "scale points"
-    ax.set_title(f"Does {satisfaction} turn into {loyalty}?")
+    more = "more" if result.slope >= 0 else "less"
+    ax.set_title(f"More {satisfaction} goes with {more} {loyalty} "
+                 f"({result.slope:+.2f} points per point)")
     ax.set_xlabel(f"{satisfaction} score ({unit})")
     ax.set_ylabel(f"{loyalty} score ({unit})")
     ax.legend(frameon=False, fontsize=8, loc="upper left")
@@ -364,23 +459,29 @@ def _report_heatmap(ax, table, cmap="Blues", highlight=(), colour=None):
     return image
 
 
-def plot_report_segments(profiles, ax=None):
+def plot_report_segments(profiles, ax=None, labels=None, source=""):
     """Paired bars per RFM segment: share of customers vs share of revenue (percent).
 
     ``profiles`` is ``segmentation.segment_profiles`` output (``rfm_segment``,
-    ``customer_share``, ``revenue_share``), drawn top to bottom in its row order.
+    ``customer_share``, ``revenue_share``), drawn top to bottom in its row order. Both bars
+    carry their value. ``labels`` maps a segment to its tick label (e.g.
+    ``segment_readings.segment_labels``: a name that overstates its customers says so);
+    ``source`` (the data set) is named in the title.
     """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(8, 0.42 * max(len(profiles), 4) + 1.2))
+    labels = labels or {}
+    ax = get_ax(ax, figsize=(8.5, 0.5 * max(len(profiles), 4) + 1.2))
     df = profiles.iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
     h = 0.38
-    ax.barh(y + h / 2, df["customer_share"] * 100, h, color="#a5a5a5", label="customers")
-    bars = ax.barh(y - h / 2, df["revenue_share"] * 100, h, color="#4f81bd", label="revenue")
-    ax.bar_label(bars, labels=[f"{v:.0%}" for v in df["revenue_share"]], padding=3, fontsize=8)
-    ax.set_yticks(y, df["rfm_segment"].astype(str))
-    ax.set_title("Share of customers and of revenue per RFM segment")
+    for k, (col, label, offset) in enumerate((("customer_share", "share of customers", h / 2),
+                                              ("revenue_share", "share of revenue", -h / 2))):
+        bars = ax.barh(y + offset, df[col] * 100, h, color=("#a5a5a5", "#4f81bd")[k], label=label)
+        ax.bar_label(bars, labels=[f"{v:.0%}" for v in df[col]], padding=3, fontsize=8)
+    ax.set_yticks(y, [labels.get(str(n), str(n)) for n in df["rfm_segment"]], fontsize=8)
+    ax.set_title("Share of customers and of revenue per RFM segment"
+                 + (f"\n({source})" if source else ""))
     ax.set_xlabel("share of all customers / of all revenue (%)")
     ax.set_ylabel("RFM segment")
     ax.margins(x=0.12)
@@ -416,6 +517,9 @@ def plot_report_migrations(matrix, ax=None):
     ``not listed`` column); the diagonal (no move) is outlined. Cells are coloured by their
     share of the row, so the moves stay visible next to the large "stayed" cells.
     """
+    from crmlab.segment_readings import align_transitions
+
+    matrix = align_transitions(matrix)  # cell (i, i) = stayed; the "new" row goes last
     ax = get_ax(ax, figsize=(6.5, 3.8))
     diag = [
         (i, j)
@@ -436,7 +540,8 @@ def plot_report_migrations(matrix, ax=None):
     return ax
 
 
-def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=None):
+def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=None, money=(),
+                       currency=""):
     """Small multiples: one line per KPI over the runs in ``history`` (oldest first).
 
     Parameters
@@ -453,6 +558,8 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
         KPIs stored as shares (0-1), drawn on a percent axis.
     axes : array of Axes, optional
         At least ``len(kpis)`` axes; a new figure with a grid of 2 columns otherwise.
+    money, currency : sequence of str, str
+        KPIs that are amounts, drawn with the shared money format (currency, thousands).
 
     Returns
     -------
@@ -478,9 +585,20 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
         ax.set_xlabel("run (data up to)", fontsize=8)
         if kpi in percent:
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+        elif kpi in money:
+            money_axis(ax, currency)
         else:
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"))
         ax.margins(y=0.2)
+        finite = y[np.isfinite(y)]
+        if len(finite):
+            # a change below what the axis can show (rounding noise between runs) is drawn
+            # flat: at least +-1 percentage point for shares, +-2% of the level otherwise
+            lo, hi = float(finite.min()), float(finite.max())
+            half = 0.01 if kpi in percent else max(0.02 * abs(hi), 0.5)
+            if hi - lo < half:
+                mid = (hi + lo) / 2
+                ax.set_ylim(mid - half, mid + half)
         ax.grid(axis="y", color="#eeeeee")
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
@@ -492,6 +610,8 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
 # --- segmentation ---------------------------------------------------------------------------
 
 _TIER_COLORS = {"high": "#1f4e79", "medium": "#4f81bd", "low": "#b9cde5"}
+_GROUP_WORDS = {"rfm_segment": "RFM segment", "value_tier": "value tier",
+                "lifecycle_stage": "lifecycle stage", "cluster_name": "cluster"}
 _SEG_SHARE_COLORS = ("#bfbfbf", "#4f81bd")  # share of customers, share of revenue
 
 
@@ -504,11 +624,13 @@ def _seg_empty(ax, title, message):
     return ax
 
 
-def plot_rfm_grid(counts, names, ax=None):
+def plot_rfm_grid(counts, names, ax=None, row_labels=None):
     """Draw the RFM segment map as a 5 x 5 grid, cells coloured by segment, with counts.
 
     ``counts`` and ``names`` are :func:`crmlab.segmentation.rfm_grid` and
     :func:`crmlab.segmentation.segment_grid` (rows r_score 5..1, columns fm_score 1..5).
+    ``row_labels`` maps an R score to its tick label, e.g. the days behind it
+    (:func:`crmlab.segment_readings.score_ranges`).
     """
     import numpy as np
     from matplotlib.colors import ListedColormap
@@ -525,18 +647,24 @@ def plot_rfm_grid(counts, names, ax=None):
             ax.text(j, i, f"{names.iat[i, j]}\n{n:,} ({n / total:.0%})", ha="center",
                     va="center", fontsize=8)
     ax.set_xticks(range(names.shape[1]), [str(c) for c in names.columns])
-    ax.set_yticks(range(names.shape[0]), [str(r) for r in names.index])
+    row_labels = row_labels or {}
+    ax.set_yticks(range(names.shape[0]), [row_labels.get(r, str(r)) for r in names.index])
     ax.set_title("RFM segment map: customers per score cell")
     ax.set_xlabel("FM score: mean of frequency and monetary scores (1 = lowest, 5 = highest)")
-    ax.set_ylabel("R score (5 = bought most recently)")
+    ax.set_ylabel("R score (5 = bought most recently; days since last purchase)"
+                  if row_labels else "R score (5 = bought most recently)")
     return ax
 
 
-def plot_segment_sizes(profiles, by="rfm_segment", ax=None):
-    """Draw each group's share of customers beside its share of revenue (horizontal bars)."""
+def plot_segment_sizes(profiles, by="rfm_segment", ax=None, labels=None):
+    """Draw each group's share of customers beside its share of revenue (horizontal bars).
+
+    ``labels`` maps a group to its tick label (e.g. ``segment_readings.segment_labels``).
+    """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(8, 0.45 * max(len(profiles), 3) + 1.2))
+    labels = labels or {}
+    ax = get_ax(ax, figsize=(8.5, 0.5 * max(len(profiles), 3) + 1.2))
     df = profiles.iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
     h = 0.4
@@ -545,33 +673,55 @@ def plot_segment_sizes(profiles, by="rfm_segment", ax=None):
         bars = ax.barh(y + (0.5 - k) * h, df[col] * 100, height=h,
                        color=_SEG_SHARE_COLORS[k], label=label)
         ax.bar_label(bars, labels=[f"{v:.0%}" for v in df[col]], padding=2, fontsize=7)
-    ax.set_yticks(y, df[by].astype(str))
-    ax.set_title(f"Who carries the revenue? Customers and revenue by {by.replace('_', ' ')}")
-    ax.set_xlabel("share (%)")
-    ax.set_ylabel(by.replace("_", " "))
+    ax.set_yticks(y, [labels.get(str(n), str(n)) for n in df[by]], fontsize=8)
+    what = _GROUP_WORDS.get(by, by.replace("_", " "))
+    ax.set_title(f"Who carries the revenue? Customers and revenue by {what}")
+    ax.set_xlabel("share of all customers / of all revenue (%)")
+    ax.set_ylabel(what)
     ax.margins(x=0.12)
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     return ax
 
 
-def plot_k_search(search, chosen, ax=None):
-    """Draw silhouette (left axis) and Calinski-Harabasz (right axis) against k."""
-    ax = get_ax(ax, figsize=(8, 4))
-    ax.plot(search["k"], search["silhouette"], marker="o", color="#4f81bd", label="silhouette")
-    ax.set_xlabel("number of clusters k")
-    ax.set_ylabel("mean silhouette (-1 to 1, higher is better)", color="#4f81bd")
-    ax2 = ax.twinx()
-    ax2.plot(search["k"], search["calinski_harabasz"], marker="s", color="#c0504d",
-             label="Calinski-Harabasz")
-    ax2.set_ylabel("Calinski-Harabasz index (ratio, higher is better)", color="#c0504d")
-    ax.axvline(chosen, color="#333333", ls="--", lw=1)
-    ax.text(chosen, ax.get_ylim()[1], f" chosen k = {chosen}", va="top", fontsize=8)
-    ax.set_xticks(list(search["k"]))
-    lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax.legend(lines, ["silhouette", "Calinski-Harabasz"], frameon=False, fontsize=8,
-              loc="upper right")
-    ax.set_title("How many clusters? Two criteria over the k range")
-    return ax
+def plot_k_search(search, chosen, axes=None):
+    """Two panels over k: the silhouette on Kaufman & Rousseeuw's bands, Calinski-Harabasz.
+
+    The silhouette panel shades K&R's readings (0.26-0.50 weak, 0.51-0.70 reasonable,
+    above 0.70 strong) so the chosen value is read on an absolute scale; the
+    Calinski-Harabasz panel has no absolute scale and is only compared across k. Returns
+    the two Axes.
+    """
+    import numpy as np
+
+    from crmlab.segment_readings import SILHOUETTE_SCALE
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    left, right = np.asarray(axes).ravel()[:2]
+    bands = {"strong": "#c6e0b4", "reasonable": "#e2efda", "weak": "#fff2cc",
+             "no substantial": "#fbe5d6"}
+    top = 1.0
+    for bound, label in SILHOUETTE_SCALE:
+        lo = max(bound, -0.05 if bound < 0 else bound)
+        left.axhspan(lo, top, color=bands[label], zorder=0)
+        left.text(1.01, (lo + min(top, 1.0)) / 2, f"{label}\nstructure", fontsize=7,
+                  va="center", transform=left.get_yaxis_transform())
+        top = bound
+    left.plot(search["k"], search["silhouette"], marker="o", color="#1f4e79")
+    left.set_ylim(-0.05, 1.0)
+    left.set_title("Silhouette (absolute scale)", fontsize=10)
+    left.set_ylabel("mean silhouette (-1 to 1, higher is better)")
+    right.plot(search["k"], search["calinski_harabasz"], marker="s", color="#c0504d")
+    right.set_title("Calinski-Harabasz (compare across k only)", fontsize=10)
+    right.set_ylabel("Calinski-Harabasz index (ratio, higher is better)")
+    right.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    for ax in (left, right):
+        ax.axvline(chosen, color="#333333", ls="--", lw=1)
+        ax.set_xticks(list(search["k"]))
+        ax.set_xlabel("number of clusters k (dashed: chosen)")
+    left.figure.suptitle(f"How many clusters? Chosen k = {chosen}", fontsize=11)
+    left.figure.tight_layout()
+    return np.array([left, right])
 
 
 def plot_stability(stability, ax=None):
@@ -597,7 +747,7 @@ def plot_stability(stability, ax=None):
 _FEATURE_LABELS = {
     "days_since_last": "recency\n(days since last purchase)",
     "purchase_days": "frequency\n(purchase days)",
-    "avg_order_value": "monetary\n(spend per order line)",
+    "spend_per_line": "spend per order line\n(not total spend)",
 }
 
 
@@ -613,11 +763,11 @@ def plot_cluster_profiles(profiles, ax=None, currency=""):
     z = profiles[[f"z_{f}" for f in feats]].to_numpy(dtype=float)
     lim = max(1.0, float(np.nanmax(np.abs(z))))
     im = ax.imshow(z, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
-    fmt = {"days_since_last": "{:,.0f} d", "purchase_days": "{:,.1f}",
-           "avg_order_value": currency + "{:,.1f}"}
+    fmt = {"days_since_last": "{:,.0f} days".format, "purchase_days": "{:,.1f} purchase days".format,
+           "spend_per_line": lambda v: format_money(v, currency, 2)}
     for i in range(len(profiles)):
         for j, f in enumerate(feats):
-            ax.text(j, i, f"{fmt[f].format(profiles[f'mean_{f}'].iat[i])}\nz = {z[i, j]:+.2f}",
+            ax.text(j, i, f"{fmt[f](profiles[f'mean_{f}'].iat[i])}\nz = {z[i, j]:+.2f}",
                     ha="center", va="center", fontsize=8,
                     color="white" if abs(z[i, j]) > 0.6 * lim else "black")
     rows = [f"{c}: {n}\n({s:.0%} of customers)" for c, n, s in
@@ -719,11 +869,16 @@ def plot_transitions(shares, counts, ax=None, what="value tier"):
     """Heatmap of a transition matrix: row shares as colour, share and count in each cell."""
     import numpy as np
 
+    from crmlab.segment_readings import align_transitions
+
     title = f"Segment migration: {what} before (rows) and after (columns)"
     ax = get_ax(ax, figsize=(1.3 * max(counts.shape[1], 3) + 2.5,
                              0.55 * max(counts.shape[0], 3) + 1.5))
     if counts.empty:
         return _seg_empty(ax, title, "no earlier date to compare (periods.calibration_end unset)")
+    # cell (i, i) = stayed in the group: the newcomers' row goes last, not first
+    counts = align_transitions(counts)
+    shares = shares.loc[counts.index, counts.columns]
     s = shares.to_numpy(dtype=float)
     ax.imshow(np.nan_to_num(s), cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for i in range(s.shape[0]):
@@ -733,12 +888,17 @@ def plot_transitions(shares, counts, ax=None, what="value tier"):
             text = "-" if np.isnan(s[i, j]) else f"{s[i, j]:.0%}\n({n:,})" if n else ""
             ax.text(j, i, text, ha="center", va="center", fontsize=7,
                     color="white" if (not np.isnan(s[i, j]) and s[i, j] > 0.6) else "black")
+    for i, r in enumerate(counts.index):
+        if r in counts.columns:  # outline "stayed"
+            j = list(counts.columns).index(r)
+            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#7f7f7f",
+                                       lw=1, ls="--"))
     rows = [f"{r} ({int(t):,})" for r, t in zip(counts.index, counts.sum(axis=1), strict=True)]
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.set_xticks(range(counts.shape[1]), [str(c) for c in counts.columns], fontsize=8,
                   rotation=30 if counts.shape[1] > 5 else 0, ha="right" if counts.shape[1] > 5 else "center")
     ax.set_title(title)
-    ax.set_xlabel(f"{what} at the later date (cell: share of the row, count)")
+    ax.set_xlabel(f"{what} at the later date (cell: share of the row, count; dashed: stayed)")
     ax.set_ylabel(f"{what} at the earlier date (customers)")
     return ax
 
@@ -849,28 +1009,44 @@ def plot_lift_by_decile(gains, ax=None):
 
 
 def plot_odds_ratios(odds, ax=None):
-    """Forest plot: odds ratio and confidence interval per term (log scale, 1 = no effect)."""
+    """Forest plot: odds ratio and confidence interval per term (log scale, 1 = no effect).
+
+    Terms are shown in words (``label`` when present); a term marked ``suppression`` is
+    drawn hollow and its odds ratio on its own is given next to its name.
+    """
     import numpy as np
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     df = odds.iloc[::-1].reset_index(drop=True)
-    ax = get_ax(ax, figsize=(8, 0.32 * max(len(df), 4) + 1.2))
+    ax = get_ax(ax, figsize=(8.5, 0.32 * max(len(df), 4) + 1.4))
     y = np.arange(len(df))
     # grey: the interval crosses 1, the data cannot tell the direction
     unclear = (df["ci_low"] <= 1) & (df["ci_high"] >= 1)
     colors = np.where(unclear, "#a6a6a6", np.where(df["odds_ratio"] > 1, "#c0504d", "#4f81bd"))
+    sup = (df["suppression"].astype(bool) if "suppression" in df.columns
+           else np.zeros(len(df), dtype=bool))
+    sup = np.asarray(sup, dtype=bool)
     # separated levels (tiny tables) have odds ratios near 0 or infinity: show them at the
     # edge of a readable window, marked with an arrow, instead of stretching the axis
     lo = float(np.clip(np.nanmin(df["ci_low"].where(df["ci_low"] > 0)), 1e-3, 0.9)) / 1.3
     hi = float(np.clip(np.nanmax(df["ci_high"].where(np.isfinite(df["ci_high"]))), 1.1, 1e3)) * 1.3
     ax.hlines(y, df["ci_low"].clip(lo, hi), df["ci_high"].clip(lo, hi), color=colors, lw=2)
     point = df["odds_ratio"].clip(lo, hi)
-    inside = (df["odds_ratio"] >= lo) & (df["odds_ratio"] <= hi)
-    ax.scatter(point[inside], y[inside], color=colors[inside], zorder=3, s=18)
+    inside = ((df["odds_ratio"] >= lo) & (df["odds_ratio"] <= hi)).to_numpy()
+    ax.scatter(point[inside & ~sup], y[inside & ~sup], color=colors[inside & ~sup], zorder=3, s=18)
+    ax.scatter(point[inside & sup], y[inside & sup], facecolor="white", edgecolor=colors[inside & sup],
+               zorder=3, s=30, lw=1.5)
     ax.scatter(point[~inside], y[~inside], color=colors[~inside], zorder=3, s=40,
                marker="<" if (df["odds_ratio"][~inside] < lo).all() else ">")
     ax.axvline(1, color="grey", ls="--", lw=1)
-    labels = [f"{t}  [{u}]" for t, u in zip(df["term"], df["unit"], strict=True)]
+    names = df["label"] if "label" in df.columns else df["term"].astype(str).str.replace("_", " ")
+    labels = []
+    for i, (name, unit) in enumerate(zip(names, df["unit"], strict=True)):
+        text = f"{name}  [{unit}]"
+        if sup[i]:
+            text += f"  - suppression: x{df['alone_odds_ratio'].iloc[i]:.2f} on its own"
+        labels.append(text)
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xscale("log")
     ax.set_xlim(lo, hi)
@@ -880,9 +1056,16 @@ def plot_odds_ratios(odds, ax=None):
     ax.set_xticks(ticks)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_title("Logistic regression: odds ratios with 95% confidence intervals")
-    ax.set_xlabel("odds ratio of churn (log scale; > 1 raises risk, < 1 lowers it; grey: unclear)")
-    ax.set_ylabel("term [unit of comparison]")
+    handles = [Line2D([], [], color="#c0504d", marker="o", lw=2, label="raises churn risk"),
+               Line2D([], [], color="#4f81bd", marker="o", lw=2, label="lowers churn risk"),
+               Line2D([], [], color="#a6a6a6", marker="o", lw=2, label="unclear (interval crosses 1)")]
+    if sup.any():
+        handles.append(Line2D([], [], color="#7f7f7f", marker="o", markerfacecolor="white", lw=0,
+                              label="suppression effect: not a cause"))
+    ax.legend(handles=handles, frameon=False, fontsize=7, loc="lower right")
+    ax.set_title("What goes with churn, other features held fixed (logistic regression)")
+    ax.set_xlabel("odds ratio of churn (x, log scale; 1 = no difference), 95% interval")
+    ax.set_ylabel("customer feature [compared with]")
     return ax
 
 
@@ -894,37 +1077,89 @@ def plot_probability_by_class(probability, actual, thresholds=None, labels=("sta
     p = np.asarray(probability, dtype=float)
     y = np.asarray(actual)
     bins = np.linspace(0, 1, 41)
-    ax.hist(p[y == 0], bins=bins, color="#4f81bd", alpha=0.6, label=f"{labels[0]} ({(y == 0).sum():,})")
-    ax.hist(p[y == 1], bins=bins, color="#c0504d", alpha=0.6, label=f"{labels[1]} ({(y == 1).sum():,})")
+    # outlines, not translucent fills: two filled histograms hide each other where they overlap
+    ax.hist(p[y == 0], bins=bins, color="#4f81bd", histtype="step", lw=1.8,
+            label=f"{labels[0]} ({(y == 0).sum():,})")
+    ax.hist(p[y == 1], bins=bins, color="#c0504d", histtype="step", lw=1.8,
+            label=f"{labels[1]} ({(y == 1).sum():,})")
     for name, t in (thresholds or {}).items():
         ax.axvline(t, color="black", ls="--", lw=1)
         ax.text(t, ax.get_ylim()[1] * 0.97, f" {name} >= {t:.2f}", fontsize=8, va="top")
-    ax.set_title("Predicted churn probability by actual outcome")
-    ax.set_xlabel("predicted churn probability")
+    ax.set_title("Predicted churn probability by actual outcome (out-of-sample scores)")
+    ax.set_xlabel("predicted churn probability (0-1)")
     ax.set_ylabel("customers (count)")
     ax.legend(frameon=False, loc="center right", fontsize=8)
     return ax
 
 
 def plot_gap_ratios(warning, factor, ax=None):
-    """Histogram of days since last purchase / typical gap (log scale), own vs fallback gap."""
+    """Histogram of days since last purchase / usual gap (log scale) of repeat buyers, by status.
+
+    Stacked, non-overlapping bars: warned (on the capacity-sized list), overdue or low
+    P(alive) but beyond the capacity, and not flagged. One-time buyers have no gap of their
+    own (they are all measured against one shop-wide gap, so they pile up in one spike):
+    they are summarised in a note instead of drawn. Needs ``gap_ratio``, ``warning`` and
+    optionally ``candidate``, ``one_time_buyer`` from ``churn.transactional_warning``.
+    """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(7, 4))
+    ax = get_ax(ax, figsize=(7.5, 4))
     r = warning["gap_ratio"].to_numpy(dtype=float)
-    own = (warning["gap_basis"] == "own").to_numpy()
-    pos = r[r > 0]
+    warned = warning["warning"].to_numpy(dtype=bool)
+    cand = (warning["candidate"].to_numpy(dtype=bool) if "candidate" in warning.columns
+            else warned)
+    one = (warning["one_time_buyer"].to_numpy(dtype=bool) if "one_time_buyer" in warning.columns
+           else np.zeros(len(r), dtype=bool))
+    rep = ~one
+    groups = [
+        (warned & rep, "#c0504d", f"warned: on the call list ({(warned & rep).sum():,})"),
+        (cand & ~warned & rep, "#f2b8b6",
+         f"overdue or low P(alive), beyond capacity ({(cand & ~warned & rep).sum():,})"),
+        (~cand & rep, "#b7c9e2", f"not flagged ({(~cand & rep).sum():,})"),
+    ]
+    pos = r[rep & np.isfinite(r) & (r > 0)]
     if len(pos):
-        bins = np.logspace(np.log10(pos.min()), np.log10(pos.max()), 40)
-        ax.hist([r[own & (r > 0)], r[~own & (r > 0)]], bins=bins, stacked=True,
-                color=["#4f81bd", "#f79646"],
-                label=["repeat buyers (own typical gap)", "one-time buyers (fallback gap)"])
+        lo = max(pos.min(), 0.05)
+        edges = np.logspace(np.log10(lo), np.log10(max(pos.max(), lo * 10)) + 1e-9, 31)
+        bottom = np.zeros(len(edges) - 1)
+        for mask, color, label in groups:
+            counts, _ = np.histogram(np.clip(r[mask & (r > 0)], lo, None), bins=edges)
+            ax.bar(edges[:-1], counts, width=np.diff(edges), bottom=bottom, align="edge",
+                   color=color, edgecolor="white", lw=0.5, label=label)
+            bottom += counts
         ax.set_xscale("log")
-    ax.axvline(factor, color="#c0504d", ls="--", lw=1.2, label=f"warning factor {factor:g}x")
-    ax.set_title("How overdue customers are: days since last purchase / typical gap")
-    ax.set_xlabel("gap ratio (x the typical gap, log scale)")
+    ax.axvline(factor, color="black", ls="--", lw=1.2, label=f"overdue from {factor:g}x the usual gap")
+    note = ""
+    if one.any():
+        ro = r[one]
+        note = (f"\nnot drawn: {one.sum():,} one-time buyers, all at {np.nanmin(ro):.1f}-"
+                f"{np.nanmax(ro):.1f}x the shop's usual gap; {(warned & one).sum():,} of them warned")
+    ax.set_title("Repeat buyers: time since last purchase against their own usual gap")
+    ax.set_xlabel("days since last purchase / usual days between purchases (x, log scale)" + note)
     ax.set_ylabel("customers (count)")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    ax.margins(y=0.25)
+    return ax
+
+
+def plot_warning_backtest(backtest, ax=None):
+    """Bars: share who bought nothing in the holdout, among flagged vs all customers.
+
+    ``backtest`` is ``churn.warning_backtest``'s dict (``precision``, ``base_rate``,
+    ``lift``, ``as_of``, ``until``, ``flagged``, ``customers``).
+    """
+    ax = get_ax(ax, figsize=(6, 3.8))
+    values = [backtest["precision"] or 0.0, backtest["base_rate"] or 0.0]
+    names = [f"flagged at {backtest['as_of']}\n({backtest['flagged']:,} customers)",
+             f"all customers\n({backtest['customers']:,})"]
+    bars = ax.bar(names, [v * 100 for v in values], color=["#c0504d", "#a6a6a6"], width=0.55)
+    ax.bar_label(bars, labels=[f"{v:.0%}" for v in values], padding=2, fontsize=9)
+    ax.set_ylim(0, 105)
+    lift = backtest.get("lift")
+    ax.set_title("Backtest of the purchase-based warning"
+                 + (f": lift {lift:.2f}x" if lift is not None else ""))
+    ax.set_ylabel(f"bought nothing until {backtest['until']} (% of group)")
+    ax.set_xlabel("customers known at the flag date")
     return ax
 
 

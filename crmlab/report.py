@@ -21,6 +21,14 @@ Definitions (``report:`` params in brackets):
   (:func:`crmlab.segmentation.concentration`, the "80/20" check);
 - *watch list*: customers whose ``value_tier`` is in ``watch_tiers`` and whose
   ``lifecycle_stage`` is in ``watch_stages`` — valuable customers who are slipping.
+
+**One report, several data sets.** The three inputs (``transactions``, ``survey``,
+``churn``) need not describe the same customers — the bundled data are a CD retailer's
+purchases (CDNOW), a mobile operator's satisfaction survey (ECSI) and a US telco's
+churn table. Every KPI and section therefore names its input (:data:`KPI_INPUTS`,
+:func:`data_sources`: the section's ``source`` param, else its file name), and no
+sentence here adds, compares or chains numbers of two inputs as if they were one
+company's.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import pandas as pd
 
 from crmlab.errors import InputError, require_columns
 from crmlab.features import customer_summary
+from crmlab.formatting import format_money
 from crmlab.segmentation import NEW_CUSTOMER, NOT_LISTED, TIER_ORDER, concentration
 
 __all__ = [
@@ -43,6 +52,11 @@ __all__ = [
     "KPIS",
     "KPI_NAMES",
     "KPI_LABELS",
+    "KPI_INPUTS",
+    "INPUT_KINDS",
+    "data_sources",
+    "source_note",
+    "reading_sources",
     "TREND_KPIS",
     "HISTORY_COLUMNS",
     "stage_overview",
@@ -103,8 +117,8 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("repeat_rate", "Repeat-purchase rate", "share", "cleaning"),
     Kpi("top_share_revenue", "Revenue share of the top customers", "share", "cleaning", None),
     Kpi("satisfaction_index", "Satisfaction index", "index", "satisfaction"),
-    Kpi("high_risk_customers", "Customers at high churn risk", "count", "churn", "down"),
-    Kpi("warning_flags", "Customers buying later than usual", "count", "churn", "down"),
+    Kpi("high_risk_customers", "Current customers at high churn risk", "count", "churn", "down"),
+    Kpi("warning_flags", "Lapsed buyers to win back", "count", "churn", "down"),
     Kpi("predicted_value", "Predicted customer value", "money", "value"),
     Kpi("watch_list", "Watch list", "count", "segmentation", "down"),
 )
@@ -116,6 +130,16 @@ TREND_KPIS: tuple[str, ...] = (
     "satisfaction_index", "high_risk_customers", "predicted_value", "watch_list",
 )
 _KPI = {k.name: k for k in KPIS}
+# Which input file each KPI is computed from. The purchase-based early warning belongs to
+# the churn *stage* but is computed from the transactions, not from the churn table.
+_STAGE_INPUT = {"cleaning": "transactions", "segmentation": "transactions",
+                "value": "transactions", "satisfaction": "survey", "churn": "churn"}
+KPI_INPUTS: dict[str, str] = {k.name: _STAGE_INPUT.get(k.stage, k.stage) for k in KPIS} | {
+    "warning_flags": "transactions",
+}
+# What each input is, in the reader's words.
+INPUT_KINDS: dict[str, str] = {"transactions": "purchases", "survey": "survey",
+                               "churn": "churn table"}
 _BASE_KPIS = ("customers", "active_customers", "revenue", "revenue_recent", "repeat_rate",
               "top_share_revenue")
 
@@ -160,10 +184,89 @@ def _pct(x: float | None, digits: int = 0) -> str:
 
 
 def _money(x: float | None, currency: str = "") -> str:
-    if x is None:
-        return "n/a"
-    sign = "-" if x < 0 else ""
-    return f"{sign}{currency}{abs(x):,.0f}"
+    return format_money(x, currency)
+
+
+# --- which data set each number comes from -------------------------------------------------
+
+
+def data_sources(params: Mapping[str, Any] | None) -> dict[str, str]:
+    """Name the data set behind each input section of the params.
+
+    Parameters
+    ----------
+    params : mapping or None
+        The whole params (``transactions``, ``survey``, ``churn`` sections, each with
+        ``path`` and an optional ``source``).
+
+    Returns
+    -------
+    dict
+        Input section -> name: the section's ``source`` when set, else the file name of
+        its ``path`` (``CDNOW_master.txt``); sections absent from the params are left out.
+
+    Raises
+    ------
+    InputError
+        When a present section is not a mapping or has neither ``source`` nor ``path``.
+    """
+    from pathlib import PurePath
+
+    params = _mapping(params, "params")
+    out: dict[str, str] = {}
+    for section in INPUT_KINDS:
+        block = params.get(section)
+        if block is None:
+            continue
+        block = _mapping(block, f"params.{section}")
+        label = block.get("source")
+        if not label:
+            path = block.get("path")
+            if not path:
+                raise InputError(f"params.{section}: neither 'source' nor 'path' is set")
+            label = PurePath(str(path)).name
+        out[section] = str(label)
+    return out
+
+
+def source_note(sources: Mapping[str, str] | None, section: str) -> str:
+    """Return ``"purchases: CDNOW_master.txt"`` for an input section ("" when unknown).
+
+    Raises
+    ------
+    InputError
+        When ``sources`` is not a mapping.
+    """
+    label = _mapping(sources, "data sources").get(section)
+    if not label:
+        return ""
+    return f"{INPUT_KINDS.get(section, section)}: {label}"
+
+
+def reading_sources(sources: Mapping[str, str] | None) -> str:
+    """One paragraph: which data set feeds which part of the report, and that they differ.
+
+    Raises
+    ------
+    InputError
+        When ``sources`` is not a mapping.
+    """
+    sources = _mapping(sources, "data sources")
+    if not sources:
+        return "No input data set is configured."
+    uses = {"transactions": "headline customer numbers, segments, value tiers, watch list, "
+                            "predicted value and the purchase-based early warning",
+            "survey": "the satisfaction index and its drivers",
+            "churn": "the churn-risk bands"}
+    parts = [f"**{source_note(sources, s)}** ({uses[s]})" for s in INPUT_KINDS if s in sources]
+    text = "Data sets: " + "; ".join(parts) + "."
+    if len(set(sources.values())) > 1:
+        text += (
+            " They are separate data sets and need not describe the same customers or even "
+            "the same business: every number below names its data set, and numbers of "
+            "different data sets are never added up or compared as if they were one company's."
+        )
+    return text
 
 
 # --- which stages fed the report ------------------------------------------------------------
@@ -342,10 +445,11 @@ def headline_kpis(
     satisfaction : mapping, optional
         ``satisfaction.json``: ``satisfaction_index``, else ``constructs[outcome].index_0_100``.
     churn_scores : DataFrame, optional
-        Churn product with ``risk_band``; rows in ``params.high_risk_band`` are counted.
+        Churn product with ``risk_band``; current customers (``actual`` 0 when the column
+        exists; never the band ``churned``) in ``params.high_risk_band`` are counted.
     churn_warning : DataFrame, optional
         Transactional warning with a boolean ``warning`` (or ``flag``) column; the
-        flagged rows are counted.
+        flagged rows (already capped at the contact capacity) are counted.
     observation_end : date-like, optional
         Passed to :func:`customer_kpis`.
     params : mapping, optional
@@ -381,7 +485,10 @@ def headline_kpis(
     if churn_scores is not None:
         require_columns(churn_scores, ["risk_band"], "churn_scores")
         band = str(params.get("high_risk_band", "high"))
-        out["high_risk_customers"] = int((churn_scores["risk_band"].astype(str) == band).sum())
+        hit = churn_scores["risk_band"].astype(str) == band
+        if "actual" in churn_scores.columns:  # customers who already left are never at risk
+            hit &= churn_scores["actual"] == 0
+        out["high_risk_customers"] = int(hit.sum())
     if churn_warning is not None:
         col = "warning" if "warning" in churn_warning.columns else "flag"
         require_columns(churn_warning, [col], "churn_warning")
@@ -497,6 +604,7 @@ def kpi_readings(
     currency: str = "",
     missing: Mapping[str, str] | None = None,
     horizon_months: int | None = None,
+    sources: Mapping[str, str] | None = None,
     clv_as_of: str | None = None,
 ) -> str:
     """One sentence of reading per headline KPI, as a Markdown bullet list.
@@ -514,6 +622,9 @@ def kpi_readings(
         Stage name -> why its products are missing; used for KPIs that are None.
     horizon_months : int, optional
         The value stage's CLV horizon, named in the predicted-value sentence.
+    sources : mapping, optional
+        :func:`data_sources`; each line then names its data set
+        (``- **label** (purchases: CDNOW_master.txt): sentence``).
     clv_as_of : str, optional
         The day the CLV is computed from (``value_metrics.json`` ``clv_as_of``); the
         sentence names it, so "today" is never a day the model did not see.
@@ -571,13 +682,15 @@ def kpi_readings(
         )
     if v["high_risk_customers"] is not None:
         lines["high_risk_customers"] = (
-            f"{v['high_risk_customers']:,} scored customers are in the "
-            f"'{p.get('high_risk_band', 'high')}' churn-risk band: the retention team's call list."
+            f"{v['high_risk_customers']:,} current customers (not counting those who already "
+            f"left) are in the '{p.get('high_risk_band', 'high')}' churn-risk band, scored by "
+            "models that did not train on them: the retention team's call list."
         )
     if v["warning_flags"] is not None:
         lines["warning_flags"] = (
-            f"{v['warning_flags']:,} customers are overdue compared with their own usual "
-            "purchase rhythm: an early, cheap moment to get in touch."
+            f"{v['warning_flags']:,} customers are overdue against their usual purchase rhythm "
+            "and the least likely to buy again (a list capped at the team's contact capacity): "
+            "they have lapsed, so this is a win-back list, not an early reminder."
         )
     if v["predicted_value"] is not None:
         if clv_as_of:
@@ -600,18 +713,24 @@ def kpi_readings(
             f"{v['watch_list']:,} {tiers}-tier customers are '{stages}': contact them "
             "personally before they lapse."
         )
+    sources = _mapping(sources, "data sources")
     out = []
     for k in KPIS:
         text = lines.get(k.name)
         if text is None:
             why = missing.get(k.stage)
             text = f"not available — {why}." if why else "not available for this data."
-        out.append(f"- **{k.label}**: {text}")
+        where = source_note(sources, KPI_INPUTS.get(k.name, ""))
+        out.append(f"- **{k.label}**{f' ({where})' if where else ''}: {text}")
     return "\n".join(out)
 
 
-def kpi_notes(params: Mapping[str, Any] | None = None, horizon_months: int | None = None) -> dict[str, str]:
-    """Return the small caption under each KPI card that says how it is measured.
+def kpi_notes(params: Mapping[str, Any] | None = None, horizon_months: int | None = None,
+              sources: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the small caption under each KPI card: how it is measured, and on which data.
+
+    ``sources`` (:func:`data_sources`) appends the KPI's data set, e.g. "last 90 days ·
+    CDNOW_master.txt", so cards from different data sets are not read as one company's.
 
     Raises
     ------
@@ -628,13 +747,18 @@ def kpi_notes(params: Mapping[str, Any] | None = None, horizon_months: int | Non
         "repeat_rate": "bought on 2 or more days",
         "top_share_revenue": f"top {p.get('top_share', 0.2):.0%} of customers",
         "satisfaction_index": "survey, 0-100",
-        "high_risk_customers": f"churn risk band '{p.get('high_risk_band', 'high')}'",
-        "warning_flags": "overdue vs own rhythm",
+        "high_risk_customers": f"current customers, band '{p.get('high_risk_band', 'high')}'",
+        "warning_flags": "lapsed vs own rhythm, up to capacity",
         "predicted_value": "customer lifetime value",
         "watch_list": "valuable customers slipping",
     }
     if horizon_months:
         notes["predicted_value"] += f", {horizon_months} months"
+    sources = _mapping(sources, "data sources")
+    for name in notes:
+        label = sources.get(KPI_INPUTS.get(name, ""))
+        if label:
+            notes[name] += f" · {label}"
     return notes
 
 
@@ -667,9 +791,13 @@ def top_drivers(satisfaction: Mapping[str, Any]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``construct``, ``importance``, ``performance``, ``quadrant`` — most important first.
-        The quadrant is the satisfaction stage's; when absent it is derived the same way,
-        splitting at the drivers' mean importance and mean performance.
+        ``construct``, ``importance``, ``performance``, ``quadrant``, ``actionable`` — most
+        important first; ``attrs["crosshair"]`` is the map's cross-hair (importance,
+        performance) for :func:`crmlab.plots.plot_importance_performance`. Quadrant,
+        actionable and the cross-hair are the satisfaction stage's (``drivers.*.quadrant``,
+        ``drivers.*.actionable``, ``ipm``); when absent they are derived the same way
+        (:func:`crmlab.satisfaction.importance_performance`: cross-hair in the middle of the
+        drivers' range, every driver but Expectation actionable).
 
     Raises
     ------
@@ -691,18 +819,23 @@ def top_drivers(satisfaction: Mapping[str, Any]) -> pd.DataFrame:
             if _num((d or {}).get(key)) is None:
                 raise InputError(f"satisfaction.json: drivers.{name}: key {key!r} missing")
         rows.append((str(name), float(d["importance"]), float(d["performance"]), d.get("quadrant")))
+    from crmlab.satisfaction import actionable_drivers, ipm_crosshair, quadrant_of
+
     out = pd.DataFrame(rows, columns=["construct", "importance", "performance", "quadrant"])
-    hi_imp = out["importance"] >= out["importance"].mean()
-    hi_perf = out["performance"] >= out["performance"].mean()
-    derived = np.select(
-        [hi_imp & ~hi_perf, hi_imp & hi_perf, ~hi_imp & ~hi_perf],
-        ["concentrate here", "keep up the good work", "low priority"],
-        "possible overkill",
-    )
+    ipm = satisfaction.get("ipm") or {}
+    cuts = ipm_crosshair(out["importance"], out["performance"])
+    given = (_num(ipm.get("importance_cut")), _num(ipm.get("performance_cut")))
+    cuts = tuple(c if g is None else g for g, c in zip(given, cuts, strict=True))
+    derived = quadrant_of(out["importance"], out["performance"], cuts)
     out["quadrant"] = out["quadrant"].astype(object).where(out["quadrant"].notna(), derived)
     out["quadrant"] = out["quadrant"].astype(str)
-    return out.sort_values(["importance", "construct"], ascending=[False, True],
-                           kind="stable").reset_index(drop=True)
+    levers = set(actionable_drivers(out["construct"].tolist()))
+    out["actionable"] = [bool(d.get("actionable", name in levers)) for name, d in
+                         ((r, drivers[r] or {}) for r in out["construct"])]
+    out = out.sort_values(["importance", "construct"], ascending=[False, True],
+                          kind="stable").reset_index(drop=True)
+    out.attrs["crosshair"] = cuts
+    return out
 
 
 def watch_list(
@@ -823,7 +956,12 @@ def reading_tiers(
 
 
 def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction") -> str:
-    """One sentence on the drivers: the most important one, and where to invest first."""
+    """One sentence on the drivers: the most important one, and which lever to improve first.
+
+    Only a driver the firm can act on (``actionable``, default True) is named as the one to
+    improve; an important but weak driver that is not a lever (customers' expectations) is
+    named as such, with no advice to spend on it.
+    """
     require_columns(drivers, ["construct", "importance", "performance", "quadrant"], "drivers")
     if drivers.empty:
         return "No drivers were estimated."
@@ -832,23 +970,38 @@ def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction") -> str
         f"'{top.construct}' matters most for {outcome} ({top.importance:.0%} of the explained "
         f"variance) and scores {top.performance:.0f}/100"
     )
-    focus = drivers.loc[drivers["quadrant"] == "concentrate here"]
+    lever = (drivers["actionable"].astype(bool) if "actionable" in drivers
+             else pd.Series(True, index=drivers.index))
+    concentrate = drivers["quadrant"] == "concentrate here"
+    focus = drivers.loc[concentrate & lever]
     if len(focus):
         f = focus.iloc[0]
-        text += f"; invest first in '{f.construct}' (important but only {f.performance:.0f}/100)."
+        text += (f"; improve '{f.construct}' first (more important than most drivers but only "
+                 f"{f.performance:.0f}/100)")
     else:
-        text += "; no important driver is weak — keep up the current level."
-    return text
+        text += "; no driver the firm can act on is both important and weak — keep up the current level"
+    for r in drivers.loc[concentrate & ~lever].itertuples():
+        text += (f"; '{r.construct}' is important and weak too, but not a lever: shape it through "
+                 "what the firm promises, do not budget for it as such")
+    return text + "."
 
 
-def risk_band_table(churn_scores: pd.DataFrame, order: Sequence[str] = ("high", "medium", "low")) -> pd.DataFrame:
+def risk_band_table(
+    churn_scores: pd.DataFrame, order: Sequence[str] = ("high", "medium", "low", "churned")
+) -> pd.DataFrame:
     """Count scored customers per churn-risk band, with mean predicted and observed churn.
+
+    The action bands hold current customers only (rows that already churned have the band
+    ``churned``), so their own observed churn is 0 by definition; the check that a band
+    means what it says is the churn rate of the test rows whose *probability* falls in it
+    (``score_band`` when the product has it).
 
     Parameters
     ----------
     churn_scores : DataFrame
         The churn product: ``risk_band``, ``churn_probability``; with ``split`` and
-        ``actual`` the observed churn rate on the test split is added.
+        ``actual`` the observed churn rate on the test split is added (grouped by
+        ``score_band`` when present, else by ``risk_band``).
     order : sequence of str
         Band order (others follow by name).
 
@@ -869,7 +1022,12 @@ def risk_band_table(churn_scores: pd.DataFrame, order: Sequence[str] = ("high", 
     out = pd.DataFrame({"customers": g.size(), "mean_probability": g["churn_probability"].mean()})
     if {"split", "actual"} <= set(df.columns):
         test = df.loc[df["split"].astype(str) == "test"]
-        out["test_churn_rate"] = test.groupby("risk_band", sort=False)["actual"].mean()
+        by = "score_band" if "score_band" in test.columns else "risk_band"
+        rate = test.groupby(test[by].astype(str), sort=False)["actual"].mean()
+        gone = test.loc[test["risk_band"] == "churned", "actual"]
+        if len(gone):  # left already: 100% by definition, shown so the row is not blank
+            rate["churned"] = gone.mean()
+        out["test_churn_rate"] = rate
     out = out.reindex(_ordered(out.index, order))
     out.insert(1, "share", out["customers"] / out["customers"].sum())
     return out.rename_axis("risk_band").reset_index().astype({"customers": "int64"})
@@ -1262,6 +1420,7 @@ def next_steps(
     drivers: pd.DataFrame | None = None,
     drift: pd.DataFrame | None = None,
     missing: Mapping[str, str] | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> str:
     """Turn the report into a short, ordered to-do list (Markdown) for the CRM team.
 
@@ -1277,6 +1436,8 @@ def next_steps(
         :func:`input_drift` output; flagged checks come first (trust before action).
     missing : mapping, optional
         Stage -> why it is missing; listed last so the gaps get fixed.
+    sources : mapping, optional
+        :func:`data_sources`: the watch-list and driver steps name their data set.
 
     Returns
     -------
@@ -1294,21 +1455,28 @@ def next_steps(
     if drift is not None and len(drift) and drift["flag"].any():
         steps.append(f"Check the input data first: {int(drift['flag'].sum())} input drift "
                      "check(s) flagged — the changes may come from the export, not from customers.")
+    src = _mapping(sources, "data sources")
     wl = _num(kpis.get("watch_list"))
     if wl:
         extra = f" ({new_watch:,} new since the last run)" if new_watch else ""
-        steps.append(f"Call the {wl:,} customers on the watch list{extra}, biggest spenders first.")
+        of = f" of {src['transactions']}" if src.get("transactions") else ""
+        steps.append(f"Call the {wl:,} customers{of} on the watch list{extra}, biggest spenders first.")
     hr = _num(kpis.get("high_risk_customers"))
     if hr:
-        steps.append(f"Hand the {hr:,} high churn-risk customers to the retention team.")
+        of = f" of {src['churn']}" if src.get("churn") else ""
+        steps.append(f"Hand the {hr:,} current customers{of} at high churn risk to the retention team.")
     if drivers is not None and len(drivers):
         focus = drivers.loc[drivers["quadrant"] == "concentrate here"]
+        if "actionable" in focus:
+            focus = focus.loc[focus["actionable"].astype(bool)]
         if len(focus):
-            steps.append(f"Improve '{focus.iloc[0]['construct']}': it drives satisfaction "
+            where = f" in the {src['survey']} survey" if src.get("survey") else ""
+            steps.append(f"Improve '{focus.iloc[0]['construct']}': it drives satisfaction{where} "
                          "and scores below the other drivers.")
     rr = _num(kpis.get("repeat_rate"))
     if rr is not None and rr < 0.5:
-        steps.append("Work on the second purchase: most customers bought only once.")
+        of = f" of {src['transactions']}" if src.get("transactions") else ""
+        steps.append(f"Work on the second purchase: most customers{of} bought only once.")
     for stage, why in _mapping(missing, "missing stages").items():
         steps.append(f"Fill the gap: the {stage} stage is not in this report ({why}).")
     if not steps:

@@ -35,8 +35,10 @@ import errno
 import logging
 import os
 import platform
+import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -49,15 +51,24 @@ from typing import Any
 import yaml
 
 from crmlab import __version__
-from crmlab.config import PROJ_ROOT, Params, StageContext, load_params
-from crmlab.errors import InputError
+from crmlab.config import (
+    PROJ_ROOT,
+    Params,
+    StageContext,
+    apply_privacy,
+    check_writable,
+    load_params,
+)
+from crmlab.errors import InputError, Terminated
 from crmlab.io import check_inputs, file_sha256, read_header, read_json, write_json, write_text
+from crmlab.kernel import ProjectKernelManager
 
 __all__ = [
     "Stage",
     "STAGES",
     "NOTEBOOKS_DIR",
     "StageFailed",
+    "Terminated",
     "RunResult",
     "stage_names",
     "select_stages",
@@ -79,7 +90,7 @@ __all__ = [
 ]
 
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
-KERNEL = "python3"
+KERNEL = "python3"  # only labels the executed notebook; crmlab.kernel picks the interpreter
 log = logging.getLogger("crmlab.runner")
 
 # What a run folder holds for people (report.html) and for the next run (the rest).
@@ -190,10 +201,60 @@ def select_stages(only: Iterable[str] | None) -> list[Stage]:
     for item in only:
         wanted += [x.strip() for x in item.split(",") if x.strip()]
     known = stage_names()
+    if not wanted:  # --only "" must not run nothing and call it a success
+        raise InputError(f"--only: no stage named (stages: {', '.join(known)})")
     for name in wanted:
         if name not in known:
             raise InputError(f"--only: unknown stage {name!r} (stages: {', '.join(known)})")
     return [s for s in STAGES if s.name in wanted]
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception():
+    """Turn SIGTERM into :class:`Terminated` so the run is marked failed like Ctrl-C."""
+
+    def handler(signum, frame):
+        raise Terminated("terminated (SIGTERM)")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _clean_stale(final: Path, parent: Path) -> list[str]:
+    """Remove what killed runs of this run_name left behind (called under the run lock).
+
+    ``.staging-*`` folders under ``<processed>/<run_name>/`` and ``.latest-*`` links are
+    only ever in use by a live run, and the lock says none is; run folders whose
+    manifest still says ``running`` are marked ``failed``.
+    """
+    removed = []
+    for folder, pattern in ((final, ".staging-*"), (parent, ".latest-*")):
+        if not folder.is_dir():
+            continue
+        for item in folder.glob(pattern):
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
+            removed.append(item.name)
+    for mpath in parent.glob("*/manifest.json") if parent.is_dir() else ():
+        try:
+            doc = read_json(mpath)
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and doc.get("status") == "running":
+            doc["status"] = "failed"
+            doc["error"] = doc.get("error") or "the run was killed (found still running by a later run)"
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                write_json(doc, mpath)
+    return removed
 
 
 class StageFailed(Exception):
@@ -359,6 +420,8 @@ def _exporter(mathjax: bool, remove_tags: Iterable[str] = ()):
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
+    from crmlab.safety import sanitize_outputs_preprocessor
+
     name = "crmlab_stage.html.j2" if mathjax else "crmlab_report.html.j2"
     template = _OFFLINE_BLOCKS + ("" if mathjax else _NO_MATHJAX)
     exporter = HTMLExporter(
@@ -373,16 +436,30 @@ def _exporter(mathjax: bool, remove_tags: Iterable[str] = ()):
         exporter.register_preprocessor(
             TagRemovePreprocessor(remove_cell_tags=set(remove_tags)), enabled=True
         )
+    # values from the data (ids, headers, survey groups) are text, never markup: every
+    # output is escaped/cleaned before it becomes HTML (crmlab.safety)
+    exporter.register_preprocessor(sanitize_outputs_preprocessor(), enabled=True)
     return exporter
+
+
+def _with_csp(body: str, policy: str) -> str:
+    """Put a Content-Security-Policy meta first in ``<head>`` (before any script tag)."""
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    head = re.search(r"<head[^>]*>", body)
+    if head is None:
+        return meta + body
+    return body[: head.end()] + "\n" + meta + body[head.end():]
 
 
 def export_html(notebook: Path, target: Path) -> Path:
     """Render an executed notebook to HTML with code hidden (formulas need MathJax online)."""
     import nbformat
 
+    from crmlab.safety import STAGE_CSP
+
     nb = nbformat.read(notebook, as_version=4)
     body, _ = _exporter(mathjax=True).from_notebook_node(nb)
-    return write_text(body, target)
+    return write_text(_with_csp(body, STAGE_CSP), target)
 
 
 def export_report(notebook: Path, target: Path, title: str) -> Path:
@@ -391,14 +468,17 @@ def export_report(notebook: Path, target: Path, title: str) -> Path:
     Cells tagged ``method`` (formulas and method notes) are left out, and no script is
     loaded at all (no MathJax, no require.js): the page is plain HTML and CSS with the
     figures embedded as data URIs, so it renders the same from an e-mail attachment on a
-    machine without network.
+    machine without network. A Content-Security-Policy (:data:`crmlab.safety.REPORT_CSP`)
+    forbids scripts and fetches, and every output is cleaned of markup from the data.
     """
     import nbformat
+
+    from crmlab.safety import REPORT_CSP
 
     nb = nbformat.read(notebook, as_version=4)
     nb.metadata["title"] = title
     body, _ = _exporter(mathjax=False, remove_tags=(METHOD_TAG,)).from_notebook_node(nb)
-    return write_text(body, target)
+    return write_text(_with_csp(body, REPORT_CSP), target)
 
 
 def _execute(stage: Stage, index: int, run_dir: Path, nb_params: dict, progress: bool) -> Path:
@@ -415,6 +495,7 @@ def _execute(stage: Stage, index: int, run_dir: Path, nb_params: dict, progress:
                 str(out),
                 parameters=nb_params,
                 kernel_name=KERNEL,
+                kernel_manager_class=ProjectKernelManager,
                 cwd=str(NOTEBOOKS_DIR),
                 progress_bar=progress,
                 log_output=False,
@@ -487,16 +568,33 @@ def run(
         Bad params or input (before or during a stage): CLI exit code 2.
     StageFailed
         A notebook raised: CLI exit code 1; the executed notebook marks the failing cell.
+    Terminated
+        SIGTERM arrived: the run is marked failed (CLI exit code 143).
     """
+    with _sigterm_as_exception():
+        return _run(params_file, only, overrides, progress)
+
+
+def _run(
+    params_file: str | Path | None,
+    only: Iterable[str] | None,
+    overrides: Iterable[str],
+    progress: bool,
+) -> RunResult:
     overrides = list(overrides)
     params = load_params(params_file, overrides)
     stages = select_stages(only)
+    check_writable(params, params_file or "params")
+    apply_privacy(params)
     check_inputs(params)
     final = Path(params.paths.processed) / params.run_name
     _check_requirements(stages, params, final)
 
     parent = Path(params.paths.outputs) / params.run_name
     with _run_lock(parent):
+        stale = _clean_stale(final, parent)
+        if stale:
+            log.info("removed leftovers of killed runs: %s", ", ".join(stale))
         run_id = _new_run_id()
         run_dir = parent / run_id
         for sub in ("figures", "tables"):
@@ -601,9 +699,13 @@ def _run_stages(
     except BaseException as exc:
         manifest["status"] = "failed"
         manifest["error"] = str(exc) or type(exc).__name__
+        for entry in manifest["stages"].values():  # a stage cut short by a signal
+            if entry.get("status") == "running":
+                entry["status"] = "failed"
+                entry["error"] = manifest["error"]
         manifest["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         write_json(manifest, mpath)
-        if isinstance(exc, (InputError, StageFailed, KeyboardInterrupt)):
+        if isinstance(exc, (InputError, StageFailed, KeyboardInterrupt, Terminated)):
             log.error("run failed: %s", manifest["error"])
         else:  # a bug or an environment failure: keep the traceback for whoever debugs it
             log.exception("run failed: %s", manifest["error"])
@@ -644,7 +746,10 @@ def _record_history(run_dir: Path, manifest: dict[str, Any]) -> None:
         ran = [k for k, v in manifest["stages"].items() if v.get("status") == "success"]
         row = history_row(manifest["run_id"], manifest["finished"], obs, ran, doc.get("kpis"))
         table = append_history(read_history(run_dir.parent), row)
-        write_text(table.to_csv(index=False, lineterminator="\n", float_format="%.12g"), path)
+        from crmlab.safety import neutralise_formulas
+
+        text = neutralise_formulas(table).to_csv(index=False, lineterminator="\n", float_format="%.12g")
+        write_text(text, path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         _say(f"warning: {path}: history not updated ({exc})")
 

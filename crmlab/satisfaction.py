@@ -66,6 +66,9 @@ __all__ = [
     "ALPHA_NOTE",
     "LOADING_NOTE",
     "QUADRANTS",
+    "NOT_A_LEVER",
+    "NOT_ACTIONABLE",
+    "CROSSHAIRS",
     "SurveySettings",
     "PreparedSurvey",
     "DriverResult",
@@ -76,7 +79,11 @@ __all__ = [
     "prepare_survey",
     "cronbach_alpha",
     "standardized_alpha",
+    "OneFactorFit",
+    "fit_one_factor",
     "one_factor_loadings",
+    "construct_loadings",
+    "loading_comparison",
     "composite_reliability",
     "average_variance_extracted",
     "item_statistics",
@@ -86,6 +93,11 @@ __all__ = [
     "shapley_r2",
     "relative_weights",
     "key_drivers",
+    "sign_flips",
+    "suppression_sentence",
+    "ipm_crosshair",
+    "actionable_drivers",
+    "quadrant_of",
     "importance_performance",
     "loyalty_link",
     "group_comparison",
@@ -121,26 +133,44 @@ ALPHA_NOTE = (
     "composite reliability or AVE: internal consistency needs at least two items."
 )
 LOADING_NOTE = (
-    "composite_reliability and ave use one-factor loadings from the first principal component "
-    "of each construct's item correlation matrix (eigenvector x sqrt(eigenvalue)), the "
-    "convention of PLS-SEM outer loadings; a maximum-likelihood factor analysis gives "
-    "somewhat lower loadings."
+    "composite_reliability and ave use standardised loadings from a measurement model: by "
+    "default a maximum-likelihood one-factor model per construct (congeneric; two items are "
+    "taken as tau-equivalent, loading sqrt(r) each), or loadings passed in (e.g. PLS outer "
+    "loadings; constructs.<name>.loadings says which). First-principal-component loadings are "
+    "not used: they absorb error variance and inflate CR and AVE, most for short scales. "
+    "A construct is 'reliable' when raw alpha and CR both reach 0.7."
 )
 
-# quadrant -> (plain-words action, rank order); "high" = at or above the drivers' mean, so
-# the words compare a driver with the other drivers, not with an absolute bar.
+# Martilla & James (1977) quadrant -> (advice for a driver the firm can act on, rank order).
+# "high" = at or above the cross-hair (ipm_crosshair), so the words compare a driver with the
+# other drivers, not with an absolute bar.
 QUADRANTS: dict[str, tuple[str, int]] = {
     "concentrate here": (
-        "above-average importance, below-average performance: invest here first",
+        "more important than most drivers but weaker: improve it first",
         1,
     ),
-    "keep up the good work": ("above-average importance and performance: protect it", 2),
-    "low priority": ("below-average importance and performance: lower priority, keep watching", 3),
+    "keep up the good work": ("important and strong: keep it at this level", 2),
+    "low priority": ("less important and weaker: low priority, keep watching", 3),
     "possible overkill": (
-        "above-average performance, below-average importance: consider moving resources",
+        "strong but less important: check whether effort here could go elsewhere",
         4,
     ),
 }
+# The same quadrants for a driver the firm cannot set directly (see NOT_ACTIONABLE).
+NOT_A_LEVER: dict[str, str] = {
+    "concentrate here": (
+        "important and weaker, but not a lever: do not budget for it as such; shape it "
+        "through what the firm does control (promises in advertising, onboarding)"
+    ),
+    "keep up the good work": "important and strong, but not a lever: keep watching it",
+    "low priority": "less important and weaker, and not a lever: nothing to do",
+    "possible overkill": "strong but less important, and not a lever: nothing to do",
+}
+# Constructs that are not levers unless survey.actionable says otherwise: customers'
+# expectations before buying (ECSI/ACSI) are formed by word of mouth, past experience and
+# the market; the firm influences them only through what it promises.
+NOT_ACTIONABLE = frozenset({"expectation", "expectations", "customer expectations"})
+CROSSHAIRS = ("midrange", "mean")
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -167,6 +197,7 @@ class SurveySettings:
     min_answered: float = 0.5
     confidence: float = 0.95
     importance: str = "shapley"
+    actionable: list[str] | None = None
 
     @property
     def items(self) -> list[str]:
@@ -251,6 +282,10 @@ def survey_settings(survey: Mapping[str, Any]) -> SurveySettings:
             f"survey: key 'survey.importance': shapley needs at most {MAX_SHAPLEY_DRIVERS} "
             f"drivers, got {len(drivers)}; use importance: relative_weights"
         )
+    actionable = survey.get("actionable")
+    if actionable is not None:
+        actionable = [str(a) for a in actionable]
+        actionable_drivers(drivers, actionable)  # names every non-driver as survey.actionable
     return SurveySettings(
         constructs=constructs,
         scale=(lo, hi),
@@ -265,6 +300,7 @@ def survey_settings(survey: Mapping[str, Any]) -> SurveySettings:
         min_answered=float(survey.get("min_answered", 0.5)),
         confidence=float(survey.get("confidence", 0.95)),
         importance=importance,
+        actionable=actionable,
     )
 
 
@@ -530,43 +566,179 @@ def standardized_alpha(items: pd.DataFrame) -> float:
     return float(k * rbar / (1 + (k - 1) * rbar))
 
 
-def one_factor_loadings(items: pd.DataFrame) -> pd.Series:
-    r"""Load the items on one factor: the first principal component of their correlations.
+# Heywood bound of R's factanal: a uniqueness this small means the loading hit 1.
+_PSI_MIN = 0.005
 
-    The loading of item *i* is :math:`v_i\sqrt{\lambda_1}`, with :math:`\lambda_1` the
-    largest eigenvalue of the item correlation matrix and :math:`v` its eigenvector, signed so
-    that the loadings sum to a positive number. This is the correlation of each item with
-    the first principal component, which always exists (also for two items, where a
-    maximum-likelihood factor model is not identified) and is what PLS-SEM outer loadings
-    approximate. A single item loads 1 on itself.
+
+@dataclass
+class OneFactorFit:
+    """A one-factor (congeneric) measurement model of one construct's items.
+
+    Attributes
+    ----------
+    loadings : Series
+        Standardised loading per item (the correlation of the item with the factor).
+    uniquenesses : Series
+        ``1 - loading**2``: the share of each item's variance the factor leaves unexplained.
+    method : str
+        ``ml`` (maximum likelihood, three or more items), ``tau-equivalent`` (two items:
+        the one-factor model is not identified, so both loadings are set equal,
+        ``sqrt(r)``), ``single item`` or ``pca`` (the first principal component, kept for
+        comparison only).
+    n : int
+        Complete rows the fit used.
+    heywood : bool
+        A uniqueness hit its lower bound (a loading at 1): the model does not fit this
+        construct and CR/AVE from it overstate reliability.
+    chi2, df, p_value : float
+        Likelihood-ratio test of one factor (NaN when ``df`` is 0: three items fit exactly).
+    """
+
+    loadings: pd.Series
+    uniquenesses: pd.Series
+    method: str
+    n: int
+    heywood: bool = False
+    chi2: float = float("nan")
+    df: int = 0
+    p_value: float = float("nan")
+
+
+def _ml_one_factor(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Maximum-likelihood one-factor fit of a correlation matrix (R's ``factanal``).
+
+    The uniquenesses psi are found by L-BFGS-B on [0.005, 1]; the loadings follow from the
+    largest eigenpair of Psi^-1/2 R Psi^-1/2 (Joreskog 1967). Returns loadings, psi and the
+    minimised discrepancy F.
+    """
+    from scipy.optimize import minimize
+
+    k = r.shape[0]
+    if np.linalg.eigvalsh(r)[0] < 1e-8:
+        # duplicate or collinear items: a tiny ridge keeps the likelihood finite; the fit
+        # then puts those loadings at the bound (a Heywood case, flagged by the caller)
+        r = (r + 1e-6 * np.eye(k)) / (1 + 1e-6)
+
+    def loadings(psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sc = 1 / np.sqrt(psi)
+        eigval, eigvec = np.linalg.eigh(r * np.outer(sc, sc))  # ascending
+        lam = np.sqrt(psi) * eigvec[:, -1] * math.sqrt(max(eigval[-1] - 1, 0.0))
+        return lam, eigval
+
+    def objective(psi: np.ndarray) -> float:
+        _, eigval = loadings(psi)
+        rest = np.clip(eigval[:-1], 1e-12, None)
+        return float(-(np.log(rest) - rest).sum() - (k - 1))
+
+    def gradient(psi: np.ndarray) -> np.ndarray:
+        lam, _ = loadings(psi)
+        return (lam**2 + psi - np.diag(r)) / psi**2
+
+    start = np.clip((1 - 0.5 / k) / np.diag(np.linalg.pinv(r)), _PSI_MIN, 1.0)
+    res = minimize(objective, start, jac=gradient, method="L-BFGS-B",
+                   bounds=[(_PSI_MIN, 1.0)] * k, options={"ftol": 1e-12, "gtol": 1e-9})
+    lam, _ = loadings(res.x)
+    if lam.sum() < 0:
+        lam = -lam
+    return lam, res.x, float(res.fun)
+
+
+def fit_one_factor(items: pd.DataFrame, method: str = "ml") -> OneFactorFit:
+    r"""Fit a one-factor measurement model to one construct's (standardised) items.
+
+    The congeneric model says each standardised item is
+    :math:`z_i = \lambda_i \xi + \varepsilon_i` with one common factor :math:`\xi` and
+    independent errors, so item correlations are :math:`r_{ij} = \lambda_i\lambda_j`. With
+    ``method="ml"`` the loadings are the maximum-likelihood estimates of that model, fitted
+    to the item correlation matrix (the algorithm of R's ``factanal``); three items fit
+    exactly (:math:`\lambda_1 = \sqrt{r_{12}r_{13}/r_{23}}`). Two items cannot identify two
+    loadings, so they are taken equal (tau-equivalent): :math:`\lambda = \sqrt{r_{12}}`. A
+    single item loads 1 on itself.
+
+    ``method="pca"`` returns the first principal component's loadings (eigenvector times
+    the square root of the eigenvalue) instead. They are *not* a measurement model: the
+    component absorbs the items' error variance too, which inflates composite reliability
+    most for short scales with weak items. It is kept to show that difference.
 
     Parameters
     ----------
     items : DataFrame
         Numeric item columns of one construct; rows with a missing item are left out.
+    method : {"ml", "pca"}
+        Which loadings.
 
     Returns
     -------
-    Series
-        One loading per item (index = item names); NaN when a correlation is undefined.
+    OneFactorFit
+        Loadings are NaN when the items cannot be fitted (fewer than three complete rows, a
+        constant item, or two items that do not correlate positively).
 
     Raises
     ------
     InputError
-        No item columns, or a column that is not numeric.
+        No item columns, a column that is not numeric, or an unknown ``method``.
+
+    References
+    ----------
+    Jöreskog (1967), "Some contributions to maximum likelihood factor analysis",
+    Psychometrika 32; Jöreskog (1971), "Statistical analysis of sets of congeneric tests",
+    Psychometrika 36.
     """
-    x = _complete(_numeric_frame(items, "one_factor_loadings"))
-    k = x.shape[1]
+    if method not in ("ml", "pca"):
+        raise InputError(f"fit_one_factor: method {method!r} is not ml or pca")
+    x = _complete(_numeric_frame(items, "fit_one_factor"))
+    k, n = x.shape[1], len(x)
+    cols = x.columns
+
+    def out(lam: Any, how: str, **kw: Any) -> OneFactorFit:
+        lam = pd.Series(np.asarray(lam, dtype=float), index=cols, name="loading")
+        return OneFactorFit(lam, (1 - lam**2).rename("uniqueness"), how, n, **kw)
+
     if k == 1:
-        return pd.Series([1.0], index=x.columns, name="loading")
-    r = _item_correlations(x) if len(x) >= 3 else np.full((k, k), np.nan)
+        return out([1.0], "single item")
+    r = _item_correlations(x) if n >= 3 else np.full((k, k), np.nan)
     if not np.isfinite(r).all():
-        return pd.Series(np.nan, index=x.columns, name="loading")
-    eigval, eigvec = np.linalg.eigh(r)  # ascending: the last one is the largest
-    v = eigvec[:, -1] * math.sqrt(max(eigval[-1], 0.0))
-    if v.sum() < 0:
-        v = -v
-    return pd.Series(v, index=x.columns, name="loading")
+        return out(np.full(k, np.nan), method if k > 2 else "tau-equivalent")
+    if method == "pca":
+        eigval, eigvec = np.linalg.eigh(r)  # ascending: the last one is the largest
+        v = eigvec[:, -1] * math.sqrt(max(eigval[-1], 0.0))
+        return out(v if v.sum() >= 0 else -v, "pca")
+    if k == 2:
+        r12 = r[0, 1]
+        return out(np.full(2, math.sqrt(r12) if r12 > 0 else np.nan), "tau-equivalent")
+    lam, psi, f = _ml_one_factor(r)
+    df = (k * k - 3 * k) // 2
+    chi2 = p_value = float("nan")
+    if df > 0:
+        # Bartlett's correction, as in factanal
+        chi2 = max((n - 1 - (2 * k + 5) / 6 - 2 / 3) * f, 0.0)
+        p_value = float(stats.chi2.sf(chi2, df))
+    return out(lam, "ml", heywood=bool((psi <= _PSI_MIN * 1.001).any()), chi2=chi2, df=df,
+               p_value=p_value)
+
+
+def one_factor_loadings(items: pd.DataFrame, method: str = "ml") -> pd.Series:
+    """Standardised one-factor loadings of one construct's items (:func:`fit_one_factor`).
+
+    Parameters
+    ----------
+    items : DataFrame
+        Numeric item columns of one construct; rows with a missing item are left out.
+    method : {"ml", "pca"}
+        ``ml``: maximum-likelihood one-factor model (tau-equivalent for two items);
+        ``pca``: first principal component, which inflates CR and AVE (comparison only).
+
+    Returns
+    -------
+    Series
+        One loading per item (index = item names); NaN when the items cannot be fitted.
+
+    Raises
+    ------
+    InputError
+        No item columns, a column that is not numeric, or an unknown ``method``.
+    """
+    return fit_one_factor(items, method).loadings
 
 
 def composite_reliability(loadings: pd.Series | Sequence[float]) -> float:
@@ -651,7 +823,71 @@ def _check_constructs(
                 raise InputError(f"{what}: item column {col!r} of construct {name!r} not found")
 
 
-def item_statistics(items: pd.DataFrame, constructs: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+def _given_loadings(
+    loadings: Mapping[str, float] | pd.Series, cols: Sequence[str], name: str, what: str
+) -> pd.Series:
+    lam = pd.Series(loadings, dtype="float64") if not isinstance(loadings, pd.Series) else loadings
+    missing = [c for c in cols if c not in lam.index]
+    if missing:
+        raise InputError(
+            f"{what}: loadings give no value for item {missing[0]!r} of construct {name!r}"
+        )
+    lam = lam.reindex(list(cols)).astype("float64").rename("loading")
+    _loadings(lam, what)  # range check
+    return lam
+
+
+def construct_loadings(
+    items: pd.DataFrame,
+    constructs: Mapping[str, Sequence[str]],
+    loadings: Mapping[str, float] | pd.Series | None = None,
+    source: str | None = None,
+) -> dict[str, OneFactorFit]:
+    """Get the loadings each construct's CR and AVE rest on: a one-factor fit, or given ones.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Numeric items (:attr:`PreparedSurvey.items`).
+    constructs : mapping
+        Construct name -> list of item columns.
+    loadings : mapping or Series, optional
+        Item -> standardised loading from another measurement model (e.g. the outer
+        loadings of a PLS path model); every item of every construct needs one. When not
+        given, :func:`fit_one_factor` (maximum likelihood) runs per construct.
+    source : str, optional
+        What the given loadings are, for the tables ("PLS outer loadings"); default "given".
+
+    Returns
+    -------
+    dict
+        Construct -> :class:`OneFactorFit` (``method`` is ``source`` for given loadings).
+
+    Raises
+    ------
+    InputError
+        An item column is missing or not numeric, a given loading is missing for an item or
+        lies outside [-1, 1].
+    """
+    _check_constructs(items, constructs, "construct_loadings")
+    out = {}
+    for name, cols in constructs.items():
+        block = _numeric_frame(items[list(cols)], "construct_loadings")
+        if loadings is None:
+            out[name] = fit_one_factor(block)
+        else:
+            lam = _given_loadings(loadings, cols, name, "construct_loadings")
+            out[name] = OneFactorFit(
+                lam, (1 - lam**2).rename("uniqueness"), source or "given", len(_complete(block))
+            )
+    return out
+
+
+def item_statistics(
+    items: pd.DataFrame,
+    constructs: Mapping[str, Sequence[str]],
+    loadings: Mapping[str, float] | pd.Series | None = None,
+) -> pd.DataFrame:
     """Per item: answers, mean, spread, loading, corrected item-total r, alpha if deleted.
 
     Parameters
@@ -660,12 +896,15 @@ def item_statistics(items: pd.DataFrame, constructs: Mapping[str, Sequence[str]]
         Numeric items (:attr:`PreparedSurvey.items`).
     constructs : mapping
         Construct name -> list of item columns.
+    loadings : mapping or Series, optional
+        Item -> standardised loading from another model (see :func:`construct_loadings`);
+        default: the maximum-likelihood one-factor loadings.
 
     Returns
     -------
     DataFrame
         ``construct``, ``item``, ``n`` (answers), ``mean``, ``sd``, ``loading``
-        (:func:`one_factor_loadings`), ``item_total_r`` (correlation of the item with the sum
+        (:func:`construct_loadings`), ``item_total_r`` (correlation of the item with the sum
         of the construct's *other* items), ``alpha_if_deleted`` (raw alpha without the item),
         ``alpha_change`` (``alpha_if_deleted`` minus the construct's alpha: positive means
         the scale is more consistent without this item),
@@ -678,11 +917,12 @@ def item_statistics(items: pd.DataFrame, constructs: Mapping[str, Sequence[str]]
         An item column named in ``constructs`` is missing or not numeric.
     """
     _check_constructs(items, constructs, "item_statistics")
+    fits = construct_loadings(items, constructs, loadings)
     rows = []
     for name, cols in constructs.items():
         block = _numeric_frame(items[list(cols)], "item_statistics")
         complete = _complete(block)
-        loadings = one_factor_loadings(block)
+        lam = fits[name].loadings
         alpha = cronbach_alpha(block)
         for col in cols:
             others = [c for c in cols if c != col]
@@ -701,7 +941,7 @@ def item_statistics(items: pd.DataFrame, constructs: Mapping[str, Sequence[str]]
                     "n": int(block[col].notna().sum()),
                     "mean": float(block[col].mean()),
                     "sd": float(block[col].std(ddof=1)),
-                    "loading": float(loadings[col]),
+                    "loading": float(lam[col]),
                     "item_total_r": r_it,
                     "alpha_if_deleted": cronbach_alpha(complete[others])
                     if len(others) >= 2
@@ -750,12 +990,83 @@ def construct_scores(
     return pd.DataFrame(out, index=items.index)
 
 
+def loading_comparison(
+    items: pd.DataFrame, constructs: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
+    """CR and AVE from the measurement model beside those from the first principal component.
+
+    The principal component is built to soak up as much item variance as it can, error
+    included, so its loadings (and the CR and AVE computed from them) are higher than a
+    measurement model's; the gap is largest for short scales with weak items. This table
+    shows by how much, construct by construct.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Numeric items (:attr:`PreparedSurvey.items`).
+    constructs : mapping
+        Construct name -> list of item columns.
+
+    Returns
+    -------
+    DataFrame
+        Constructs with two or more items: ``construct``, ``items``, ``alpha`` (raw),
+        ``cr_model``, ``ave_model`` (:func:`fit_one_factor`, ``method="ml"``), ``cr_pca``,
+        ``ave_pca``, ``cr_gap`` (``cr_pca - cr_model``).
+
+    Raises
+    ------
+    InputError
+        An item column is missing or not numeric.
+    """
+    _check_constructs(items, constructs, "loading_comparison")
+    rows = []
+    for name, cols in constructs.items():
+        if len(cols) < 2:
+            continue
+        block = _numeric_frame(items[list(cols)], "loading_comparison")
+        model = fit_one_factor(block).loadings
+        pca = fit_one_factor(block, method="pca").loadings
+        rows.append({
+            "construct": name,
+            "items": len(cols),
+            "alpha": cronbach_alpha(block),
+            "cr_model": composite_reliability(model),
+            "ave_model": average_variance_extracted(model),
+            "cr_pca": composite_reliability(pca),
+            "ave_pca": average_variance_extracted(pca),
+        })
+    out = pd.DataFrame(rows, columns=["construct", "items", "alpha", "cr_model", "ave_model",
+                                      "cr_pca", "ave_pca"])
+    out["cr_gap"] = out["cr_pca"] - out["cr_model"]
+    return out
+
+
+def _verdict(alpha: float, cr: float, heywood: bool) -> str:
+    """Both raw alpha and CR are read; the scale passes only when both reach 0.7."""
+    if not (np.isfinite(alpha) and np.isfinite(cr)):
+        return "not estimable"
+    if heywood:
+        return "unreliable" if alpha < ALPHA_MIN else "borderline"
+    passed = (alpha >= ALPHA_MIN) + (cr >= CR_MIN)
+    return {2: "reliable", 1: "borderline", 0: "unreliable"}[int(passed)]
+
+
 def reliability(
     items: pd.DataFrame,
     constructs: Mapping[str, Sequence[str]],
     scores: pd.DataFrame | None = None,
+    loadings: Mapping[str, float] | pd.Series | None = None,
+    loading_source: str | None = None,
 ) -> pd.DataFrame:
     """Reliability and convergent/discriminant validity per construct, with plain-words flags.
+
+    Alpha comes from the answers; composite reliability (CR) and AVE come from standardised
+    loadings of a measurement model: by default a maximum-likelihood one-factor model per
+    construct (:func:`fit_one_factor`), or the loadings passed in (e.g. a PLS path model's
+    outer loadings). The ``verdict`` reads both: ``reliable`` when raw alpha and CR reach
+    0.7, ``borderline`` when only one does (or a loading hit 1), ``unreliable`` when
+    neither does.
 
     Parameters
     ----------
@@ -766,29 +1077,42 @@ def reliability(
     scores : DataFrame, optional
         Construct scores (:func:`construct_scores`) for the Fornell-Larcker check; computed
         with the default policy when not given.
+    loadings : mapping or Series, optional
+        Item -> standardised loading from another measurement model; every item needs one.
+    loading_source : str, optional
+        What ``loadings`` are (shown in the ``loadings`` column); default "given".
 
     Returns
     -------
     DataFrame
         One row per construct: ``construct``, ``items``, ``n`` (complete rows used),
         ``alpha`` (raw Cronbach), ``alpha_standardized``, ``composite_reliability``, ``ave``,
+        ``loadings`` (which model gave them: ``ml``, ``tau-equivalent``, ``single item`` or
+        the source), ``heywood`` (a loading at 1: CR/AVE overstated), ``verdict``,
         ``sqrt_ave``, ``max_r_other`` (largest correlation of its score with another
-        construct's score), ``discriminant_ok`` (``sqrt_ave > max_r_other``, Fornell-Larcker),
-        ``flag`` (plain-words reading; empty when all is well).
+        construct's score), ``discriminant_ok`` (``sqrt_ave > max_r_other``,
+        Fornell-Larcker), ``flag`` (plain-words reading; empty when all is well).
 
     Raises
     ------
     InputError
-        An item column is missing or not numeric.
+        An item column is missing or not numeric; a given loading is missing or outside
+        [-1, 1].
+
+    References
+    ----------
+    Fornell & Larcker (1981), JMR 18(1); Jöreskog (1971), Psychometrika 36.
     """
     _check_constructs(items, constructs, "reliability")
+    fits = construct_loadings(items, constructs, loadings, loading_source)
     if scores is None:
         scores = construct_scores(items, constructs)
     corr = scores.corr() if scores.shape[1] > 1 else None
     rows = []
     for name, cols in constructs.items():
         block = _numeric_frame(items[list(cols)], "reliability")
-        lam = one_factor_loadings(block)
+        fit = fits[name]
+        lam = fit.loadings
         k = len(cols)
         alpha = cronbach_alpha(block)
         cr = composite_reliability(lam)
@@ -809,6 +1133,11 @@ def reliability(
                 )
             if np.isfinite(cr) and cr < CR_MIN:
                 flags.append(f"composite reliability {cr:.2f} < {CR_MIN}")
+            if fit.heywood:
+                flags.append(
+                    "a loading hit 1 (Heywood case): one factor does not describe these items, "
+                    "so CR and AVE overstate reliability"
+                )
             if np.isfinite(ave) and ave < AVE_MIN:
                 flags.append(
                     f"AVE {ave:.2f} < {AVE_MIN}: the items share less than half their variance "
@@ -818,6 +1147,8 @@ def reliability(
                 flags.append("sqrt(AVE) <= correlation with another construct: hard to tell apart")
             if not np.isfinite(alpha):
                 flags.append("alpha undefined (too few complete answers or a constant item)")
+            if k == 2 and fit.method == "tau-equivalent" and not lam.notna().all():
+                flags.append("the two items do not correlate positively: no loadings")
         rows.append(
             {
                 "construct": name,
@@ -827,6 +1158,9 @@ def reliability(
                 "alpha_standardized": standardized_alpha(block),
                 "composite_reliability": cr,
                 "ave": ave,
+                "loadings": fit.method,
+                "heywood": fit.heywood,
+                "verdict": "single item" if k == 1 else _verdict(alpha, cr, fit.heywood),
                 "sqrt_ave": sqrt_ave,
                 "max_r_other": max_r,
                 "discriminant_ok": bool(sqrt_ave > max_r)
@@ -1034,7 +1368,9 @@ class DriverResult:
         One row per driver: ``construct``, ``beta`` (standardised coefficient), ``ci_low``,
         ``ci_high``, ``p_value``, ``vif``, ``lmg`` (Shapley R² share in R² units),
         ``relative_weight`` (Johnson, R² units), ``importance`` (the chosen measure as a share
-        of R², sums to 1), sorted by importance.
+        of R², sums to 1), ``r`` (zero-order correlation with the outcome), ``sign_flip``
+        (``beta`` and ``r`` differ in sign: a suppression effect, :func:`sign_flips`),
+        sorted by importance.
     r2, r2_adj : float
         R² and adjusted R² of the full model.
     n : int
@@ -1068,10 +1404,102 @@ class DriverResult:
             "lmg",
             "relative_weight",
             "importance",
+            "r",
+            "sign_flip",
         ]
         table = pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
         table["construct"] = table["construct"].astype(object)
+        table["sign_flip"] = table["sign_flip"].astype(bool)
         return cls(table=table, r2=float("nan"), r2_adj=float("nan"), n=0, dropped=0, method=method)
+
+
+def sign_flips(beta: pd.Series, r: pd.Series) -> pd.Series:
+    """Flag suppression: a coefficient whose sign differs from its zero-order correlation.
+
+    In a regression with overlapping predictors, a predictor that correlates *positively*
+    with the outcome can get a *negative* coefficient (or the reverse): the part of it the
+    other predictors do not already carry is related the other way. That is a statement about
+    the overlap, not about what happens if the predictor rises, so such a coefficient must
+    not be read as an effect.
+
+    Parameters
+    ----------
+    beta : Series
+        Coefficients by term.
+    r : Series
+        Zero-order correlations of each term with the outcome, same index.
+
+    Returns
+    -------
+    Series of bool
+        True where ``beta`` and ``r`` have opposite signs (zero counts as no sign).
+
+    Raises
+    ------
+    InputError
+        The two Series do not have the same terms.
+
+    References
+    ----------
+    Conger (1974), "A revised definition for suppressor variables", Educational and
+    Psychological Measurement 34; Tzelgov & Henik (1991), "Suppression situations in
+    psychological research", Psychological Bulletin 109(3).
+    """
+    if not isinstance(beta, pd.Series) or not isinstance(r, pd.Series):
+        raise InputError("sign_flips: needs two Series (coefficients and correlations)")
+    if set(beta.index) != set(r.index) or len(beta) != len(r):
+        raise InputError("sign_flips: coefficients and correlations name different terms")
+    r = r.reindex(beta.index)
+    return pd.Series(np.sign(beta.astype(float)) * np.sign(r.astype(float)) < 0,
+                     index=beta.index, name="sign_flip")
+
+
+def suppression_sentence(table: pd.DataFrame, outcome: str, corr: pd.DataFrame) -> str:
+    """Explain every sign flip of a coefficient table in words ("" when there is none).
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``construct``, ``beta``, ``ci_low``, ``ci_high``, ``r``, ``sign_flip``.
+    outcome : str
+        What the model explains.
+    corr : DataFrame
+        Correlations among the model's terms (to name the term each flipped one overlaps
+        with most).
+
+    Returns
+    -------
+    str
+        One sentence per flipped term.
+
+    Raises
+    ------
+    InputError
+        A column is missing.
+    """
+    for col in ("construct", "beta", "ci_low", "ci_high", "r", "sign_flip"):
+        if col not in table.columns:
+            raise InputError(f"suppression_sentence: coefficient table has no column {col!r}")
+    out = []
+    for row in table.loc[table["sign_flip"].astype(bool)].itertuples(index=False):
+        others = corr[row.construct].drop(row.construct).abs()
+        partner = others.idxmax() if len(others) else None
+        overlap = (
+            f"it overlaps with {partner} (r = {corr.at[row.construct, partner]:.2f}) and the "
+            "other terms, and only the small part they do not already carry is left, with the "
+            "opposite sign"
+            if partner is not None
+            else "only the part the other terms do not carry is left"
+        )
+        crosses = row.ci_low <= 0 <= row.ci_high
+        misread = "lowers" if row.r > 0 else "raises"
+        out.append(
+            f"{row.construct}'s coefficient is {row.beta:+.2f} although {row.construct} and "
+            f"{outcome} correlate {row.r:+.2f} on their own: a suppression effect — {overlap}"
+            + ("; its interval also crosses zero" if crosses else "")
+            + f". It does not mean that more {row.construct} {misread} {outcome}."
+        )
+    return " ".join(out)
 
 
 def _zscore(df: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -1164,8 +1592,11 @@ def key_drivers(
             "lmg": lmg.to_numpy() if lmg is not None else np.nan,
             "relative_weight": rw.to_numpy(),
             "importance": (chosen / total).to_numpy() if total > 0 else np.nan,
+            "r": complete.corr()[outcome].loc[list(drivers)].to_numpy(),
         }
     )
+    table["sign_flip"] = sign_flips(table.set_index("construct")["beta"],
+                                    table.set_index("construct")["r"]).to_numpy()
     table = table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
     return DriverResult(
         table=table,
@@ -1191,12 +1622,108 @@ _EMPTY_ACTIONS = pd.DataFrame(
 )
 
 
-def importance_performance(drivers: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
-    """Place each driver in an importance-performance quadrant and rank the actions.
+def ipm_crosshair(
+    importance: pd.Series | Sequence[float],
+    performance: pd.Series | Sequence[float],
+    method: str = "midrange",
+) -> tuple[float, float]:
+    """Where the importance-performance map's cross-hair sits.
 
-    Importance is the driver's share of R²; performance its 0-100 index. The cross-hairs are
-    the drivers' mean importance and mean performance, so "high" means above the average
-    driver, not above an absolute bar.
+    Parameters
+    ----------
+    importance, performance : sequence of float
+        The drivers' importance (share of R²) and performance (0-100 index).
+    method : {"midrange", "mean"}
+        ``midrange`` (default, data-centred): half way between the lowest and the highest
+        driver on each axis. ``mean``: the drivers' mean importance and mean performance —
+        with importance as shares of R² the mean is always 1/p, whatever the data, which is
+        why it is not the default.
+
+    Returns
+    -------
+    (float, float)
+        Importance cut, performance cut.
+
+    Raises
+    ------
+    InputError
+        Unknown ``method`` or no drivers.
+    """
+    if method not in CROSSHAIRS:
+        raise InputError(f"ipm_crosshair: method {method!r} is not one of {', '.join(CROSSHAIRS)}")
+    imp = np.asarray(importance, dtype=float)
+    perf = np.asarray(performance, dtype=float)
+    if imp.size == 0 or perf.size == 0:
+        raise InputError("ipm_crosshair: no drivers")
+    if method == "mean":
+        return float(imp.mean()), float(perf.mean())
+    return float((imp.min() + imp.max()) / 2), float((perf.min() + perf.max()) / 2)
+
+
+def actionable_drivers(drivers: Sequence[str], actionable: Sequence[str] | None = None) -> list[str]:
+    """List the drivers a firm can change directly (the only ones advice may say to improve).
+
+    Parameters
+    ----------
+    drivers : sequence of str
+        The driver constructs.
+    actionable : sequence of str, optional
+        The params' ``survey.actionable``. ``None`` means every driver except those named
+        like :data:`NOT_ACTIONABLE` (the ECSI/ACSI *Expectation* construct: what customers
+        expected before buying is formed by word of mouth, past experience and the market,
+        not set by the firm).
+
+    Returns
+    -------
+    list of str
+        The actionable drivers, in driver order.
+
+    Raises
+    ------
+    InputError
+        ``actionable`` names a construct that is not a driver.
+    """
+    drivers = list(drivers)
+    if actionable is None:
+        return [d for d in drivers if d.strip().lower() not in NOT_ACTIONABLE]
+    for name in actionable:
+        if name not in drivers:
+            raise InputError(
+                f"survey: key 'survey.actionable': {name!r} is not one of the drivers "
+                f"({', '.join(drivers)})"
+            )
+    return [d for d in drivers if d in set(actionable)]
+
+
+def quadrant_of(
+    importance: pd.Series, performance: pd.Series, cuts: tuple[float, float]
+) -> np.ndarray:
+    """Martilla & James quadrant per driver, given the cross-hair ``(importance, performance)``.
+
+    At or above a cut counts as high, so a driver exactly on the cross-hair is "high".
+    """
+    hi_imp = np.asarray(importance, dtype=float) >= cuts[0]
+    hi_perf = np.asarray(performance, dtype=float) >= cuts[1]
+    return np.select(
+        [hi_imp & ~hi_perf, hi_imp & hi_perf, ~hi_imp & ~hi_perf],
+        ["concentrate here", "keep up the good work", "low priority"],
+        default="possible overkill",
+    )
+
+
+def importance_performance(
+    drivers: pd.DataFrame,
+    index: pd.DataFrame,
+    actionable: Sequence[str] | None = None,
+    crosshair: str = "midrange",
+) -> pd.DataFrame:
+    """Place each driver on Martilla & James's importance-performance map and rank actions.
+
+    Importance is the driver's share of R²; performance its 0-100 index. The cross-hair is
+    :func:`ipm_crosshair` (default: the middle of the drivers' range on each axis), so
+    "high" compares a driver with the other drivers, not with an absolute bar. Advice to
+    improve a driver is given only for drivers the firm can act on
+    (:func:`actionable_drivers`); for the others it says what to do instead.
 
     Parameters
     ----------
@@ -1204,18 +1731,29 @@ def importance_performance(drivers: pd.DataFrame, index: pd.DataFrame) -> pd.Dat
         :attr:`DriverResult.table` (``construct``, ``importance``, ``beta``).
     index : DataFrame
         :func:`satisfaction_index` output (``construct``, ``index``).
+    actionable : sequence of str, optional
+        The drivers the firm can change (``survey.actionable``); default: all but
+        Expectation.
+    crosshair : {"midrange", "mean"}
+        Where the cross-hair sits.
 
     Returns
     -------
     DataFrame
         ``rank``, ``construct``, ``importance``, ``performance``, ``beta``, ``quadrant``,
-        ``action``, ranked by quadrant (concentrate here, keep up the good work, low
-        priority, possible overkill) and then by importance.
+        ``actionable``, ``action``, ``importance_cut``, ``performance_cut`` (the
+        cross-hair), ranked by quadrant (concentrate here, keep up the good work, low
+        priority, possible overkill), actionable drivers first, then by importance.
 
     Raises
     ------
     InputError
-        Missing columns, or a driver without an index.
+        Missing columns, a driver without an index, an unknown cross-hair, or an actionable
+        name that is not a driver.
+
+    References
+    ----------
+    Martilla & James (1977), "Importance-performance analysis", Journal of Marketing 41(1).
     """
     for frame, cols, what in (
         (drivers, ("construct", "importance", "beta"), "drivers"),
@@ -1228,21 +1766,25 @@ def importance_performance(drivers: pd.DataFrame, index: pd.DataFrame) -> pd.Dat
     missing = [c for c in drivers["construct"] if c not in perf.index]
     if missing:
         raise InputError(f"importance_performance: driver {missing[0]!r} has no index")
+    levers = set(actionable_drivers(drivers["construct"].tolist(), actionable))
     df = drivers[["construct", "importance", "beta"]].copy()
     df["performance"] = df["construct"].map(perf).astype(float)
-    hi_imp = df["importance"] >= df["importance"].mean()
-    hi_perf = df["performance"] >= df["performance"].mean()
-    df["quadrant"] = np.select(
-        [hi_imp & ~hi_perf, hi_imp & hi_perf, ~hi_imp & ~hi_perf],
-        ["concentrate here", "keep up the good work", "low priority"],
-        default="possible overkill",
-    )
-    df["action"] = df["quadrant"].map({k: v[0] for k, v in QUADRANTS.items()})
+    cuts = ipm_crosshair(df["importance"], df["performance"], crosshair)
+    df["quadrant"] = quadrant_of(df["importance"], df["performance"], cuts)
+    df["actionable"] = df["construct"].isin(levers)
+    df["action"] = [
+        QUADRANTS[q][0] if lever else NOT_A_LEVER[q]
+        for q, lever in zip(df["quadrant"], df["actionable"], strict=True)
+    ]
+    df["importance_cut"], df["performance_cut"] = cuts
     order = df["quadrant"].map({k: v[1] for k, v in QUADRANTS.items()})
-    df = df.assign(_order=order).sort_values(["_order", "importance"], ascending=[True, False])
-    df = df.drop(columns="_order").reset_index(drop=True)
+    df = df.assign(_order=order, _lever=~df["actionable"]).sort_values(
+        ["_order", "_lever", "importance"], ascending=[True, True, False], kind="stable"
+    )
+    df = df.drop(columns=["_order", "_lever"]).reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
-    return df[["rank", "construct", "importance", "performance", "beta", "quadrant", "action"]]
+    return df[["rank", "construct", "importance", "performance", "beta", "quadrant",
+               "actionable", "action", "importance_cut", "performance_cut"]]
 
 
 # --- loyalty, groups, NPS ------------------------------------------------------------------
@@ -1265,14 +1807,21 @@ class LoyaltyResult:
     beta : float
         Standardised slope (= the correlation).
     table : DataFrame
-        Standardised coefficients of loyalty on satisfaction and the drivers (``term``,
-        ``beta``, ``ci_low``, ``ci_high``, ``p_value``); empty without drivers.
+        The second model, loyalty on satisfaction *and* the drivers, all standardised:
+        ``term``, ``beta``, ``ci_low``, ``ci_high``, ``p_value``, ``r`` (the term's
+        zero-order correlation with loyalty, on the same respondents) and ``sign_flip``
+        (:func:`sign_flips`); empty without drivers.
     r2_multiple : float
         R² of that multiple regression (NaN without drivers).
     n_multiple : int
         Its complete cases.
     sentence : str
-        The effect in words.
+        The satisfaction-only link in words (the number to quote).
+    suppressed : list of str
+        Terms of the second model whose coefficient has the opposite sign of their
+        correlation with loyalty (suppression, not an effect).
+    multiple_sentence : str
+        The second model in words, explaining any sign flip ("" without drivers).
     """
 
     slope: float
@@ -1285,6 +1834,8 @@ class LoyaltyResult:
     r2_multiple: float
     n_multiple: int
     sentence: str
+    suppressed: list[str] = field(default_factory=list)
+    multiple_sentence: str = ""
 
 
 def loyalty_link(
@@ -1330,8 +1881,11 @@ def loyalty_link(
     lo_ci, hi_ci = fit.conf_int(alpha=1 - confidence).loc[satisfaction]
     slope = float(fit.params[satisfaction])
     beta = slope * pair[satisfaction].std(ddof=1) / pair[loyalty].std(ddof=1)
-    table = pd.DataFrame(columns=["term", "beta", "ci_low", "ci_high", "p_value"])
+    table = pd.DataFrame(
+        columns=["term", "beta", "ci_low", "ci_high", "p_value", "r", "sign_flip"]
+    )
     r2_multiple, n_multiple = np.nan, 0
+    multiple_sentence = ""
     if drivers:
         full = df.loc[df.notna().all(axis=1)]
         if len(full) >= len(drivers) + 3:
@@ -1346,9 +1900,19 @@ def loyalty_link(
                     "ci_low": mci.loc[terms, 0].to_numpy(),
                     "ci_high": mci.loc[terms, 1].to_numpy(),
                     "p_value": mfit.pvalues[terms].to_numpy(),
+                    "r": z.corr()[loyalty].loc[terms].to_numpy(),
                 }
             )
+            table["sign_flip"] = sign_flips(
+                table.set_index("term")["beta"], table.set_index("term")["r"]
+            ).to_numpy()
             r2_multiple, n_multiple = float(mfit.rsquared), len(full)
+            multiple_sentence = (
+                f"With {_names(terms)} in one model (R² = {r2_multiple:.0%}, n = {n_multiple:,}), "
+                f"{satisfaction}'s own coefficient is {table['beta'].iloc[0]:+.2f} SD per SD. "
+                + suppression_sentence(table.rename(columns={"term": "construct"}), loyalty,
+                                       z[terms].corr())
+            )
     lo, hi = (float(x) for x in scale)
     more = "more" if slope >= 0 else "less"
     sentence = (
@@ -1368,6 +1932,8 @@ def loyalty_link(
         r2_multiple=r2_multiple,
         n_multiple=n_multiple,
         sentence=sentence,
+        suppressed=table.loc[table["sign_flip"].astype(bool), "term"].tolist(),
+        multiple_sentence=multiple_sentence,
     )
 
 
@@ -1558,7 +2124,12 @@ class SurveyAnalysis:
     notes: list[str]
 
 
-def analyze_survey(raw: pd.DataFrame, survey: Mapping[str, Any]) -> SurveyAnalysis:
+def analyze_survey(
+    raw: pd.DataFrame,
+    survey: Mapping[str, Any],
+    loadings: Mapping[str, float] | pd.Series | None = None,
+    loading_source: str | None = None,
+) -> SurveyAnalysis:
     """Run the whole satisfaction analysis on a survey file's table.
 
     Parameters
@@ -1567,6 +2138,11 @@ def analyze_survey(raw: pd.DataFrame, survey: Mapping[str, Any]) -> SurveyAnalys
         The survey as :func:`crmlab.io.read_table` returns it.
     survey : mapping
         The ``survey:`` params block (``params.survey``).
+    loadings : mapping or Series, optional
+        Item -> standardised loading from another measurement model (e.g. PLS outer
+        loadings) for CR and AVE; default: a maximum-likelihood one-factor model per construct.
+    loading_source : str, optional
+        What ``loadings`` are, shown in the reliability table and the product.
 
     Returns
     -------
@@ -1601,19 +2177,19 @@ def analyze_survey(raw: pd.DataFrame, survey: Mapping[str, Any]) -> SurveyAnalys
     drivers, actions = DriverResult.empty(s.importance), _EMPTY_ACTIONS.copy()
     if s.drivers:
         drivers = key_drivers(scores, s.outcome, s.drivers, s.confidence, s.importance)
-        actions = importance_performance(drivers.table, idx)
-        negative = drivers.table.loc[drivers.table["beta"] < 0, "construct"].tolist()
-        if negative:
-            notes.append(
-                f"{', '.join(negative)}: negative coefficient with the other drivers held fixed "
-                "(often a sign of overlap with another driver, see the VIFs); the importance "
-                "share still counts what it explains."
-            )
+        actions = importance_performance(drivers.table, idx, s.actionable)
+        text = suppression_sentence(
+            drivers.table, s.outcome, scores[s.drivers].dropna().corr()
+        )
+        if text:
+            notes.append(text + " Its importance share still counts what it explains.")
     else:
         notes.append(f"No driver constructs besides {s.outcome!r}: no key-driver analysis.")
     loyalty = None
     if s.loyalty is not None:
         loyalty = loyalty_link(scores, s.outcome, s.loyalty, s.drivers, s.scale, s.confidence)
+        if loyalty.suppressed:
+            notes.append(f"Loyalty model with the drivers: {loyalty.multiple_sentence}")
     groups = None
     if prepared.group is not None:
         groups = group_comparison(scores, prepared.group, s.scale)
@@ -1649,8 +2225,8 @@ def analyze_survey(raw: pd.DataFrame, survey: Mapping[str, Any]) -> SurveyAnalys
         settings=s,
         prepared=prepared,
         scores=scores,
-        reliability=reliability(prepared.items, s.constructs, scores),
-        items=item_statistics(prepared.items, s.constructs),
+        reliability=reliability(prepared.items, s.constructs, scores, loadings, loading_source),
+        items=item_statistics(prepared.items, s.constructs, loadings),
         index=idx,
         correlations=scores.corr(),
         drivers=drivers,
@@ -1687,11 +2263,15 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
     -------
     dict
         ``outcome``, ``satisfaction_index``, ``scale``, ``n_respondents``, ``constructs``
-        {name: items, alpha, alpha_standardized, composite_reliability, ave, index_0_100,
-        index_ci, n, note}, ``drivers`` {name: importance, performance, beta, beta_ci, vif,
-        quadrant}, ``r2``, ``r2_adj``, ``n_regression``, ``importance_method``, ``loyalty``,
-        ``groups``, ``nps`` (null when not set), ``missing`` (counts and the policy),
-        ``notes`` (how to read alpha and CR/AVE).
+        {name: items, alpha, alpha_standardized, composite_reliability, ave, loadings (which
+        measurement model), item_loadings, heywood, verdict, index_0_100, index_ci, n,
+        note}, ``drivers`` {name: importance, performance, beta, beta_ci, r (zero-order),
+        sign_flip, vif, quadrant, actionable, action}, ``ipm`` (layout, cross-hair and
+        actionable drivers), ``r2``, ``r2_adj``, ``n_regression``, ``importance_method``,
+        ``loyalty`` (the satisfaction-only link, plus ``with_drivers``: the multi-driver model
+        with r beside each beta and the sign flips explained), ``groups``, ``nps`` (null
+        when not set), ``missing`` (counts and the policy), ``notes`` (how to read alpha and
+        CR/AVE).
 
     Raises
     ------
@@ -1703,6 +2283,7 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
     s = analysis.settings
     rel = analysis.reliability.set_index("construct")
     idx = analysis.index.set_index("construct")
+    item_loadings = analysis.items.groupby("construct", sort=False)
     constructs = {}
     for name, items in s.constructs.items():
         entry = {
@@ -1713,6 +2294,13 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
             else None,
             "composite_reliability": _num(rel.at[name, "composite_reliability"]),
             "ave": _num(rel.at[name, "ave"]),
+            "loadings": rel.at[name, "loadings"],
+            "item_loadings": {
+                r.item: _num(r.loading)
+                for r in item_loadings.get_group(name).itertuples(index=False)
+            },
+            "heywood": bool(rel.at[name, "heywood"]),
+            "verdict": rel.at[name, "verdict"],
             "index_0_100": _num(idx.at[name, "index"]),
             "index_ci": [_num(idx.at[name, "ci_low"]), _num(idx.at[name, "ci_high"])],
             "n": int(idx.at[name, "n"]),
@@ -1727,8 +2315,9 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
     drivers: dict[str, Any] = {}
     r2 = r2_adj = None
     n_reg = None
+    ipm = None
     if len(analysis.drivers.table):
-        quadrant = analysis.actions.set_index("construct")["quadrant"]
+        act = analysis.actions.set_index("construct")
         for row in analysis.drivers.table.itertuples(index=False):
             drivers[row.construct] = {
                 "importance": _num(row.importance),
@@ -1736,9 +2325,21 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
                 "beta": _num(row.beta),
                 "beta_ci": [_num(row.ci_low), _num(row.ci_high)],
                 "p_value": _num(row.p_value),
+                "r": _num(row.r),
+                "sign_flip": bool(row.sign_flip),
                 "vif": _num(row.vif),
-                "quadrant": quadrant[row.construct],
+                "quadrant": act.at[row.construct, "quadrant"],
+                "actionable": bool(act.at[row.construct, "actionable"]),
+                "action": act.at[row.construct, "action"],
             }
+        ipm = {
+            "layout": "Martilla & James (1977): performance across, importance up",
+            "crosshair": "midrange: half way between the lowest and highest driver on each axis",
+            "importance_cut": _num(analysis.actions["importance_cut"].iloc[0]),
+            "performance_cut": _num(analysis.actions["performance_cut"].iloc[0]),
+            "actionable": analysis.actions.loc[analysis.actions["actionable"], "construct"]
+            .tolist(),
+        }
         r2, r2_adj, n_reg = analysis.drivers.r2, analysis.drivers.r2_adj, analysis.drivers.n
     loyalty = None
     if analysis.loyalty is not None:
@@ -1753,6 +2354,24 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
             "n": ly.n,
             "r2_with_drivers": _num(ly.r2_multiple),
             "effect": ly.sentence,
+            "with_drivers": {
+                "note": "loyalty on satisfaction and the drivers, standardised; beta is with "
+                "the other terms held fixed, r is the zero-order correlation with loyalty",
+                "n": ly.n_multiple,
+                "terms": {
+                    r.term: {
+                        "beta": _num(r.beta),
+                        "beta_ci": [_num(r.ci_low), _num(r.ci_high)],
+                        "r": _num(r.r),
+                        "sign_flip": bool(r.sign_flip),
+                    }
+                    for r in ly.table.itertuples(index=False)
+                },
+                "suppressed": ly.suppressed,
+                "effect": ly.multiple_sentence,
+            }
+            if len(ly.table)
+            else None,
         }
     groups = None
     if analysis.groups is not None:
@@ -1794,6 +2413,7 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
         "n_respondents": analysis.losses["respondents"],
         "constructs": constructs,
         "drivers": drivers,
+        "ipm": ipm,
         "r2": _num(r2),
         "r2_adj": _num(r2_adj),
         "n_regression": n_reg,
@@ -1855,9 +2475,11 @@ def takeaways(analysis: SurveyAnalysis) -> dict[str, str]:
     Returns
     -------
     dict
-        Keys ``intake``, ``reliability``, ``items``, ``index``, ``correlations``,
-        ``drivers``, ``ipm``, ``loyalty``, ``groups``, ``nps`` (the last three say so when the
-        survey does not have what they need).
+        Keys ``intake``, ``reliability``, ``loadings`` (how much first-principal-component
+        loadings would inflate CR), ``items``, ``index``, ``correlations``,
+        ``drivers``, ``ipm``, ``loyalty``, ``loyalty_model`` (the multi-construct model and
+        its sign flips), ``groups``, ``nps`` (the last four say so when the survey does not
+        have what they need).
 
     Raises
     ------
@@ -1888,27 +2510,62 @@ def takeaways(analysis: SurveyAnalysis) -> dict[str, str]:
 
     rel = analysis.reliability
     multi = rel.loc[rel["items"] > 1]
-    good = multi.loc[multi["alpha"] >= ALPHA_MIN, "construct"].tolist()
-    weak = [
-        f"{r.construct} ({r.alpha:.2f})" for r in multi.itertuples() if not r.alpha >= ALPHA_MIN
-    ]
     single = rel.loc[rel["items"] == 1, "construct"].tolist()
+    sources = sorted(set(multi["loadings"]))
+    words = {
+        "ml": "maximum-likelihood one-factor loadings",
+        "tau-equivalent": "equal loadings for two-item scales",
+    }
+    source = _names([words.get(x, x) for x in sources])
+
+    def ac(r: Any) -> str:
+        return f"{r.construct} (alpha {r.alpha:.2f}, CR {r.composite_reliability:.2f})"
+
+    groups = {v: [r for r in multi.itertuples() if r.verdict == v]
+              for v in ("reliable", "borderline", "unreliable")}
     parts = []
-    if good:
-        parts.append(f"raw alpha reaches {ALPHA_MIN} for {_names(good)}")
-    if weak:
+    if groups["reliable"]:
+        parts.append(f"{_names([r.construct for r in groups['reliable']])} reach 0.7 on both")
+    if groups["borderline"]:
+        parts.append(f"{_names([ac(r) for r in groups['borderline']])} pass on one only: "
+                     "borderline")
+    if groups["unreliable"]:
+        many = len(groups["unreliable"]) > 1
         parts.append(
-            f"{_names(weak)} fall{'s' if len(weak) == 1 else ''} short, so read "
-            f"{'its' if len(weak) == 1 else 'their'} scores with care"
+            f"{_names([ac(r) for r in groups['unreliable']])} fall{'' if many else 's'} short, "
+            f"so read {'their' if many else 'its'} scores with care"
         )
+    heywood = multi.loc[multi["heywood"], "construct"].tolist()
+    if heywood:
+        parts.append(f"for {_names(heywood)} one loading hits 1, so even that CR is too high")
     if single:
         parts.append(
             f"{_names(single)} {'is a single item' if len(single) == 1 else 'are single items'} "
             "and cannot be checked"
         )
     out["reliability"] = (
-        "**Takeaway:** " + ("; ".join(parts) or "no construct has two or more items") + "."
+        "**Takeaway:** "
+        + (
+            f"judged on raw alpha and composite reliability (CR, from {source}) together, "
+            + "; ".join(parts)
+            if len(multi)
+            else "; ".join(parts) or "no construct has two or more items"
+        )
+        + "."
     )
+
+    comparison = loading_comparison(analysis.prepared.items, s.constructs)
+    if len(comparison):
+        w = comparison.sort_values("cr_gap", ascending=False).iloc[0]
+        out["loadings"] = (
+            f"**Takeaway:** first-principal-component loadings would put {w.construct}'s CR at "
+            f"{w.cr_pca:.2f} instead of {w.cr_model:.2f} (alpha {w.alpha:.2f})"
+            + (": enough to make it look reliable."
+               if w.cr_pca >= CR_MIN > w.cr_model
+               else f", {w.cr_gap:.2f} too high.")
+        )
+    else:
+        out["loadings"] = "**Takeaway:** no construct has two or more items: nothing to compare."
 
     items = analysis.items.dropna(subset=["alpha_change"])
     items = items.loc[items["alpha_change"] > 0].sort_values("alpha_change", ascending=False)
@@ -1951,26 +2608,48 @@ def takeaways(analysis: SurveyAnalysis) -> dict[str, str]:
     dr = analysis.drivers
     if len(dr.table):
         t = dr.table
+        flips = t.loc[t["sign_flip"].astype(bool)]
         out["drivers"] = (
             f"**Takeaway:** together the drivers explain R² = {dr.r2:.0%} of the differences in "
             f"{s.outcome} (n = {dr.n:,}); {t.construct.iloc[0]} carries the largest share "
             f"({t.importance.iloc[0]:.0%}), {t.construct.iloc[-1]} the smallest "
-            f"({t.importance.iloc[-1]:.0%})."
+            f"({t.importance.iloc[-1]:.0%})"
+            + (
+                "; "
+                + _names([f"{r.construct} (beta {r.beta:+.2f}, r {r.r:+.2f})"
+                          for r in flips.itertuples()])
+                + " change sign once the others are held fixed: suppression from overlap, "
+                "not an effect"
+                if len(flips)
+                else ""
+            )
+            + "."
         )
         act = analysis.actions
-        conc = act.loc[act["quadrant"] == "concentrate here", "construct"].tolist()
-        keep = act.loc[act["quadrant"] == "keep up the good work", "construct"].tolist()
+        lever = act["actionable"].astype(bool)
+        conc = act.loc[(act["quadrant"] == "concentrate here") & lever, "construct"].tolist()
+        keep = act.loc[(act["quadrant"] == "keep up the good work") & lever, "construct"].tolist()
+        not_levers = act.loc[~lever]
         worst = act.loc[act["performance"].idxmin()]
         first = (
-            f"invest first in {_names(conc)} (above-average importance, below-average performance)"
+            f"improve {_names(conc)} first (more important than most drivers, and weaker)"
             if conc
-            else "no driver is both above-average in importance and below-average in performance"
+            else "no driver the firm can act on is both more important and weaker than the rest"
         )
         out["ipm"] = (
             f"**Takeaway:** {first}"
-            + (f"; protect {_names(keep)}" if keep else "")
+            + (f"; keep {_names(keep)} at its level" if keep else "")
             + f"; the weakest performer is {worst.construct} (index {worst.performance:.1f}, "
-            f"{worst.importance:.0%} of R²)."
+            f"{worst.importance:.0%} of R²)"
+            + (
+                f"; {_names(not_levers['construct'].tolist())} "
+                f"{'is' if len(not_levers) == 1 else 'are'} not a lever the firm sets directly "
+                f"({_names(not_levers['quadrant'].tolist())}), so no budget goes to "
+                f"{'it' if len(not_levers) == 1 else 'them'} as such"
+                if len(not_levers)
+                else ""
+            )
+            + "."
         )
     else:
         out["drivers"] = (
@@ -1978,11 +2657,33 @@ def takeaways(analysis: SurveyAnalysis) -> dict[str, str]:
         )
         out["ipm"] = "**Takeaway:** no driver constructs, so no importance-performance matrix."
 
-    out["loyalty"] = (
-        f"**Takeaway:** {analysis.loyalty.sentence}"
-        if analysis.loyalty is not None
-        else "**Takeaway:** no `loyalty` construct is set in the params, so no loyalty link."
-    )
+    ly = analysis.loyalty
+    if ly is None:
+        out["loyalty"] = (
+            "**Takeaway:** no `loyalty` construct is set in the params, so no loyalty link."
+        )
+    else:
+        flipped = ly.table.loc[ly.table["sign_flip"].astype(bool)] if len(ly.table) else ly.table
+        out["loyalty"] = f"**Takeaway:** {ly.sentence}" + (
+            " In the model that also holds the drivers fixed, "
+            + _names([f"{r.term}'s coefficient turns {'negative' if r.beta < 0 else 'positive'} "
+                      f"({r.beta:+.2f}, while r = {r.r:+.2f})" for r in flipped.itertuples()])
+            + ": suppression from overlap with the other constructs, not a sign that "
+            + _names(flipped["term"].tolist())
+            + f" {'hurts' if flipped['beta'].iloc[0] < 0 else 'helps'} {s.loyalty}."
+            if len(flipped)
+            else ""
+        )
+
+    if ly is not None and len(ly.table):
+        out["loyalty_model"] = f"**Takeaway:** {ly.multiple_sentence}" + (
+            "" if ly.suppressed else " No coefficient changes sign against its correlation: "
+            "no suppression to explain."
+        )
+    else:
+        out["loyalty_model"] = (
+            "**Takeaway:** no multi-construct loyalty model (it needs `loyalty` and drivers)."
+        )
 
     g = analysis.groups
     if g is not None and len(g.tests):

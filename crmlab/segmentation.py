@@ -10,7 +10,9 @@ Conventions
 - *Recency* in RFM is ``days_since_last`` (days from the last purchase day to the as-of
   date), not the Buy-Till-You-Die ``recency`` (first to last purchase). *Frequency* is
   ``frequency`` (repeat purchase days; ranking it is the same as ranking purchase days).
-  *Monetary* is ``total_spend`` (or the spend per purchase day, ``rfm_monetary: average``).
+  *Monetary* (the M score) ranks ``total_spend`` (or the spend per purchase day,
+  ``rfm_monetary: average``). Two other spends keep their own names: ``spend_per_line``
+  (the clustering feature) and ``monetary_value`` (the BTYD mean repeat-day spend).
 - Quintile scores never split ties: a customer's score is ``1 + floor(5 * b / n)`` where
   ``b`` is the number of customers with a strictly *worse* value, so equal customers get
   equal scores whatever the row order, and a quintile may be empty when more than a fifth
@@ -127,9 +129,11 @@ DEFAULT_SEGMENT_MAP: dict[str, str] = {
     "1[12]": "Lost",
 }
 
-# recency (days since last purchase day), frequency (purchase days), monetary (spend per
-# order line): the three RFM dimensions as raw customer features for clustering.
-CLUSTER_FEATURES = ["days_since_last", "purchase_days", "avg_order_value"]
+# recency (days since last purchase day), frequency (purchase days), spend per order line:
+# the three RFM dimensions as raw customer features for clustering. The spend is named
+# `spend_per_line`, not "monetary": RFM's M ranks `total_spend`, and `monetary_value` is
+# the BTYD mean spend of repeat purchase days (crmlab.segment_readings.SPEND_MEASURES).
+CLUSTER_FEATURES = ["days_since_last", "purchase_days", "spend_per_line"]
 NEW_CUSTOMER = "new (not yet customer)"
 NOT_LISTED = "not listed"
 
@@ -843,7 +847,7 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
     ----------
     customers : DataFrame
         Columns ``by``, ``total_spend``, ``days_since_last``, ``purchase_days``,
-        ``avg_order_value``.
+        ``spend_per_line``.
     by : str
         The grouping column (``rfm_segment``, ``value_tier``, ``lifecycle_stage`` ...).
     order : sequence of str, optional
@@ -854,9 +858,12 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
     -------
     DataFrame
         ``by``, ``customers``, ``customer_share``, ``revenue_share``,
-        ``mean_days_since_last``, ``mean_purchase_days``, ``mean_avg_order_value``,
-        ``mean_total_spend`` (and ``who``, ``action`` for RFM segments); only groups that
-        have customers.
+        ``mean_days_since_last``, ``mean_purchase_days``, ``mean_spend_per_line``,
+        ``mean_total_spend``, ``one_time_share`` (bought on one day only) and, when
+        ``customers`` has ``lifecycle_stage``, ``current_share`` (new or active),
+        ``at_risk_share`` and ``lapsed_share`` — what
+        :func:`crmlab.segment_readings.segment_name_check` compares with the names — (and
+        ``who``, ``action`` for RFM segments); only groups that have customers.
 
     Raises
     ------
@@ -871,9 +878,18 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
         revenue=("total_spend", "sum"),
         mean_days_since_last=("days_since_last", "mean"),
         mean_purchase_days=("purchase_days", "mean"),
-        mean_avg_order_value=("avg_order_value", "mean"),
+        mean_spend_per_line=("spend_per_line", "mean"),
         mean_total_spend=("total_spend", "mean"),
     )
+    # what the names promise is checked against these (crmlab.segment_readings)
+    flags = pd.DataFrame({by: customers[by],
+                          "one_time_share": customers["purchase_days"] <= 1}, index=customers.index)
+    if "lifecycle_stage" in customers.columns:
+        stage = customers["lifecycle_stage"].astype(str)
+        flags["current_share"] = stage.isin(["new", "active"])
+        flags["at_risk_share"] = stage == "at risk"
+        flags["lapsed_share"] = stage == "lapsed"
+    g = g.join(flags.groupby(by, sort=True).mean().astype(np.float64))
     keys = [k for k in order if k in g.index] + [k for k in g.index if k not in order]
     g = g.loc[keys]
     g.insert(1, "customer_share", g["customers"] / len(customers))
@@ -1170,19 +1186,21 @@ def name_clusters(profiles: pd.DataFrame) -> pd.Series:
 
     Rules: recency ``z_days_since_last`` below -0.5 is "recent", above +0.5 "lapsed";
     frequency is "one-time" when most members bought on a single day, else "frequent" when
-    ``z_purchase_days`` > 0.5, else "occasional"; spend is "high", "low" or "mid spenders"
-    by ``z_avg_order_value`` beyond +-0.5. Duplicate names get the cluster number.
+    ``z_purchase_days`` > 0.5, else "occasional"; spend is "high", "low" or "mid spend per
+    line" by ``z_spend_per_line`` beyond +-0.5 (per order line, not per customer: a
+    one-time buyer of one expensive line is "high"). Duplicate names get the cluster number.
 
     Parameters
     ----------
     profiles : DataFrame
         Columns ``cluster``, ``one_time_share``, ``z_days_since_last``,
-        ``z_purchase_days``, ``z_avg_order_value``.
+        ``z_purchase_days``, ``z_spend_per_line``.
 
     Returns
     -------
     Series
-        ``cluster_name`` indexed like ``profiles``, e.g. "recent frequent high spenders".
+        ``cluster_name`` indexed like ``profiles``, e.g. "recent frequent buyers, high
+        spend per line".
 
     Raises
     ------
@@ -1200,8 +1218,9 @@ def name_clusters(profiles: pd.DataFrame) -> pd.Series:
         rec = word(row.z_days_since_last, "recent", "lapsed")
         freq = "one-time" if row.one_time_share > 0.5 else word(
             row.z_purchase_days, "occasional", "frequent", "occasional")
-        spend = word(row.z_avg_order_value, "low", "high", "mid") + " spenders"
-        names.append(" ".join(w for w in (rec, freq, spend) if w))
+        spend = word(row.z_spend_per_line, "low", "high", "mid") + " spend per line"
+        buyers = " ".join(w for w in (rec, freq, "buyers") if w)
+        names.append(f"{buyers}, {spend}")
     out = pd.Series(names, index=profiles.index, name="cluster_name", dtype=str)
     dup = out.duplicated(keep=False)
     out[dup] = out[dup] + " (" + profiles.loc[dup, "cluster"].astype(str) + ")"

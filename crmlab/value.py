@@ -296,14 +296,15 @@ def fit_benchmark(summary: pd.DataFrame) -> Benchmark:
     Fader, Hardie & Lee (2005), Marketing Science 24(2); Fader, Hardie & Lee (2005), JMR 42(4).
     """
     require_columns(summary, ["frequency", "recency", "T", "monetary_value"], "customer summary")
-    bg = BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
     repeat = summary["frequency"] > 0
     ok = repeat & (summary["monetary_value"] > 0)
+    # checked before any fit: too little history is an input problem, not a convergence one
     if ok.sum() < 2:
         raise InputError(
             f"transactions: only {int(ok.sum())} customers have repeat purchases with positive "
             "spend before the cut-off; the Gamma-Gamma spend model needs more history"
         )
+    bg = BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
     gg = GammaGamma().fit(summary.loc[ok, "frequency"], summary.loc[ok, "monetary_value"])
     corr = np.corrcoef(summary.loc[ok, "frequency"], summary.loc[ok, "monetary_value"])[0, 1]
     return Benchmark(bg, gg, int((repeat & ~ok).sum()), float(corr))

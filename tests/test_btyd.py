@@ -176,9 +176,59 @@ def test_bgnbd_needs_a_repeat_buyer():
 
 
 def test_bgnbd_degenerate_data_raise_convergence_error():
-    # every customer bought twice, the second time today: no maximum inside the space
-    with pytest.raises(ConvergenceError, match="did not converge"):
+    # every customer bought twice, the second time today: no maximum inside the space; scipy
+    # 1.17 stops on the ridge (r ~ 2000, alpha ~ 20000) and calls it a success
+    with pytest.raises(ConvergenceError, match=r"did not converge \(ran away: r = .*alpha = "):
         BetaGeo().fit([1] * 50, [10.0] * 50, [10.0] * 50)
+
+
+def test_gamma_gamma_degenerate_data_raise_convergence_error():
+    # every repeat buyer spends exactly the same: p and q run off to infinity together
+    with pytest.raises(ConvergenceError, match=r"ran away: p = .*towards infinity"):
+        GammaGamma().fit([3] * 40, [20.0] * 40)
+
+
+class _Claimed:
+    """What an optimiser returns when it claims success at ``x``."""
+
+    def __init__(self, x):
+        self.x, self.success, self.message = np.asarray(x, dtype=float), True, "claimed"
+        self.fun = 0.0
+
+
+@pytest.mark.parametrize(
+    "claimed, match",
+    [
+        (np.log([2000.0, 2000.0, 1.0, 3.0]), r"ran away: r = 2000 \(towards infinity\), alpha = "),
+        ([np.log(1e6), 0.0, 0.0, 1.0], r"bound of the parameter space: r = 1e\+06"),
+    ],
+    ids=["ridge_with_success_flag", "box_edge"],
+)
+def test_convergence_is_judged_by_the_estimate_not_the_flag(monkeypatch, claimed, match):
+    import crmlab.btyd as btyd
+
+    def fake_minimize(fun, x0, **kwargs):
+        out = _Claimed(claimed)
+        out.fun = fun(out.x)
+        return out
+
+    monkeypatch.setattr(btyd, "minimize", fake_minimize)
+    # data with a proper maximum: only the claimed estimate is wrong
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 6, 300).astype(float)
+    T = np.full(300, 30.0)
+    t_x = np.where(x > 0, rng.uniform(1, 30, 300), 0.0)
+    with pytest.raises(ConvergenceError, match=match):
+        BetaGeo().fit(x, t_x, T)
+
+
+def test_estimates_do_not_depend_on_the_time_unit(cdnow_weekly):
+    s = cdnow_weekly
+    weeks = BetaGeo().fit(s["frequency"], s["recency"], s["T"]).params_
+    days = BetaGeo().fit(s["frequency"], s["recency"] * 7, s["T"] * 7).params_
+    for k in ("r", "a", "b"):
+        assert days[k] == pytest.approx(weeks[k], rel=1e-4)
+    assert days["alpha"] == pytest.approx(7 * weeks["alpha"], rel=1e-4)
 
 
 def test_bgnbd_unfitted_and_bad_horizon():

@@ -384,11 +384,98 @@ def test_risk_bands(params, expected, rule):
 def test_risk_bands_with_a_table_of_defaults(tiny, tiny_models):
     _, params, table = tiny
     scores, thresholds = churn.churn_scores(table, tiny_models, params)
-    assert list(scores.columns) == ["account_no", "split", "actual", "churn_probability", "risk_band"]
-    n_high = (scores["risk_band"] == "high").sum()
-    assert n_high >= math.ceil(0.1 * len(scores))  # ties at the threshold may add one
-    assert (scores.loc[scores["risk_band"] == "high", "churn_probability"] >= thresholds["high"]).all()
-    assert (scores.loc[scores["risk_band"] == "low", "churn_probability"] < thresholds["medium"]).all()
+    assert list(scores.columns) == ["account_no", "split", "actual", "churn_probability", "risk_band",
+                                    "score_band"]
+    # no row with a positive churn label has a band other than `churned`, and vice versa
+    assert (scores.loc[scores["actual"] == 1, "risk_band"] == "churned").all()
+    assert (scores.loc[scores["actual"] == 0, "risk_band"] != "churned").all()
+    current = scores[scores["actual"] == 0]
+    n_high = (current["risk_band"] == "high").sum()
+    assert n_high >= math.ceil(0.1 * len(current))  # sized on current customers; ties may add one
+    assert (current.loc[current["risk_band"] == "high", "churn_probability"] >= thresholds["high"]).all()
+    assert (current.loc[current["risk_band"] == "low", "churn_probability"] < thresholds["medium"]).all()
+    assert thresholds["basis"] == "current customers"
+    # the score band is the probability's band for every row; for current customers it is the risk band
+    assert (current["score_band"] == current["risk_band"]).all()
+
+
+@pytest.mark.parametrize(
+    "actual, expected, high",
+    [
+        ([0, 1, 0, 1, 0, 0, 0, 0, 0, 0], ["high", "churned", "medium", "churned", "medium"] + ["low"] * 5, 0.95),
+        ([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], ["churned", "churned", "high", "medium", "medium"] + ["low"] * 5, 0.75),
+        ([0] * 10, ["high", "medium", "medium"] + ["low"] * 7, 0.95),
+    ],
+    ids=["churned-in-the-middle", "riskiest-already-gone", "nobody-gone"],
+)
+def test_risk_bands_are_sized_on_current_customers(actual, expected, high):
+    # 8 or 10 current customers: top 10% = 1 high, top 30% = 3 high or medium
+    prob = [0.95, 0.85, 0.75, 0.65, 0.55, 0.45, 0.35, 0.25, 0.15, 0.05]
+    bands, thresholds = churn.risk_bands(prob, {"capacity": 0.1, "medium_capacity": 0.3}, actual=actual)
+    assert bands.astype(str).tolist() == expected
+    assert thresholds["high"] == high and thresholds["basis"] == "current customers"
+    assert list(bands.cat.categories) == ["low", "medium", "high", "churned"]
+
+
+@pytest.mark.parametrize(
+    "actual, message",
+    [([1, 1, 1], "no current customer"), ([0, 1], "same length")],
+    ids=["all-gone", "length"],
+)
+def test_risk_bands_actual_errors(actual, message):
+    with pytest.raises(InputError, match=message):
+        churn.risk_bands([0.1, 0.5, 0.9], {}, actual=actual)
+
+
+@pytest.fixture(scope="module")
+def noise_table():
+    """Random labels and pure-noise features: any in-sample skill is memorisation."""
+    rng = np.random.default_rng(7)
+    n = 120
+    raw = pd.DataFrame({f"x{j}": rng.normal(size=n).round(3) for j in range(12)})
+    raw["left"] = np.where(rng.random(n) < 0.4, "yes", "no")
+    return churn.prepare_churn_table(raw, {"target": "left", "positive": "yes"})
+
+
+@pytest.mark.parametrize("calibration", ["none", "sigmoid"], ids=["as-fitted", "recalibrated"])
+def test_scores_are_out_of_fold_not_in_sample(noise_table, calibration):
+    from sklearn.metrics import roc_auc_score
+
+    params = {"seed": 3, "cv_folds": 5, "test_size": 0.25, "calibration": calibration}
+    models = churn.fit_churn_models(noise_table, params)
+    train = (models.split == "train").to_numpy()
+    y = noise_table.target.to_numpy()
+    X = noise_table.features
+    in_sample = models.scorer.predict_proba(X[train])[:, 1]
+    scored = models.probability.to_numpy()[train]
+    # the in-sample fit is over-confident on noise; the cross-fitted scores are not
+    auc_in, auc_oof = roc_auc_score(y[train], in_sample), roc_auc_score(y[train], scored)
+    assert auc_in > 0.7 and auc_oof < auc_in - 0.15
+    assert not np.allclose(scored, in_sample)
+    # test rows: the scorer fitted on all training rows; training rows: cross-fitted
+    np.testing.assert_allclose(models.probability.to_numpy()[~train], models.test["final"].to_numpy())
+    expected = churn.cross_fitted_probability(
+        models.scorer if calibration == "none" else churn.calibrate(
+            churn.make_models(noise_table, params)[models.chosen], "sigmoid", 5, 3),
+        X[train], noise_table.target[train], 5, 3)
+    np.testing.assert_allclose(scored, expected.to_numpy(), rtol=1e-6)
+
+
+def test_cross_fitted_probability_needs_enough_rows_per_class(noise_table):
+    model = churn.make_logit_pipeline(noise_table)
+    with pytest.raises(InputError, match="cv_folds=80"):
+        churn.cross_fitted_probability(model, noise_table.features, noise_table.target, folds=80)
+
+
+def test_watch_list_holds_no_churned_customer(tiny, tiny_models):
+    _, params, table = tiny
+    scores, _ = churn.churn_scores(table, tiny_models, params)
+    contrib = churn.logit_contributions(tiny_models.fitted["logistic"], table, table.features)
+    watch = churn.watch_list(scores, contrib, table, capacity=0.2)
+    gone = set(scores.loc[scores["actual"] == 1, "account_no"])
+    assert len(watch) == math.ceil(0.2 * (scores["actual"] == 0).sum())
+    assert not set(watch["account_no"]) & gone
+    assert "churned" not in set(watch["risk_band"])
 
 
 @pytest.mark.parametrize(
@@ -435,6 +522,50 @@ def test_odds_ratio_table(tiny, tiny_models):
         churn.odds_ratio_table(churn.make_logit_pipeline(table), table)  # not fitted
 
 
+@pytest.mark.parametrize(
+    "feature, expected",
+    [("total_charges", "Total charges"), ("tenure", "Tenure"), ("PaymentMethod", "PaymentMethod"),
+     ("_x_", "X")],
+    ids=["snake", "single", "camel-kept", "padded"],
+)
+def test_business_name(feature, expected):
+    assert churn.business_name(feature) == expected
+
+
+@pytest.fixture(scope="module")
+def price_table():
+    """Total charges = tenure x monthly price; churn falls with tenure and rises with price.
+
+    On its own, total charges goes with *less* churn (long tenure); with tenure in the
+    model it stands in for the price and its odds ratio is > 1: a suppression effect.
+    """
+    rng = np.random.default_rng(11)
+    n = 1500
+    tenure = rng.uniform(1, 72, n)
+    price = rng.uniform(20, 110, n)
+    logit = 0.5 - 0.07 * tenure + 0.03 * (price - 65)
+    churned = rng.random(n) < 1 / (1 + np.exp(-logit))
+    raw = pd.DataFrame({"tenure": tenure.round(1), "total_charges": (tenure * price).round(2),
+                        "churned": np.where(churned, "Yes", "No")})
+    return churn.prepare_churn_table(raw, {"target": "churned", "positive": "Yes"})
+
+
+def test_a_suppression_effect_is_marked_and_not_read_as_a_risk_raiser(price_table):
+    logit = churn.make_logit_pipeline(price_table).fit(price_table.features, price_table.target)
+    odds = churn.odds_ratio_table(logit, price_table, rows=np.ones(len(price_table.target), dtype=bool))
+    by = odds.set_index("term")
+    assert by.loc["total_charges", "odds_ratio"] > 1 > by.loc["total_charges", "alone_odds_ratio"]
+    assert bool(by.loc["total_charges", "suppression"]) and not bool(by.loc["tenure", "suppression"])
+    assert by.loc["total_charges", "label"] == "Total charges"
+    text = churn.odds_takeaway(odds, {})
+    assert "Clearest risk raisers: none" in text
+    assert "**Suppression effect** — Total charges: x" in text
+    without = churn.odds_ratio_table(logit, price_table)  # no rows: no marginal fits
+    assert "suppression" not in without.columns and "Suppression" not in churn.odds_takeaway(without, {})
+    with pytest.raises(InputError, match="one entry per table row"):
+        churn.odds_ratio_table(logit, price_table, rows=[True, False])
+
+
 def test_watch_list_ranks_current_customers_with_positive_reasons():
     table = churn.ChurnTable(
         features=pd.DataFrame({"calls": [5.0, 1.0, 7.0, 3.0], "plan": ["basic", "pro", "basic", "pro"]}),
@@ -450,10 +581,13 @@ def test_watch_list_ranks_current_customers_with_positive_reasons():
     expected = pd.DataFrame({
         "rank": [1, 2], "id": ["a", "d"], "churn_probability": [0.6, 0.4],
         "risk_band": ["high", "medium"],
-        "reason_1": ["calls = 5 (+0.80)", "calls = 3 (+0.10)"],
-        "reason_2": ["plan = basic (+0.30)", ""],
+        "reason_1": ["Calls = 5 (+0.80)", "Calls = 3 (+0.10)"],
+        "reason_2": ["Plan = basic (+0.30)", ""],
     })
     assert_frame_equal(watch, expected, check_dtype=False)
+    marked = churn.watch_list(scores, contrib, table, capacity=0.5, top_reasons=2, suppressed=["plan"])
+    assert marked["reason_2"].tolist() == ["Plan = basic (+0.30) [suppression effect, not a cause]", ""]
+    assert marked["reason_1"].tolist() == expected["reason_1"].tolist()
     with pytest.raises(InputError, match="same rows"):
         churn.watch_list(scores.head(3), contrib, table)
     with pytest.raises(InputError, match="'churn_probability'"):
@@ -463,102 +597,212 @@ def test_watch_list_ranks_current_customers_with_positive_reasons():
 # --- transactional warning ----------------------------------------------------------------------
 
 
+AS_OF = pd.Timestamp("1997-02-01")
+
+
 @pytest.fixture
 def base():
     return pd.DataFrame({
-        "customer_id": ["A", "B", "C", "D"],
-        "days_since_last": [25.0, 15.0, 100.0, 10.0],
-        "gap_mean": [10.0, 10.0, np.nan, 30.0],  # C bought once
-        "total_spend": [50.0, 80.0, 20.0, 200.0],
+        "customer_id": ["A", "B", "C", "D", "E"],
+        "as_of": AS_OF,
+        "frequency": [3.0, 2.0, 0.0, 1.0, 0.0],
+        "days_since_last": [25.0, 15.0, 100.0, 10.0, 5.0],
+        "gap_mean": [10.0, 10.0, np.nan, 30.0, np.nan],  # C and E bought once
+        "total_spend": [50.0, 80.0, 20.0, 200.0, 10.0],
+        # E's P(alive) is impossible in BG/NBD (one-time buyers get 1): it must never flag E
+        "p_alive": [0.9, 0.1, 1.0, 0.8, 0.1],
+        "lapse_probability": [0.4, 0.95, 0.7, 0.2, 0.99],
     })
 
 
 def test_transactional_warning_by_hand(base):
-    value = pd.DataFrame({"customer_id": ["B", "A"], "p_alive": [0.1, 0.9], "clv": [300.0, 10.0]})
-    out = churn.transactional_warning(base, {"gap_factor": 2.0, "p_alive_threshold": 0.3}, value)
-    # repeat buyers' gaps 10, 10, 30 -> the one-time buyer C is measured against the median, 10
+    out = churn.transactional_warning(base, {"gap_factor": 2.0, "p_alive_threshold": 0.3, "capacity": 0.4})
+    # repeat buyers' gaps 10, 10, 30 -> one-time buyers are measured against the median, 10;
+    # candidates A (overdue), B (low P(alive)), C (overdue); capacity 0.4 x 5 = 2 -> the two
+    # likeliest to lapse, B (0.95) and C (0.70)
     expected = pd.DataFrame({
-        "customer_id": ["A", "B", "C", "D"],
-        "days_since_last": [25.0, 15.0, 100.0, 10.0],
-        "typical_gap": [10.0, 10.0, 10.0, 30.0],
-        "gap_basis": ["own", "own", "shop median", "own"],
-        "gap_ratio": [2.5, 1.5, 10.0, 1 / 3],
-        "p_alive": [0.9, 0.1, np.nan, np.nan],
-        "overdue": [True, False, True, False],
-        "low_p_alive": [False, True, False, False],
-        "warning": [True, True, True, False],
+        "customer_id": ["A", "B", "C", "D", "E"],
+        "as_of": AS_OF,
+        "days_since_last": [25.0, 15.0, 100.0, 10.0, 5.0],
+        "typical_gap": [10.0, 10.0, 10.0, 30.0, 10.0],
+        "gap_basis": ["own", "own", "shop median", "own", "shop median"],
+        "gap_ratio": [2.5, 1.5, 10.0, 1 / 3, 0.5],
+        "one_time_buyer": [False, False, True, False, True],
+        "p_alive": [0.9, 0.1, 1.0, 0.8, 0.1],
+        "lapse_probability": [0.4, 0.95, 0.7, 0.2, 0.99],
+        "overdue": [True, False, True, False, False],
+        "low_p_alive": [False, True, False, False, False],
+        "candidate": [True, True, True, False, False],
+        "warning": [False, True, True, False, False],
         "reason": [
             "25 days since last purchase, 2.5x their usual 10-day gap",
-            "P(alive) 0.10 < 0.30",
-            "100 days since last purchase, 10.0x the shop's typical 10-day gap",
+            "P(alive) 0.10 < 0.30; 95% likely to buy nothing in the horizon",
+            "one-time buyer: 100 days since the only purchase, 10.0x the shop's typical 10-day gap "
+            "(P(alive) is 1 for every one-time buyer in BG/NBD: not used); "
+            "70% likely to buy nothing in the horizon",
+            "",
             "",
         ],
-        "priority_value": [10.0, 300.0, 20.0, 200.0],
-        "total_spend": [50.0, 80.0, 20.0, 200.0],
+        "priority_value": [50.0, 80.0, 20.0, 200.0, 10.0],
+        "frequency": [3.0, 2.0, 0.0, 1.0, 0.0],
+        "total_spend": [50.0, 80.0, 20.0, 200.0, 10.0],
     })
     assert_frame_equal(out, expected, check_dtype=False)
-    watch = churn.transactional_watch_list(out, capacity=0.5)
+    watch = churn.transactional_watch_list(out)
     assert watch["customer_id"].tolist() == ["B", "C"] and watch["rank"].tolist() == [1, 2]
 
 
-def test_transactional_warning_fixed_one_time_gap_and_no_value(base):
-    out = churn.transactional_warning(base, {"gap_factor": 3.0, "one_time_gap": 50})
-    assert out["typical_gap"].tolist() == [10.0, 10.0, 50.0, 30.0]
+@pytest.mark.parametrize(
+    "capacity, warned",
+    [(0.2, ["B"]), (0.4, ["B", "C"]), (1.0, ["A", "B", "C"])],
+    ids=["one-call", "two-calls", "everyone-who-qualifies"],
+)
+def test_transactional_warning_is_sized_to_capacity(base, capacity, warned):
+    out = churn.transactional_warning(base, {"capacity": capacity})
+    assert out.loc[out["warning"], "customer_id"].tolist() == warned
+    assert out["warning"].sum() <= math.ceil(capacity * len(base))
+
+
+def test_transactional_warning_without_bgnbd_ranks_by_gap_ratio(base):
+    out = churn.transactional_warning(
+        base.assign(p_alive=np.nan, lapse_probability=np.nan),
+        {"gap_factor": 2.0, "one_time_gap": 50, "capacity": 0.2},
+    )
+    assert out["typical_gap"].tolist() == [10.0, 10.0, 50.0, 30.0, 50.0]
     assert out["gap_basis"].tolist()[2] == "one_time_gap"
-    assert out["warning"].tolist() == [False, False, False, False]
-    assert out["p_alive"].isna().all() and out["priority_value"].tolist() == [50.0, 80.0, 20.0, 200.0]
+    assert out["candidate"].tolist() == [True, False, False, False, False]  # C: 100 / 50 = 2.0, not > 2
+    assert out.loc[out["warning"], "customer_id"].tolist() == ["A"]
 
 
 @pytest.mark.parametrize(
-    "change, value, message",
+    "change, params, message",
     [
-        (lambda b: b.drop(columns="gap_mean"), None, "'gap_mean'"),
-        (lambda b: b.assign(gap_mean=np.nan), None, "no repeat buyer"),
-        (lambda b: b, pd.DataFrame({"customer_id": ["A"], "clv": [1.0]}), "'p_alive'"),
+        (lambda b: b.drop(columns="gap_mean"), {}, "'gap_mean'"),
+        (lambda b: b.assign(gap_mean=np.nan), {}, "no repeat buyer"),
+        (lambda b: b.drop(columns="as_of"), {}, "'as_of'"),
+        (lambda b: b.assign(as_of=[AS_OF] * 4 + [pd.Timestamp("1997-09-30")]), {}, "one as_of date"),
+        (lambda b: b, {"capacity": 0}, "churn_warning.capacity"),
     ],
-    ids=["no-gap-column", "no-repeat-buyers", "value-without-p-alive"],
+    ids=["no-gap-column", "no-repeat-buyers", "no-date", "two-dates", "no-capacity"],
 )
-def test_transactional_warning_errors(base, change, value, message):
+def test_transactional_warning_errors(base, change, params, message):
     with pytest.raises(InputError, match=message):
-        churn.transactional_warning(change(base), {}, value)
+        churn.transactional_warning(change(base), params)
 
 
-def test_warning_base_prefers_customers_and_falls_back_to_the_summary(base):
-    customers = base.assign(value_tier=["high", "low", "low", "medium"], rfm_segment="x")
-    out = churn.warning_base(customers)
-    assert list(out.columns) == ["customer_id", "days_since_last", "gap_mean", "total_spend", "value_tier"]
-    thin = customers[["customer_id", "value_tier"]]
-    merged = churn.warning_base(thin, base)
-    assert merged["value_tier"].tolist() == ["high", "low", "low", "medium"]
-    with pytest.raises(InputError, match="'days_since_last'"):
-        churn.warning_base(thin)
-    with pytest.raises(InputError, match="customers.parquet or transactions.parquet"):
-        churn.warning_base()
+def test_every_warning_input_is_taken_at_one_date():
+    tx = pd.DataFrame({
+        "customer_id": ["X", "X", "X", "X", "Y", "Y", "Z"],
+        "date": pd.to_datetime(["1997-01-01", "1997-01-11", "1997-01-21", "1997-03-01",
+                                "1997-01-15", "1997-02-10", "1997-01-31"]),
+        "amount": [10.0, 20.0, 30.0, 99.0, 5.0, 99.0, 7.0],
+    })
+    out = churn.warning_inputs(tx, AS_OF, horizon_days=30)
+    # purchases after as_of (X on 1 March, Y on 10 February) do not count
+    assert (out["as_of"] == AS_OF).all()
+    assert out["customer_id"].tolist() == ["X", "Y", "Z"]
+    assert out["days_since_last"].tolist() == [11.0, 17.0, 1.0]
+    assert out["T"].tolist() == [31.0, 17.0, 1.0]
+    assert out["frequency"].tolist() == [2.0, 0.0, 0.0]
+    assert out["gap_mean"].iloc[0] == 10.0 and out["gap_mean"].iloc[1:].isna().all()
+    assert out["total_spend"].tolist() == [60.0, 5.0, 7.0]
+    with pytest.raises(InputError, match="no purchase on or before 1996-12-31"):
+        churn.warning_inputs(tx, "1996-12-31")
+    with pytest.raises(InputError, match="horizon_days"):
+        churn.warning_inputs(tx, AS_OF, horizon_days=0)
 
 
-def test_warning_watch_list_and_metrics_errors(base):
-    out = churn.transactional_warning(base, {})
-    metrics = churn.warning_metrics(out, {})
-    assert (metrics["customers"], metrics["warned"], metrics["one_time_buyers"]) == (4, 2, 1)
-    assert metrics["one_time_gap_days"] == 10.0 and metrics["p_alive_available"] is False
-    with pytest.raises(InputError, match="capacity"):
-        churn.transactional_watch_list(out, capacity=0)
-    with pytest.raises(InputError, match="'warning'"):
-        churn.warning_metrics(out.drop(columns="warning"))
-
-
-def test_warning_on_cdnow_summary_agrees_with_the_definition():
+def test_p_alive_and_lapse_probability_are_fitted_at_the_same_date():
+    from crmlab.btyd import BetaGeo
     from crmlab.features import customer_summary
 
     raw, _ = read_table(ROOT / "tests" / "data" / "cdnow_small.txt")
     tx = pd.DataFrame({"customer_id": raw["customer_id"], "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
                        "amount": raw["dollar_value"].astype(float)})
-    summary = customer_summary(tx, "1998-06-30")
-    out = churn.transactional_warning(churn.warning_base(None, summary), {"gap_factor": 2.0})
-    repeat = summary["gap_mean"].notna().to_numpy()
-    expected = summary["days_since_last"] / summary["gap_mean"].fillna(summary["gap_mean"].median()).clip(lower=1)
-    np.testing.assert_allclose(out["gap_ratio"], expected)
-    assert (out.loc[repeat, "gap_basis"] == "own").all()
+    for as_of in ("1997-09-30", "1998-06-30"):
+        out = churn.warning_inputs(tx, as_of, horizon_days=90)
+        summary = customer_summary(tx, as_of)
+        bg = BetaGeo().fit(summary["frequency"], summary["recency"], summary["T"])
+        np.testing.assert_allclose(out["p_alive"], bg.p_alive(summary["frequency"], summary["recency"], summary["T"]))
+        np.testing.assert_allclose(out["days_since_last"], summary["days_since_last"])
+        one = out["frequency"] == 0
+        assert (out.loc[one, "p_alive"] == 1.0).all()  # BG/NBD: one-time buyers are "alive"
+        assert ((out["lapse_probability"] >= 1 - out["p_alive"] - 1e-12) & (out["lapse_probability"] <= 1)).all()
+        assert out.attrs["bgnbd"]["fitted"] and out.attrs["horizon_days"] == 90
+        warned = churn.transactional_warning(out, {"capacity": 0.1})
+        assert not warned.loc[warned["one_time_buyer"], "low_p_alive"].any()
+        assert warned["warning"].sum() <= math.ceil(0.1 * len(out))
+        ratio = summary["days_since_last"] / summary["gap_mean"].fillna(summary["gap_mean"].median()).clip(lower=1)
+        np.testing.assert_allclose(warned["gap_ratio"], ratio)
+
+
+def test_warning_inputs_without_repeat_buyers_keep_p_alive_missing():
+    tx = pd.DataFrame({"customer_id": ["A", "B"], "date": pd.to_datetime(["1997-01-01", "1997-01-05"]),
+                       "amount": [1.0, 2.0]})
+    out = churn.warning_inputs(tx, AS_OF)
+    assert out["p_alive"].isna().all() and not out.attrs["bgnbd"]["fitted"]
+    assert "no customer has a repeat purchase" in out.attrs["bgnbd"]["why"]
+
+
+@pytest.fixture
+def backtest_tx():
+    # flags raised on 1 Feb 1997, checked over (1 Feb, 1 Apr]
+    return pd.DataFrame({
+        "customer_id": ["A", "A", "B", "C", "D", "E", "F"],
+        "date": pd.to_datetime(["1997-01-03", "1997-02-10",   # A bought in the window
+                                "1997-01-05",                 # B: nothing after as_of
+                                "1997-04-01",                 # C: on the last day (counts)
+                                "1997-05-01",                 # D: after the window
+                                "1997-02-01",                 # E: on as_of itself (before the window)
+                                "1997-03-15"]),               # F: not a customer at as_of
+        "amount": 1.0,
+    })
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        # bought: A, C; lapsed: B, D, E (base rate 3/5); flagged A, B, E -> 2 of 3 lapsed
+        ([True, True, False, False, True], {"precision": 2 / 3, "recall": 2 / 3, "lift": (2 / 3) / (3 / 5),
+                                            "flagged_share": 3 / 5, "flagged_lapsed": 2}),
+        ([False, True, False, True, False], {"precision": 1.0, "recall": 2 / 3, "lift": 5 / 3,
+                                             "flagged_share": 2 / 5, "flagged_lapsed": 2}),
+        ([False] * 5, {"precision": None, "recall": 0.0, "lift": None, "flagged_share": 0.0,
+                       "flagged_lapsed": 0}),
+    ],
+    ids=["mixed", "perfect", "nobody-flagged"],
+)
+def test_warning_backtest_by_hand(backtest_tx, flags, expected):
+    warning = pd.DataFrame({"customer_id": list("ABCDE"), "as_of": AS_OF, "warning": flags})
+    out = churn.warning_backtest(warning, backtest_tx, "1997-04-01")
+    for key, value in expected.items():
+        assert out[key] == (pytest.approx(value) if value is not None else None), key
+    assert (out["customers"], out["lapsed"], out["base_rate"]) == (5, 3, pytest.approx(0.6))
+    assert (out["as_of"], out["until"]) == ("1997-02-01", "1997-04-01")
+
+
+def test_warning_backtest_errors(backtest_tx):
+    warning = pd.DataFrame({"customer_id": ["A", "B"], "as_of": AS_OF, "warning": [True, False]})
+    with pytest.raises(InputError, match="must be after as_of"):
+        churn.warning_backtest(warning, backtest_tx, "1997-02-01")
+    with pytest.raises(InputError, match="one as_of date"):
+        churn.warning_backtest(warning.assign(as_of=[AS_OF, pd.Timestamp("1997-03-01")]), backtest_tx, "1997-04-01")
+    with pytest.raises(InputError, match="'warning'"):
+        churn.warning_backtest(warning.drop(columns="warning"), backtest_tx, "1997-04-01")
+
+
+def test_warning_metrics(base):
+    out = churn.transactional_warning(base, {"capacity": 0.4})
+    metrics = churn.warning_metrics(out, {"capacity": 0.4})
+    assert (metrics["customers"], metrics["candidates"], metrics["warned"]) == (5, 3, 2)
+    assert (metrics["one_time_buyers"], metrics["one_time_buyers_p_alive_one"]) == (2, 1)
+    assert metrics["one_time_gap_days"] == 10.0 and metrics["p_alive_available"] is True
+    assert metrics["as_of"] == "1997-02-01"
+    json.dumps(metrics)
+    with pytest.raises(InputError, match="'warning'"):
+        churn.warning_metrics(out.drop(columns="warning"))
+    with pytest.raises(InputError, match="'gap_ratio'"):
+        churn.transactional_watch_list(out.drop(columns="gap_ratio"))
 
 
 # --- products and the whole stage ------------------------------------------------------------------
@@ -573,6 +817,9 @@ def test_labelled_metrics_document(tiny, tiny_models):
         assert set(doc[name]) == {"roc_auc", "pr_auc", "brier"}
     assert doc["rows"]["test"] == (scores["split"] == "test").sum()
     assert sum(doc["risk_bands"]["counts"].values()) == len(scores)
+    assert doc["risk_bands"]["counts"]["churned"] == doc["rows"]["churned"] == int(table.target.sum())
+    assert doc["current_customers"]["customers"] == int((table.target == 0).sum())
+    assert doc["current_customers"]["high"] == doc["risk_bands"]["counts"]["high"]
     assert "contact" in doc["left_out"]
     json.dumps(doc)  # serialisable as it is
     with pytest.raises(InputError, match="'risk_band'"):
@@ -607,8 +854,10 @@ def test_stage_runs_on_another_table_from_params_alone(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     products = tmp_path / "processed" / "tiny"
     scores = pd.read_parquet(products / "churn_scores.parquet")
-    assert list(scores.columns) == ["account_no", "split", "actual", "churn_probability", "risk_band"]
-    assert len(scores) == 80 and set(scores["risk_band"]) <= {"high", "medium", "low"}
+    assert list(scores.columns) == ["account_no", "split", "actual", "churn_probability", "risk_band",
+                                    "score_band"]
+    assert len(scores) == 80 and set(scores["risk_band"]) <= {"high", "medium", "low", "churned"}
+    assert (scores.loc[scores["actual"] == 1, "risk_band"] == "churned").all()
     metrics = json.loads((products / "churn_metrics.json").read_text())
     assert metrics["chosen"] in metrics["models"] and metrics["transactional"] is None
     assert not (products / "churn_warning.parquet").exists()
@@ -630,3 +879,58 @@ def test_a_bad_target_fails_the_stage_with_a_clear_error(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert out.returncode == 2
     assert "error:" in out.stderr and "'churn.positive'" in out.stderr
+
+
+# --- figures ----------------------------------------------------------------------------------------
+
+
+def test_odds_ratio_figure_speaks_in_words(price_table):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from crmlab import plots
+
+    logit = churn.make_logit_pipeline(price_table).fit(price_table.features, price_table.target)
+    odds = churn.odds_ratio_table(logit, price_table, rows=np.ones(len(price_table.target), dtype=bool))
+    ax = plots.plot_odds_ratios(odds)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert not any("_" in t for t in ticks)  # no raw column codes
+    assert any(t.startswith("Total charges") and "suppression" in t for t in ticks)
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_gap_ratio_figure_stacks_bars_without_overlap(base):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from crmlab import plots
+
+    out = churn.transactional_warning(base, {"capacity": 0.4})
+    ax = plots.plot_gap_ratios(out, 2.0)
+    assert ax.get_title() and "log scale" in ax.get_xlabel() and "count" in ax.get_ylabel()
+    assert "2 one-time buyers" in ax.get_xlabel()
+    bars = [(round(p.get_x(), 9), p.get_y(), p.get_height()) for p in ax.patches if p.get_height() > 0]
+    # a stacked bar starts where the one below it ends: no two bars cover the same spot
+    by_x = {}
+    for x, y0, h in bars:
+        by_x.setdefault(x, []).append((y0, y0 + h))
+    for spans in by_x.values():
+        spans.sort()
+        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:], strict=False))
+    assert sum(h for _, _, h in bars) == 3  # the repeat buyers A, B, D
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_warning_backtest_figure(backtest_tx):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from crmlab import plots
+
+    warning = pd.DataFrame({"customer_id": list("ABCDE"), "as_of": AS_OF,
+                            "warning": [True, True, False, False, True]})
+    ax = plots.plot_warning_backtest(churn.warning_backtest(warning, backtest_tx, "1997-04-01"))
+    assert [round(p.get_height(), 6) for p in ax.patches] == [round(200 / 3, 6), 60.0]
+    assert "lift 1.11x" in ax.get_title() and "%" in ax.get_ylabel()
+    matplotlib.pyplot.close(ax.figure)

@@ -297,3 +297,131 @@ def test_dask_path_gives_exactly_the_pandas_result(params_file, blocksize):
     assert_frame_equal(got.clean, expected.clean)
     assert_frame_equal(got.quarantine, expected.quarantine)
     assert got.report == expected.report
+
+
+# --- hostile values: overflow, time zones, ISO dates, stray bytes, personal ids -----------
+
+
+@pytest.mark.parametrize(
+    "amounts, reasons",
+    [
+        (["inf", "5"], ["invalid_amount", None]),
+        (["-inf", "5"], ["invalid_amount", None]),
+        (["1e400", "5"], ["invalid_amount", None]),
+        (["1e308", "1e308"], ["amount_out_of_range", "amount_out_of_range"]),
+        (["NaN", "5"], ["invalid_amount", None]),
+        (["2e12", "1e12"], ["amount_out_of_range", None]),
+    ],
+    ids=["inf", "minus-inf", "1e400", "two-1e308", "nan", "above-max"],
+)
+def test_non_finite_and_overflowing_amounts_are_quarantined(tmp_path, amounts, reasons):
+    from crmlab.io import write_json
+
+    raw = frame([[str(i), f"2024-01-0{i + 1}", a] for i, a in enumerate(amounts)])
+    res = cleaning.clean_transactions(raw, section())
+    got = [None] * len(amounts)
+    for row, reason in zip(res.quarantine["source_row"], res.quarantine["reason"], strict=True):
+        got[row - 1] = reason
+    assert got == reasons
+    assert np.isfinite(res.report["amount_clean"]) and np.isfinite(res.report["amount_quarantined"])
+    write_json(res.report, tmp_path / "r.json")  # totals are finite: the report is valid JSON
+
+
+def test_max_amount_is_a_param():
+    raw = frame([["1", "2024-01-01", "500"], ["2", "2024-01-02", "50"]])
+    res = cleaning.clean_transactions(raw, section(max_amount=100))
+    assert res.quarantine["reason"].tolist() == ["amount_out_of_range"]
+    assert res.report["by_reason"]["amount_out_of_range"] == 1
+
+
+@pytest.mark.parametrize(
+    "values, zone, expected",
+    [
+        (["2024-03-05T09:00:00Z"], "UTC", ["2024-03-05 09:00:00"]),
+        (["2024-03-05T09:00:00+08:00", "2024-03-05T09:00:00-05:00"], "UTC",
+         ["2024-03-05 01:00:00", "2024-03-05 14:00:00"]),
+        (["2024-03-05T09:00:00Z", "2024-03-05 12:30"], "Asia/Shanghai",
+         ["2024-03-05 17:00:00", "2024-03-05 12:30:00"]),
+        (["2024-07-01 23:30:00+0000"], "Europe/Berlin", ["2024-07-02 01:30:00"]),
+        (["2024-03-05 09:00:00 UTC", "bad"], "UTC", ["2024-03-05 09:00:00", None]),
+    ],
+    ids=["zulu", "mixed-offsets", "zone-and-naive", "compact-offset-dst", "utc-word-and-bad"],
+)
+def test_zoned_timestamps_are_converted_to_the_declared_zone_then_naive(values, zone, expected):
+    raw = frame([[str(i), v, "5"] for i, v in enumerate(values)])
+    res = cleaning.clean_transactions(raw, section(timezone=zone))
+    want = pd.to_datetime(pd.Series([e for e in expected if e]))
+    assert res.clean["date"].dtype == "datetime64[ns]"
+    assert res.clean["date"].tolist() == want.tolist()
+    assert res.report["repairs"]["date_timezone_converted"] == sum(v[-1].isalpha() or "+" in v[10:] or "-" in v[10:] for v in values if v != "bad")
+
+
+def test_typed_zoned_column_is_converted_not_just_stripped():
+    values = pd.Series(pd.to_datetime(["2024-03-05T09:00:00Z"], utc=True))
+    out, _ = cleaning.parse_dates(values, timezone="Asia/Shanghai")
+    assert out.iloc[0] == pd.Timestamp("2024-03-05 17:00")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2024-01-05", "2024-01-13", "2024-02-01"],
+        ["2024/01/05", "2024/12/01"],
+        ["2024-01-05 10:00:00", "2024-01-06 11:00:00"],
+        ["2024-01-13", "2024-01-05"],
+    ],
+    ids=["iso", "slashes", "iso-time", "unambiguous-first"],
+)
+def test_iso_dates_are_never_read_day_first(values):
+    out, rep = cleaning.parse_dates(pd.Series(values), dayfirst=True)
+    assert out.tolist() == pd.to_datetime(pd.Series(values), format="mixed").tolist()
+    assert rep["date_second_format"] == 0  # nothing was "repaired"
+
+
+def test_dayfirst_still_applies_to_day_month_dates_next_to_iso():
+    out, _ = cleaning.parse_dates(pd.Series(["2024-01-05", "03/04/2024"]), dayfirst=True)
+    assert out.tolist() == [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-04-03")]
+
+
+@pytest.mark.parametrize("stray", [b"\xe9", b"\xfc", b"\x80", b"\xff\xfe"], ids=["e-acute", "u-umlaut", "0x80", "ff-fe"])
+def test_rows_with_undecodable_bytes_are_quarantined_not_misread(tmp_path, stray):
+    body = "id,day,paid,name_note\n" + "".join(f"Mü{i},2024-01-0{i},5,Müller\n" for i in range(1, 6))
+    data = body.encode("utf-8").replace(b"3,2024-01-03,5,M", b"3,2024-01-03,5,M" + stray)
+    data = data.replace("Mü3".encode(), b"M" + stray + b"3")
+    (tmp_path / "t.csv").write_bytes(data)
+    sec = params_from_dict({"transactions": {"path": str(tmp_path / "t.csv"),
+                                             "columns": {"customer_id": "id", "date": "day", "amount": "paid"}}}).transactions
+    with pytest.warns(UserWarning, match="not valid UTF-8"):
+        raw, info = read_input(sec)
+    assert info.encoding == "utf-8"
+    res = cleaning.clean_transactions(raw, sec)
+    assert res.quarantine["source_row"].tolist() == [3]
+    assert res.quarantine["reason"].tolist() == ["undecodable_text"]
+    assert res.report["by_reason"]["undecodable_text"] == 1
+    assert raw["id"].tolist()[:2] == ["Mü1", "Mü2"]  # never M眉1
+    assert res.clean["customer_id"].tolist() == ["Mü1", "Mü2", "Mü4", "Mü5"]
+
+
+@pytest.mark.parametrize(
+    "ids, kind",
+    [
+        (["ann@example.com", " Ann@Example.com", "bob@example.org"], "email"),
+        (["+86 138 0013 8000", "+86-138-0013-8000", "13900138000"], "phone"),
+        (["11010519491231002X", "440304199001011233", "11010519491231002x"], "id_card"),
+    ],
+    ids=["email", "phone", "cn-id-card"],
+)
+def test_personal_customer_ids_are_pseudonymised_with_the_key(monkeypatch, ids, kind):
+    from crmlab import privacy
+
+    monkeypatch.setenv(privacy.KEY_ENV, "k" * 32)
+    raw = frame([[c, f"2024-01-0{i + 1}", "5"] for i, c in enumerate(ids)] + [["", "2024-01-09", "1"]])
+    res = cleaning.clean_transactions(raw, section())
+    assert res.clean["customer_id"].str.fullmatch(r"pid_[0-9a-f]{20}").all()
+    assert res.clean["customer_id"].nunique() == 2  # normalised before hashing: same person, same id
+    assert res.quarantine["reason"].tolist() == ["missing_customer_id"]
+    text = res.clean.to_csv() + res.quarantine.to_csv()
+    assert not any(c.strip() in text for c in ids)
+    monkeypatch.delenv(privacy.KEY_ENV)
+    with pytest.raises(InputError, match=f"id column 'id' holds personal data \\({kind}\\)"):
+        cleaning.clean_transactions(raw, section())

@@ -110,3 +110,99 @@ def test_stage_context_by_hand_and_under_the_runner(tmp_path, write_params):
     assert staged.require("x.parquet", "cleaning") == tmp_path / "stage" / "x.parquet"
     with pytest.raises(InputError, match="run the 'cleaning' stage first"):
         staged.require("y.parquet", "cleaning")
+
+
+# --- hostile params: impossible dates, reader options, long names, zones, keys -------------
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("periods: {observation_end: 2024-02-30}", "'periods.observation_end': '2024-02-30' is not a date"),
+        ("periods: {observation_end: '2024-02-30'}", "'periods.observation_end': '2024-02-30' is not a date"),
+        ("periods: {calibration_end: 2023-02-29}", "'periods.calibration_end': '2023-02-29' is not a date"),
+        ("periods: {observation_end: 2024-13-01}", "'periods.observation_end': '2024-13-01' is not a date"),
+        ("periods: {observation_end: 2024-01-01T25:00:00}", "is not a date"),
+    ],
+    ids=["feb-30", "feb-30-quoted", "feb-29-non-leap", "month-13", "hour-25"],
+)
+def test_impossible_dates_are_params_errors_not_crashes(tmp_path, text, message):
+    path = tmp_path / "p.yaml"
+    path.write_text(text + "\n")
+    with pytest.raises(InputError, match=message):
+        load_params(path)
+
+
+def test_valid_unquoted_dates_still_load(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("periods: {calibration_end: 2024-02-29, observation_end: 2024-12-31}\n")
+    assert load_params(path).periods.calibration_end == "2024-02-29"
+
+
+@pytest.mark.parametrize(
+    "reader, message",
+    [
+        ({"bogus": 1}, "unknown reader option 'bogus'"),
+        ({"skiprow": 1}, "did you mean 'skiprows'"),
+        ({"dtype": "int"}, "option 'dtype' cannot be set here"),
+        ({"sep": ";"}, "use the section key 'sep'"),
+        ({"encoding": "latin-1"}, "use the section key 'encoding'"),
+    ],
+    ids=["unknown", "typo", "dtype", "sep", "encoding"],
+)
+def test_reader_options_are_checked(reader, message):
+    with pytest.raises(InputError, match=message):
+        params_from_dict({"churn": {"path": "x.csv", "target": "t", "reader": reader}})
+    assert params_from_dict({"churn": {"path": "x.csv", "target": "t", "reader": {"skiprows": 2}}})
+
+
+@pytest.mark.parametrize("length, ok", [(1, True), (100, True), (101, False), (300, False)])
+def test_run_name_length_is_bounded(length, ok):
+    raw = {"run_name": "r" * length}
+    if ok:
+        assert params_from_dict(raw).run_name == "r" * length
+    else:
+        with pytest.raises(InputError, match=f"'run_name': is {length} characters long; at most 100"):
+            params_from_dict(raw)
+
+
+@pytest.mark.parametrize("zone, ok", [("UTC", True), ("Asia/Shanghai", True), ("Mars/Olympus", False),
+                                      ("../../etc/passwd", False), ("", False)])
+def test_timezone_must_be_a_zone_name(zone, ok):
+    raw = {"transactions": {"path": "x.csv", "columns": {"customer_id": "a", "date": "b", "amount": "c"},
+                            "timezone": zone}}
+    if ok:
+        assert params_from_dict(raw).transactions.timezone == zone
+    else:
+        with pytest.raises(InputError, match="'transactions.timezone'"):
+            params_from_dict(raw)
+
+
+@pytest.mark.parametrize("kind", ["under-a-file", "file-itself"])
+def test_check_writable_names_the_key(tmp_path, kind):
+    from crmlab.config import check_writable
+
+    (tmp_path / "f").write_text("x")
+    target = tmp_path / "f" / "deeper" if kind == "under-a-file" else tmp_path / "f"
+    p = params_from_dict({"run_name": "x", "paths": {"outputs": str(target), "processed": str(tmp_path / "ok")}})
+    with pytest.raises(InputError, match="key 'paths.outputs': .* is a file, not a folder"):
+        check_writable(p)
+    assert not (tmp_path / "ok").exists()  # checking creates nothing
+
+
+@pytest.mark.parametrize("content, message", [("short", "at least 16"), (None, "cannot read the key")])
+def test_privacy_key_file(tmp_path, monkeypatch, content, message):
+    from crmlab import privacy
+    from crmlab.config import apply_privacy
+
+    monkeypatch.setenv(privacy.KEY_ENV, "")  # restored (removed) after the test ...
+    monkeypatch.delenv(privacy.KEY_ENV)  # ... though apply_privacy sets it below
+    key = tmp_path / "key"
+    if content is not None:
+        key.write_text(content)
+    p = params_from_dict({"privacy": {"key_file": str(key)}})
+    with pytest.raises(InputError, match=message):
+        apply_privacy(p)
+    key.write_text("a-long-enough-secret-key\n")
+    apply_privacy(p)
+    assert __import__("os").environ[privacy.KEY_ENV] == "a-long-enough-secret-key"

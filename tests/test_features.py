@@ -42,7 +42,7 @@ EXPECTED = pd.DataFrame(
         "purchase_days": [3, 1, 2, 1],
         "orders": [4, 1, 2, 1],
         "total_spend": [65.0, 40.0, 10.0, 8.0],
-        "avg_order_value": [16.25, 40.0, 5.0, 8.0],
+        "spend_per_line": [16.25, 40.0, 5.0, 8.0],
         "days_since_last": [30.0, 152.0, 10.0, 29.0],
         "gap_mean": [15.0, np.nan, 81.0, np.nan],
         "gap_std": [np.sqrt(50.0), np.nan, np.nan, np.nan],  # sample std of gaps 10 and 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import matplotlib
 
@@ -157,3 +158,161 @@ def test_file_sha256(tmp_path):
 def test_written_files_are_readable_by_the_team(tmp_path):
     path = io.write_text("hello", tmp_path / "report.html")
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_read_legacy_xls(tmp_path):
+    # tests/data/orders.xls was written by xlwt (Excel 97-2003 format); read through xlrd
+    df, info = io.read_table(Path(__file__).parent / "data" / "orders.xls", sheet_name="Orders")
+    assert info.format == "excel"
+    assert df["customer_id"].tolist() == ["00017", "00042"]
+    assert df["amount"].astype(float).tolist() == [12.5, 30.0]
+
+
+# --- hostile files: bounded reading, honest decoding, personal data, formulas --------------
+
+
+@pytest.mark.parametrize(
+    "data, encoding, noted",
+    [
+        (("id,name\n" + "1,Müller\n" * 20).encode("utf-8"), "utf-8", False),
+        (("id,name\n" + "1,Müller\n" * 20).encode("utf-8") + b"2,Caf\xe9\n", "utf-8", True),
+        (("id,name\n" + "1,Müller\n" * 20).encode("utf-8") + b"2,M\xfcller\n", "utf-8", True),
+        (("客户,金额\n" + "张三,1\n" * 20).encode("gbk"), "gb18030", False),
+        ("id,name\n1,Müller\n".encode("latin-1"), "gb18030", True),
+        (("id,name\n" + "1,Müller\n" * 30).encode("latin-1"), "gb18030", True),
+    ],
+    ids=["clean-utf8", "utf8-stray-e-acute", "utf8-stray-latin1-umlaut", "clean-gbk",
+         "ascii-plus-one-latin1", "latin1-file"],
+)
+def test_encoding_fits_the_whole_file_or_says_so(tmp_path, data, encoding, noted):
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    enc, _, note = io.detect_encoding_report(path)
+    assert enc == encoding and (note is not None) == noted
+    if noted:
+        with pytest.warns(UserWarning):
+            _, info = io.read_table(path)
+        assert info.notes
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo", "folder-as-csv"])
+def test_only_regular_files_are_read(tmp_path, kind):
+    import os
+
+    if kind == "dev-zero":
+        path = tmp_path.parent / "nope" if not os.path.exists("/dev/zero") else __import__("pathlib").Path("/dev/zero")
+        message = "not a regular file"
+    elif kind == "fifo":
+        path = tmp_path / "pipe.csv"
+        os.mkfifo(path)
+        message = "not a regular file"
+    else:
+        path = tmp_path / "dir.csv"
+        path.mkdir()
+        message = "is a folder"
+    with pytest.raises(InputError, match=message):
+        io.read_table(path)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"a," * (2**20), "the first line is longer than 1 MB"),
+        (b"x" * (3 * 2**20), "the first line is longer than 1 MB"),
+        (",".join(f"c{i}" for i in range(12_000)).encode() + b"\n" + b"1," * 11_999 + b"1\n", "more than 10,000"),
+        (",".join(["a"] * 9_000).encode() + b"\n" + b"1," * 8_999 + b"1\n", "column 'a' appears more than once"),
+    ],
+    ids=["1mb-of-fields", "3mb-no-newline", "too-many-columns", "wide-duplicate-header"],
+)
+def test_reading_is_bounded_with_a_clear_message(tmp_path, content, message):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        io.read_table(path)
+
+
+def test_size_limit_and_bad_reader_option_values_are_input_errors(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n" + "1,2\n" * 1000)
+    with pytest.raises(InputError, match="above max_size_mb"):
+        io.read_table(path, max_size_mb=0.001)
+    with pytest.raises(InputError, match="cannot read as text"):
+        io.read_table(path, reader={"skiprows": "abc"})
+
+
+PERSONAL = {
+    "email": [f"user{i}@example.com" for i in range(6)],
+    "phone": ["+1 (555) 123-4567", "+44 20 7946 0958", "13800138000", "+86 139 0013 8000",
+              "555-123-4567", "(555) 987-6543"],
+    "cn_id": ["11010519491231002X", "440304199001011233", "310115198510234560"] * 2,
+    "ssn": ["123-45-6789", "987-65-4321", "111-22-3333"] * 2,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PERSONAL))
+@pytest.mark.parametrize("section_kind", ["survey", "churn"])
+def test_every_input_is_screened_for_personal_columns(tmp_path, kind, section_kind):
+    n = 6
+    df = pd.DataFrame({
+        "q1": [str(1 + i % 5) for i in range(n)], "q2": [str(1 + (i + 1) % 5) for i in range(n)],
+        "left": ["yes", "no"] * 3, "phone_service": ["Yes", "No"] * 3,
+        "order_no": [f"{20240101000 + i}" for i in range(n)], "contact_value": PERSONAL[kind],
+        "Customer Name": ["Ann", "Bob", "Cy", "Di", "Ed", "Flo"],
+    })
+    path = tmp_path / "in.csv"
+    df.to_csv(path, index=False)
+    raw = {"path": str(path)}
+    if section_kind == "survey":
+        raw.update(constructs={"A": ["q1"], "B": ["q2"]}, outcome="B")
+    else:
+        raw.update(target="left")
+    sec = params_from_dict({section_kind: raw})[section_kind]
+    with pytest.warns(UserWarning, match="look like personal data"):
+        out, info = io.read_input(sec)
+    assert "contact_value" not in out.columns and "Customer Name" not in out.columns
+    assert {"phone_service", "order_no"} <= set(out.columns)  # not personal: kept
+    assert info.privacy["pii_detected"] == ["contact_value", "Customer Name"]
+
+
+@pytest.mark.parametrize(
+    "cell, written",
+    [
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("+SUM(1,2)", "'+SUM(1,2)"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-5.2", "-5.2"),
+        ("+3", "+3"),
+        ("plain", "plain"),
+    ],
+    ids=["equals", "plus", "minus-formula", "at", "tab", "cr", "negative-number-text", "plus-number", "text"],
+)
+def test_save_table_neutralises_formulas_but_not_numbers(tmp_path, cell, written):
+    df = pd.DataFrame({"label": [cell], "value": [-5.2], cell: [1]})
+    path = io.save_table(df, tmp_path, "t")
+    back = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert back["label"].iloc[0] == written and back["value"].iloc[0] == "-5.2"
+    assert back.columns[2] == written
+    assert df["label"].iloc[0] == cell  # the caller's frame is untouched
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_transaction_ids_that_are_email_addresses_are_pseudonymised_on_reading(tmp_path, monkeypatch, engine):
+    from crmlab import privacy
+
+    monkeypatch.setenv(privacy.KEY_ENV, "x" * 20)
+    rows = [f"u{i % 3}@example.com,2024-01-0{i + 1},{i + 1}.5,secret{i}@example.org" for i in range(6)]
+    (tmp_path / "t.csv").write_text("mail,day,paid,other\n" + "\n".join(rows) + "\n")
+    sec = params_from_dict({"transactions": {"path": str(tmp_path / "t.csv"),
+                                             "columns": {"customer_id": "mail", "date": "day", "amount": "paid"}}}).transactions
+    if engine == "dask":
+        pytest.importorskip("dask")
+        ddf, info = io.read_input_dask(sec, blocksize=60)
+        df = ddf.compute()
+    else:
+        df, info = io.read_input(sec)
+    assert info.privacy["pseudonymised"] == {"mail": "email"}
+    assert df["mail"].str.fullmatch(r"pid_[0-9a-f]{20}").all() and df["mail"].nunique() == 3
+    assert info.privacy["pii_detected"] == ["other"]  # named here; the cleaning rules drop it

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import re
+import sys
 import tomllib
 
 import nbformat
@@ -59,3 +61,73 @@ def test_notebook_is_clean_and_parameterised(path):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, "commit notebooks without outputs"
+
+
+# Declared but used without an import statement, each for a stated reason.
+USED_WITHOUT_IMPORT = {
+    "openpyxl": "pandas' engine for .xlsx input and Excel tables",
+    "xlrd": "pandas' engine for legacy .xls input",
+    "ipykernel": "the kernel the stage notebooks run on (crmlab.kernel starts it)",
+}
+
+
+def _imported_top_levels() -> set[str]:
+    """Top-level module names imported by the package and the notebooks."""
+    sources = [p.read_text() for p in (ROOT / "crmlab").rglob("*.py")]
+    for nb in NOTEBOOKS:
+        for cell in nbformat.read(nb, as_version=4).cells:
+            if cell.cell_type == "code":
+                sources.append("\n".join(
+                    line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+                ))
+    names: set[str] = set()
+    for src in sources:
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"crmlab", "__future__"}
+
+
+def test_dependencies_tell_the_truth():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    base = {_name_and_bound(r)[0] for r in project["dependencies"]}
+    dask_extra = {_name_and_bound(r)[0] for r in project["optional-dependencies"]["dask"]}
+    dists = importlib.metadata.packages_distributions()
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    imported = {norm(dists.get(m, [m])[0]) for m in _imported_top_levels()}
+    declared = {norm(n) for n in base | dask_extra}
+    assert imported <= declared, f"imported but not declared: {sorted(imported - declared)}"
+    unused = {norm(n) for n in base} - imported - {norm(n) for n in USED_WITHOUT_IMPORT}
+    assert not unused, f"declared but never imported: {sorted(unused)}"
+
+
+def test_version_has_one_source():
+    import crmlab
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert importlib.metadata.version("crmlab") == crmlab.__version__
+
+
+def test_lock_pins_every_declared_dependency():
+    # make lock compiles every extra, so each declared name has an exact version
+    lock = (ROOT / "requirements-lock.txt").read_text()
+    pinned = {m.group(1).lower().replace("_", "-") for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==", lock, re.M)}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(project["dependencies"]) + [r for rs in project["optional-dependencies"].values() for r in rs]
+    missing = {_name_and_bound(r)[0].replace("_", "-") for r in reqs} - pinned
+    assert not missing, f"not in requirements-lock.txt (run make lock): {sorted(missing)}"
+
+
+def test_readme_tested_with_line_matches_the_lock():
+    lock = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", (ROOT / "requirements-lock.txt").read_text(), re.M))
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    line = re.search(r"Tested with: (.*?) on Python", readme)
+    assert line, "README lost its 'Tested with:' line"
+    for name, version in re.findall(r"([A-Za-z0-9_.\-]+) (\d[^,\s]*)", line.group(1)):
+        assert lock.get(name) == version, f"README says {name} {version}, the lock {lock.get(name)}"

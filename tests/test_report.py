@@ -205,7 +205,7 @@ def test_kpi_readings_one_line_per_kpi_and_missing_reasons(tx):
 )
 def test_kpi_readings_clv_sentence_names_its_date(as_of, want, absent):
     kpis = {k: None for k in report.KPI_NAMES} | {"predicted_value": 1234.5}
-    text = report.kpi_readings(kpis, P, "$", {}, 12, as_of)
+    text = report.kpi_readings(kpis, P, "$", {}, 12, clv_as_of=as_of)
     line = next(ln for ln in text.splitlines() if "Predicted customer value" in ln)
     assert want in line and absent not in line and "$1,234" in line
 
@@ -236,10 +236,38 @@ def test_top_drivers_ranks_and_keeps_or_derives_quadrants():
         "construct": ["Quality", "Image", "Value"],
         "importance": [0.5, 0.4, 0.1],
         "performance": [80.0, 60.0, 90.0],
-        # mean importance 1/3, mean performance 76.67
+        # cross-hair in the middle of the range: importance 0.3, performance 75
         "quadrant": ["keep up the good work", "concentrate here", "possible overkill"],
+        "actionable": [True, True, True],
     })
-    assert_frame_equal(report.top_drivers(sat), expected, check_dtype=False)
+    got = report.top_drivers(sat)
+    assert_frame_equal(got, expected, check_dtype=False)
+    assert got.attrs["crosshair"] == pytest.approx((0.3, 75.0))
+
+
+@pytest.mark.parametrize(
+    "ipm, actionable, quadrants, levers, phrase",
+    [(None, None, ["concentrate here", "possible overkill"], [True, False],
+      "improve 'Quality' first"),
+     ({"importance_cut": 0.6, "performance_cut": 40.0}, False,
+      ["keep up the good work", "possible overkill"], [False, False],
+      "no driver the firm can act on")],
+    ids=["derived-expectation-not-a-lever", "stage-cross-hair-and-flags"],
+)
+def test_top_drivers_cross_hair_and_levers(ipm, actionable, quadrants, levers, phrase):
+    sat = {"drivers": {
+        "Quality": {"importance": 0.7, "performance": 50.0},
+        "Expectation": {"importance": 0.3, "performance": 90.0},
+    }}
+    if actionable is not None:
+        sat["drivers"]["Quality"]["actionable"] = actionable
+    if ipm is not None:
+        sat["ipm"] = ipm
+    got = report.top_drivers(sat)
+    assert got["quadrant"].tolist() == quadrants and got["actionable"].tolist() == levers
+    if ipm is not None:
+        assert got.attrs["crosshair"] == (0.6, 40.0)
+    assert phrase in report.reading_drivers(got, "Satisfaction")
 
 
 @pytest.mark.parametrize(
@@ -290,11 +318,46 @@ def test_risk_band_table():
         report.risk_band_table(scores.drop(columns="churn_probability"))
 
 
+def test_risk_band_table_of_current_customers_checks_bands_by_score():
+    # action bands hold current customers; churned rows are their own band. The test churn
+    # rate comes from the band each test row's probability falls in (score_band).
+    scores = pd.DataFrame({
+        "risk_band": ["high", "churned", "medium", "churned", "low", "low"],
+        "score_band": ["high", "high", "medium", "low", "low", "low"],
+        "churn_probability": [0.8, 0.9, 0.5, 0.1, 0.2, 0.1],
+        "split": ["test", "test", "test", "test", "test", "train"],
+        "actual": [0, 1, 0, 1, 0, 0],
+    })
+    expected = pd.DataFrame({
+        "risk_band": ["high", "medium", "low", "churned"], "customers": [1, 1, 2, 2],
+        "share": [1 / 6, 1 / 6, 2 / 6, 2 / 6], "mean_probability": [0.8, 0.5, 0.15, 0.5],
+        "test_churn_rate": [0.5, 0.0, 0.5, 1.0],
+    })
+    assert_frame_equal(report.risk_band_table(scores), expected, check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    "scores, expected",
+    [
+        (pd.DataFrame({"risk_band": ["high", "churned", "high"], "actual": [0, 1, 0]}), 2),
+        # an old product banded churned rows too: they are still not at risk
+        (pd.DataFrame({"risk_band": ["high", "high", "high"], "actual": [0, 1, 1]}), 1),
+        (pd.DataFrame({"risk_band": ["high", "low", "churned"]}), 1),
+    ],
+    ids=["churned-band", "old-product", "no-actual-column"],
+)
+def test_high_risk_kpi_counts_current_customers_only(scores, expected):
+    k = report.headline_kpis(churn_scores=scores)
+    assert k["high_risk_customers"] == expected
+    steps = report.next_steps(k)
+    assert f"Hand the {expected:,} current customers at high churn risk" in steps
+
+
 # --- readings ---------------------------------------------------------------------------------
 
 
 def test_reading_segments_uses_segmentation_profiles(customers):
-    cust = customers.assign(purchase_days=[3, 2, 5, 1, 1], avg_order_value=[30.0, 150, 10, 5, 20])
+    cust = customers.assign(purchase_days=[3, 2, 5, 1, 1], spend_per_line=[30.0, 150, 10, 5, 20])
     profiles = segmentation.segment_profiles(cust, "rfm_segment")
     text = report.reading_segments(profiles)
     assert text.startswith("'At risk' carries the most revenue (63% from 20% of customers) — personalised")
@@ -316,7 +379,15 @@ def test_reading_drivers_and_watch(customers):
                                               "B": {"importance": 0.3, "performance": 90.0}}})
     text = report.reading_drivers(drivers, "Satisfaction")
     assert text == ("'A' matters most for Satisfaction (70% of the explained variance) and scores "
-                    "50/100; invest first in 'A' (important but only 50/100).")
+                    "50/100; improve 'A' first (more important than most drivers but only 50/100).")
+    expectation = report.top_drivers({"drivers": {
+        "Expectation": {"importance": 0.7, "performance": 50.0},
+        "B": {"importance": 0.3, "performance": 90.0}}})
+    assert report.reading_drivers(expectation, "Satisfaction").endswith(
+        "no driver the firm can act on is both important and weak — keep up the current level; "
+        "'Expectation' is important and weak too, but not a lever: shape it through what the "
+        "firm promises, do not budget for it as such.")
+    assert "Improve" not in report.next_steps({}, None, expectation)
     watch = report.watch_list(customers, P)
     assert report.reading_watch(watch, P, "$").startswith(
         "2 high/medium-tier customers are 'at risk', who have spent $400 so far")
@@ -560,3 +631,127 @@ def test_two_runs_compare_tiers_and_keep_history(tmp_path):
     assert "skipped" in html or "not in this run" in html  # value/satisfaction/churn did not run
     kpis = json.loads((latest / "kpis.json").read_text())
     assert kpis["observation_end"] == "1998-06-30"
+
+
+# --- data sources: one report, several data sets (issue 13, item 4) -----------------------------
+
+SOURCES = {"transactions": "CDNOW", "survey": "ECSI", "churn": "Telco"}
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"transactions": {"path": "/data/raw/cdnow/CDNOW_master.txt", "source": None},
+          "survey": {"path": "data/mobi.csv"}, "churn": None},
+         {"transactions": "CDNOW_master.txt", "survey": "mobi.csv"}),
+        ({"transactions": {"path": "x.csv", "source": "CD shop"},
+          "churn": {"path": "c:/t/telco.csv", "source": "Telco"}},
+         {"transactions": "CD shop", "churn": "Telco"}),
+        ({}, {}),
+    ],
+    ids=["file-names", "configured-labels", "no-inputs"],
+)
+def test_data_sources_label_or_file_name(params, expected):
+    assert report.data_sources(params) == expected
+
+
+def test_data_sources_errors():
+    with pytest.raises(InputError, match="params.survey: neither 'source' nor 'path'"):
+        report.data_sources({"survey": {"source": None, "path": None}})
+    with pytest.raises(InputError, match="params.churn: expected a mapping"):
+        report.data_sources({"churn": "telco.csv"})
+
+
+def test_every_kpi_names_its_own_data_set():
+    # the early warning is a churn-stage KPI computed from purchases, not from the churn table
+    assert report.KPI_INPUTS["warning_flags"] == "transactions"
+    assert report.KPI_INPUTS["high_risk_customers"] == "churn"
+    assert report.KPI_INPUTS["satisfaction_index"] == "survey"
+    assert set(report.KPI_INPUTS) == set(report.KPI_NAMES)
+    kpis = dict.fromkeys(report.KPI_NAMES, 1)
+    lines = report.kpi_readings(kpis, P, "$", sources=SOURCES).splitlines()
+    assert len(lines) == len(report.KPIS)
+    for k, line in zip(report.KPIS, lines, strict=True):
+        where = report.source_note(SOURCES, report.KPI_INPUTS[k.name])
+        assert line.startswith(f"- **{k.label}** ({where}): ")
+        # no line mentions another data set's name
+        others = [v for s, v in SOURCES.items() if s != report.KPI_INPUTS[k.name]]
+        assert not any(o in line for o in others)
+    notes = report.kpi_notes(P, 12, SOURCES)
+    assert notes["satisfaction_index"] == "survey, 0-100 · ECSI"
+    assert notes["warning_flags"].endswith(" · CDNOW")
+    assert report.kpi_notes(P)["warning_flags"] == "lapsed vs own rhythm, up to capacity"  # no sources
+
+
+def test_overdue_customers_are_a_win_back_list_not_an_early_contact():
+    text = report.kpi_readings({"warning_flags": 40}, P)
+    line = next(ln for ln in text.splitlines() if ln.startswith("- **Lapsed buyers to win back"))
+    assert "win-back list" in line and "they have lapsed" in line
+    assert "early, cheap" not in line and "not an early reminder" in line
+
+
+@pytest.mark.parametrize(
+    "sources, expected_start, separate",
+    [
+        (SOURCES, "Data sets: **purchases: CDNOW** (headline", True),
+        ({"transactions": "shop.csv"}, "Data sets: **purchases: shop.csv**", False),
+        ({}, "No input data set is configured.", False),
+    ],
+    ids=["three-data-sets", "one-data-set", "none"],
+)
+def test_reading_sources(sources, expected_start, separate):
+    text = report.reading_sources(sources)
+    assert text.startswith(expected_start)
+    assert ("never added up or compared" in text) is separate
+
+
+def test_source_note_and_next_steps_name_the_data_set():
+    assert report.source_note(SOURCES, "churn") == "churn table: Telco"
+    assert report.source_note(SOURCES, "nope") == ""
+    assert report.source_note(None, "churn") == ""
+    text = report.next_steps({"watch_list": 12, "repeat_rate": 0.3}, sources=SOURCES)
+    assert text.splitlines() == [
+        "1. Call the 12 customers of CDNOW on the watch list, biggest spenders first.",
+        "2. Work on the second purchase: most customers of CDNOW bought only once.",
+    ]
+    with pytest.raises(InputError, match="data sources: expected a mapping"):
+        report.source_note(["CDNOW"], "transactions")
+
+
+@pytest.mark.parametrize(
+    "value, currency, digits, expected",
+    [(2500316.4, "$", 0, "$2,500,316"), (-12.5, "$", 2, "-$12.50"), (None, "$", 0, "n/a"),
+     (float("nan"), "", 0, "n/a")],
+    ids=["thousands", "refund", "missing", "nan"],
+)
+def test_report_money_uses_the_shared_formatter(value, currency, digits, expected):
+    from crmlab.formatting import format_money
+
+    assert format_money(value, currency, digits) == expected
+    if digits == 0:
+        assert report._money(value, currency) == expected
+
+
+@pytest.mark.parametrize(
+    "values, percent, expected_span",
+    [([0.489, 0.489 + 1e-15], True, 0.02), ([248847.0, 248847.0 + 1e-9], False, 0.04 * 248847.0)],
+    ids=["share-rounding-noise", "money-rounding-noise"],
+)
+def test_trend_panels_draw_rounding_noise_flat(values, percent, expected_span):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots
+
+    kpi = "repeat_rate" if percent else "predicted_value"
+    hist = pd.DataFrame({kpi: values})
+    axes = plots.plot_report_trends(hist, [kpi], report.KPI_LABELS, report.kpi_units("$"),
+                                    ["a", "b"], [kpi] if percent else [],
+                                    money=[] if percent else [kpi], currency="$")
+    lo, hi = axes[0].get_ylim()
+    assert hi - lo == pytest.approx(expected_span)
+    if not percent:
+        assert axes[0].yaxis.get_major_formatter()(250000, 0) == "$250,000"
+    plt.close(axes[0].figure)

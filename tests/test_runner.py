@@ -332,3 +332,74 @@ def test_products_of_a_skipped_stage_are_removed_but_not_those_outside_the_run(t
     assert (products / "a.txt").exists() and (products / "b.txt").exists()
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
     assert manifest["removed_stale_products"] == ["boom.txt"]
+
+
+# --- hostile operation: empty --only, SIGTERM, leftovers of killed runs ---------------------
+
+
+@pytest.mark.parametrize("only", ["", ",", " , ", ",,"], ids=["empty", "comma", "spaces", "commas"])
+def test_only_naming_no_stage_is_refused(toy_chain, capsys, only):
+    tmp, base, write_params = toy_chain
+    params = write_params(base)
+    assert cli.main(["run", "--params", str(params), "--only", only, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --only: no stage named")
+    assert not (tmp / "outputs" / "toy").exists()  # nothing ran, nothing recorded
+
+
+TERM_SELF = (
+    "import os, signal, time\n"
+    "os.kill(os.getppid(), signal.SIGTERM)  # the runner is the kernel's parent\n"
+    "time.sleep(60)"
+)
+
+
+@pytest.mark.parametrize("stage_index", [0, 1], ids=["first-stage", "second-stage"])
+def test_sigterm_marks_the_run_failed_and_exits_143(toy_chain, capsys, monkeypatch, stage_index):
+    tmp, base, write_params = toy_chain
+    params = write_params(base)
+    assert cli.main(["run", "--params", str(params), "--only", "a", "--no-progress"]) == 0
+    latest = tmp / "outputs" / "toy" / "latest"
+    before = os.readlink(latest)
+    capsys.readouterr()
+    _notebook(runner.NOTEBOOKS_DIR / "09_term.ipynb", TERM_SELF)
+    term = runner.Stage("term", "09_term.ipynb", None)
+    chain = [runner.STAGES[0]] if stage_index else []
+    monkeypatch.setattr(runner, "STAGES", (*chain, term))
+    assert cli.main(["run", "--params", str(params), "--no-progress"]) == 143
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "error: terminated (SIGTERM)"
+    assert os.readlink(latest) == before
+    run_dirs = [d for d in latest.parent.iterdir() if d.is_dir() and d.name not in ("latest", before)]
+    manifest = json.loads((run_dirs[0] / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "SIGTERM" in manifest["error"]
+    assert manifest["stages"]["term"]["status"] == "failed"
+    assert not list((tmp / "processed" / "toy").glob(".staging-*"))
+    import signal
+
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+
+
+@pytest.mark.parametrize("leftover", ["staging-folder", "staging-file", "latest-link", "running-manifest"])
+def test_leftovers_of_a_killed_run_are_cleaned_by_the_next_run(toy_chain, leftover):
+    tmp, base, write_params = toy_chain
+    params = write_params(base)
+    products, runs = tmp / "processed" / "toy", tmp / "outputs" / "toy"
+    products.mkdir(parents=True)
+    runs.mkdir(parents=True)
+    killed = runs / "20200101T000000Z-dead"
+    if leftover == "staging-folder":
+        (products / ".staging-20200101T000000Z-dead").mkdir()
+        (products / ".staging-20200101T000000Z-dead" / "a.txt").write_text("half")
+    elif leftover == "staging-file":
+        (products / ".staging-x").write_text("junk")
+    elif leftover == "latest-link":
+        os.symlink("20200101T000000Z-dead", runs / ".latest-20200101T000000Z-dead")
+    else:
+        killed.mkdir()
+        (killed / "manifest.json").write_text(json.dumps({"status": "running", "stages": {}}))
+    assert runner.run(params, only=["a"], progress=False).status == "success"
+    assert not list(products.glob(".staging-*")) and not list(runs.glob(".latest-*"))
+    if leftover == "running-manifest":
+        doc = json.loads((killed / "manifest.json").read_text())
+        assert doc["status"] == "failed" and "killed" in doc["error"]

@@ -153,7 +153,53 @@ def test_mobi_json_names_which_alpha(mobi):
     _, result = mobi
     assert "raw-score Cronbach" in result["notes"]["alpha"]
     assert "standardised-item" in result["notes"]["alpha"]
-    assert "principal component" in result["notes"]["loadings"]
+    assert "maximum-likelihood one-factor" in result["notes"]["loadings"]
+
+
+def test_mobi_reliability_is_judged_on_measurement_model_loadings(mobi):
+    """The review's case: Expectation has alpha 0.43 but first-PC loadings gave CR 0.73."""
+    survey, result = mobi
+    c = result["constructs"]
+    exp = c["Expectation"]
+    assert exp["loadings"] == "ml" and exp["alpha"] == pytest.approx(0.4326, abs=1e-3)
+    # three items fit one factor exactly: lambda_1 = sqrt(r12 r13 / r23), and so on
+    data = np.loadtxt(RAW / "ecsi" / "mobi.csv", delimiter=",", skiprows=1)
+    with open(RAW / "ecsi" / "mobi.csv", encoding="utf-8") as fh:
+        header = fh.readline().strip().replace('"', "").split(",")
+    cols = [header.index(i) for i in survey.constructs["Expectation"]]
+    r = np.corrcoef(data[:, cols], rowvar=False)
+    lam = np.sqrt([r[0, 1] * r[0, 2] / r[1, 2], r[0, 1] * r[1, 2] / r[0, 2],
+                   r[0, 2] * r[1, 2] / r[0, 1]])
+    cr = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+    assert exp["composite_reliability"] == pytest.approx(cr, abs=1e-4)
+    assert exp["composite_reliability"] < sat.CR_MIN and exp["verdict"] == "unreliable"
+    np.testing.assert_allclose(list(exp["item_loadings"].values()), lam, atol=1e-4)
+    # two items: equal loadings sqrt(r), so CR is the standardised alpha (Spearman-Brown)
+    assert c["Value"]["loadings"] == "tau-equivalent"
+    assert c["Value"]["composite_reliability"] == pytest.approx(c["Value"]["alpha_standardized"])
+    # Loyalty's third loading runs into 1: flagged, and not passed
+    assert c["Loyalty"]["heywood"] and c["Loyalty"]["verdict"] == "unreliable"
+    assert "Heywood" in c["Loyalty"]["note"]
+
+
+def test_mobi_suppression_and_levers_in_product_and_takeaways(mobi):
+    survey, result = mobi
+    raw, _ = read_table(survey.path)
+    t = sat.takeaways(sat.analyze_survey(raw, survey))
+    quality = result["loyalty"]["with_drivers"]["terms"]["Quality"]
+    assert quality["beta"] < 0 < quality["r"] and quality["sign_flip"]
+    assert (quality["beta"], quality["r"]) == (pytest.approx(-0.177, abs=1e-3),
+                                               pytest.approx(0.444, abs=1e-3))  # README numbers
+    assert result["loyalty"]["with_drivers"]["suppressed"] == ["Quality"]
+    assert "Quality's coefficient turns negative" in t["loyalty"] and "suppression" in t["loyalty"]
+    assert result["drivers"]["Expectation"]["actionable"] is False
+    assert "Expectation is not a lever" in t["ipm"]
+    assert "improve Expectation" not in t["ipm"] and "invest" not in t["ipm"]
+    assert "Expectation (alpha 0.43, CR 0.51)" in t["reliability"]
+    assert t["loadings"] == (
+        "**Takeaway:** first-principal-component loadings would put Expectation's CR at 0.73 "
+        "instead of 0.51 (alpha 0.43): enough to make it look reliable.")
+    assert result["ipm"]["importance_cut"] != pytest.approx(1 / len(result["drivers"]))
 
 
 # --- intake ---------------------------------------------------------------------------------
@@ -303,11 +349,124 @@ def test_reliability_functions_reject_text(fn):
 
 
 def test_two_item_loadings_cr_and_ave():
-    # r = 0.6: first eigenvalue 1.6, loadings sqrt(0.8) each; CR = 3.2 / (3.2 + 0.4); AVE = 0.8
+    # r = 0.6: two items are taken as tau-equivalent, loadings sqrt(0.6) each;
+    # CR = (2 sqrt .6)^2 / ((2 sqrt .6)^2 + 2 * 0.4) = 2.4 / 3.2 = 2r / (1 + r); AVE = r
     lam = sat.one_factor_loadings(pd.DataFrame({"a": A, "b": B}))
-    assert_series_equal(lam, pd.Series([0.8**0.5] * 2, index=["a", "b"], name="loading"))
-    assert sat.composite_reliability(lam) == pytest.approx(3.2 / 3.6)
-    assert sat.average_variance_extracted(lam) == pytest.approx(0.8)
+    assert_series_equal(lam, pd.Series([0.6**0.5] * 2, index=["a", "b"], name="loading"))
+    assert sat.composite_reliability(lam) == pytest.approx(2.4 / 3.2)
+    assert sat.average_variance_extracted(lam) == pytest.approx(0.6)
+    # the first principal component's loadings are sqrt(0.8): CR 3.2 / 3.6 (inflated)
+    pca = sat.one_factor_loadings(pd.DataFrame({"a": A, "b": B}), method="pca")
+    assert sat.composite_reliability(pca) == pytest.approx(3.2 / 3.6)
+
+
+def _exact_sample(corr: np.ndarray, n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Data whose sample correlation matrix is exactly ``corr``."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, len(corr)))
+    z -= z.mean(axis=0)
+    z = z @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False))).T
+    x = z @ np.linalg.cholesky(corr).T * 1.5 + 5  # scale and shift: loadings do not care
+    return pd.DataFrame(x, columns=[f"q{i + 1}" for i in range(len(corr))])
+
+
+def _one_factor_corr(lam) -> np.ndarray:
+    lam = np.asarray(lam, dtype=float)
+    corr = np.outer(lam, lam)
+    np.fill_diagonal(corr, 1.0)
+    return corr
+
+
+@pytest.mark.parametrize(
+    "lam",
+    [[0.8, 0.7, 0.6, 0.5], [0.9, 0.4, 0.3], [0.7] * 5, [0.85, 0.8, 0.75, 0.7, 0.65, 0.6]],
+    ids=["four-items", "short-weak-scale", "equal-loadings", "six-items"],
+)
+def test_ml_loadings_recover_a_known_one_factor_model(lam):
+    items = _exact_sample(_one_factor_corr(lam))
+    fit = sat.fit_one_factor(items)
+    assert fit.method == "ml" and not fit.heywood and fit.n == 400
+    np.testing.assert_allclose(fit.loadings.to_numpy(), lam, atol=2e-4)
+    lam = np.asarray(lam)
+    cr = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+    assert sat.composite_reliability(fit.loadings) == pytest.approx(cr, abs=2e-4)
+    assert sat.average_variance_extracted(fit.loadings) == pytest.approx((lam**2).mean(), abs=2e-4)
+    if len(lam) > 3:  # the model holds exactly: nothing left for the fit test to find
+        assert fit.df == len(lam) * (len(lam) - 3) // 2 and fit.chi2 == pytest.approx(0, abs=1e-3)
+    # first-principal-component loadings overstate CR of the same items
+    pca = sat.one_factor_loadings(items, method="pca")
+    assert sat.composite_reliability(pca) > cr + 0.01
+
+
+def test_ml_loadings_from_a_simulated_survey():
+    # y_i = lambda_i * factor + noise, n = 5,000: the fit lands near the true loadings
+    rng = np.random.default_rng(7)
+    lam = np.array([0.8, 0.6, 0.4])
+    f = rng.standard_normal(5000)
+    x = f[:, None] * lam + rng.standard_normal((5000, 3)) * np.sqrt(1 - lam**2)
+    fit = sat.fit_one_factor(pd.DataFrame(x, columns=["a", "b", "c"]))
+    np.testing.assert_allclose(fit.loadings.to_numpy(), lam, atol=0.05)
+
+
+def test_short_scale_with_weak_items_fails_on_ml_but_passed_on_pca():
+    """Expectation's pattern (r = .326, .214, .107): alpha ~0.45; PCA CR 0.73 'passed'."""
+    r12, r13, r23 = 0.326, 0.214, 0.107
+    corr = np.array([[1, r12, r13], [r12, 1, r23], [r13, r23, 1]])
+    items = _exact_sample(corr)
+    lam = np.sqrt([r12 * r13 / r23, r12 * r23 / r13, r13 * r23 / r12])  # by hand: .806 .404 .265
+    cr = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())  # 0.507
+    rel = sat.reliability(items, {"Expectation": list(items.columns)}).iloc[0]
+    assert rel["composite_reliability"] == pytest.approx(cr, abs=1e-4)
+    assert rel["composite_reliability"] < sat.CR_MIN and rel["verdict"] == "unreliable"
+    rbar = (r12 + r13 + r23) / 3
+    assert rel["alpha_standardized"] == pytest.approx(3 * rbar / (1 + 2 * rbar))
+    pca = sat.one_factor_loadings(items, method="pca")
+    assert sat.composite_reliability(pca) == pytest.approx(0.73, abs=0.005)  # the review's 0.73
+
+
+def test_heywood_case_is_flagged():
+    # r13 * r23 / r12 > 1: the exact solution needs a loading above 1
+    corr = np.array([[1, 0.046, 0.542], [0.046, 1, 0.101], [0.542, 0.101, 1]])
+    items = _exact_sample(corr)
+    fit = sat.fit_one_factor(items)
+    assert fit.heywood and fit.loadings.max() == pytest.approx(np.sqrt(0.995), abs=1e-3)
+    rel = sat.reliability(items, {"L": list(items.columns)}).iloc[0]
+    assert rel["heywood"] and "Heywood" in rel["flag"] and rel["verdict"] == "unreliable"
+
+
+@pytest.mark.parametrize(
+    "given, source, cr",
+    [
+        ({"q1": 0.8, "q2": 0.7, "q3": 0.6}, "PLS outer loadings", 4.41 / 5.92),
+        (pd.Series({"q3": 0.5, "q2": 0.5, "q1": 0.5}), None, 2.25 / 4.5),
+    ],
+    ids=["mapping-with-source", "series-default-source"],
+)
+def test_reliability_uses_loadings_passed_in(given, source, cr):
+    items = _exact_sample(_one_factor_corr([0.6, 0.6, 0.6]))
+    rel = sat.reliability(items, {"X": ["q1", "q2", "q3"]}, loadings=given,
+                          loading_source=source).iloc[0]
+    assert rel["composite_reliability"] == pytest.approx(cr)
+    assert rel["loadings"] == (source or "given")
+    stats_ = sat.item_statistics(items, {"X": ["q1", "q2", "q3"]}, loadings=given)
+    assert stats_["loading"].tolist() == [float(given[c]) for c in ["q1", "q2", "q3"]]
+
+
+@pytest.mark.parametrize(
+    "given, match",
+    [({"q1": 0.8, "q2": 0.7}, "no value for item 'q3' of construct 'X'"),
+     ({"q1": 0.8, "q2": 0.7, "q3": 1.4}, r"\[-1, 1\]")],
+    ids=["missing-item", "out-of-range"],
+)
+def test_reliability_rejects_bad_loadings(given, match):
+    items = _exact_sample(_one_factor_corr([0.6, 0.6, 0.6]))
+    with pytest.raises(InputError, match=match):
+        sat.reliability(items, {"X": ["q1", "q2", "q3"]}, loadings=given)
+
+
+def test_fit_one_factor_rejects_unknown_method():
+    with pytest.raises(InputError, match="'varimax' is not ml or pca"):
+        sat.fit_one_factor(pd.DataFrame({"a": A, "b": B}), method="varimax")
 
 
 @pytest.mark.parametrize(
@@ -517,6 +676,7 @@ def test_importance_performance_quadrants():
     )
     index = pd.DataFrame({"construct": ["A", "B", "C", "D"], "index": [50.0, 80.0, 90.0, 40.0]})
     got = sat.importance_performance(drivers, index)
+    # cross-hair: middle of the range, importance (0.1 + 0.4) / 2, performance (40 + 90) / 2
     expected = pd.DataFrame(
         {
             "rank": [1, 2, 3, 4],
@@ -530,10 +690,114 @@ def test_importance_performance_quadrants():
                 "low priority",
                 "possible overkill",
             ],
+            "actionable": [True] * 4,
+            "importance_cut": [0.25] * 4,
+            "performance_cut": [65.0] * 4,
         }
     )
     assert_frame_equal(got.drop(columns="action"), expected, check_dtype=False)
-    assert got["action"].str.len().gt(0).all()
+    assert got["action"].tolist() == [sat.QUADRANTS[q][0] for q in expected["quadrant"]]
+
+
+@pytest.mark.parametrize(
+    "crosshair, cuts, b_quadrant",
+    [("midrange", (0.30, 60.0), "low priority"), ("mean", (0.25, 57.5), "concentrate here")],
+    ids=["midrange", "mean-is-one-over-p"],
+)
+def test_importance_performance_cross_hair(crosshair, cuts, b_quadrant):
+    drivers = pd.DataFrame({"construct": ["A", "B", "C", "D"],
+                            "importance": [0.55, 0.25, 0.15, 0.05], "beta": [0.5] * 4})
+    index = pd.DataFrame({"construct": ["A", "B", "C", "D"], "index": [80.0, 50.0, 60.0, 40.0]})
+    got = sat.importance_performance(drivers, index, crosshair=crosshair).set_index("construct")
+    assert (got["importance_cut"].iloc[0], got["performance_cut"].iloc[0]) == pytest.approx(cuts)
+    assert got.at["B", "quadrant"] == b_quadrant
+
+
+@pytest.mark.parametrize(
+    "names, actionable, levers",
+    [(["Quality", "Expectation"], None, [True, False]),
+     (["Quality", "Expectations"], None, [True, False]),
+     (["Quality", "Expectation"], ["Expectation"], [False, True]),
+     (["Quality", "Image"], [], [False, False])],
+    ids=["default-expectation", "default-plural", "explicit-list", "none-actionable"],
+)
+def test_actionable_drivers_and_advice(names, actionable, levers):
+    assert [n in sat.actionable_drivers(names, actionable) for n in names] == levers
+    drivers = pd.DataFrame({"construct": names, "importance": [0.3, 0.7], "beta": [0.2, 0.5]})
+    index = pd.DataFrame({"construct": names, "index": [90.0, 40.0]})
+    got = sat.importance_performance(drivers, index, actionable).set_index("construct")
+    weak = names[1]  # important and weak: concentrate here
+    assert got.at[weak, "quadrant"] == "concentrate here"
+    expected = (sat.QUADRANTS["concentrate here"][0] if levers[1]
+                else sat.NOT_A_LEVER["concentrate here"])
+    assert got.at[weak, "action"] == expected
+    assert ("improve" in got.at[weak, "action"]) is levers[1]
+
+
+def test_actionable_must_name_drivers():
+    with pytest.raises(InputError, match="survey.actionable': 'Loyalty' is not one of the drivers"):
+        sat.actionable_drivers(["Quality"], ["Loyalty"])
+    with pytest.raises(InputError, match="survey.actionable"):
+        sat.survey_settings({**TINY_SURVEY, "actionable": ["Happy"]})
+    with pytest.raises(InputError, match="method 'median'"):
+        sat.ipm_crosshair([0.5, 0.5], [50.0, 60.0], "median")
+
+
+# --- suppression ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "beta, r, flips",
+    [([0.5, -0.2, 0.1], [0.6, 0.4, 0.1], [False, True, False]),
+     ([-0.3, 0.2], [-0.1, -0.2], [False, True]),
+     ([0.0, 0.4], [0.3, 0.0], [False, False])],
+    ids=["positive-r-negative-beta", "negative-r-positive-beta", "zero-has-no-sign"],
+)
+def test_sign_flips(beta, r, flips):
+    idx = [f"x{i}" for i in range(len(beta))]
+    got = sat.sign_flips(pd.Series(beta, index=idx), pd.Series(r, index=idx[::-1])[::-1])
+    assert got.tolist() == flips
+
+
+def test_suppression_sentence_needs_r_and_flags():
+    table = pd.DataFrame({"construct": ["X"], "beta": [0.2], "ci_low": [0.1], "ci_high": [0.3]})
+    with pytest.raises(InputError, match="no column 'r'"):
+        sat.suppression_sentence(table, "L", pd.DataFrame({"X": [1.0]}, index=["X"]))
+    no_flip = table.assign(r=[0.3], sign_flip=[False])
+    assert sat.suppression_sentence(no_flip, "L", pd.DataFrame({"X": [1.0]}, index=["X"])) == ""
+
+
+def test_sign_flips_needs_the_same_terms():
+    with pytest.raises(InputError, match="different terms"):
+        sat.sign_flips(pd.Series([0.1], index=["a"]), pd.Series([0.1], index=["b"]))
+
+
+def _suppressor_scores() -> pd.DataFrame:
+    # r(L, S) = .6, r(L, X) = .2, r(S, X) = .7: by hand beta_S = (.6 - .2 * .7) / (1 - .49)
+    # = .902 and beta_X = (.2 - .6 * .7) / .51 = -.431 although X correlates +.2 with L
+    corr = np.array([[1, 0.6, 0.2], [0.6, 1, 0.7], [0.2, 0.7, 1]])
+    return _exact_sample(corr).set_axis(["L", "S", "X"], axis=1)
+
+
+def test_loyalty_link_explains_a_suppression_effect():
+    ly = sat.loyalty_link(_suppressor_scores(), "S", "L", ["X"])
+    t = ly.table.set_index("term")
+    assert t.at["X", "beta"] == pytest.approx((0.2 - 0.6 * 0.7) / 0.51)
+    assert t.at["S", "beta"] == pytest.approx((0.6 - 0.2 * 0.7) / 0.51)
+    assert t.at["X", "r"] == pytest.approx(0.2) and t.at["S", "r"] == pytest.approx(0.6)
+    assert t["sign_flip"].tolist() == [False, True] and ly.suppressed == ["X"]
+    assert "X's coefficient is -0.43 although X and L correlate +0.20" in ly.multiple_sentence
+    assert "overlaps with S (r = 0.70)" in ly.multiple_sentence
+    assert "does not mean that more X lowers L" in ly.multiple_sentence
+
+
+def test_key_drivers_flag_suppression():
+    table = sat.key_drivers(_suppressor_scores(), "L", ["S", "X"]).table.set_index("construct")
+    assert table.at["X", "sign_flip"] and not table.at["S", "sign_flip"]
+    assert table.at["X", "r"] == pytest.approx(0.2)
+    text = sat.suppression_sentence(table.reset_index(), "L", _suppressor_scores()[["S", "X"]].corr())
+    assert text.startswith("X's coefficient is -0.43") and "suppression" in text
+
 
 
 def test_importance_performance_needs_every_index():
@@ -735,3 +999,104 @@ def test_cli_runs_the_stage_on_the_tiny_survey(tmp_path, write_params):
     for f in run_dir.rglob("*"):
         if f.is_file() and f.suffix in {".csv", ".json", ".html", ".ipynb"}:
             assert "@x.org" not in f.read_text(encoding="utf-8-sig"), f"personal data in {f.name}"
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "actionable, labels",
+    [(None, {"A", "Expectation (not a lever)"}), (["Expectation"], {"A (not a lever)", "Expectation"})],
+    ids=["default-levers", "explicit-levers"],
+)
+def test_importance_performance_map_is_martilla_james(actionable, labels):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots
+
+    drivers = pd.DataFrame({"construct": ["A", "Expectation"], "importance": [0.7, 0.3],
+                            "beta": [0.5, 0.2]})
+    index = pd.DataFrame({"construct": ["A", "Expectation"], "index": [40.0, 80.0]})
+    actions = sat.importance_performance(drivers, index, actionable)
+    ax = plots.plot_importance_performance(actions, outcome="Satisfaction")
+    try:
+        assert ax.get_xlabel().startswith("performance (index, 0-100 points")
+        assert ax.get_ylabel().startswith("importance (% of explained Satisfaction")
+        assert {t.get_text() for t in ax.texts if t.get_text()[:1].isupper()} >= {
+            "Concentrate here", "Keep up the good work", "Low priority", "Possible overkill"}
+        # Concentrate here sits top left: high importance, low performance
+        corner = next(t for t in ax.texts if t.get_text() == "Concentrate here")
+        assert corner.get_position() == (0.02, 0.98)
+        corners = {c.capitalize() for c in sat.QUADRANTS}
+        assert {t.get_text() for t in ax.texts} - corners == labels
+        # the dashed cross-hair is the one the analysis used: middle of the range, 60 and 50%
+        assert ax.lines[0].get_xdata()[0] == pytest.approx(60.0)
+        assert ax.lines[1].get_ydata()[0] == pytest.approx(50.0)
+    finally:
+        plt.close(ax.figure)
+
+
+def test_loyalty_coefficients_figure_marks_the_sign_flip():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots
+
+    ly = sat.loyalty_link(_suppressor_scores(), "S", "L", ["X"])
+    ax = plots.plot_loyalty_coefficients(ly.table, "L")
+    try:
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["X (sign flips)", "S"]
+        assert "SD per SD" in ax.get_xlabel()
+    finally:
+        plt.close(ax.figure)
+    empty = plots.plot_loyalty_coefficients(ly.table.iloc[:0], "L")
+    assert "no multi-construct" in empty.texts[0].get_text()
+    plt.close(empty.figure)
+
+
+def test_loading_comparison_shows_the_pca_inflation():
+    items = _exact_sample(_one_factor_corr([0.9, 0.4, 0.3]))
+    items["s"] = items["q1"]
+    got = sat.loading_comparison(items, {"X": ["q1", "q2", "q3"], "S": ["s"]})
+    assert got["construct"].tolist() == ["X"]  # single items have nothing to compare
+    lam = np.array([0.9, 0.4, 0.3])
+    cr = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+    row = got.iloc[0]
+    assert row["cr_model"] == pytest.approx(cr, abs=2e-4)
+    assert row["cr_gap"] == pytest.approx(row["cr_pca"] - row["cr_model"]) and row["cr_gap"] > 0
+    with pytest.raises(InputError, match="item column 'z' of construct 'X' not found"):
+        sat.loading_comparison(items, {"X": ["q1", "z"]})
+
+
+def test_loyalty_model_takeaway(tiny):
+    _, analysis = tiny
+    text = sat.takeaways(analysis)["loyalty_model"]
+    assert text.startswith("**Takeaway:** With Happy, Service, Price and Staff in one model")
+    assert ("a suppression effect" in text) is bool(analysis.loyalty.suppressed)
+
+
+def test_importance_performance_map_reads_the_report_cross_hair():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlab import plots, report
+
+    drivers = report.top_drivers({
+        "drivers": {"Quality": {"importance": 0.7, "performance": 50.0},
+                    "Expectation": {"importance": 0.3, "performance": 90.0}},
+        "ipm": {"importance_cut": 0.6, "performance_cut": 40.0},
+    })
+    ax = plots.plot_importance_performance(drivers, outcome="Satisfaction")
+    try:
+        assert ax.lines[0].get_xdata()[0] == pytest.approx(40.0)
+        assert ax.lines[1].get_ydata()[0] == pytest.approx(60.0)
+        assert "Expectation (not a lever)" in {t.get_text() for t in ax.texts}
+    finally:
+        plt.close(ax.figure)

@@ -33,7 +33,7 @@ FIVE = pd.DataFrame(
         "frequency": [4, 0, 0, 1, 2],
         "purchase_days": [5, 1, 1, 2, 3],
         "total_spend": [100.0, 20.0, 10.0, 50.0, 50.0],
-        "avg_order_value": [20.0, 20.0, 10.0, 25.0, 50.0 / 3],
+        "spend_per_line": [20.0, 20.0, 10.0, 25.0, 50.0 / 3],
     }
 )
 
@@ -440,11 +440,11 @@ def _blobs(n=100, seed=0):
         noise = np.exp(rng.normal(0, 0.1, (n, 3)))
         parts.append(pd.DataFrame({"days_since_last": d * noise[:, 0],
                                    "purchase_days": f * noise[:, 1],
-                                   "avg_order_value": m * noise[:, 2], "group": g}))
+                                   "spend_per_line": m * noise[:, 2], "group": g}))
     df = pd.concat(parts, ignore_index=True).sample(frac=1, random_state=seed)
     df = df.reset_index(drop=True)
     df["customer_id"] = [f"{i:04d}" for i in range(len(df))]
-    df["total_spend"] = df["purchase_days"] * df["avg_order_value"]
+    df["total_spend"] = df["purchase_days"] * df["spend_per_line"]
     df["frequency"] = np.round(df["purchase_days"]).astype(int) - 1
     return df
 
@@ -499,8 +499,8 @@ def test_choose_k_and_k_search_errors():
         seg.k_search(_blobs().head(2), SEG)
     with pytest.raises(InputError, match="segmentation.method"):
         seg.k_search(_blobs(), {**SEG, "method": "dbscan"})
-    with pytest.raises(InputError, match="'avg_order_value'"):
-        seg.fit_clusters(_blobs().drop(columns="avg_order_value"), 3, SEG)
+    with pytest.raises(InputError, match="'spend_per_line'"):
+        seg.fit_clusters(_blobs().drop(columns="spend_per_line"), 3, SEG)
     with pytest.raises(InputError, match="no finite 'purchase_days'"):
         seg.fit_clusters(_blobs().assign(purchase_days=np.inf), 3, SEG)
 
@@ -523,14 +523,14 @@ def test_name_clusters_by_rule():
             "one_time_share": [0.0, 0.9, 0.2, 0.2],
             "z_days_since_last": [-1.0, 1.0, 0.0, 0.0],
             "z_purchase_days": [1.0, -1.0, 0.0, 0.0],
-            "z_avg_order_value": [1.0, -1.0, 0.0, 0.0],
+            "z_spend_per_line": [1.0, -1.0, 0.0, 0.0],
         }
     )
     assert seg.name_clusters(profiles).tolist() == [
-        "recent frequent high spenders",
-        "lapsed one-time low spenders",
-        "occasional mid spenders (2)",
-        "occasional mid spenders (3)",
+        "recent frequent buyers, high spend per line",
+        "lapsed one-time buyers, low spend per line",
+        "occasional buyers, mid spend per line (2)",
+        "occasional buyers, mid spend per line (3)",
     ]
     with pytest.raises(InputError, match="'one_time_share'"):
         seg.name_clusters(profiles.drop(columns="one_time_share"))
