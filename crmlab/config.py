@@ -393,10 +393,14 @@ VALUE = Section(
         "seed": Key(integer(0), 42),
         "n_origins": Key(integer(1, 24), 3, doc="training origins of the regression models"),
         "origin_step_days": Key(integer(7, 365), 30, doc="days between training origins"),
-        "validation_days": Key(integer(7, 3650), 91, doc="window before calibration_end that picks the model"),
+        "validation_days": Key(integer(7, 3650), 91, doc="length of each validation window that picks the model"),
+        "n_validation": Key(integer(1, 12), 2, doc="validation windows, origin_step_days apart; the mean score picks"),
+        "backtest_origins": Key(integer(0, 36), 3, doc="month-end cut-offs of the rolling-origin backtest (0 = none)"),
+        "backtest_step_months": Key(integer(1, 12), 2, doc="months between backtest cut-offs"),
+        "backtest_min_holdout_days": Key(integer(7, 3650), 150, doc="shortest holdout of a backtest cut-off"),
         "glm_var_power": Key(number(1.01, 1.99), 1.5, doc="Tweedie power of the GLM (1 Poisson, 2 Gamma)"),
-        "select_by": Key(choice("rmse", "mae", "spearman", "top_decile_share"), "rmse",
-                         doc="validation metric that picks the chosen model"),
+        "select_by": Key(choice("rmse", "mae", "spearman", "top_decile_share"), "spearman",
+                         doc="validation metric that tunes the weight of the GLM's correction"),
     },
 )
 

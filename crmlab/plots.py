@@ -1178,6 +1178,15 @@ def _money(currency):
     return currency or "currency units"
 
 
+def _money_axis(axis, currency=""):
+    """Format an axis as money: the currency sign and thousands separators."""
+    from matplotlib.ticker import FuncFormatter
+
+    sign = currency or ""
+    axis.set_major_formatter(FuncFormatter(
+        lambda v, _: f"-{sign}{abs(v):,.0f}" if v < 0 else f"{sign}{v:,.0f}"))
+
+
 def plot_value_deciles(deciles, model="", ax=None, currency=""):
     """Bars of mean actual holdout spend per predicted decile, with the mean forecast.
 
@@ -1192,32 +1201,35 @@ def plot_value_deciles(deciles, model="", ax=None, currency=""):
     ax.set_title(f"Forecast vs actual holdout spend by forecast decile{f' ({model})' if model else ''}")
     ax.set_xlabel("forecast decile (1 = the 10% with the highest forecasts)")
     ax.set_ylabel(f"mean holdout spend per customer ({_money(currency)})")
+    _money_axis(ax.yaxis, currency)
     ax.legend(frameon=False)
     return ax
 
 
-def plot_value_gains(gains, ax=None):
-    """Cumulative gains: share of holdout spend reached by targeting the top forecasts first.
+def plot_value_gains(gains, reference="bgnbd_gg", ax=None):
+    """Gains over the benchmark: extra share of holdout spend each model's list reaches.
 
     ``gains`` is ``crmlab.value.gains_table`` output: ``customer_share``, one column per
-    model and ``perfect``.
+    model and ``perfect``. The cumulative gains curves of good models lie within a point
+    of each other and cannot be told apart; their difference from the ``reference``
+    (benchmark) list can. The hindsight list is drawn as a ceiling when it fits.
     """
-    ax = get_ax(ax, figsize=(6.5, 4.5))
+    ax = get_ax(ax, figsize=(8, 4.8))
     x = gains["customer_share"].to_numpy() * 100
+    base = gains[reference].to_numpy() * 100
     for col in gains.columns:
-        if col in ("customer_share", "perfect"):
+        if col in ("customer_share", "perfect", reference):
             continue
-        ax.plot(x, gains[col] * 100, lw=1.6, color=_VALUE_COLOURS.get(col), label=col)
-    if "perfect" in gains:
-        ax.plot(x, gains["perfect"] * 100, color="black", ls=":", lw=1.2, label="perfect (hindsight)")
-    ax.plot([0, 100], [0, 100], color="grey", ls="--", lw=1, label="random order")
-    ax.axvline(10, color="grey", lw=0.6)
+        diff = gains[col].to_numpy() * 100 - base
+        ax.plot(x, diff, lw=1.8, color=_VALUE_COLOURS.get(col), label=col)
+    ax.axhline(0, color=_VALUE_COLOURS.get(reference, "grey"), lw=1.4, ls="--",
+               label=f"{reference} (reference)")
+    ax.axvline(10, color="grey", lw=0.6, ls=":")
     ax.set_xlim(0, 100)
-    ax.set_ylim(0, 101)
-    ax.set_title("Cumulative gains: holdout spend reached by targeting top forecasts")
-    ax.set_xlabel("customers targeted, highest forecast first (%)")
-    ax.set_ylabel("share of holdout spend reached (%)")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.set_title("Gains over the benchmark's list: extra holdout spend reached", fontsize=11)
+    ax.set_xlabel("customers targeted, highest forecast first (% of customers)")
+    ax.set_ylabel("extra share of holdout spend (% points)")
+    ax.legend(frameon=False, fontsize=8, loc="best")
     return ax
 
 
@@ -1228,46 +1240,93 @@ def plot_value_tracking(tracking, ax=None, currency=""):
     """
     ax = get_ax(ax, figsize=(8, 4.5))
     x = tracking["week_end"]
-    ax.plot(x, tracking["actual"] / 1000, color="black", lw=2.4, label="actual")
+    ax.plot(x, tracking["actual"], color="black", lw=2.4, label="actual")
     for col in tracking.columns:
         if col in ("week", "week_end", "actual"):
             continue
-        ax.plot(x, tracking[col] / 1000, lw=1.4, ls="--", color=_VALUE_COLOURS.get(col), label=col)
+        ax.plot(x, tracking[col], lw=1.4, ls="--", color=_VALUE_COLOURS.get(col), label=col)
     ax.set_title("Aggregate tracking: cumulative holdout spend, actual vs forecast")
     ax.set_xlabel("end of holdout week (date)")
-    ax.set_ylabel(f"cumulative spend (thousand {_money(currency)})")
+    ax.set_ylabel(f"cumulative spend ({_money(currency)})")
+    _money_axis(ax.yaxis, currency)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     ax.figure.autofmt_xdate()
     return ax
 
 
-def plot_value_residuals(actual, predicted, model="", ax=None, currency=""):
-    """Residuals (actual - forecast) against the forecast, log-scaled x, symmetric-log y.
+def plot_value_residuals(actual, predicted, model="", ax=None, currency="", bins=10):
+    """Mean residual (actual - forecast) per forecast group, with its 95% interval.
 
-    Most customers spend nothing in the holdout, so their residual is minus the forecast:
-    the lower edge of the cloud. The line is the mean residual per forecast bin (bias).
+    Customers are sorted by forecast into ``bins`` groups of equal size; a bar above zero
+    means the model under-forecast that group on average (bias), the whisker the
+    uncertainty of that mean. Individual residuals are not drawn: most customers spend
+    nothing, a few a lot, and a cloud of 20,000 such points says only that.
     """
     import numpy as np
 
-    ax = get_ax(ax, figsize=(7, 4.5))
+    ax = get_ax(ax, figsize=(8, 4.5))
     y = np.asarray(actual, dtype=float)
     p = np.asarray(predicted, dtype=float)
     r = y - p
-    pos = np.maximum(p, 1e-2)
-    ax.scatter(pos, r, s=4, alpha=0.25, color=_VALUE_COLOURS.get(model, "#4f81bd"), lw=0)
-    edges = np.quantile(pos, np.linspace(0, 1, 21))
-    idx = np.clip(np.searchsorted(edges, pos, side="right") - 1, 0, 19)
-    centres = [np.median(pos[idx == i]) for i in range(20) if (idx == i).any()]
-    means = [r[idx == i].mean() for i in range(20) if (idx == i).any()]
-    ax.plot(centres, means, color="black", marker="o", ms=3, lw=1.4, label="mean residual per bin")
+    order = np.argsort(p, kind="stable")
+    groups = np.array_split(order, bins)
+    means = np.array([r[g].mean() for g in groups])
+    ci = np.array([1.96 * r[g].std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else 0.0 for g in groups])
+    sign = currency or ""
+    labels = [f"{sign}{p[g].min():,.0f}-{sign}{p[g].max():,.0f}" for g in groups]
+    x = np.arange(len(groups))
+    colours = ["#c0504d" if m < 0 else "#4f81bd" for m in means]
+    ax.bar(x, means, color=colours, alpha=0.8, yerr=ci, ecolor="#404040", capsize=3)
     ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_yscale("symlog", linthresh=10)
-    ax.set_title(f"Residuals of the forecast{f' ({model})' if model else ''}")
-    ax.set_xlabel(f"forecast holdout spend ({_money(currency)}, log scale)")
-    ax.set_ylabel(f"actual - forecast ({_money(currency)}, symlog)")
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=8)
+    ax.set_title(f"Bias by forecast group{f' ({model})' if model else ''}: mean actual - forecast, 95% CI")
+    ax.set_xlabel(f"forecast holdout spend of the group ({_money(currency)}; {bins} groups of equal size)")
+    ax.set_ylabel(f"mean actual - forecast per customer ({_money(currency)})")
+    _money_axis(ax.yaxis, currency)
     return ax
+
+
+def plot_value_backtest(table, axes=None, currency=""):
+    """Small multiples: RMSE, Spearman, top-decile share and total error at every cut-off.
+
+    ``table`` is ``crmlab.value.backtest`` output (``origin``, ``model``, the metrics,
+    ``chosen``). The chosen model of each cut-off is one line, the benchmark another,
+    the other regression models thin lines behind them.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    if axes is None:
+        _, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True)
+    axes = list(getattr(axes, "flat", axes))
+    t = table.assign(origin=pd.to_datetime(table["origin"]))
+    panels = [("rmse", f"RMSE ({_money(currency)} per customer)", 1), ("spearman", "Spearman rank correlation", 1),
+              ("top_decile_share", "top-decile share (%)", 100), ("aggregate_error", "total error (%)", 100)]
+    chosen = t[t["chosen"]].sort_values("origin")
+    bench = t[t["model"] == "bgnbd_gg"].sort_values("origin")
+    for ax, (col, label, k) in zip(axes, panels, strict=False):
+        for m in ("glm_tweedie", "gbm", "ensemble"):
+            d = t[t["model"] == m].sort_values("origin")
+            if d.empty or d["chosen"].all():  # drawn as the chosen model
+                continue
+            ax.plot(d["origin"], d[col] * k, lw=0.8, alpha=0.5, color=_VALUE_COLOURS.get(m), label=m)
+        ax.plot(bench["origin"], bench[col] * k, marker="s", lw=1.8, color=_VALUE_COLOURS["bgnbd_gg"],
+                label="bgnbd_gg (benchmark)")
+        ax.plot(chosen["origin"], chosen[col] * k, marker="o", lw=2.2, color="black", label="chosen model")
+        if col == "aggregate_error":
+            ax.axhline(0, color="grey", lw=0.8)
+        ax.set_title(label, fontsize=10)
+        ax.set_ylabel(label)
+    ticks = sorted(t["origin"].unique())
+    for ax in axes:
+        ax.set_xticks(ticks, [f"{pd.Timestamp(d):%Y-%m-%d}" for d in ticks])
+    for ax in axes[2:]:
+        ax.set_xlabel("calibration cut-off (month end)")
+        ax.tick_params(axis="x", rotation=35)
+    axes[0].legend(frameon=False, fontsize=7, loc="best")
+    axes[0].figure.suptitle("Rolling-origin backtest: the chosen model and the benchmark at every cut-off")
+    axes[0].figure.tight_layout()
+    return axes
 
 
 def plot_value_tiers(crosstab, ax=None):
@@ -1294,18 +1353,20 @@ def plot_value_tiers(crosstab, ax=None):
 
 
 def plot_glm_coefficients(coefficients, ax=None):
-    """Dot-and-whisker plot of GLM coefficients (log scale of the spend rate), without the constant.
+    """Dot-and-whisker plot of GLM coefficients (elasticities), without the constant.
 
-    ``coefficients`` is ``TweedieGLM.coefficients()`` output.
+    ``coefficients`` is ``TweedieGLM.coefficients()`` output; its ``label`` column (business
+    words) names the rows when present.
     """
-    ax = get_ax(ax, figsize=(7, 4))
+    ax = get_ax(ax, figsize=(7.5, 4))
     df = coefficients[coefficients["feature"] != "const"].iloc[::-1]
+    names = df["label"] if "label" in df else df["feature"]
     y = range(len(df))
     ax.errorbar(df["coef"], y, xerr=[df["coef"] - df["ci_low"], df["ci_high"] - df["coef"]],
                 fmt="o", color="#4f81bd", ecolor="#7f7f7f", capsize=3)
     ax.axvline(0, color="grey", lw=0.8)
-    ax.set_yticks(list(y), df["feature"])
-    ax.set_title("Tweedie GLM: effect of each input on log spend per day (95% CI)")
-    ax.set_xlabel("coefficient (change in log spend rate per unit of the log input)")
-    ax.set_ylabel("input")
+    ax.set_yticks(list(y), names)
+    ax.set_title("Tweedie GLM: what moves a customer above or below the benchmark (95% CI)", fontsize=11)
+    ax.set_xlabel("coefficient on the log factor (for a (log) input: % change per 1% more of it)")
+    ax.set_ylabel("customer input")
     return ax

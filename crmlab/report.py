@@ -605,6 +605,7 @@ def kpi_readings(
     missing: Mapping[str, str] | None = None,
     horizon_months: int | None = None,
     sources: Mapping[str, str] | None = None,
+    clv_as_of: str | None = None,
 ) -> str:
     """One sentence of reading per headline KPI, as a Markdown bullet list.
 
@@ -624,6 +625,9 @@ def kpi_readings(
     sources : mapping, optional
         :func:`data_sources`; each line then names its data set
         (``- **label** (purchases: CDNOW_master.txt): sentence``).
+    clv_as_of : str, optional
+        The day the CLV is computed from (``value_metrics.json`` ``clv_as_of``); the
+        sentence names it, so "today" is never a day the model did not see.
 
     Returns
     -------
@@ -689,11 +693,19 @@ def kpi_readings(
             "they have lapsed, so this is a win-back list, not an early reminder."
         )
     if v["predicted_value"] is not None:
-        over = f" over the next {horizon_months} months" if horizon_months else ""
-        lines["predicted_value"] = (
-            f"The value model expects today's customers to be worth "
-            f"{_money(v['predicted_value'], currency)}{over} (customer lifetime value)."
-        )
+        if clv_as_of:
+            over = f" over the {horizon_months} months after that date" if horizon_months else ""
+            lines["predicted_value"] = (
+                f"Refitted on all purchases up to {clv_as_of}, the value model expects the customers on "
+                f"the books that day to be worth {_money(v['predicted_value'], currency)}{over} "
+                "(customer lifetime value: discounted margin)."
+            )
+        else:
+            over = f" over the next {horizon_months} months" if horizon_months else ""
+            lines["predicted_value"] = (
+                f"The value model expects its customers to be worth "
+                f"{_money(v['predicted_value'], currency)}{over} (customer lifetime value)."
+            )
     if v["watch_list"] is not None:
         tiers = "/".join(p.get("watch_tiers", TIER_ORDER[:2]))
         stages = "/".join(p.get("watch_stages", ["at risk"]))

@@ -196,6 +196,20 @@ def test_kpi_readings_one_line_per_kpi_and_missing_reasons(tx):
         report.kpi_readings(None)
 
 
+@pytest.mark.parametrize(
+    "as_of, want, absent",
+    [
+        ("1998-06-30", "Refitted on all purchases up to 1998-06-30", "today's"),
+        (None, "over the next 12 months", "Refitted"),
+    ],
+)
+def test_kpi_readings_clv_sentence_names_its_date(as_of, want, absent):
+    kpis = {k: None for k in report.KPI_NAMES} | {"predicted_value": 1234.5}
+    text = report.kpi_readings(kpis, P, "$", {}, 12, clv_as_of=as_of)
+    line = next(ln for ln in text.splitlines() if "Predicted customer value" in ln)
+    assert want in line and absent not in line and "$1,234" in line
+
+
 def test_kpi_notes_units_and_unavailable():
     notes = report.kpi_notes(P, 12)
     assert notes["active_customers"] == "bought in the last 90 days"

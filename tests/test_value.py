@@ -10,7 +10,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from crmlab import value
-from crmlab.btyd import BetaGeo, GammaGamma
+from crmlab.btyd import BetaGeo, ConvergenceError, GammaGamma
 from crmlab.config import params_from_dict
 from crmlab.errors import InputError
 
@@ -108,7 +108,9 @@ def test_time_split_no_holdout_row_reaches_training(cdnow_small, value_params, s
     assert_frame_equal(a.predictions, b.predictions)
     assert_frame_equal(a.features, b.features)
     assert_frame_equal(a.validation, b.validation)
+    assert_frame_equal(a.validation_by_window, b.validation_by_window)
     assert a.chosen == b.chosen
+    pd.testing.assert_series_equal(a.models["glm_tweedie"].result_.params, b.models["glm_tweedie"].result_.params)
     # ... while the scoring side does see the change
     act_a = value.holdout_actuals(cdnow_small, CAL, OBS)
     act_b = value.holdout_actuals(perturbed, CAL, OBS)
@@ -129,9 +131,15 @@ def test_predict_holdout_products(cdnow_small, value_params, small_result):
     for m in value.MODELS:
         assert (pred[f"pred_{m}"] >= 0).all() and np.isfinite(pred[f"pred_{m}"]).all()
     assert pred["p_alive"].between(0, 1).all()
-    # validation scored on a window strictly inside the calibration period
+    # validation scored on windows inside the calibration period, one step apart
     start, end = res.validation_window
     assert end == pd.Timestamp(CAL) and start == end - pd.Timedelta(days=value_params["validation_days"])
+    assert len(res.validation_windows) == value_params["n_validation"]
+    assert all(e <= pd.Timestamp(CAL) for _, e in res.validation_windows)
+    assert set(res.validation_by_window["window_end"]) == {e for _, e in res.validation_windows}
+    # the regressions keep the benchmark's total (the level is the benchmark's)
+    for m in value.REGRESSION_MODELS:
+        assert pred[f"pred_{m}"].sum() == pytest.approx(pred["pred_bgnbd_gg"].sum())
     assert max(res.origins) < pd.Timestamp(CAL)
     # actual_holdout_value equals the clean rows' holdout spend
     act = value.holdout_actuals(cdnow_small, CAL, OBS)
@@ -147,8 +155,9 @@ def test_predict_holdout_products(cdnow_small, value_params, small_result):
         ({"select_by": "r2"}, "select_by"),
         ({"validation_days": 400}, "validation_days"),
         ({"n_origins": None}, "n_origins"),
+        ({"n_validation": None}, "n_validation"),
     ],
-    ids=["unknown_metric", "validation_too_long", "missing_key"],
+    ids=["unknown_metric", "validation_too_long", "missing_key", "missing_n_validation"],
 )
 def test_predict_holdout_bad_params(cdnow_small, value_params, change, match):
     v = dict(value_params)
@@ -250,56 +259,64 @@ def test_naive_forecast_by_hand():
 def _synthetic_panel(n=4000, seed=0):
     rng = np.random.default_rng(seed)
     df = pd.DataFrame({
-        "expected_rate": rng.uniform(0.001, 0.1, n), "p_alive": rng.uniform(0.05, 1, n),
         "frequency": rng.integers(0, 30, n).astype(float), "mean_day_spend": rng.uniform(5, 200, n),
         "days_since_last": rng.uniform(0, 300, n), "spend_last_90d": rng.uniform(0, 500, n),
         "T": rng.uniform(1, 400, n), "horizon_days": rng.choice([30.0, 60.0, 90.0], n),
     })
+    df["total_spend"] = df["spend_last_90d"] + rng.uniform(0, 1000, n)
+    df["anchor"] = rng.uniform(0.5, 50, n)  # the benchmark's forecast of each window
     df["window_days"] = df["horizon_days"]
     return df
 
 
 @pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.PerfectSeparationWarning")
-def test_tweedie_glm_recovers_known_coefficients():
+def test_tweedie_glm_recovers_known_correction_of_the_benchmark():
     panel = _synthetic_panel()
-    beta = np.array([-1.0, 0.8, 0.3, 0.2, 0.5, -0.1, 0.05, -0.2, 0.1])
+    beta = np.array([-0.3, 0.2, 0.3, 0.2, -0.1, 0.05, -0.2])
     X = value._glm_matrix(panel)
-    panel["target_rate"] = np.exp(X.to_numpy() @ beta)  # noiseless: the MLE is beta
+    panel["target_spend"] = panel["anchor"] * np.exp(X.to_numpy() @ beta)  # noiseless: the MLE is beta
     glm = value.TweedieGLM(1.5)
     assert glm.fit(panel) is glm
     coef = glm.coefficients()
     assert coef["feature"].tolist() == ["const", *value.GLM_FEATURES]
+    assert coef["label"].tolist() == [value.FEATURE_LABELS[f] for f in coef["feature"]]
     np.testing.assert_allclose(coef["coef"], beta, atol=1e-6)
-    np.testing.assert_allclose(glm.predict(panel), panel["target_rate"] * panel["horizon_days"], rtol=1e-6)
+    np.testing.assert_allclose(glm.predict(panel, rescale=False), panel["target_spend"], rtol=1e-6)
+    # rescaled: same shares, the anchor's total
+    got = glm.predict(panel)
+    assert got.sum() == pytest.approx(panel["anchor"].sum())
+    np.testing.assert_allclose(got / got.sum(), panel["target_spend"] / panel["target_spend"].sum(), rtol=1e-6)
     assert glm.diagnostics()["explained_deviance"] == pytest.approx(1.0)
 
 
 @pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.PerfectSeparationWarning")
 def test_tweedie_glm_does_not_extrapolate_beyond_training_inputs():
     panel = _synthetic_panel()
-    panel["target_rate"] = np.exp(-2 + 0.5 * np.log1p(panel["T"]))
+    panel["target_spend"] = panel["anchor"] * np.exp(-2 + 0.5 * np.log1p(panel["T"]))
     glm = value.TweedieGLM(1.5).fit(panel)
     row = panel.iloc[[0]].copy()
-    far, edge = row.assign(T=1e6, horizon_days=90.0), row.assign(T=panel["T"].max(), horizon_days=90.0)
-    assert glm.predict(far)[0] == pytest.approx(glm.predict(edge)[0])
+    far, edge = row.assign(T=1e6), row.assign(T=panel["T"].max())
+    assert glm.predict(far, rescale=False)[0] == pytest.approx(glm.predict(edge, rescale=False)[0])
     assert glm.outside_range(far)["log1p_age"] == 1.0
     assert glm.outside_range(panel).max() == 0.0
 
 
 def test_tweedie_glm_missing_target():
-    with pytest.raises(InputError, match="'target_rate'"):
+    with pytest.raises(InputError, match="'target_spend'"):
         value.TweedieGLM().fit(_synthetic_panel())
 
 
-def test_gradient_boosting_constant_rate_gives_that_rate_times_horizon():
+@pytest.mark.parametrize("factor", [0.5, 2.0])
+def test_gradient_boosting_constant_factor_on_the_anchor(factor):
     panel = _synthetic_panel(600)
     for col in value.GBM_FEATURES:
         if col not in panel:
             panel[col] = np.random.default_rng(1).uniform(0, 1, len(panel))
-    panel["target_rate"] = 0.5
+    panel["target_spend"] = factor * panel["anchor"]
     gbm = value.GradientBoosting(seed=3)
     assert gbm.fit(panel) is gbm
-    np.testing.assert_allclose(gbm.predict(panel), 0.5 * panel["horizon_days"], rtol=1e-6)
+    np.testing.assert_allclose(gbm.predict(panel, rescale=False), factor * panel["anchor"], rtol=1e-6)
+    np.testing.assert_allclose(gbm.predict(panel), panel["anchor"], rtol=1e-6)  # level: the anchor's
     with pytest.raises(InputError, match="'benchmark_rate'"):
         gbm.predict(panel.drop(columns="benchmark_rate"))
 
@@ -444,10 +461,174 @@ def test_metrics_report_is_strict_json(cdnow_small, small_result):
     hold = value.compare_models(act["actual_holdout_value"],
                                 {m: res.predictions[f"pred_{m}"] for m in value.MODELS})
     hold.loc["naive", "spearman"] = np.nan
-    rep = value.metrics_report(hold, res, "rmse")
+    rep = value.metrics_report(hold, res, "rmse", clv_as_of=OBS)
     json.dumps(rep, allow_nan=False)
     assert rep["naive"]["spearman"] is None
     assert rep["chosen"] == res.chosen
     assert set(rep["selection"]["validation"]) == set(value.MODELS)
+    assert rep["clv_as_of"] == OBS and rep["benchmark"]["status"] == "fitted"
+    assert rep["benchmark_params"]["alpha_weeks"] == pytest.approx(rep["benchmark_params"]["alpha"] / 7)
+    assert len(rep["selection"]["validation_windows"]) == 2
     with pytest.raises(InputError, match="'mae'"):
         value.metrics_report(hold.drop(columns="mae"), res, "rmse")
+
+
+# --- validation windows, backtest, benchmark failure, CLV from today ------------------------
+
+
+@pytest.mark.parametrize(
+    "first, n_validation, want_ends",
+    [
+        ("1997-01-01", 2, ["1997-09-30", "1997-08-31"]),
+        ("1997-01-01", 3, ["1997-09-30", "1997-08-31", "1997-08-01"]),
+        # a window must leave 2 x 30 days before its start for a training origin
+        ("1997-05-01", 3, ["1997-09-30"]),
+    ],
+)
+def test_validation_windows_by_hand(first, n_validation, want_ends):
+    v = {"origin_step_days": 30, "validation_days": 91, "n_validation": n_validation}
+    got = value.validation_windows(first, CAL, v)
+    assert [e for _, e in got] == [pd.Timestamp(d) for d in want_ends]
+    assert all((e - s).days == 91 for s, e in got)
+
+
+def test_validation_windows_too_long():
+    with pytest.raises(InputError, match="validation_days"):
+        value.validation_windows("1997-07-01", CAL, {"origin_step_days": 30, "validation_days": 91,
+                                                     "n_validation": 2})
+
+
+@pytest.mark.parametrize(
+    "n, step, min_days, want",
+    [
+        (3, 2, 150, ["1997-09-30", "1997-11-30", "1998-01-31"]),
+        (2, 1, 150, ["1997-12-31", "1998-01-31"]),
+        (2, 3, 200, ["1997-08-31", "1997-11-30"]),  # 1998-06-30 - 200 days = 1997-12-12
+        (10, 3, 150, ["1997-04-30", "1997-07-31", "1997-10-31", "1998-01-31"]),  # >= 90 days of history
+        (0, 2, 150, []),
+    ],
+)
+def test_backtest_origins_by_hand(n, step, min_days, want):
+    got = value.backtest_origins("1997-01-01", OBS, n, step, min_days)
+    assert got == [pd.Timestamp(d) for d in want]
+
+
+def test_backtest_origins_none_fits():
+    with pytest.raises(InputError, match="backtest_origins"):
+        value.backtest_origins("1998-03-01", OBS, 2, 1, 150)
+
+
+def _after(tx: pd.DataFrame, cut: str) -> pd.DataFrame:
+    """Change every row after ``cut`` (amount, day), drop a third and add a new customer."""
+    df = tx.copy()
+    late = df["date"] > pd.Timestamp(cut)
+    df.loc[late, "amount"] = df.loc[late, "amount"] * 5 + 1
+    df.loc[late, "date"] = df.loc[late, "date"] + pd.Timedelta(days=2)
+    df = df[~(late & (np.arange(len(df)) % 3 == 0))]
+    extra = tx_frame([("99998", (pd.Timestamp(cut) + pd.Timedelta(days=1)).date().isoformat(), 777.0)])
+    return pd.concat([df, extra], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def small_backtest(cdnow_small, value_params):
+    origins = [pd.Timestamp("1997-09-30"), pd.Timestamp("1997-12-31")]
+    known = {pd.Timestamp(CAL): value.predict_holdout(cdnow_small, CAL, OBS, value_params)}
+    cache: dict = {}
+    table, info = value.backtest(cdnow_small, OBS, origins, value_params, cache, known)
+    return origins, table, info, known, cache
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_backtest_no_row_after_an_origin_reaches_its_fit_or_choice(cdnow_small, value_params, small_backtest, k):
+    origins, table, info, known, _ = small_backtest
+    c = origins[k]
+    a = known.get(c) or value.predict_holdout(cdnow_small, c, OBS, value_params)
+    b = value.predict_holdout(_after(cdnow_small, str(c.date())), c, OBS, value_params)
+    assert_frame_equal(a.predictions, b.predictions)
+    assert_frame_equal(a.validation_by_window, b.validation_by_window)
+    assert a.chosen == b.chosen == info.set_index("origin").loc[c, "chosen"]
+    for m in ("glm_tweedie",):
+        pd.testing.assert_series_equal(a.models[m].result_.params, b.models[m].result_.params)
+    assert a.benchmark.params() == b.benchmark.params()
+
+
+def test_backtest_table(cdnow_small, small_backtest):
+    origins, table, info, _, _ = small_backtest
+    assert list(table.columns[:7]) == ["origin", "model", "mae", "rmse", "spearman", "top_decile_share",
+                                       "aggregate_error"]
+    assert len(table) == len(origins) * len(value.MODELS)
+    assert table.groupby("origin")["chosen"].sum().tolist() == [1, 1]
+    # each origin is scored on its own holdout: recompute one metric by hand
+    c = origins[1]
+    act = value.holdout_actuals(cdnow_small, c, OBS)
+    row = table[(table["origin"] == c) & (table["model"] == "bgnbd_gg")].iloc[0]
+    assert row["customers"] == len(act) and row["holdout_days"] == (pd.Timestamp(OBS) - c).days
+    s = value.backtest_summary(table)
+    assert s["origin"].tolist() == origins
+    assert s["rmse_ratio"].tolist() == pytest.approx((s["rmse_chosen"] / s["rmse_benchmark"]).tolist())
+    with pytest.raises(InputError, match="'chosen'"):
+        value.backtest_summary(table.drop(columns="chosen"))
+
+
+def test_backtest_names_the_origin_that_fails(cdnow_small, value_params):
+    with pytest.raises(InputError, match="backtest at 1997-02-28"):
+        value.backtest(cdnow_small, OBS, ["1997-02-28"], value_params)
+
+
+def test_benchmark_failure_does_not_stop_the_regressions(cdnow_small, value_params, monkeypatch):
+    def boom(summary):
+        raise ConvergenceError("BG/NBD: maximum-likelihood fit did not converge (test)")
+
+    monkeypatch.setattr(value, "fit_benchmark", boom)
+    res = value.predict_holdout(cdnow_small, CAL, OBS, value_params)
+    assert res.benchmark is None and "did not converge (test)" in res.benchmark_error
+    pred = res.predictions
+    assert pred["pred_bgnbd_gg"].isna().all() and pred["p_alive"].isna().all()
+    for m in ("naive", *value.REGRESSION_MODELS):
+        assert np.isfinite(pred[f"pred_{m}"]).all() and (pred[f"pred_{m}"] >= 0).all()
+    # the regressions now keep the naive forecast's total
+    assert pred["pred_glm_tweedie"].sum() == pytest.approx(pred["pred_naive"].sum())
+    act = value.holdout_actuals(cdnow_small, CAL, OBS)["actual_holdout_value"]
+    preds = {m: pred[f"pred_{m}"].to_numpy() for m in value.MODELS}
+    hold = value.compare_models(act, {m: p for m, p in preds.items() if np.isfinite(p).all()})
+    table, info = value.backtest(cdnow_small, OBS, [CAL], value_params, known={pd.Timestamp(CAL): res})
+    assert table.set_index("model").loc["bgnbd_gg", ["rmse", "spearman"]].isna().all()
+    assert info["benchmark_error"].iloc[0] == res.benchmark_error
+    clv, err = value.clv_forecast(cdnow_small, OBS, res.chosen, value_params)
+    assert "did not converge" in err and np.isfinite(clv["clv"]).all() and (clv["clv"] >= 0).all()
+    rep = value.metrics_report(hold, res, "rmse", table, info, clv_as_of=OBS, clv_error=err)
+    text = json.dumps(rep, allow_nan=False)
+    assert rep["benchmark"]["status"] == "failed" and "did not converge" in rep["benchmark"]["error"]
+    assert "bgnbd_gg" not in rep and rep["benchmark_params"] is None
+    assert '"rmse": null' in text
+
+
+def test_clv_is_dated_at_observation_end_and_blind_after_it(cdnow_small, value_params):
+    """CLV uses every row up to observation_end (holdout included) and nothing after it."""
+    base, err = value.clv_forecast(cdnow_small, OBS, "glm_tweedie", value_params)
+    assert err is None
+    later = pd.concat([cdnow_small, tx_frame([("00001", "1998-07-02", 5000.0)])], ignore_index=True)
+    assert_frame_equal(base, value.clv_forecast(later, OBS, "glm_tweedie", value_params)[0])
+    # a holdout purchase does change it: the model now learns from data up to OBS
+    moved = cdnow_small.copy()
+    moved.loc[moved["date"] > pd.Timestamp(CAL), "amount"] *= 3
+    assert not np.allclose(base["clv"], value.clv_forecast(moved, OBS, "glm_tweedie", value_params)[0]["clv"])
+    first = cdnow_small.groupby("customer_id")["date"].min()
+    assert set(base["customer_id"]) == set(first.index)
+    assert (base["clv"] >= 0).all() and base["clv"].sum() < value_params["margin"] * base["forecast_spend"].sum()
+    with pytest.raises(InputError, match="chosen model"):
+        value.clv_forecast(cdnow_small, OBS, "bgnbd_gg", value_params)
+
+
+@pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.PerfectSeparationWarning")
+def test_tweedie_glm_factor_never_beyond_training_when_inputs_part():
+    """Two inputs equal in training get opposite coefficients; apart later, the factor stays bounded."""
+    panel = _synthetic_panel()
+    panel["total_spend"] = panel["mean_day_spend"] * (panel["frequency"] + 1)
+    panel["spend_last_90d"] = panel["total_spend"]  # young customers: all spend is recent
+    panel["target_spend"] = panel["anchor"] * np.exp(0.3 * np.log1p(panel["frequency"]))
+    glm = value.TweedieGLM(1.5).fit(panel)
+    lo, hi = glm.factor_range_
+    row = panel.iloc[[0]].assign(spend_last_90d=0.0, frequency=500.0, mean_day_spend=1e6)
+    got = glm.predict(row, rescale=False)[0] / row["anchor"].iloc[0]
+    assert np.exp(lo) - 1e-9 <= got <= np.exp(hi) + 1e-9
