@@ -407,7 +407,9 @@ class PLSResult:
             if total[i, j]
         ]
         table = pd.DataFrame(rows, columns=["source", "target", "direct", "indirect", "total"])
-        return table.set_axis([f"{s} -> {t}" for s, t in zip(table.source, table.target)])
+        return table.set_axis(
+            [f"{s} -> {t}" for s, t in zip(table.source, table.target, strict=True)]
+        )
 
     def _indirect(self) -> list[tuple[str, str]]:
         names = self.model.constructs
@@ -415,7 +417,7 @@ class PLSResult:
         return [(s, t) for i, s in enumerate(names) for j, t in enumerate(names) if reach[i, j]]
 
     def to_dict(self) -> dict:
-        """The JSON-ready summary: r2, r2_adj, paths and total effects keyed ``"A -> B"``.
+        """Summarise as JSON-ready dict: r2, paths and effects keyed ``"A -> B"``, weights.
 
         Returns
         -------
@@ -532,9 +534,7 @@ def fit_pls(
         raise InputError(
             f"survey: {len(items)} usable respondents for {len(model.items)} items; too few"
         )
-    z, w, scores, b, r2, iterations = _fit_arrays(
-        items.to_numpy(), model, scheme, tol, max_iter
-    )
+    z, w, scores, b, r2, iterations = _fit_arrays(items.to_numpy(), model, scheme, tol, max_iter)
     names = model.constructs
     n = len(items)
     owner = [c for c in names for _ in model.measurement[c]]

@@ -209,8 +209,7 @@ def index_scores(
         outside = ((x < lo) | (x > hi)).any()
         if outside.any():
             raise InputError(
-                f"scale.{construct}: item {outside.idxmax()!r} has answers outside "
-                f"[{lo:g}, {hi:g}]"
+                f"scale.{construct}: item {outside.idxmax()!r} has answers outside [{lo:g}, {hi:g}]"
             )
         if weighting == "equal":
             w = pd.Series(1.0, index=items)
@@ -228,7 +227,7 @@ def construct_index(
     scale: Sequence[float] | Mapping[str, Sequence[float]],
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """The 0-100 index of each construct, PLS-weighted (ACSI) beside equal-weighted.
+    """Compute each construct's 0-100 index, PLS-weighted (ACSI) beside equal-weighted.
 
     Parameters
     ----------
@@ -315,8 +314,7 @@ def nps(
         raise InputError(f"nps.mapping: expected 'labels' or 'linear', got {mapping!r}")
     if mapping == "labels" and not (hi == 10 and lo in (0, 1)):
         raise InputError(
-            f"nps.mapping: 'labels' needs a 0-10 or 1-10 scale, got [{lo:g}, {hi:g}]; "
-            "use 'linear'"
+            f"nps.mapping: 'labels' needs a 0-10 or 1-10 scale, got [{lo:g}, {hi:g}]; use 'linear'"
         )
     raw = pd.Series(values)
     x = pd.to_numeric(raw, errors="coerce")
