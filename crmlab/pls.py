@@ -529,6 +529,11 @@ def fit_pls(
     """
     _check_scheme(scheme, tol, max_iter)
     model = specify(measurement, structural, modes)
+    require_columns(data, [], "survey")
+    for construct, names in model.measurement.items():
+        for item in names:
+            if item not in data.columns:
+                raise InputError(f"measurement.{construct}: item {item!r} not in the survey data")
     items = prepare_items(data, model.items, missing, missing_codes)
     if len(items) < len(model.items) + 2:
         raise InputError(
