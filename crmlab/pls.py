@@ -521,11 +521,6 @@ def fit_pls(
     ConvergenceError
         The weights did not settle within ``max_iter`` iterations.
 
-    Examples
-    --------
-    >>> res = fit_pls(mobi, {"Image": ["IMAG1", "IMAG2"], "Satisfaction": ["CUSA1"]},
-    ...               {"Satisfaction": ["Image"]})  # doctest: +SKIP
-    >>> res.paths.loc["Image", "Satisfaction"]  # doctest: +SKIP
     """
     _check_scheme(scheme, tol, max_iter)
     model = specify(measurement, structural, modes)

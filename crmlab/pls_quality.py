@@ -365,7 +365,7 @@ def nps_by_group(
     ----------
     data : DataFrame
         With columns ``item`` and ``group``; respondents without a group count only
-        in ``"all"``.
+        in ``"all"``; a group where nobody answered gets ``n`` 0 and NaN elsewhere.
     item, group : str
         The recommend item and the grouping column.
     scale, missing_codes, level, mapping
@@ -381,6 +381,10 @@ def nps_by_group(
     cols = ["n", "promoters", "passives", "detractors", "nps", "se", "ci_low", "ci_high"]
     rows = {}
     for key, part in data.groupby(group, sort=True, dropna=True):
+        answered = ~pd.to_numeric(part[item], errors="coerce").isin(missing_codes)
+        if not (answered & part[item].notna()).any():
+            rows[key] = [0] + [np.nan] * (len(cols) - 1)  # nobody in the group answered
+            continue
         res = nps(part[item], scale, missing_codes, level, mapping)
         rows[key] = [res[c] for c in cols]
     overall = nps(data[item], scale, missing_codes, level, mapping)

@@ -349,6 +349,10 @@ def test_nps_missing_codes_and_groups():
     assert table.loc["a", "nps"] == pytest.approx(100 / 3)
     assert table.loc["b", "nps"] == pytest.approx(0)
     assert table.loc["all", "nps"] == pytest.approx(100 / 6)
+    silent = pd.concat([data, pd.DataFrame({"rec": [-99], "seg": ["c"]})], ignore_index=True)
+    table = nps_by_group(silent, "rec", "seg", missing_codes=[-99])
+    assert table.loc["c", "n"] == 0 and np.isnan(table.loc["c", "nps"])
+    assert table.loc["all", "n"] == 6
 
 
 @pytest.mark.parametrize(
