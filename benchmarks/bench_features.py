@@ -24,9 +24,7 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -114,43 +112,11 @@ def _child(tool: str, k: int, repeat: int, out: Path) -> dict:
 # --- the parent: spawn, watch memory, compare ------------------------------------------------
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
 def measure(tool: str, k: int, repeat: int) -> dict:
     """Run one tool on one size in a child process; return its numbers."""
     out = datasets.DATA / f"result_{tool}_x{k}.parquet"
     cmd = [sys.executable, __file__, "--child", tool, str(k), str(repeat), str(out)]
-    peak = 0
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    watched = psutil.Process(proc.pid)
-    done = threading.Event()
-
-    def watch() -> None:
-        nonlocal peak
-        while not done.is_set():
-            try:
-                peak = max(peak, _tree_rss(watched))
-            except psutil.Error:
-                pass
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    stdout, _ = proc.communicate()
-    done.set()
-    thread.join()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{tool} x{k} failed (exit {proc.returncode})")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result["peak_mb"] = max(peak / MB, result["maxrss_mb"])
+    result = datasets.measure_child(cmd, f"{tool} x{k}")
     result["output"] = str(out)
     return result
 

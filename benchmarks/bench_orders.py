@@ -28,15 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psutil
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -166,43 +163,11 @@ def _child(tool: str, path: Path, repeat: int, out: Path) -> dict:
 # --- the parent ---------------------------------------------------------------------------------
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
 def measure(tool: str, path: Path, repeat: int) -> dict:
     """One tool on one file, in a child process; its numbers and peak memory."""
     out = datasets.DATA / f"orders_{tool}_{path.stem}.parquet"
     cmd = [sys.executable, __file__, "--child", tool, str(path), str(repeat), str(out)]
-    peak = 0
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    watched = psutil.Process(proc.pid)
-    done = threading.Event()
-
-    def watch() -> None:
-        nonlocal peak
-        while not done.is_set():
-            try:
-                peak = max(peak, _tree_rss(watched))
-            except psutil.Error:
-                pass
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    stdout, _ = proc.communicate()
-    done.set()
-    thread.join()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{tool} on {path.name} failed (exit {proc.returncode})")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result["peak_mb"] = max(peak / MB, result["maxrss_mb"])
+    result = datasets.measure_child(cmd, f"{tool} on {path.name}")
     result["output"] = str(out)
     return result
 

@@ -162,3 +162,55 @@ def export_copy(k: int, order: str = "date") -> Path:
     tmp.replace(path)
     print(f"  wrote {path} ({len(table):,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
     return path
+
+
+def _tree_rss(proc) -> int:
+    """Resident memory of a process and all its children, in bytes."""
+    import psutil
+
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure_child(cmd: list[str], label: str) -> dict:
+    """Run a benchmark child process, sampling its process tree's memory every 50 ms.
+
+    The child prints its numbers as JSON on its last line of stdout (with ``maxrss_mb``);
+    returned with ``peak_mb``, the larger of the sampled peak and the child's own maxrss.
+    """
+    import json
+    import subprocess
+    import threading
+
+    import psutil
+
+    peak = 0
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    watched = psutil.Process(proc.pid)
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                peak = max(peak, _tree_rss(watched))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    stdout, _ = proc.communicate()
+    done.set()
+    thread.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{label} failed (exit {proc.returncode})")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_mb"] = max(peak / (1 << 20), result["maxrss_mb"])
+    return result
+

@@ -773,6 +773,16 @@ def make_models(table: ChurnTable, params: Mapping[str, Any] | None = None) -> d
     }
 
 
+def _stratified_folds(y: pd.Series, folds: int, seed: int) -> StratifiedKFold:
+    """Return the stratified folds every cross-fit uses; InputError when a class is too small."""
+    if y.value_counts().min() < folds:
+        raise InputError(
+            f"churn: {int(y.value_counts().min())} training rows in the smaller class, fewer "
+            f"than churn.cv_folds={folds}"
+        )
+    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+
+
 def cross_validate_models(
     models: Mapping[str, Any],
     X: pd.DataFrame,
@@ -795,12 +805,7 @@ def cross_validate_models(
         When a class has fewer rows than folds.
     """
     y = pd.Series(np.asarray(y), index=X.index)
-    if y.value_counts().min() < folds:
-        raise InputError(
-            f"churn: {int(y.value_counts().min())} training rows in the smaller class, fewer "
-            f"than churn.cv_folds={folds}"
-        )
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    cv = _stratified_folds(y, folds, seed)
     scores, oof = [], []
     for name, model in models.items():
         for fold, (tr, va) in enumerate(cv.split(X, y), 1):
@@ -834,12 +839,7 @@ def cross_fitted_probability(
         When a class has fewer rows than folds.
     """
     y = pd.Series(np.asarray(y), index=X.index)
-    if y.value_counts().min() < folds:
-        raise InputError(
-            f"churn: {int(y.value_counts().min())} training rows in the smaller class, fewer "
-            f"than churn.cv_folds={folds}"
-        )
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    cv = _stratified_folds(y, folds, seed)
     out = np.full(len(X), np.nan)
     for tr, va in cv.split(X, y):
         out[va] = clone(model).fit(X.iloc[tr], y.iloc[tr]).predict_proba(X.iloc[va])[:, 1]
