@@ -568,7 +568,7 @@ def plot_htmt(htmt, ax=None, strict=0.85, liberal=0.90):
     m = htmt.to_numpy(dtype=float).copy()
     n = len(m)
     m[np.triu_indices(n)] = np.nan
-    im = ax.imshow(np.ma.masked_invalid(m), vmin=0, vmax=1, cmap="Oranges")
+    im = ax.imshow(np.ma.masked_invalid(m), vmin=0, vmax=1, cmap="Blues")
     for i in range(n):
         for j in range(i):
             v = m[i, j]
@@ -576,12 +576,12 @@ def plot_htmt(htmt, ax=None, strict=0.85, liberal=0.90):
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, fontweight=weight,
                     color="white" if v > 0.7 else "black")
             if v >= strict:
-                ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=2,
-                                           ec="#c0504d" if v >= liberal else "#7f7f7f"))
+                ax.add_patch(plt.Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False, lw=2.5,
+                                           ec="#e8000b" if v >= liberal else "#ffb000"))
     ax.set_xticks(np.arange(n), htmt.columns, rotation=45, ha="right")
     ax.set_yticks(np.arange(n), htmt.index)
     ax.figure.colorbar(im, ax=ax, label="HTMT (ratio, unitless)", shrink=0.8)
-    ax.set_title(f"Are the constructs distinct? HTMT (outlined: ≥ {strict:g}; red: ≥ {liberal:g})")
+    ax.set_title(f"Are the constructs distinct? HTMT (amber: ≥ {strict:g}; red: ≥ {liberal:g})")
     ax.set_xlabel("construct")
     ax.set_ylabel("construct")
     return ax

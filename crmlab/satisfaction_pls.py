@@ -25,15 +25,16 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError
 from crmlab.pls import PLSModel, PLSResult, bootstrap_pls, fit_pls, specify
-from crmlab.pls_quality import construct_index, htmt, index_scores, nps, nps_by_group, reliability
-from crmlab.satisfaction import SurveyAnalysis, actionable_drivers, ipm_crosshair, quadrant_of
+
+if TYPE_CHECKING:  # the params check imports this module: keep statsmodels/scipy lazy
+    from crmlab.satisfaction import SurveyAnalysis
 
 __all__ = [
     "HTMT_STRICT",
@@ -196,6 +197,9 @@ def importance_performance_total(
     InputError
         ``target`` is not a construct of the model or nothing has an effect on it.
     """
+    from crmlab.pls_quality import index_scores
+    from crmlab.satisfaction import actionable_drivers, ipm_crosshair, quadrant_of
+
     names = result.model.constructs
     if target not in names:
         raise InputError(f"ipma: target {target!r} is not a construct of the PLS model")
@@ -253,6 +257,8 @@ def run_pls(
         A bad model (the message names ``survey.<key>``), too few respondents, an item
         without variance.
     """
+    from crmlab.pls_quality import construct_index, htmt, reliability
+
     if not _get(survey, "model"):
         return None
     start = time.perf_counter()
@@ -309,6 +315,8 @@ def nps_summary(analysis: SurveyAnalysis, survey: Mapping[str, Any]) -> dict[str
         was read; ``None`` on 0-10), ``by_group`` {group: {n, nps, ci_low, ci_high}} when
         ``survey.group`` is set. ``None`` without ``survey.recommend``.
     """
+    from crmlab.pls_quality import nps, nps_by_group
+
     rec = recommend_settings(survey)
     if rec is None or analysis.prepared.recommend is None:
         return None
@@ -489,13 +497,14 @@ def takeaways(pa: PLSAnalysis | None, nps_block: dict[str, Any] | None) -> dict[
         )
         h = pa.htmt
         if len(h) > 1:
-            stacked = h.where(np.triu(np.ones(h.shape, dtype=bool), 1)).stack()
+            stacked = h.where(np.triu(np.ones(h.shape, dtype=bool), 1)).stack().dropna()
             (a, b), top = stacked.idxmax(), stacked.max()
             verdict = ("below the strict 0.85" if top < HTMT_STRICT else
                        "between 0.85 and 0.90: acceptable only for conceptually close constructs"
                        if top < HTMT_LIBERAL else "above 0.90: the two are not distinct")
+            over = int((stacked >= HTMT_STRICT).sum())
             out["htmt"] = (f"**Takeaway:** the highest HTMT is **{top:.2f}** ({a} and {b}), "
-                           f"{verdict}.")
+                           f"{verdict}; {over} of {len(stacked)} pairs reach 0.85.")
         else:
             out["htmt"] = "**Takeaway:** one construct only: no HTMT."
         ix = pa.index.loc[t]

@@ -268,3 +268,18 @@ def test_pls_figures_render_with_titles_and_labels(tmp_path):
     # Stay: Happy directly, Ease and Price only through Happy
     assert {t.get_text() for t in axes[0].get_yticklabels()} == {"Ease", "Price", "Happy"}
     assert sum(t.get_text().startswith("total ") for t in axes[0].texts) == 3
+
+
+def test_takeaways_count_each_htmt_pair_once(tmp_path):
+    frame, survey = _own_survey(tmp_path, {"Happy": ["Ease"], "Stay": ["Happy", "Price"]})
+    from crmlab.io import read_input
+
+    raw, _ = read_input(survey)
+    pa = sp.run_pls(sat.analyze_survey(raw, survey), survey, progress=False)
+    # single items: HTMT is the absolute item correlation
+    corr = frame[["qa", "qb", "qc", "qd"]].corr().abs().to_numpy()
+    top = corr[np.triu_indices(4, 1)].max()
+    text = sp.takeaways(pa, None)["htmt"]
+    assert f"**{top:.2f}**" in text and "of 6 pairs" in text
+    none = sp.takeaways(None, None)
+    assert "no `survey.model`" in none["paths"] and "no `survey.recommend`" in none["nps"]
