@@ -283,3 +283,20 @@ def test_takeaways_count_each_htmt_pair_once(tmp_path):
     assert f"**{top:.2f}**" in text and "of 6 pairs" in text
     none = sp.takeaways(None, None)
     assert "no `survey.model`" in none["paths"] and "no `survey.recommend`" in none["nps"]
+
+
+def test_nps_per_group_by_hand(tmp_path):
+    frame, survey = _own_survey(tmp_path, {"Happy": ["Ease"]})
+    frame["seg"] = np.where(np.arange(len(frame)) % 3 == 0, "north", "south")
+    frame.to_csv(survey.path, index=False)
+    raw_params = {"survey": {**survey, "recommend": "rec", "group": "seg"}}
+    survey = params_from_dict(raw_params, root=tmp_path).survey
+    from crmlab.io import read_input
+
+    raw, _ = read_input(survey)
+    block = sp.nps_summary(sat.analyze_survey(raw, survey), survey)
+    assert block["caveat"] is None and block["nps"] == pytest.approx(_nps_by_hand(frame["rec"]))
+    for seg, part in frame.groupby("seg"):
+        got = block["by_group"][seg]
+        assert got["n"] == len(part) and got["nps"] == pytest.approx(_nps_by_hand(part["rec"]))
+        assert got["ci_low"] <= got["nps"] <= got["ci_high"]
