@@ -416,7 +416,12 @@ SURVEY = Section(
         "reversed": Key(list_of(_nonempty_string), []),
         "id": Key(nullable(_nonempty_string), None),
         "group": Key(nullable(_nonempty_string), None),
-        "recommend": Key(nullable(_nonempty_string), None, doc="0-10 recommend item for NPS"),
+        "recommend": Key(nullable(_nonempty_string), None, doc="recommend item for NPS"),
+        "recommend_scale": Key(list_of(number(), 2, 2), [0, 10], doc="answer scale of the recommend item"),
+        "nps_mapping": Key(
+            choice("labels", "linear"), "labels",
+            doc="a non-0-10 recommend item: labels (1-10: 9-10 promote) or linear onto 0-10",
+        ),
         "missing_codes": Key(list_of(number()), []),
         "drivers": Key(
             nullable(list_of(_nonempty_string, 1)), None,
@@ -428,6 +433,20 @@ SURVEY = Section(
         "actionable": Key(
             nullable(list_of(_nonempty_string)), None,
             doc="drivers the firm can change (IPM advice); null = all but Expectation",
+        ),
+        # PLS path model (crmlab.satisfaction_pls); null model = the driver analysis only
+        "model": Key(
+            nullable(mapping_of(list_of(_nonempty_string, 1), 1)), None,
+            doc="structural model {endogenous construct: [predecessors]}; null = no PLS model",
+        ),
+        "modes": Key(mapping_of(choice("A", "B")), {}, doc="construct: A (reflective, default) | B (formative)"),
+        "scheme": Key(choice("path", "centroid", "factor"), "path", doc="PLS inner weighting scheme"),
+        "missing": Key(choice("mean", "drop"), "mean", doc="PLS: item-mean replacement or listwise deletion"),
+        "bootstrap": Section(
+            keys={
+                "n": Key(integer(0, 10000), 500, doc="PLS bootstrap resamples (0 = no intervals)"),
+                "seed": Key(integer(0), 42),
+            }
         ),
     },
 )
@@ -606,6 +625,22 @@ def _cross_checks(p: Params, source: str) -> None:
                     f"{source}: key 'survey.{key}': {s[key]!r} is not one of the constructs "
                     f"({', '.join(s.constructs)})"
                 )
+        rlo, rhi = s.recommend_scale
+        if rlo >= rhi:
+            raise InputError(f"{source}: key 'survey.recommend_scale': minimum {rlo} >= maximum {rhi}")
+        if s.nps_mapping == "labels" and not (rhi == 10 and rlo in (0, 1)):
+            raise InputError(
+                f"{source}: key 'survey.nps_mapping': labels needs a 0-10 or 1-10 "
+                f"recommend_scale, got [{rlo:g}, {rhi:g}]; use linear"
+            )
+        if s.model is not None:
+            from crmlab.satisfaction_pls import pls_model  # lazy, as the segment map above
+
+            try:
+                pls_model(s)
+            except InputError as exc:
+                where, _, what = str(exc).partition(": ")
+                raise InputError(f"{source}: key 'survey.{where}': {what}") from None
     if p.engine.name == "pandas" and p.engine.address:
         raise InputError(f"{source}: key 'engine.address' is only used with engine.name: dask")
 

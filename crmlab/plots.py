@@ -37,6 +37,11 @@ __all__ = [
     "plot_loyalty_coefficients",
     "plot_group_index",
     "plot_nps",
+    "plot_path_diagram",
+    "plot_direct_total_effects",
+    "plot_htmt",
+    "plot_index_weights",
+    "plot_ipma_total",
     # report
     "plot_report_segments",
     "plot_report_tiers",
@@ -430,6 +435,212 @@ def plot_nps(nps, ax=None):
     ax.set_title(f"Net Promoter Score {nps['nps']:+.0f} (n = {nps['n']})")
     ax.set_xlabel("respondents (%)")
     ax.legend(frameon=False, fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.35))
+    return ax
+
+
+# --- satisfaction: PLS path model -----------------------------------------------------------
+
+
+def _path_layout(edges, nodes):
+    """Positions for a path diagram: x = longest chain from an exogenous construct, y spread."""
+    preds = {n: [s for s, t in edges if t == n] for n in nodes}
+    level = {}
+
+    def depth(n, seen=()):
+        if n not in level:
+            level[n] = 1 + max((depth(p, seen + (n,)) for p in preds[n] if p not in seen),
+                               default=-1)
+        return level[n]
+
+    for n in nodes:
+        depth(n)
+    pos = {}
+    by_level = {}
+    for n in nodes:
+        by_level.setdefault(level[n], []).append(n)
+    for lv, names in by_level.items():
+        k = len(names)
+        for i, n in enumerate(names):
+            base = (i - (k - 1) / 2) * 2.2
+            pos[n] = (lv * 2.4, base + (1.1 if k == 1 and lv % 2 else -1.1 if k == 1 and lv else 0))
+    return pos
+
+
+def plot_path_diagram(paths, r2=None, ax=None, positions=None, title=None):
+    """Draw a structural (path) model: boxes for constructs, arrows with path coefficients.
+
+    Parameters
+    ----------
+    paths : mapping of str to float
+        ``{"A -> B": coefficient}`` (``satisfaction.json`` ``pls.paths``).
+    r2 : mapping of str to float, optional
+        R² per endogenous construct, printed in its box.
+    positions : mapping of str to (x, y), optional
+        Box centres; default: left to right along the longest chain of paths.
+    title : str, optional
+        Default: "The satisfaction index model: standardised path coefficients".
+
+    Arrow width grows with the coefficient; negative paths are red. Arrows that skip a
+    column are curved so they do not run through the boxes between.
+    """
+    from matplotlib.patches import FancyArrowPatch
+
+    edges = [tuple(part.strip() for part in key.split("->")) for key in paths]
+    nodes = list(dict.fromkeys([n for e in edges for n in e]))
+    pos = dict(positions) if positions is not None else _path_layout(edges, nodes)
+    r2 = dict(r2 or {})
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    ax = get_ax(ax, figsize=(max(8, 1.8 * (max(xs) - min(xs)) / 2.4 + 3), 6))
+    w, h = 1.7, 0.9
+    label_y = []
+    for (s, t), coef in zip(edges, paths.values(), strict=True):
+        (x0, y0), (x1, y1) = pos[s], pos[t]
+        span = abs(x1 - x0) / 2.4
+        # a long arrow bulges away from the middle row, above or below the boxes it skips
+        outward = 1 if (y0 + y1) / 2 > 0 or (y0 + y1 == 0 and y0 > 0) else -1
+        rad = 0.0 if span <= 1.01 else -0.3 * outward * (1 if x1 >= x0 else -1)
+        color = "#c0504d" if coef < 0 else "#1f4e79"
+        arrow = FancyArrowPatch((x0, y0), (x1, y1), connectionstyle=f"arc3,rad={rad}",
+                                arrowstyle="-|>", mutation_scale=14, lw=0.8 + 4 * abs(coef),
+                                color=color, shrinkA=32, shrinkB=32, zorder=1, alpha=0.8)
+        ax.add_patch(arrow)
+        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+        # matplotlib's arc3 is a quadratic Bezier: its midpoint is rad/2 x (dy, -dx) off
+        mx += rad * (y1 - y0) / 2
+        my -= rad * (x1 - x0) / 2
+        label_y.append(my)
+        ax.text(mx, my, f"{coef:.2f}", ha="center", va="center", fontsize=9, zorder=4,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9})
+    for n, (x, y) in pos.items():
+        ax.add_patch(plt.Rectangle((x - w / 2, y - h / 2), w, h, fc="#dce6f2", ec="#1f4e79",
+                                   lw=1.2, zorder=2))
+        label = n if n not in r2 else f"{n}\nR² = {r2[n]:.2f}"
+        ax.text(x, y, label, ha="center", va="center", fontsize=9, zorder=3)
+    ax.set_xlim(min(xs) - w, max(xs) + w)
+    ax.set_ylim(min(ys + label_y) - 0.8, max(ys + label_y) + 0.8)
+    ax.set_aspect("equal")  # arrows curve in screen space: keep data and screen alike
+    ax.set_title(title or "The satisfaction index model: standardised path coefficients")
+    ax.set_xlabel("cause → effect (arrow width: path coefficient, SD per SD)")
+    ax.set_ylabel("constructs (R²: share of variance explained)")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def plot_direct_total_effects(effects, target, ax=None):
+    """Bars of each construct's direct and indirect effect on ``target`` (stacked = total).
+
+    ``effects`` is :meth:`crmlab.pls.PLSResult.effects_table` (``source``, ``target``,
+    ``direct``, ``indirect``, ``total``).
+    """
+    import numpy as np
+
+    df = effects[effects["target"] == target].sort_values("total")
+    ax = get_ax(ax, figsize=(7, 0.5 * max(len(df), 3) + 1.4))
+    title = f"Effects on {target}: direct path and through other constructs"
+    if len(df) == 0:
+        return _sat_empty(ax, title, f"nothing has an effect on {target}")
+    y = np.arange(len(df))
+    ax.barh(y, df["direct"], color="#4f81bd", label="direct (the path coefficient)")
+    ax.barh(y, df["indirect"], left=df["direct"], color="#9bbb59",
+            label="indirect (through other constructs)")
+    for yi, tot in zip(y, df["total"], strict=True):
+        ax.text(tot + 0.01 if tot >= 0 else tot - 0.01, yi, f"total {tot:.2f}", va="center",
+                ha="left" if tot >= 0 else "right", fontsize=8)
+    ax.axvline(0, color="#7f7f7f", lw=1)
+    ax.set_yticks(y, df["source"])
+    ax.margins(x=0.2)
+    ax.set_title(title)
+    ax.set_xlabel(f"standardised effect (SD of {target} per SD of the construct)")
+    ax.set_ylabel("construct")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_htmt(htmt, ax=None, strict=0.85, liberal=0.90):
+    """Heatmap of the HTMT ratios (lower triangle), cells at or over the thresholds outlined."""
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(6.5, 5.5))
+    m = htmt.to_numpy(dtype=float).copy()
+    n = len(m)
+    m[np.triu_indices(n)] = np.nan
+    im = ax.imshow(np.ma.masked_invalid(m), vmin=0, vmax=1, cmap="Blues")
+    for i in range(n):
+        for j in range(i):
+            v = m[i, j]
+            weight = "bold" if v >= strict else "normal"
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, fontweight=weight,
+                    color="white" if v > 0.7 else "black")
+            if v >= strict:
+                ax.add_patch(plt.Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False, lw=2.5,
+                                           ec="#e8000b" if v >= liberal else "#ffb000"))
+    ax.set_xticks(np.arange(n), htmt.columns, rotation=45, ha="right")
+    ax.set_yticks(np.arange(n), htmt.index)
+    ax.figure.colorbar(im, ax=ax, label="HTMT (ratio, unitless)", shrink=0.8)
+    ax.set_title(f"Are the constructs distinct? HTMT (amber: ≥ {strict:g}; red: ≥ {liberal:g})")
+    ax.set_xlabel("construct")
+    ax.set_ylabel("construct")
+    return ax
+
+
+def plot_index_weights(index, ax=None, outcome=None):
+    """PLS-weighted (ACSI) index beside the equal-weight index per construct (0-100)."""
+    import numpy as np
+
+    ax = get_ax(ax, figsize=(7, 0.5 * max(len(index), 4) + 1.4))
+    df = index.iloc[::-1]
+    y = np.arange(len(df))
+    ax.errorbar(df["index_pls"], y + 0.12, xerr=[df["index_pls"] - df["ci_low"],
+                df["ci_high"] - df["index_pls"]], fmt="o", color="#c0504d", capsize=3,
+                label="PLS-weighted (ACSI), with confidence interval")
+    ax.scatter(df["index_equal"], y - 0.12, marker="s", color="#4f81bd",
+               label="equal item weights")
+    names = [f"{c} ({d:+.1f})" for c, d in zip(df.index, df["difference"], strict=True)]
+    if outcome is not None:
+        names = [f"{n} ◀" if c == outcome else n for n, c in zip(names, df.index, strict=True)]
+    ax.set_yticks(y, names)
+    ax.set_title("Index with model weights against equal weights")
+    ax.set_xlabel("index (0-100 points)")
+    ax.set_ylabel("construct (PLS minus equal, points)")
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    return ax
+
+
+def plot_ipma_total(ipma, target, ax=None):
+    """Importance-performance map with importance = total effect on ``target`` (ACSI style).
+
+    ``ipma`` is :func:`crmlab.satisfaction_pls.importance_performance_total`.
+    """
+    ax = get_ax(ax, figsize=(8, 6))
+    title = f"Priority map for {target}: total effect against performance"
+    if ipma is None or len(ipma) == 0:
+        return _sat_empty(ax, title, "no drivers")
+    x = ipma["performance"].astype(float).to_numpy()
+    y = ipma["importance"].astype(float).to_numpy()
+    xm, ym = float(ipma["performance_cut"].iloc[0]), float(ipma["importance_cut"].iloc[0])
+    for xi, yi, q, lever, name in zip(x, y, ipma["quadrant"], ipma["actionable"],
+                                      ipma["construct"], strict=True):
+        c = _QUADRANT_COLORS[q]
+        ax.scatter([xi], [yi], s=90, zorder=3, color=c if lever else "white", edgecolor=c,
+                   linewidth=2)
+        ax.annotate(name if lever else f"{name} (not a lever)", (xi, yi), xytext=(7, 5),
+                    textcoords="offset points", fontsize=9)
+    xspan = max(x.max() - x.min(), 1.0)
+    yspan = max(y.max() - y.min(), 0.05)
+    ax.set_xlim(min(x.min(), xm) - 0.4 * xspan, max(x.max(), xm) + 0.4 * xspan)
+    ax.set_ylim(min(y.min(), ym, 0) - 0.1 * yspan, max(y.max(), ym) + 0.4 * yspan)
+    ax.axvline(xm, color="#7f7f7f", ls="--", lw=1)
+    ax.axhline(ym, color="#7f7f7f", ls="--", lw=1)
+    for label, (cx, cy, ha, va) in _QUADRANT_CORNERS.items():
+        ax.text(cx, cy, label.capitalize(), transform=ax.transAxes, ha=ha, va=va, fontsize=10,
+                fontweight="bold", color=_QUADRANT_COLORS[label], alpha=0.9)
+    ax.set_title(title)
+    ax.set_xlabel("performance (PLS-weighted index, 0-100 points)")
+    ax.set_ylabel(f"importance (total effect: {target} index points per index point)")
     return ax
 
 

@@ -88,6 +88,7 @@ __all__ = [
     "reading_segments",
     "reading_tiers",
     "reading_drivers",
+    "reading_index_model",
     "reading_watch",
     "reading_migrations",
     "reading_drift",
@@ -984,6 +985,44 @@ def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction") -> str
         text += (f"; '{r.construct}' is important and weak too, but not a lever: shape it through "
                  "what the firm promises, do not budget for it as such")
     return text + "."
+
+
+def reading_index_model(
+    satisfaction: Mapping[str, Any] | None, sources: Mapping[str, str] | None = None
+) -> str:
+    """One or two sentences on the PLS index model and the NPS of ``satisfaction.json``.
+
+    Names the data set (:func:`source_note`); "" when the product has neither ``pls`` nor
+    ``nps``.
+
+    Raises
+    ------
+    InputError
+        When ``satisfaction`` or ``sources`` is not a mapping.
+    """
+    sat = _mapping(satisfaction, "satisfaction.json")
+    pls, nps = sat.get("pls"), sat.get("nps")
+    parts = []
+    if isinstance(pls, Mapping):
+        target = (pls.get("ipma") or {}).get("target") or sat.get("outcome")
+        r2 = _num((pls.get("r2") or {}).get(target))
+        if r2 is not None:
+            parts.append(
+                f"The satisfaction index model (PLS path model) explains {r2:.0%} of the "
+                f"differences in {target} (R²)"
+            )
+    if isinstance(nps, Mapping) and _num(nps.get("nps")) is not None:
+        lo, hi = _num(nps.get("ci_low")), _num(nps.get("ci_high"))
+        ci = f" ({nps.get('confidence', 0.95):.0%} CI {lo:+.0f} to {hi:+.0f})" if lo is not None else ""
+        scale = nps.get("scale") or [0, 10]
+        note = (f", from a {scale[0]:g}-{scale[1]:g} item (NPS is defined on 0-10)"
+                if list(scale) != [0, 10] else "")
+        parts.append(f"the Net Promoter Score is {nps['nps']:+.0f}{ci}{note}")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    where = source_note(sources, "survey")
+    return f"{where + ': ' if where else ''}{text[0].upper()}{text[1:]}."
 
 
 def risk_band_table(
