@@ -55,6 +55,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
+from crmlab import pls_quality
 from crmlab.errors import InputError
 
 __all__ = [
@@ -2077,19 +2078,10 @@ def net_promoter_score(
         raise InputError("net_promoter_score: recommend answers must lie in 0-10")
 
     def _nps(x: pd.Series) -> dict[str, Any]:
-        n = len(x)
-        pp, pd_ = float((x >= 9).mean()), float((x <= 6).mean())
-        se = math.sqrt(max(pp + pd_ - (pp - pd_) ** 2, 0.0) / n) * 100
-        zq = stats.norm.ppf(0.5 + confidence / 2)
-        score = (pp - pd_) * 100
-        return {
-            "n": n,
-            "promoters": pp,
-            "passives": 1 - pp - pd_,
-            "detractors": pd_,
-            "nps": score,
-            "ci": [score - zq * se, score + zq * se],
-        }
+        # one NPS formula in the package: crmlab.pls_quality.nps (interval clipped to +-100)
+        got = pls_quality.nps(x, scale=NPS_SCALE, level=confidence)
+        keys = ("n", "promoters", "passives", "detractors", "nps")
+        return {k: got[k] for k in keys} | {"ci": [got["ci_low"], got["ci_high"]]}
 
     out = _nps(answered)
     if group is not None:
