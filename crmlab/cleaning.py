@@ -890,8 +890,7 @@ def monthly_activity(clean: pd.DataFrame) -> pd.DataFrame:
         Columns ``customer_id``, ``date`` (datetime64), ``amount``. A Dask frame is
         summarised partition by partition on the workers (shuffled by customer first,
         unless it is a customer-bucketed dataset read by
-        :func:`crmlab.engine.read_parquet`); only a row per month and partition comes
-        back. Revenue is then summed in another order: equal to the last bits or so.
+        :func:`crmlab.engine.read_parquet`); only a row per month comes back. Revenue is then summed in another order: equal to the last bits or so.
 
     Returns
     -------
@@ -934,24 +933,15 @@ def monthly_activity(clean: pd.DataFrame) -> pd.DataFrame:
     return out.astype({"purchases": np.int64, "customers": np.int64, "revenue": np.float64})
 
 
-def _customer_disjoint(ddf):
-    """Return a Dask frame whose partitions share no customer (shuffled by id unless bucketed)."""
-    from crmlab.engine import BUCKET_COLUMN
-
-    if ddf.index.name in (BUCKET_COLUMN, "customer_id") and ddf.known_divisions:
-        return ddf
-    return ddf.shuffle("customer_id")
-
-
 def _monthly_activity_dask(clean) -> pd.DataFrame:
-    require_columns(clean._meta, ["customer_id", "date", "amount"], "transactions")
-    ddf = _customer_disjoint(clean[["customer_id", "date", "amount"]])
+    from crmlab.features import _by_customer
+
+    require_columns(clean._meta.reset_index(), ["customer_id", "date", "amount"], "transactions")
+    ddf = _by_customer(clean)
     meta = monthly_activity(ddf._meta.reset_index(drop=True))
     parts = ddf.map_partitions(lambda part: monthly_activity(part.reset_index(drop=True)), meta=meta)
-    per_month = parts.compute()  # a row per month and partition
-    out = per_month.groupby("month", sort=True).agg(
-        purchases=("purchases", "sum"), revenue=("revenue", "sum"), customers=("customers", "sum")
-    )
+    # partitions share no customer, so distinct buyers per month add up across them
+    out = parts.groupby("month").sum().compute().sort_index()  # a row per month
     if len(out):
         out = out.reindex(pd.date_range(out.index.min(), out.index.max(), freq="MS"), fill_value=0)
     out = out.rename_axis("month").reset_index()
