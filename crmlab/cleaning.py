@@ -972,7 +972,7 @@ def order_value_summary(amounts, bins: int = 40) -> dict[str, Any]:
         values = positive.to_numpy(dtype=np.float64)
         if not len(values):
             return {"edges": np.array([]), "counts": np.array([], dtype=np.int64), "median": None, "p90": None}
-        edges = np.logspace(np.log10(values.min()), np.log10(values.max()), bins)
+        edges = _log_edges(values.min(), values.max(), bins)
         counts, _ = np.histogram(values, bins=edges)
         return {"edges": edges, "counts": counts, "median": float(np.median(values)),
                 "p90": float(np.quantile(values, 0.9))}
@@ -981,7 +981,7 @@ def order_value_summary(amounts, bins: int = 40) -> dict[str, Any]:
     lo, hi, n = dask.compute(positive.min(), positive.max(), positive.count())
     if not n:
         return {"edges": np.array([]), "counts": np.array([], dtype=np.int64), "median": None, "p90": None}
-    edges = np.logspace(np.log10(lo), np.log10(hi), bins)
+    edges = _log_edges(lo, hi, bins)
     hist = positive.map_partitions(
         lambda s: pd.Series([np.histogram(s.to_numpy(dtype=np.float64), bins=edges)[0]]),
         meta=pd.Series(dtype=object),
@@ -989,3 +989,11 @@ def order_value_summary(amounts, bins: int = 40) -> dict[str, Any]:
     parts, q = dask.compute(hist, positive.quantile([0.5, 0.9]))
     counts = np.sum(np.stack(list(parts)), axis=0)
     return {"edges": edges, "counts": counts, "median": float(q.iloc[0]), "p90": float(q.iloc[1])}
+
+
+def _log_edges(lo: float, hi: float, bins: int) -> np.ndarray:
+    """Log-spaced bin edges from ``lo`` to ``hi`` (widened a little when they are equal)."""
+    a, b = np.log10(lo), np.log10(hi)
+    if a == b:
+        a, b = a - 0.05, b + 0.05
+    return np.logspace(a, b, bins)

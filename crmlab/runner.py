@@ -838,6 +838,10 @@ def _read_product(path: Path) -> Any:
 
     if path.suffix == ".json":
         return read_json(path)
+    if path.is_dir():  # a dataset folder, e.g. transactions.parquet as Dask cleaning writes it
+        from crmlab.engine import read_parquet
+
+        return read_parquet(path)
     return pd.read_parquet(path)
 
 

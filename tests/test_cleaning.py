@@ -449,3 +449,26 @@ def test_personal_customer_ids_are_pseudonymised_with_the_key(monkeypatch, ids, 
     monkeypatch.delenv(privacy.KEY_ENV)
     with pytest.raises(InputError, match=f"id column 'id' holds personal data \\({kind}\\)"):
         cleaning.clean_transactions(raw, section())
+
+
+@pytest.mark.parametrize(
+    "amounts, counts, median, p90",
+    [([0.0, -1.0, 1.0, 10.0, 100.0], [1, 2], 10.0, 82.0),  # zero and refunds left out
+     ([5.0, 5.0, 5.0], [3], 5.0, 5.0),  # one value: edges around it, every purchase counted
+     ([0.0, -2.0], [], None, None)],
+    ids=["log-bins", "one-value", "nothing-positive"],
+)
+def test_order_value_summary_by_hand(amounts, counts, median, p90):
+    got = cleaning.order_value_summary(pd.Series(amounts), bins=3)
+    assert (got["counts"].tolist() if len(counts) != 1 else [got["counts"].sum()]) == counts
+    assert got["median"] == median and got["p90"] == (None if p90 is None else pytest.approx(p90))
+    if counts:
+        assert got["edges"][0] <= min(a for a in amounts if a > 0) <= got["edges"][-1]
+
+
+def test_dask_monthly_activity_needs_the_columns():
+    dd = pytest.importorskip("dask.dataframe")
+    frame = dd.from_pandas(pd.DataFrame({"customer_id": ["a"], "date": pd.to_datetime(["2024-01-01"])}),
+                           npartitions=1)
+    with pytest.raises(InputError, match="'amount' missing"):
+        cleaning.monthly_activity(frame)
