@@ -788,6 +788,11 @@ def clean_transactions_dask(
             _, _, s_rules, s_dedup, repairs_parts = dask.compute(
                 *writes, stats_rules, stats_dedup, [r[1] for r in ruled]
             )
+        # no clean (or no quarantined) row at all: an empty file keeps the columns readable
+        for tmp, empty in ((tmp_clean, _dask_clean(meta_dedup, canon_cols).drop(columns=BUCKET_COLUMN)),
+                           (tmp_quarantine, _dask_quarantine(meta_tagged, keep_cols))):
+            if not any(tmp.rglob("*.parquet")):
+                empty.to_parquet(tmp / "part.0.parquet", index=False, engine="pyarrow")
         _swap_in(tmp_clean, clean_path)
         _swap_in(tmp_quarantine, quarantine_path)
     finally:

@@ -472,3 +472,22 @@ def test_dask_monthly_activity_needs_the_columns():
                            npartitions=1)
     with pytest.raises(InputError, match="'amount' missing"):
         cleaning.monthly_activity(frame)
+
+
+@pytest.mark.parametrize("observation_end, clean_rows", [("1990-01-01", 0), ("1998-06-30", None)],
+                         ids=["every-row-quarantined", "some-clean"])
+def test_dask_cleaning_writes_readable_products_when_one_is_empty(observation_end, clean_rows, tmp_path):
+    dask = pytest.importorskip("dask")
+    from crmlab.engine import read_parquet
+    from crmlab.io import read_input_dask
+
+    params = load_params(ROOT / "params/test.yaml")
+    with dask.config.set(scheduler="synchronous"):
+        ddf, _ = read_input_dask(params.transactions, blocksize=20_000)
+        report = cleaning.clean_transactions_dask(ddf, params.transactions, tmp_path / "t", tmp_path / "q",
+                                                  observation_end, n_buckets=4)
+    clean, quarantine = read_parquet(tmp_path / "t"), read_parquet(tmp_path / "q")
+    assert len(clean) == report["rows_clean"] and len(quarantine) == report["rows_quarantined"]
+    assert list(clean.columns) == ["customer_id", "date", "amount", "quantity"]
+    if clean_rows is not None:
+        assert len(clean) == clean_rows and report["date_min"] is None and report["customers"] == 0
