@@ -755,7 +755,11 @@ def clean_transactions_dask(
     canon_cols = [c[4:] for c in meta_tagged.columns if c.startswith("__c:")]
     tagged = dd.from_delayed([r[0] for r in ruled], meta=meta_tagged, verify_meta=False)
     passed = tagged[tagged["__bucket"] >= 0]
-    shuffled = passed.shuffle("__bucket", npartitions=max(1, min(n_buckets, tagged.npartitions)))
+    # few partitions: the task-based shuffle (measured 2x faster than P2P on one 1.5M-row
+    # partition); many: Dask's default (P2P), whose memory does not grow with the data
+    method = "tasks" if tagged.npartitions <= 32 else None
+    shuffled = passed.shuffle("__bucket", npartitions=max(1, min(n_buckets, tagged.npartitions)),
+                              shuffle_method=method)
     meta_dedup = _dask_dedupe(meta_tagged, canon_cols, others, policy == "quarantine")
     deduped = shuffled.map_partitions(
         _dask_dedupe, canon_cols, others, policy == "quarantine", meta=meta_dedup
