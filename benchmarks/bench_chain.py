@@ -16,8 +16,11 @@ products and outputs there too; ``--only`` picks the stages (e.g.
 ``cleaning,segmentation``). The peak memory of the whole run (every process it starts) is
 sampled every 50 ms.
 
+``--engine dask`` runs the chain on the Dask engine (a local cluster; cleaning then writes
+``transactions.parquet`` as a customer-bucketed folder).
+
 Usage: ``python benchmarks/bench_chain.py [--params FILE] [--run-name bench]
-[--export-copies 216 --only cleaning,segmentation]``.
+[--export-copies 216 --only cleaning,segmentation] [--engine dask]``.
 """
 
 from __future__ import annotations
@@ -128,7 +131,7 @@ def _peak_rss(proc: subprocess.Popen, stop: threading.Event, out: list[int]) -> 
 
 
 def run(params_file: str = "params/default.yaml", run_name: str = "bench",
-        only: list[str] | None = None) -> dict:
+        only: list[str] | None = None, engine: str | None = None) -> dict:
     """Run the chain once and return per-stage timings (also for a failed run)."""
     stages, left_out = runnable_stages(params_file, run_name, only)
     result: dict = {"stages": {}, "left_out": left_out, "status": "not run"}
@@ -136,6 +139,8 @@ def run(params_file: str = "params/default.yaml", run_name: str = "bench",
         return result
     cmd = [str(Path(sys.executable).with_name("crmlab")), "run", "--params", params_file,
            "--set", f"run_name={run_name}", "--only", ",".join(stages), "--no-progress"]
+    if engine:
+        cmd += ["--set", f"engine.name={engine}"]
     t0 = time.time()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -197,12 +202,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--export-copies", type=int, default=0,
                     help="run on a generated date-sorted export of this many CDNOW copies")
     ap.add_argument("--only", default="", help="comma-separated stages (default: all)")
+    ap.add_argument("--engine", choices=["pandas", "dask"], default=None,
+                    help="engine.name for the run (default: the params file's)")
     args = ap.parse_args(argv)
     params = export_params(args.export_copies) if args.export_copies else args.params
     only = [s for s in args.only.split(",") if s] or None
     print(f"chain: crmlab run --params {params} (run_name={args.run_name})"
-          + (f" --only {','.join(only)}" if only else ""), flush=True)
-    result = run(params, args.run_name, only)
+          + (f" --only {','.join(only)}" if only else "")
+          + (f" --set engine.name={args.engine}" if args.engine else ""), flush=True)
+    result = run(params, args.run_name, only, args.engine)
     print()
     print(table(result))
     return result

@@ -683,11 +683,15 @@ def daily_purchases(transactions, end: str | pd.Timestamp | None = None) -> pd.D
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or dask.dataframe.DataFrame
         Columns ``customer_id`` (str), ``day`` (int64 days since 1970-01-01), ``amount``
         (summed; three or more same-day amounts are added in timestamp-then-amount order
         with pandas' compensated summation, so the result does not depend on row order),
-        ``lines`` (input rows merged), sorted by customer then day.
+        ``lines`` (input rows merged), sorted by customer then day. For a Dask frame the
+        result stays on the workers, as a Dask frame whose partitions share no customer
+        (each sorted by customer then day): a row per customer and day is as many rows as
+        the transactions, so aggregate it per customer there (``map_partitions``,
+        ``groupby``) and compute only the per-customer result.
 
     Raises
     ------
@@ -698,8 +702,8 @@ def daily_purchases(transactions, end: str | pd.Timestamp | None = None) -> pd.D
     if _is_dask(transactions):
         _check(transactions)
         meta = daily_purchases(_meta_frame(transactions), end)
-        return _dask_apply(
-            transactions, partial(daily_purchases, end=end), meta, ["customer_id", "day"]
+        return _by_customer(transactions).map_partitions(
+            partial(daily_purchases, end=end), meta=meta, enforce_metadata=False
         )
     _check(transactions)
     daily = _daily(transactions, None if end is None else _day_number(end))

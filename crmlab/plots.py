@@ -120,12 +120,28 @@ def plot_monthly_activity(monthly, axes=None, currency=""):
 
 
 def plot_order_values(amounts, ax=None, currency=""):
-    """Histogram of purchase values on a log scale (spend is heavily right-skewed)."""
+    """Histogram of purchase values on a log scale (spend is heavily right-skewed).
+
+    ``amounts`` is the values, or the histogram already counted on a Dask cluster
+    (:func:`crmlab.cleaning.order_value_summary`: ``edges``, ``counts``, ``median``).
+    """
     import numpy as np
 
     ax = get_ax(ax)
-    values = np.asarray(amounts, dtype=float)
-    positive = values[values > 0]
+    if isinstance(amounts, dict):
+        counts = np.asarray(amounts["counts"])
+        if counts.sum():
+            edges = np.asarray(amounts["edges"], dtype=float)
+            ax.hist(edges[:-1], bins=edges, weights=counts, color="#4f81bd", edgecolor="white")
+            ax.set_xscale("log")
+            median = amounts["median"]
+            ax.axvline(median, color="#c0504d", ls="--", label=f"median {format_money(median, currency, 2)}")
+            ax.legend(frameon=False)
+            money_axis(ax, currency, axis="x")
+        positive = ()
+    else:
+        values = np.asarray(amounts, dtype=float)
+        positive = values[values > 0]
     if len(positive):
         bins = np.logspace(np.log10(positive.min()), np.log10(positive.max()), 40)
         ax.hist(positive, bins=bins, color="#4f81bd", edgecolor="white")

@@ -376,13 +376,21 @@ def _promote(staging: Path, final: Path, covered: Iterable[str] = ()) -> list[st
         if (final / name).is_file():
             (final / name).unlink()
             removed.append(name)
+        elif (final / name).is_dir():
+            shutil.rmtree(final / name)
+            removed.append(name)
     for item in staging.iterdir():
+        target = final / item.name
+        # a product may change kind between runs: a file on pandas, a folder on Dask
+        if target.is_dir() and not target.is_symlink() and not (item.is_dir() and not item.is_symlink()):
+            shutil.rmtree(target)
         if item.is_file():
-            os.replace(item, final / item.name)
+            os.replace(item, target)
         elif item.is_dir():
-            target = final / item.name
-            if target.exists():
+            if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
             os.replace(item, target)
     shutil.rmtree(staging, ignore_errors=True)
     return removed
@@ -830,6 +838,10 @@ def _read_product(path: Path) -> Any:
 
     if path.suffix == ".json":
         return read_json(path)
+    if path.is_dir():  # a dataset folder, e.g. transactions.parquet as Dask cleaning writes it
+        from crmlab.engine import read_parquet
+
+        return read_parquet(path)
     return pd.read_parquet(path)
 
 

@@ -9,6 +9,7 @@ from pandas.testing import assert_frame_equal
 
 from crmlab import cleaning
 from crmlab.config import load_params, params_from_dict
+from crmlab.engine import customer_bucket
 from crmlab.errors import InputError
 from crmlab.io import read_input
 
@@ -281,22 +282,45 @@ def test_monthly_activity_fills_empty_months():
     [("tests/data/messy_params.yaml", 300), ("params/test.yaml", 20_000)],
     ids=["messy-gbk", "cdnow-slice"],
 )
-def test_dask_path_gives_exactly_the_pandas_result(params_file, blocksize):
+def test_dask_path_gives_exactly_the_pandas_result(params_file, blocksize, tmp_path):
     dask = pytest.importorskip("dask")
+    from crmlab.engine import bucket_folders, read_parquet
     from crmlab.io import read_input_dask
 
     params = load_params(ROOT / params_file)
     tx, end = params.transactions, params.periods.observation_end
     raw, _ = read_input(tx)
     expected = cleaning.clean_transactions(raw, tx, end)
+    (tmp_path / "t.parquet").write_bytes(b"an earlier run's file")  # replaced by the folder
     with dask.config.set(scheduler="synchronous"):
         ddf, info = read_input_dask(tx, blocksize=blocksize)
         assert info == read_input(tx)[1]
         assert ddf.npartitions > 1  # duplicates and date formats must be found across partitions
-        got = cleaning.clean_transactions_dask(ddf, tx, end)
-    assert_frame_equal(got.clean, expected.clean)
-    assert_frame_equal(got.quarantine, expected.quarantine)
-    assert got.report == expected.report
+        report = cleaning.clean_transactions_dask(ddf, tx, tmp_path / "t.parquet", tmp_path / "q.parquet",
+                                                  end, n_buckets=4)
+    assert [b for b, _ in bucket_folders(tmp_path / "t.parquet")] == sorted(
+        set(customer_bucket(expected.clean["customer_id"], 4)))
+    clean = read_parquet(tmp_path / "t.parquet").sort_values(list(expected.clean.columns), ignore_index=True)
+    assert_frame_equal(clean, expected.clean.sort_values(list(expected.clean.columns), ignore_index=True))
+    quarantine = read_parquet(tmp_path / "q.parquet").sort_values("source_row", ignore_index=True)
+    assert_frame_equal(quarantine, expected.quarantine)
+    money = ("amount_clean", "amount_quarantined")  # sums taken in another order
+    assert {k: v for k, v in report.items() if k not in money} == {
+        k: v for k, v in expected.report.items() if k not in money}
+    for key in money:
+        assert report[key] == pytest.approx(expected.report[key], rel=1e-12)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+@pytest.mark.parametrize("n_buckets", [0, -1, 2.5, True], ids=["zero", "negative", "fraction", "bool"])
+def test_dask_cleaning_refuses_a_bad_bucket_count(n_buckets, tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    params = load_params(ROOT / "params/test.yaml")
+    raw, _ = read_input(params.transactions)
+    with pytest.raises(InputError, match="n_buckets"):
+        cleaning.clean_transactions_dask(dd.from_pandas(raw, npartitions=2), params.transactions,
+                                         tmp_path / "t", tmp_path / "q", n_buckets=n_buckets)
+    assert not list(tmp_path.iterdir())  # nothing written
 
 
 # --- hostile values: overflow, time zones, ISO dates, stray bytes, personal ids -----------
@@ -425,3 +449,45 @@ def test_personal_customer_ids_are_pseudonymised_with_the_key(monkeypatch, ids, 
     monkeypatch.delenv(privacy.KEY_ENV)
     with pytest.raises(InputError, match=f"id column 'id' holds personal data \\({kind}\\)"):
         cleaning.clean_transactions(raw, section())
+
+
+@pytest.mark.parametrize(
+    "amounts, counts, median, p90",
+    [([0.0, -1.0, 1.0, 10.0, 100.0], [1, 2], 10.0, 82.0),  # zero and refunds left out
+     ([5.0, 5.0, 5.0], [3], 5.0, 5.0),  # one value: edges around it, every purchase counted
+     ([0.0, -2.0], [], None, None)],
+    ids=["log-bins", "one-value", "nothing-positive"],
+)
+def test_order_value_summary_by_hand(amounts, counts, median, p90):
+    got = cleaning.order_value_summary(pd.Series(amounts), bins=3)
+    assert (got["counts"].tolist() if len(counts) != 1 else [got["counts"].sum()]) == counts
+    assert got["median"] == median and got["p90"] == (None if p90 is None else pytest.approx(p90))
+    if counts:
+        assert got["edges"][0] <= min(a for a in amounts if a > 0) <= got["edges"][-1]
+
+
+def test_dask_monthly_activity_needs_the_columns():
+    dd = pytest.importorskip("dask.dataframe")
+    frame = dd.from_pandas(pd.DataFrame({"customer_id": ["a"], "date": pd.to_datetime(["2024-01-01"])}),
+                           npartitions=1)
+    with pytest.raises(InputError, match="'amount' missing"):
+        cleaning.monthly_activity(frame)
+
+
+@pytest.mark.parametrize("observation_end, clean_rows", [("1990-01-01", 0), ("1998-06-30", None)],
+                         ids=["every-row-quarantined", "some-clean"])
+def test_dask_cleaning_writes_readable_products_when_one_is_empty(observation_end, clean_rows, tmp_path):
+    dask = pytest.importorskip("dask")
+    from crmlab.engine import read_parquet
+    from crmlab.io import read_input_dask
+
+    params = load_params(ROOT / "params/test.yaml")
+    with dask.config.set(scheduler="synchronous"):
+        ddf, _ = read_input_dask(params.transactions, blocksize=20_000)
+        report = cleaning.clean_transactions_dask(ddf, params.transactions, tmp_path / "t", tmp_path / "q",
+                                                  observation_end, n_buckets=4)
+    clean, quarantine = read_parquet(tmp_path / "t"), read_parquet(tmp_path / "q")
+    assert len(clean) == report["rows_clean"] and len(quarantine) == report["rows_quarantined"]
+    assert list(clean.columns) == ["customer_id", "date", "amount", "quantity"]
+    if clean_rows is not None:
+        assert len(clean) == clean_rows and report["date_min"] is None and report["customers"] == 0

@@ -280,8 +280,14 @@ def test_dask_summary_is_bit_identical_to_pandas(dask_engine, tmp_path, how, fra
 def test_dask_daily_purchases_equal_pandas(dask_engine, tmp_path):
     ddf = _as_dask("buckets", CDNOW_SMALL, tmp_path, dask_engine)
     assert ddf.npartitions == 4 and ddf.known_divisions and ddf.index.name == BUCKET_COLUMN
-    assert_frame_equal(daily_purchases(ddf, "1998-06-30"), daily_purchases(CDNOW_SMALL, "1998-06-30"),
-                       check_exact=True)
+    daily = daily_purchases(ddf, "1998-06-30")
+    assert hasattr(daily, "dask")  # stays on the workers: as many rows as the transactions
+    got = daily.compute().sort_values(["customer_id", "day"], ignore_index=True)
+    assert_frame_equal(got, daily_purchases(CDNOW_SMALL, "1998-06-30"), check_exact=True)
+    # aggregated per customer on the workers, it is the pandas answer
+    days = daily.groupby("customer_id")["lines"].count().compute().sort_index()
+    expected = daily_purchases(CDNOW_SMALL, "1998-06-30").groupby("customer_id")["lines"].count()
+    assert days.to_dict() == expected.to_dict()
 
 
 def test_dask_frame_missing_column_is_an_input_error(dask_engine):
@@ -388,3 +394,112 @@ def test_pandas_session_announces_nothing(tmp_path, capsys):
     with engine_session("pandas", log_file=log):
         pass
     assert not log.exists() and "dashboard" not in capsys.readouterr().out
+
+
+# --- the chain on the cluster: only counts and per-customer tables reach the client -----------
+
+
+def _sizes(obj) -> list[int]:
+    """Rows of every frame, series or array in a computed result (nested containers too)."""
+    if isinstance(obj, (pd.DataFrame, pd.Series, np.ndarray)):
+        return [len(obj)]
+    if isinstance(obj, dict):
+        obj = list(obj.values())
+    if isinstance(obj, (list, tuple)):
+        return [n for item in obj for n in _sizes(item)]
+    return [1]
+
+
+@pytest.fixture
+def gathered(monkeypatch):
+    """Record the size of everything the Dask client fetches from the cluster."""
+    from distributed import Client
+
+    sizes: list[int] = []
+    original = Client._gather
+
+    async def recording(self, futures, *args, **kwargs):
+        out = await original(self, futures, *args, **kwargs)
+        sizes.extend(_sizes(out))
+        return out
+
+    monkeypatch.setattr(Client, "_gather", recording)
+    return sizes
+
+
+def _messy_export(path, n_customers: int = 60, per_customer: int = 80):
+    """A text export: many rows per customer, bad rows and exact duplicates among them."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(n_customers * per_customer):
+        day = pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(rng.integers(0, 300)))
+        rows.append((f"c{i % n_customers:03d}", f"{day:%Y-%m-%d}", f"{rng.integers(1, 500) / 4:.2f}"))
+    rows[5] = ("", "2020-02-02", "3.00")  # missing customer id
+    rows[17] = ("c017", "not a date", "3.00")
+    rows[40] = ("c040", "2020-03-03", "-5")
+    rows += [rows[i] for i in range(100, 160)]  # exact duplicates, later in the file
+    text = "customer_id,date,amount\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows)
+    path.write_text(text, encoding="utf-8")
+    return len(rows)
+
+
+def test_no_stage_brings_the_rows_to_the_client(dask_engine, gathered, tmp_path):
+    from crmlab import cleaning
+    from crmlab.io import read_input, read_input_dask
+    from crmlab.segmentation import observation_date
+
+    n_rows = _messy_export(tmp_path / "export.csv")
+    params = params_from_dict({
+        "transactions": {"path": str(tmp_path / "export.csv"),
+                         "columns": {"customer_id": "customer_id", "date": "date", "amount": "amount"}},
+        "periods": {"observation_end": "2020-12-31"},
+    })
+    tx, end = params.transactions, params.periods.observation_end
+    sample_rows = 50
+    ddf, _ = read_input_dask(tx, blocksize=4_000)
+    assert ddf.npartitions >= 4
+    report = cleaning.clean_transactions_dask(ddf, tx, tmp_path / "t.parquet", tmp_path / "q.parquet",
+                                              end, sample_rows=sample_rows, n_buckets=8)
+    clean = read_parquet(tmp_path / "t.parquet", dask_engine)
+    assert clean.npartitions == len(bucket_folders(tmp_path / "t.parquet")) > 1
+    as_of, _ = observation_date(clean, params.periods)
+    summary = customer_summary(clean, as_of)
+    holdout = customer_summary(clean, as_of, "2020-08-01")
+    monthly = cleaning.monthly_activity(clean)
+    values = cleaning.order_value_summary(clean["amount"])
+    days = daily_purchases(clean).groupby("customer_id")["lines"].count().compute()
+
+    customers = report["customers"]
+    assert n_rows > 4 * 1000 > 10 * customers  # the test can tell rows from samples and customers
+    assert gathered, "the recording saw the computations"
+    # bigger than the customer count: only the fixed 1,000-row head the privacy screen
+    # reads (crmlab.io.read_input_dask), whatever the size of the file
+    assert sorted(n for n in gathered if n > customers) == [1000]
+    assert sum(1 for n in gathered if n == sample_rows) == 1  # cleaning's leading sample
+
+    # and the products are the pandas products
+    expected = cleaning.clean_transactions(read_input(tx)[0], tx, end)
+    order = ["customer_id", "date", "amount"]
+    got = read_parquet(tmp_path / "t.parquet").sort_values(order, ignore_index=True)
+    assert_frame_equal(got, expected.clean.sort_values(order, ignore_index=True))
+    quarantine = read_parquet(tmp_path / "q.parquet").sort_values("source_row", ignore_index=True)
+    assert_frame_equal(quarantine, expected.quarantine)
+    assert report["by_reason"] == expected.report["by_reason"]
+    assert report["by_reason"]["duplicate"] >= 60  # the copies (random lines may repeat too)
+    assert report["by_reason"]["missing_customer_id"] == report["by_reason"]["invalid_date"] == 1
+    assert_frame_equal(summary, customer_summary(expected.clean, as_of), check_exact=True)
+    assert_frame_equal(holdout, customer_summary(expected.clean, as_of, "2020-08-01"), check_exact=True)
+    pandas_monthly = cleaning.monthly_activity(expected.clean)
+    assert_frame_equal(monthly.drop(columns="revenue"), pandas_monthly.drop(columns="revenue"))
+    np.testing.assert_allclose(monthly["revenue"], pandas_monthly["revenue"], rtol=1e-12)
+    pandas_values = cleaning.order_value_summary(expected.clean["amount"])
+    np.testing.assert_array_equal(values["counts"], pandas_values["counts"])
+    assert len(days) == customers
+
+
+def test_the_recording_sees_rows_brought_to_the_client(dask_engine, gathered):
+    # the check above can fail: computing the transactions themselves is seen
+    import dask.dataframe as dd
+
+    dd.from_pandas(CDNOW_SMALL, npartitions=3).compute()
+    assert sum(gathered) == len(CDNOW_SMALL)

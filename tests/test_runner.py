@@ -403,3 +403,38 @@ def test_leftovers_of_a_killed_run_are_cleaned_by_the_next_run(toy_chain, leftov
     if leftover == "running-manifest":
         doc = json.loads((killed / "manifest.json").read_text())
         assert doc["status"] == "failed" and "killed" in doc["error"]
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [("file", "folder"), ("folder", "file"), ("folder", "folder"), ("file", "file")],
+    ids=["pandas-then-dask", "dask-then-pandas", "dask-twice", "pandas-twice"],
+)
+def test_a_product_may_change_from_file_to_folder(tmp_path, before, after):
+    # the pandas engine writes transactions.parquet as a file, Dask cleaning as a folder
+    final, staging = tmp_path / "final", tmp_path / "staging"
+
+    def make(where: Path, kind: str, text: str) -> None:
+        where.mkdir(parents=True, exist_ok=True)
+        if kind == "file":
+            (where / "transactions.parquet").write_text(text)
+        else:
+            (where / "transactions.parquet" / "customer_bucket=1").mkdir(parents=True)
+            (where / "transactions.parquet" / "customer_bucket=1" / "part.0.parquet").write_text(text)
+
+    make(final, before, "old")
+    make(staging, after, "new")
+    assert runner._promote(staging, final) == []
+    target = final / "transactions.parquet"
+    got = target.read_text() if after == "file" else (target / "customer_bucket=1" / "part.0.parquet").read_text()
+    assert got == "new" and target.is_dir() == (after == "folder")
+    assert not staging.exists()
+
+
+def test_a_folder_product_no_longer_made_is_removed(tmp_path):
+    final, staging = tmp_path / "final", tmp_path / "staging"
+    (final / "quarantine.parquet").mkdir(parents=True)
+    (final / "quarantine.parquet" / "part.0.parquet").write_text("old")
+    staging.mkdir()
+    assert runner._promote(staging, final, covered=["quarantine.parquet"]) == ["quarantine.parquet"]
+    assert not (final / "quarantine.parquet").exists()
