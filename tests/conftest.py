@@ -9,6 +9,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
+# The full ECSI structural model (construct -> predecessors), as seminr's mobi example.
+ECSI_MODEL = {
+    "Expectation": ["Image"],
+    "Quality": ["Expectation"],
+    "Value": ["Expectation", "Quality"],
+    "Satisfaction": ["Image", "Expectation", "Quality", "Value"],
+    "Complaints": ["Satisfaction"],
+    "Loyalty": ["Image", "Satisfaction", "Complaints"],
+}
 
 
 @pytest.fixture

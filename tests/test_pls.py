@@ -19,7 +19,7 @@ from crmlab.pls_quality import (
     reliability,
 )
 
-from conftest import RAW
+from conftest import ECSI_MODEL, RAW
 
 ECSI_MEASUREMENT = {
     "Image": [f"IMAG{i}" for i in range(1, 6)],
@@ -29,14 +29,6 @@ ECSI_MEASUREMENT = {
     "Satisfaction": [f"CUSA{i}" for i in range(1, 4)],
     "Complaints": ["CUSCO"],
     "Loyalty": [f"CUSL{i}" for i in range(1, 4)],
-}
-ECSI_MODEL = {
-    "Expectation": ["Image"],
-    "Quality": ["Expectation"],
-    "Value": ["Expectation", "Quality"],
-    "Satisfaction": ["Image", "Expectation", "Quality", "Value"],
-    "Complaints": ["Satisfaction"],
-    "Loyalty": ["Image", "Satisfaction", "Complaints"],
 }
 
 # seminr 2.5, estimate_pls(mobi, mobi_mm, mobi_sm): path weighting, all mode A.

@@ -26,17 +26,9 @@ from crmlab import satisfaction_pls as sp  # noqa: E402
 from crmlab.config import params_from_dict  # noqa: E402
 from crmlab.errors import InputError  # noqa: E402
 
-from conftest import RAW, ROOT  # noqa: E402
+from conftest import ECSI_MODEL, RAW, ROOT  # noqa: E402
 
 MOBI = RAW / "ecsi" / "mobi.csv"
-ECSI_MODEL = {
-    "Expectation": ["Image"],
-    "Quality": ["Expectation"],
-    "Value": ["Expectation", "Quality"],
-    "Satisfaction": ["Image", "Expectation", "Quality", "Value"],
-    "Complaints": ["Satisfaction"],
-    "Loyalty": ["Image", "Satisfaction", "Complaints"],
-}
 # seminr 2.5, estimate_pls on mobi, path weighting, mode A (the acceptance numbers)
 SEMINR_R2 = {"Expectation": 0.254938, "Quality": 0.309969, "Value": 0.345279,
              "Satisfaction": 0.681078, "Complaints": 0.278854, "Loyalty": 0.456944}
