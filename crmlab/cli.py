@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_stages() -> int:
-    from crmlab.runner import STAGES
+    from crmlab.stages import STAGES
 
     for i, st in enumerate(STAGES, 1):
         sections = (st.section,) if isinstance(st.section, str) else (st.section or ())
@@ -66,7 +66,7 @@ def _cmd_stages() -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from crmlab.config import apply_privacy, check_writable, load_params
     from crmlab.io import check_inputs
-    from crmlab.runner import STAGES
+    from crmlab.stages import STAGES
 
     params = load_params(args.params, args.overrides)
     check_writable(params, args.params or "params")

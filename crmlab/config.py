@@ -32,8 +32,6 @@ __all__ = [
     "load_params",
     "params_from_dict",
     "apply_overrides",
-    "StageContext",
-    "stage_context",
     "check_writable",
     "apply_privacy",
 ]
@@ -788,88 +786,3 @@ def apply_privacy(params: Params) -> None:
     if len(key) < 16:
         raise InputError(f"{key_file}: key 'privacy.key_file': the key must be at least 16 characters")
     os.environ[KEY_ENV] = key
-
-
-@dataclass
-class StageContext:
-    """Folders a stage notebook works with, resolved once from params and runner arguments.
-
-    Attributes
-    ----------
-    params : Params
-        The validated params.
-    processed : Path
-        Where this stage writes its products (``<processed>/<run_name>/``, or under
-        ``crmlab run`` the run's staging folder, promoted only when the whole run succeeds).
-    run_dir : Path
-        The run folder (``figures/``, ``tables/`` below it).
-    fallback : Path or None
-        Where products of earlier runs live when ``processed`` is a staging folder; reads
-        look in ``processed`` first, then here.
-    """
-
-    params: Params
-    processed: Path
-    run_dir: Path
-    fallback: Path | None = None
-
-    @property
-    def figures(self) -> Path:
-        """Folder for figures of this run."""
-        return self.run_dir / "figures"
-
-    @property
-    def tables(self) -> Path:
-        """Folder for tables of this run."""
-        return self.run_dir / "tables"
-
-    def product(self, name: str) -> Path:
-        """Path to write a stage product such as ``transactions.parquet``."""
-        return self.processed / name
-
-    def find(self, name: str) -> Path | None:
-        """Path of an existing product (this run's first, then earlier runs'), or None."""
-        for folder in (self.processed, self.fallback):
-            if folder is not None and (folder / name).exists():
-                return folder / name
-        return None
-
-    def require(self, name: str, stage: str) -> Path:
-        """Path of an upstream product, with a clear error when it has not been made yet."""
-        path = self.find(name)
-        if path is None:
-            raise InputError(
-                f"{self.processed / name}: not found; run the '{stage}' stage first "
-                f"(crmlab run --only {stage} --params ...)"
-            )
-        return path
-
-
-def stage_context(
-    params_file: str | Path | None = None,
-    overrides: Iterable[str] = (),
-    run_dir: str | Path | None = None,
-    processed_dir: str | Path | None = None,
-) -> StageContext:
-    """Build the :class:`StageContext` a notebook's parameters cell describes.
-
-    Run by hand (``run_dir=None``), figures and tables go to
-    ``<outputs>/<run_name>/interactive/`` and products to ``<processed>/<run_name>/``;
-    under ``crmlab run`` the runner passes the run folder and a staging folder for
-    products. The folders are created here.
-    """
-    params = load_params(params_file, overrides)
-    apply_privacy(params)
-    import pandas as pd
-
-    # tables shown in the notebook escape their values (a customer id is text, not markup);
-    # the HTML export cleans every output again (crmlab.safety)
-    pd.set_option("styler.format.escape", "html")
-    final = Path(params.paths.processed) / params.run_name
-    processed = Path(processed_dir) if processed_dir else final
-    run = Path(run_dir) if run_dir else Path(params.paths.outputs) / params.run_name / "interactive"
-    fallback = final if processed.resolve() != final.resolve() else None
-    ctx = StageContext(params=params, processed=processed, run_dir=run, fallback=fallback)
-    for d in (ctx.processed, ctx.figures, ctx.tables):
-        d.mkdir(parents=True, exist_ok=True)
-    return ctx

@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from crmlab.formatting import format_money, money_axis, money_unit
+from crmlab.plotting import get_ax
 
 __all__ = [
     "get_ax",
@@ -67,11 +68,6 @@ __all__ = [
 ]
 
 
-def get_ax(ax=None, figsize=(7, 4)):
-    """Return ``ax`` or a new Axes of a fresh figure."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 # --- cleaning -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ A run
 4. executes each stage notebook with papermill into the run folder, writing its products
    into a *staging* folder ``<processed>/<run_name>/.staging-<run_id>/``; a stage reads an
    upstream product from staging first, then from ``<processed>/<run_name>/`` (so ``--only``
-   stages use earlier runs' products, see ``StageContext.find``);
+   stages use earlier runs' products, see ``crmlab.context.StageContext.find``);
 5. renders each executed notebook to HTML without code, and the report stage's notebook
    also to ``report.html`` (self-contained: figures embedded, no script or style fetched
    from the network, so it opens offline from an e-mail attachment);
@@ -54,7 +54,6 @@ from crmlab import __version__
 from crmlab.config import (
     PROJ_ROOT,
     Params,
-    StageContext,
     apply_privacy,
     check_writable,
     load_params,
@@ -62,31 +61,18 @@ from crmlab.config import (
 from crmlab.errors import InputError, Terminated
 from crmlab.io import check_inputs, file_sha256, read_header, read_json, write_json, write_text
 from crmlab.kernel import ProjectKernelManager
+from crmlab.runstore import HISTORY_FILE, KPIS_FILE, REPORT_FILE, read_history
+from crmlab import stages as registry
+from crmlab.stages import Stage
 
 __all__ = [
-    "Stage",
-    "STAGES",
     "NOTEBOOKS_DIR",
     "StageFailed",
     "Terminated",
     "RunResult",
-    "stage_names",
-    "select_stages",
     "run",
     "export_html",
     "export_report",
-    "REPORT_FILE",
-    "HISTORY_FILE",
-    "KPIS_FILE",
-    "SNAPSHOT_FILE",
-    "PROFILE_FILE",
-    "ReportInputs",
-    "PreviousRun",
-    "read_manifest",
-    "load_report_inputs",
-    "describe_inputs",
-    "previous_run",
-    "read_history",
 ]
 
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
@@ -94,119 +80,9 @@ KERNEL = "python3"  # only labels the executed notebook; crmlab.kernel picks the
 log = logging.getLogger("crmlab.runner")
 
 # What a run folder holds for people (report.html) and for the next run (the rest).
-REPORT_FILE = "report.html"
-HISTORY_FILE = "history.csv"  # in <outputs>/<run_name>/, one row per successful run
-KPIS_FILE = "kpis.json"
-SNAPSHOT_FILE = "customer_snapshot.parquet"
-PROFILE_FILE = "input_profile.json"
 # Cells tagged like this (formulas, method notes for a class) stay in NN_report.html and the
 # notebook but are left out of report.html, which is for readers who skip the method.
 METHOD_TAG = "method"
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One link of the chain.
-
-    Attributes
-    ----------
-    name : str
-        The stage name used by ``--only``.
-    notebook : str
-        File name under ``notebooks/``.
-    section : str, tuple of str, or None
-        Params section that must be present for the stage to run (else it is skipped);
-        with a tuple, any one of them is enough (the notebook uses what is there).
-    requires : tuple of str
-        Products of earlier stages the notebook reads.
-    produces : tuple of str
-        Products the notebook writes.
-    needs_keys : tuple of str
-        Dotted params keys that must be non-null (else the stage is skipped).
-    """
-
-    name: str
-    notebook: str
-    section: str | tuple[str, ...] | None
-    requires: tuple[str, ...] = ()
-    produces: tuple[str, ...] = ()
-    needs_keys: tuple[str, ...] = ()
-
-    def skip_reason(self, params: Params) -> str | None:
-        """Why this stage cannot run with these params, or None."""
-        sections = (self.section,) if isinstance(self.section, str) else (self.section or ())
-        if sections and not any(params.get(s) for s in sections):
-            names = " or ".join(f"'{s}:'" for s in sections)
-            return f"no {names} section in the params"
-        for dotted in self.needs_keys:
-            node: Any = params
-            for part in dotted.split("."):
-                node = node.get(part) if isinstance(node, dict) else None
-            if node in (None, ""):
-                return f"params key '{dotted}' is not set"
-        return None
-
-
-STAGES: tuple[Stage, ...] = (
-    Stage(
-        "cleaning",
-        "01_data_cleaning.ipynb",
-        "transactions",
-        produces=("transactions.parquet", "quarantine.parquet", "cleaning_report.json"),
-    ),
-    Stage(
-        "segmentation",
-        "02_segmentation.ipynb",
-        "transactions",
-        requires=("transactions.parquet",),
-        produces=("customers.parquet",),
-    ),
-    Stage(
-        "value",
-        "03_value_prediction.ipynb",
-        "transactions",
-        requires=("transactions.parquet",),
-        produces=("value_predictions.parquet", "value_metrics.json"),
-        needs_keys=("periods.calibration_end", "periods.observation_end"),
-    ),
-    Stage(
-        "satisfaction",
-        "04_satisfaction_analysis.ipynb",
-        "survey",
-        produces=("satisfaction.json",),
-    ),
-    # Labelled churn table and/or the transactional early warning on customers.parquet:
-    # either input is enough, the notebook does what its inputs allow.
-    Stage(
-        "churn",
-        "05_churn_warning.ipynb",
-        ("churn", "transactions"),
-        # scores/metrics need the labelled table; the warning needs transactions
-        produces=("churn_scores.parquet", "churn_metrics.json", "churn_warning.parquet"),
-    ),
-    Stage("report", "06_summary_report.ipynb", None),
-)
-
-
-def stage_names() -> list[str]:
-    """Stage names in chain order."""
-    return [s.name for s in STAGES]
-
-
-def select_stages(only: Iterable[str] | None) -> list[Stage]:
-    """Return the stages to run, in chain order; ``only`` names a subset (any order)."""
-    if not only:
-        return list(STAGES)
-    wanted = []
-    for item in only:
-        wanted += [x.strip() for x in item.split(",") if x.strip()]
-    known = stage_names()
-    if not wanted:  # --only "" must not run nothing and call it a success
-        raise InputError(f"--only: no stage named (stages: {', '.join(known)})")
-    for name in wanted:
-        if name not in known:
-            raise InputError(f"--only: unknown stage {name!r} (stages: {', '.join(known)})")
-    return [s for s in STAGES if s.name in wanted]
 
 
 @contextlib.contextmanager
@@ -549,14 +425,14 @@ def _check_requirements(stages: Sequence[Stage], params: Params, final: Path) ->
     for st in stages:
         if st.skip_reason(params):
             continue
-        for need in st.requires:
+        for need in st.reads:
             if need not in made and not (final / need).exists():
-                producer = next((s.name for s in STAGES if need in s.produces), "?")
+                producer = next((s.name for s in registry.STAGES if need in s.writes), "?")
                 raise InputError(
                     f"{final / need}: needed by stage '{st.name}' but not found; "
                     f"run '{producer}' too (e.g. --only {producer},{st.name})"
                 )
-        made.update(st.produces)
+        made.update(st.writes)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -591,7 +467,7 @@ def _run(
 ) -> RunResult:
     overrides = list(overrides)
     params = load_params(params_file, overrides)
-    stages = select_stages(only)
+    stages = registry.select_stages(only)
     check_writable(params, params_file or "params")
     apply_privacy(params)
     check_inputs(params)
@@ -667,7 +543,7 @@ def _run_stages(
                 write_json(manifest, mpath)
                 continue
             k += 1
-            index = STAGES.index(st) + 1
+            index = registry.STAGES.index(st) + 1
             _say(f"[{k}/{len(runnable)}] {st.name}: notebooks/{st.notebook}")
             manifest["stages"][st.name] = {"status": "running", "notebook": None}
             write_json(manifest, mpath)
@@ -699,7 +575,7 @@ def _run_stages(
             manifest["stages"][st.name] = entry
             write_json(manifest, mpath)
             _say(f"      done in {entry['seconds']:.1f} s")
-        covered = [name for st in stages for name in st.produces]
+        covered = [name for st in stages for name in st.writes]
         removed = _promote(staging, final, covered)
         if removed:
             manifest["removed_stale_products"] = removed
@@ -771,202 +647,3 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-# --- run folders, as the report notebook reads them ----------------------------------------
-
-# Products the report reads beyond what STAGES declares (optional outputs of a stage).
-_OPTIONAL_PRODUCTS = {"churn": ("churn_warning.parquet",)}
-
-
-@dataclass
-class ReportInputs:
-    """What the report notebook works from.
-
-    Attributes
-    ----------
-    manifest : dict or None
-        This run's ``manifest.json`` (None when the notebook runs by hand).
-    overview : DataFrame
-        :func:`crmlab.report.stage_overview`: per stage, status, products and a note.
-    products : dict
-        Product file name -> DataFrame (Parquet) or dict (JSON); None when missing or when
-        its stage was skipped in this run.
-    """
-
-    manifest: dict[str, Any] | None
-    overview: Any
-    products: dict[str, Any]
-
-    def missing_reasons(self) -> dict[str, str]:
-        """Stage name -> the overview's note, for stages whose products are not used."""
-        ov = self.overview
-        return dict(zip(ov.loc[~ov["use"], "stage"], ov.loc[~ov["use"], "note"], strict=True))
-
-
-@dataclass
-class PreviousRun:
-    """The last successful run of the same run_name that left report state behind.
-
-    Attributes
-    ----------
-    run_id : str
-        Its run id (the folder name).
-    run_dir : Path
-        Its run folder.
-    kpis : dict
-        Its ``kpis.json`` (``kpis``, ``observation_end``, ...).
-    snapshot : DataFrame or None
-        Its per-customer snapshot (None when segmentation did not run then).
-    inputs : dict or None
-        Its input profile.
-    """
-
-    run_id: str
-    run_dir: Path
-    kpis: dict[str, Any]
-    snapshot: Any = None
-    inputs: dict[str, Any] | None = None
-
-
-def read_manifest(run_dir: str | Path) -> dict[str, Any] | None:
-    """Read the run's ``manifest.json``; None when absent (a notebook run by hand)."""
-    path = Path(run_dir) / "manifest.json"
-    return read_json(path) if path.is_file() else None
-
-
-def _read_product(path: Path) -> Any:
-    import pandas as pd
-
-    if path.suffix == ".json":
-        return read_json(path)
-    if path.is_dir():  # a dataset folder, e.g. transactions.parquet as Dask cleaning writes it
-        from crmlab.engine import read_parquet
-
-        return read_parquet(path)
-    return pd.read_parquet(path)
-
-
-def load_report_inputs(ctx: StageContext) -> ReportInputs:
-    """Find and read the upstream products the report may use, and say which were not.
-
-    A product counts when its stage ran in this run, or did not run now (``--only``, or
-    the notebook run by hand) and left the product in ``<processed>/<run_name>/``. A stage
-    *skipped* in this run (its params section is absent) contributes nothing, even if an
-    older product is still on disk: the report must not present stale numbers as current.
-
-    Raises
-    ------
-    InputError
-        When no stage product at all is available (nothing to report on).
-    """
-    from crmlab.report import stage_overview
-
-    manifest = read_manifest(ctx.run_dir)
-    upstream = [s for s in STAGES if s.name != "report"]
-    found: dict[str, str | None] = {}
-    paths: dict[str, Path] = {}
-    for st in upstream:
-        for name in (*st.produces, *_OPTIONAL_PRODUCTS.get(st.name, ())):
-            path = ctx.find(name)
-            if path is not None:
-                paths[name] = path
-                here = ctx.fallback is not None and path.parent == ctx.processed
-                found[name] = "this run" if here else "earlier run"
-    plan = [
-        {"name": s.name, "skip_reason": s.skip_reason(ctx.params), "produces": s.produces}
-        for s in upstream
-    ]
-    overview = stage_overview(plan, (manifest or {}).get("stages") if manifest else None, found)
-    products: dict[str, Any] = {}
-    for st in upstream:
-        use = bool(overview.loc[overview["stage"] == st.name, "use"].iloc[0])
-        for name in (*st.produces, *_OPTIONAL_PRODUCTS.get(st.name, ())):
-            products[name] = _read_product(paths[name]) if use and name in paths else None
-    if all(v is None for v in products.values()):
-        raise InputError(
-            f"{ctx.processed}: no stage products to report on; run the chain first "
-            "(crmlab run --params ...)"
-        )
-    return ReportInputs(manifest, overview, products)
-
-
-def describe_inputs(params: Params, manifest: dict[str, Any] | None = None) -> dict[str, dict]:
-    """Return columns and sha256 of each input file named in the params (reads headers only).
-
-    The sha256 comes from the run manifest when there is one (computed once per run),
-    else from the file.
-    """
-    out: dict[str, dict] = {}
-    recorded = (manifest or {}).get("inputs") or {}
-    for section in ("transactions", "survey", "churn"):
-        sec = params.get(section)
-        if not sec:
-            continue
-        columns = read_header(
-            sec["path"], encoding=sec["encoding"], sep=sec["sep"],
-            sheet_name=sec["sheet_name"], reader=sec["reader"],
-        )
-        sha = (recorded.get(section) or {}).get("sha256") or file_sha256(sec["path"])
-        out[section] = {"path": sec["path"], "columns": columns, "sha256": sha}
-    return out
-
-
-def _latest_id(parent: Path) -> str | None:
-    latest = parent / "latest"
-    if latest.is_symlink():
-        return Path(os.readlink(latest)).name
-    if latest.is_file():  # where symlinks are not available, latest holds the run id
-        return latest.read_text(encoding="utf-8").strip() or None
-    return None
-
-
-def read_history(parent: str | Path):
-    """Read ``<outputs>/<run_name>/history.csv`` (an empty DataFrame when there is none yet).
-
-    Raises
-    ------
-    InputError
-        When the file exists but is not a readable CSV with a ``run_id`` column.
-    """
-    import pandas as pd
-
-    path = Path(parent) / HISTORY_FILE
-    if not path.is_file():
-        return pd.DataFrame(columns=["run_id"])
-    try:
-        table = pd.read_csv(
-            path, dtype={"run_id": str, "finished": str, "observation_end": str, "stages": str}
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the run history ({exc})") from None
-    if "run_id" not in table.columns:
-        raise InputError(f"{path}: column 'run_id' missing")
-    return table
-
-
-def previous_run(ctx: StageContext) -> PreviousRun | None:
-    """Find the newest earlier successful run of this run_name that left report state.
-
-    ``latest`` is tried first (under ``crmlab run`` it still points at the previous
-    successful run while this one executes), then the runs in ``history.csv`` from newest
-    to oldest — so a run made with ``--only cleaning`` in between does not break the
-    comparison. The current run folder is never its own previous run.
-    """
-    import pandas as pd
-
-    parent = Path(ctx.params.paths.outputs) / ctx.params.run_name
-    current = ctx.run_dir.resolve()
-    history = read_history(parent)
-    candidates = [_latest_id(parent), *reversed(history["run_id"].dropna().astype(str).tolist())]
-    for run_id in dict.fromkeys(c for c in candidates if c):
-        folder = parent / run_id
-        if folder.resolve() == current or not (folder / KPIS_FILE).is_file():
-            continue
-        snap, prof = folder / SNAPSHOT_FILE, folder / PROFILE_FILE
-        return PreviousRun(
-            run_id=run_id,
-            run_dir=folder,
-            kpis=read_json(folder / KPIS_FILE),
-            snapshot=pd.read_parquet(snap) if snap.is_file() else None,
-            inputs=read_json(prof) if prof.is_file() else None,
-        )
-    return None

@@ -12,7 +12,6 @@ from crmlab.config import (
     apply_overrides,
     load_params,
     params_from_dict,
-    stage_context,
 )
 from crmlab.errors import InputError
 
@@ -96,20 +95,6 @@ def test_overrides_do_not_mutate_the_input():
     raw = {"paths": {"outputs": "o"}}
     out = apply_overrides(raw, ["paths.outputs=p"])
     assert raw == {"paths": {"outputs": "o"}} and out["paths"]["outputs"] == "p"
-
-
-def test_stage_context_by_hand_and_under_the_runner(tmp_path, write_params):
-    params = write_params({"run_name": "t", "paths": {"processed": str(tmp_path / "pr"), "outputs": str(tmp_path / "out")}})
-    ctx = stage_context(params)
-    assert ctx.processed == tmp_path / "pr" / "t" and ctx.fallback is None
-    assert ctx.figures == tmp_path / "out" / "t" / "interactive" / "figures" and ctx.figures.is_dir()
-    (ctx.processed / "x.parquet").write_text("old")
-    staged = stage_context(params, run_dir=tmp_path / "run", processed_dir=tmp_path / "stage")
-    assert staged.find("x.parquet") == ctx.processed / "x.parquet"  # falls back to earlier runs
-    (staged.processed / "x.parquet").write_text("new")
-    assert staged.require("x.parquet", "cleaning") == tmp_path / "stage" / "x.parquet"
-    with pytest.raises(InputError, match="run the 'cleaning' stage first"):
-        staged.require("y.parquet", "cleaning")
 
 
 # --- hostile params: impossible dates, reader options, long names, zones, keys -------------

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from crmlab import runner
+from crmlab.stages import Stage
 from crmlab.kernel import ProjectKernelManager, kernel_argv
 
 
@@ -27,7 +28,7 @@ def probe_notebook(tmp_path, monkeypatch):
     (tmp_path / "nb").mkdir()
     nbformat.write(nb, tmp_path / "nb" / "probe.ipynb")
     monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path / "nb")
-    return runner.Stage(name="probe", notebook="probe.ipynb", section=None)
+    return Stage(name="probe", notebook="probe.ipynb", section=None)
 
 
 def test_stage_runs_on_sys_executable_even_with_a_foreign_python3_kernelspec(

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from crmlab.engine import bucket_folders, read_parquet
-from crmlab.runner import STAGES
+from crmlab.stages import STAGES
 
 from conftest import ROOT
 
@@ -42,7 +42,7 @@ def test_chain_runs_and_leaves_every_product(first_run):
     assert out.returncode == 0, out.stderr[-3000:]
     products = tmp / "processed" / "test"
     for stage in STAGES:
-        for name in stage.produces:
+        for name in stage.writes:
             assert (products / name).exists(), f"{stage.name} did not produce {name}"
     run_dir = (tmp / "outputs" / "test" / "latest").resolve()
     manifest = json.loads((run_dir / "manifest.json").read_text())

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 import yaml
 
-from crmlab.runner import STAGES
+from crmlab.stages import STAGES
 
 from conftest import ROOT
 

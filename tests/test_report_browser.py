@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from crmlab import report, runner, segmentation
+from crmlab import report, runner, runstore, segmentation
 from crmlab.config import params_from_dict
 from crmlab.features import customer_summary
 from crmlab.io import write_json, write_parquet
@@ -127,14 +127,14 @@ def _products(tmp: Path) -> Path:
     prev = parent / "20240101T000000Z-0000"
     snap = report.customer_snapshot(cust)
     snap["value_tier"] = np.roll(snap["value_tier"].to_numpy(), 3)
-    write_parquet(snap, prev / runner.SNAPSHOT_FILE)
+    write_parquet(snap, prev / runstore.SNAPSHOT_FILE)
     kpis = {k: None for k in report.KPI_NAMES} | {"customers": 38, "active_customers": 20,
                                                   "repeat_rate": 0.5, "watch_list": 2}
-    write_json({"observation_end": "1998-05-31", "kpis": kpis}, prev / runner.KPIS_FILE)
+    write_json({"observation_end": "1998-05-31", "kpis": kpis}, prev / runstore.KPIS_FILE)
     write_json({"transactions": {"rows": 60, "columns": ["customer_id", "date"]}},
-               prev / runner.PROFILE_FILE)
+               prev / runstore.PROFILE_FILE)
     report.history_row(prev.name, "2024-01-01T00:00:00+00:00", "1998-05-31", ["report"], kpis) \
-        .to_csv(parent / runner.HISTORY_FILE, index=False)
+        .to_csv(parent / runstore.HISTORY_FILE, index=False)
     os.symlink(prev.name, parent / "latest")
     return params_path
 

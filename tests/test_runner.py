@@ -10,7 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from crmlab import cli, runner
+from crmlab import cli, runner, runstore, stages
+from crmlab.stages import Stage
 from crmlab.errors import InputError
 
 PARAMS_CELL = 'params_file = None\noverrides = []\nrun_dir = None\nprocessed_dir = None'
@@ -59,12 +60,12 @@ def toy_chain(tmp_path, monkeypatch, write_params):
     _notebook(nbdir / "03_boom.ipynb", BOOM)
     _notebook(nbdir / "04_bad.ipynb", BAD_INPUT)
     stages = (
-        runner.Stage("a", "01_a.ipynb", None, produces=("a.txt",)),
-        runner.Stage("b", "02_b.ipynb", None, requires=("a.txt",), produces=("b.txt",)),
-        runner.Stage("boom", "03_boom.ipynb", "survey"),
-        runner.Stage("bad", "04_bad.ipynb", "churn"),
+        Stage("a", "01_a.ipynb", None, writes=("a.txt",)),
+        Stage("b", "02_b.ipynb", None, reads=("a.txt",), writes=("b.txt",)),
+        Stage("boom", "03_boom.ipynb", "survey"),
+        Stage("bad", "04_bad.ipynb", "churn"),
     )
-    monkeypatch.setattr(runner, "STAGES", stages)
+    monkeypatch.setattr(stages, "STAGES", stages)
     monkeypatch.setattr(runner, "NOTEBOOKS_DIR", nbdir)
     base = {
         "run_name": "toy",
@@ -160,9 +161,9 @@ def test_lock_refuses_a_second_run_of_the_same_name(toy_chain):
 
 
 def test_select_stages_keeps_chain_order(toy_chain):
-    assert [s.name for s in runner.select_stages(["b,a"])] == ["a", "b"]
+    assert [s.name for s in stages.select_stages(["b,a"])] == ["a", "b"]
     with pytest.raises(InputError, match="unknown stage 'zzz'"):
-        runner.select_stages(["zzz"])
+        stages.select_stages(["zzz"])
 
 
 # --- report.html, history.csv, run.log and the run folders the report reads -------------------
@@ -193,8 +194,8 @@ def toy_report(toy_chain, monkeypatch):
     method.metadata["tags"] = ["method"]
     nb.cells.insert(1, method)
     nbformat.write(nb, nb_path)
-    stages = (*runner.STAGES, runner.Stage("report", "05_report.ipynb", None))
-    monkeypatch.setattr(runner, "STAGES", stages)
+    stages = (*stages.STAGES, Stage("report", "05_report.ipynb", None))
+    monkeypatch.setattr(stages, "STAGES", stages)
     return tmp, base, write_params
 
 
@@ -257,12 +258,12 @@ def _ctx(tmp: Path, run: str, staging: bool = True):
 @pytest.fixture
 def report_stages(monkeypatch):
     stages = (
-        runner.Stage("a", "01_a.ipynb", None, produces=("a.json",)),
-        runner.Stage("b", "02_b.ipynb", None, produces=("b.json",)),
-        runner.Stage("c", "03_c.ipynb", "survey", produces=("c.json",)),
-        runner.Stage("report", "06_report.ipynb", None),
+        Stage("a", "01_a.ipynb", None, writes=("a.json",)),
+        Stage("b", "02_b.ipynb", None, writes=("b.json",)),
+        Stage("c", "03_c.ipynb", "survey", writes=("c.json",)),
+        Stage("report", "06_report.ipynb", None),
     )
-    monkeypatch.setattr(runner, "STAGES", stages)
+    monkeypatch.setattr(stages, "STAGES", stages)
 
 
 def test_load_report_inputs_uses_this_and_earlier_runs_but_never_skipped_stages(tmp_path, report_stages):
@@ -274,7 +275,7 @@ def test_load_report_inputs_uses_this_and_earlier_runs_but_never_skipped_stages(
     write_json({"from": "stale"}, ctx.fallback / "c.json")  # c is skipped: no survey section
     write_json({"stages": {"a": {"status": "success"}, "c": {"status": "skipped", "reason": "no survey"},
                            "report": {"status": "running"}}}, ctx.run_dir / "manifest.json")
-    got = runner.load_report_inputs(ctx)
+    got = runstore.load_report_inputs(ctx)
     assert got.products == {"a.json": {"from": "this run"}, "b.json": {"from": "earlier"}, "c.json": None}
     assert got.overview["status"].tolist() == ["ran", "not in this run", "skipped"]
     assert got.missing_reasons() == {"c": "skipped: no survey (older product files are ignored)"}
@@ -282,7 +283,7 @@ def test_load_report_inputs_uses_this_and_earlier_runs_but_never_skipped_stages(
 
 def test_load_report_inputs_with_nothing_to_report(tmp_path, report_stages):
     with pytest.raises(InputError, match="no stage products to report on"):
-        runner.load_report_inputs(_ctx(tmp_path, "r1"))
+        runstore.load_report_inputs(_ctx(tmp_path, "r1"))
 
 
 def test_previous_run_skips_runs_without_report_state(tmp_path, report_stages):
@@ -292,34 +293,34 @@ def test_previous_run_skips_runs_without_report_state(tmp_path, report_stages):
     ctx = _ctx(tmp_path, "r3")
     for run in ("r1", "r2"):
         (parent / run).mkdir(parents=True)
-    write_json({"kpis": {"customers": 7}}, parent / "r1" / runner.KPIS_FILE)
+    write_json({"kpis": {"customers": 7}}, parent / "r1" / runstore.KPIS_FILE)
     (parent / "history.csv").write_text("run_id,customers\nr1,7\nr2,\n")
     os.symlink("r2", parent / "latest")  # the newest run had no report stage
-    prev = runner.previous_run(ctx)
+    prev = runstore.previous_run(ctx)
     assert prev.run_id == "r1" and prev.kpis == {"kpis": {"customers": 7}}
     assert prev.snapshot is None and prev.inputs is None
     (parent / "latest").unlink()
     (parent / "latest").write_text("r3\n")  # text-file latest pointing at this very run
     (parent / "history.csv").write_text("run_id\nr3\n")
-    write_json({"kpis": {}}, parent / "r3" / runner.KPIS_FILE)
-    assert runner.previous_run(ctx) is None
+    write_json({"kpis": {}}, parent / "r3" / runstore.KPIS_FILE)
+    assert runstore.previous_run(ctx) is None
 
 
 def test_read_history_reports_a_broken_file(tmp_path):
-    assert runner.read_history(tmp_path).empty
-    (tmp_path / runner.HISTORY_FILE).write_text("customers\n3\n")
+    assert runstore.read_history(tmp_path).empty
+    (tmp_path / runstore.HISTORY_FILE).write_text("customers\n3\n")
     with pytest.raises(InputError, match="history.csv: column 'run_id' missing"):
-        runner.read_history(tmp_path)
+        runstore.read_history(tmp_path)
 
 
 def test_products_of_a_skipped_stage_are_removed_but_not_those_outside_the_run(toy_chain, monkeypatch):
     tmp, base, write_params = toy_chain
     # the toy 'boom' stage (needs survey:) now declares a product an earlier run made
     stages = tuple(
-        runner.Stage(s.name, s.notebook, s.section, s.requires, ("boom.txt",)) if s.name == "boom" else s
-        for s in runner.STAGES
+        Stage(s.name, s.notebook, s.section, s.reads, s.optional_reads, ("boom.txt",)) if s.name == "boom" else s
+        for s in stages.STAGES
     )
-    monkeypatch.setattr(runner, "STAGES", stages)
+    monkeypatch.setattr(stages, "STAGES", stages)
     products = tmp / "processed" / "toy"
     products.mkdir(parents=True)
     (products / "boom.txt").write_text("from a run that had a survey")
@@ -363,9 +364,9 @@ def test_sigterm_marks_the_run_failed_and_exits_143(toy_chain, capsys, monkeypat
     before = os.readlink(latest)
     capsys.readouterr()
     _notebook(runner.NOTEBOOKS_DIR / "09_term.ipynb", TERM_SELF)
-    term = runner.Stage("term", "09_term.ipynb", None)
-    chain = [runner.STAGES[0]] if stage_index else []
-    monkeypatch.setattr(runner, "STAGES", (*chain, term))
+    term = Stage("term", "09_term.ipynb", None)
+    chain = [stages.STAGES[0]] if stage_index else []
+    monkeypatch.setattr(stages, "STAGES", (*chain, term))
     assert cli.main(["run", "--params", str(params), "--no-progress"]) == 143
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "error: terminated (SIGTERM)"
