@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+# Keys a run decides by itself, or that name where the checkout lives (the input's absolute
+# path in cleaning_report.json differs between two clones of the same commit).
 VOLATILE = {"run_id", "created", "started", "finished", "timestamp", "seconds", "duration",
-            "elapsed", "versions", "generated", "git"}
+            "elapsed", "versions", "generated", "git", "file"}
 
 
 def _strip(obj):
