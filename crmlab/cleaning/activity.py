@@ -131,5 +131,8 @@ def _log_edges(lo: float, hi: float, bins: int) -> np.ndarray:
     """Log-spaced bin edges from ``lo`` to ``hi`` (widened a little when they are equal)."""
     a, b = np.log10(lo), np.log10(hi)
     if a == b:
-        a, b = a - 0.05, b + 0.05
-    return np.logspace(a, b, bins)
+        return np.logspace(a - 0.05, b + 0.05, bins)
+    edges = np.logspace(a, b, bins)
+    # 10 ** log10(hi) may land just below hi, and np.histogram would then drop the largest value
+    edges[0], edges[-1] = lo, hi
+    return edges

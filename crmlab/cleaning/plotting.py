@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from crmlab.formatting import format_money, money_axis, money_unit
 from crmlab.plotting import get_ax
@@ -58,29 +59,32 @@ def plot_monthly_activity(monthly, axes=None, currency=""):
 def plot_order_values(amounts, ax=None, currency=""):
     """Histogram of purchase values on a log scale (spend is heavily right-skewed).
 
-    ``amounts`` is the values, or the histogram already counted on a Dask cluster
-    (:func:`crmlab.cleaning.order_value_summary`: ``edges``, ``counts``, ``median``).
+    Parameters
+    ----------
+    amounts : array-like or dict
+        The purchase values, or their summary already counted (on a Dask cluster, say) by
+        :func:`crmlab.cleaning.order_value_summary` (``edges``, ``counts``, ``median``).
+        Only values above zero are drawn.
+    ax : Axes, optional
+        Where to draw.
+    currency : str
+        Currency of the amounts, for the axis and the median's label.
+
+    Returns
+    -------
+    Axes
     """
+    from crmlab.cleaning.activity import order_value_summary
+
     ax = get_ax(ax)
-    if isinstance(amounts, dict):
-        counts = np.asarray(amounts["counts"])
-        if counts.sum():
-            edges = np.asarray(amounts["edges"], dtype=float)
-            ax.hist(edges[:-1], bins=edges, weights=counts, color="#4f81bd", edgecolor="white")
-            ax.set_xscale("log")
-            median = amounts["median"]
-            ax.axvline(median, color="#c0504d", ls="--", label=f"median {format_money(median, currency, 2)}")
-            ax.legend(frameon=False)
-            money_axis(ax, currency, axis="x")
-        positive = ()
-    else:
-        values = np.asarray(amounts, dtype=float)
-        positive = values[values > 0]
-    if len(positive):
-        bins = np.logspace(np.log10(positive.min()), np.log10(positive.max()), 40)
-        ax.hist(positive, bins=bins, color="#4f81bd", edgecolor="white")
+    if not isinstance(amounts, dict):
+        amounts = order_value_summary(pd.Series(np.asarray(amounts, dtype=float)))
+    counts = np.asarray(amounts["counts"])
+    if counts.sum():
+        edges = np.asarray(amounts["edges"], dtype=float)
+        ax.hist(edges[:-1], bins=edges, weights=counts, color="#4f81bd", edgecolor="white")
         ax.set_xscale("log")
-        median = np.median(positive)
+        median = amounts["median"]
         ax.axvline(median, color="#c0504d", ls="--", label=f"median {format_money(median, currency, 2)}")
         ax.legend(frameon=False)
         money_axis(ax, currency, axis="x")
