@@ -17,7 +17,19 @@ __all__ = ["plot_quarantine_reasons", "plot_monthly_activity", "plot_order_value
 
 
 def plot_quarantine_reasons(reasons, ax=None):
-    """Horizontal bars: rows quarantined per reason (from ``cleaning.reason_table``)."""
+    """Horizontal bars: rows quarantined per reason, the largest on top.
+
+    Parameters
+    ----------
+    reasons : DataFrame
+        :func:`crmlab.cleaning.reason_table` (``reason``, ``rows``; largest first).
+    ax : Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    Axes
+    """
     ax = get_ax(ax, figsize=(7, 0.45 * max(len(reasons), 4) + 1))
     df = reasons.iloc[::-1]
     bars = ax.barh(df["reason"], df["rows"], color="#c0504d")
@@ -34,7 +46,20 @@ def plot_monthly_activity(monthly, axes=None, currency=""):
 
     Two panels rather than two y-axes on one panel: with a second axis the reader cannot
     tell which line belongs to which scale, and the crossing points mean nothing.
-    Returns the two Axes (revenue, purchases).
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        :func:`crmlab.cleaning.monthly_activity` (``month``, ``purchases``, ``revenue``).
+    axes : pair of Axes, optional
+        Where to draw (revenue, purchases).
+    currency : str
+        Currency of the revenue.
+
+    Returns
+    -------
+    ndarray of Axes
+        The two Axes (revenue, purchases).
     """
     if axes is None:
         _, axes = plt.subplots(2, 1, figsize=(8, 5.2), sharex=True, height_ratios=(3, 2))
