@@ -1,0 +1,286 @@
+"""The Dask cleaning path: the workers apply the rules, find duplicates and write the products.
+
+Only counts and aggregates come back to the client; see :func:`clean_transactions_dask`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlab.cleaning.clean import quarantine_frame
+from crmlab.cleaning.duplicates import find_duplicates
+from crmlab.cleaning.report import build_report, money_set_aside
+from crmlab.cleaning.rules import (
+    CANONICAL,
+    REASONS,
+    check_mapping,
+    date_guess,
+    detect_pii_columns,
+    row_rules,
+    setting,
+)
+from crmlab.errors import InputError
+
+__all__ = ["clean_transactions_dask"]
+
+
+def _dask_rules(part: pd.DataFrame, offset: int, columns: Mapping[str, Any], section: Mapping[str, Any],
+                observation_end: Any, guess: str | None, n_buckets: int) -> tuple[pd.DataFrame, dict]:
+    """Row rules on one partition: a frame of tagged columns, and the partition's repairs.
+
+    Columns: ``__row`` (global 1-based source row: ``offset`` rows come before this
+    partition), ``__reason``, ``__bucket`` (customer bucket of a row that passed; -1
+    otherwise), the canonical values as ``__c:<name>`` and the original columns as text
+    as ``__o:<name>`` (what the quarantine keeps, and what the duplicate key compares).
+    """
+    from crmlab.engine import customer_bucket
+
+    part = part.reset_index(drop=True)
+    canon, reason, repairs = row_rules(part, columns, section, observation_end, guess)
+    ok = reason.isna().to_numpy()
+    bucket = np.full(len(part), -1, dtype=np.int64)
+    if ok.any():
+        bucket[ok] = customer_bucket(canon["customer_id"][ok], n_buckets)
+    out = {"__row": np.arange(offset + 1, offset + len(part) + 1, dtype=np.int64),
+           "__reason": reason.astype(object), "__bucket": bucket}
+    out.update({f"__c:{c}": canon[c] for c in canon.columns})
+    out.update({f"__o:{c}": part[c].astype("str") for c in part.columns})
+    return pd.DataFrame(out), repairs
+
+
+def _dask_dedupe(part: pd.DataFrame, canon_cols: list[str], others: list[str], quarantine_dups: bool) -> pd.DataFrame:
+    """Duplicates inside one customer bucket: the first row by global row number is kept."""
+    part = part.sort_values("__row", kind="stable").reset_index(drop=True)
+    dup = find_duplicates(part[[f"__c:{c}" for c in canon_cols]], part[[f"__o:{c}" for c in others]]).to_numpy()
+    part["__dup"] = dup
+    if quarantine_dups:
+        part["__reason"] = part["__reason"].astype(object).mask(dup, "duplicate")
+    return part
+
+
+def _dask_quarantine(part: pd.DataFrame, orig_cols: list[str]) -> pd.DataFrame:
+    """Select the quarantine rows of a tagged partition, shaped as the pandas path shapes them."""
+    part = part[part["__reason"].notna()]
+    orig = pd.DataFrame({c: part[f"__o:{c}"] for c in orig_cols}, index=part.index)
+    return quarantine_frame(orig, part["__row"], part["__reason"])
+
+
+def _dask_clean(part: pd.DataFrame, canon_cols: list[str]) -> pd.DataFrame:
+    """Select the clean rows of a deduplicated partition: canonical columns and the bucket."""
+    from crmlab.engine import BUCKET_COLUMN
+
+    part = part[part["__reason"].isna()]
+    clean = pd.DataFrame({c: part[f"__c:{c}"] for c in canon_cols}).reset_index(drop=True)
+    clean["customer_id"] = clean["customer_id"].astype("str")
+    if "order_id" in clean.columns:  # the shuffle may hand text back with pd.NA for missing
+        clean["order_id"] = clean["order_id"].astype("str")
+    clean[BUCKET_COLUMN] = part["__bucket"].to_numpy()
+    return clean
+
+
+def _dask_stats(part: pd.DataFrame, section: Mapping[str, Any], stage: str) -> pd.DataFrame:
+    """One row of aggregates of a tagged partition (counts, money, dates, customers).
+
+    ``stage`` "rules" counts what the row rules rejected (the rows that go on to the
+    shuffle are counted after it, as "dedupe"), so every row is counted once.
+    """
+    reason = part["__reason"]
+    bad = reason.notna().to_numpy()
+    amount = part["__c:amount"]
+    counts = {f"reason:{code}": int((reason == code).sum()) for code in REASONS}
+    row = {"rows": len(part), "quarantined": int(bad.sum()),
+           "amount_quarantined": money_set_aside(amount[bad], section), **counts}
+    if stage == "dedupe":
+        ok = ~bad
+        dates = part.loc[ok, "__c:date"]
+        row.update({
+            "duplicates_seen": int(part["__dup"].sum()),
+            "clean": int(ok.sum()),
+            "amount_clean": float(amount[ok].sum()),
+            # customers live in one bucket, so per-partition distinct counts add up
+            "customers": int(part.loc[ok, "__c:customer_id"].nunique()),
+            "date_min": dates.min() if len(dates) else pd.NaT,
+            "date_max": dates.max() if len(dates) else pd.NaT,
+        })
+    return pd.DataFrame([row])
+
+
+def clean_transactions_dask(
+    raw,
+    section: Mapping[str, Any],
+    clean_path: str | Path,
+    quarantine_path: str | Path,
+    observation_end: str | pd.Timestamp | None = None,
+    source: str = "transactions",
+    sample_rows: int = 10_000,
+    n_buckets: int = 64,
+) -> dict[str, Any]:
+    """:func:`clean_transactions` on a Dask cluster: the workers compute and write the products.
+
+    Nothing bigger than counts and aggregates comes back to the client:
+
+    1. the rows per partition are counted (the counts come to the client) and give every
+       row its global 1-based row number, ``source_row``;
+    2. the row rules (ids, dates, amounts, quantities, the observation window) run on each
+       partition; a row that passes gets its customer bucket
+       (:func:`crmlab.engine.customer_bucket`, a stable hash of the id);
+    3. the rows that passed are shuffled by bucket. Two duplicate rows have the same
+       canonical customer id, so they meet in one partition, where the one with the
+       smallest row number is kept — the row the pandas path keeps;
+    4. the workers write the clean rows as a customer-bucketed Parquet dataset
+       (``clean_path/customer_bucket=N/*.parquet``, read by
+       :func:`crmlab.engine.read_parquet` one bucket a partition, no shuffle) and the
+       quarantine as a Parquet dataset folder (``quarantine_path/*.parquet``);
+    5. the report is summed from one row of aggregates per partition.
+
+    The products hold exactly the rows and values of the pandas path (the row order
+    differs: sort by ``customer_id``, ``date`` or ``source_row`` to compare); the report
+    is the same except that the two money totals may differ in the last bits (floating
+    point sums taken in a different order). The date format is guessed once from the first
+    ``sample_rows`` rows, and personal-data columns are detected on them.
+
+    Parameters
+    ----------
+    raw : dask.dataframe.DataFrame
+        The export, partitions in file order (e.g. :func:`crmlab.io.read_input_dask`).
+    section, observation_end, source
+        As for :func:`clean_transactions`.
+    clean_path, quarantine_path : str or Path
+        Folders to write (an existing file or folder there is replaced once the new one
+        is complete). The workers write them: the paths must be theirs too.
+    sample_rows : int
+        Leading rows used to detect personal-data columns and guess the date format.
+    n_buckets : int
+        Customer buckets of the clean dataset.
+
+    Returns
+    -------
+    dict
+        The cleaning report, as :func:`clean_transactions` makes it.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    if isinstance(n_buckets, bool) or not isinstance(n_buckets, int) or n_buckets < 1:
+        raise InputError(f"n_buckets: expected a whole number >= 1, got {n_buckets!r}")
+    columns = {k: section["columns"].get(k) for k in CANONICAL}
+    pii = list(setting(section, "pii_columns") or [])
+    sample = raw.head(sample_rows, npartitions=-1)
+    check_mapping(sample, columns, pii, source)
+    mapped = {c for c in columns.values() if c}
+    detected = detect_pii_columns(sample.drop(columns=pii), protected=mapped)
+    keep_cols = [c for c in raw.columns if c not in pii and c not in detected]
+    others = [c for c in keep_cols if c not in mapped]
+    guess = date_guess(sample, columns, section)
+    policy = setting(section, "duplicates")
+
+    raw = raw[keep_cols]
+    sizes = raw.map_partitions(len).compute()  # one count per partition
+    offsets = np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))[:-1]])
+    rules = partial(_dask_rules, columns=columns, section=section, observation_end=observation_end,
+                    guess=guess, n_buckets=n_buckets)
+    ruled = [dask.delayed(rules, nout=2)(p, int(o)) for p, o in zip(raw.to_delayed(), offsets, strict=True)]
+    meta_tagged, _ = rules(sample.iloc[:0][keep_cols], 0)
+    canon_cols = [c[4:] for c in meta_tagged.columns if c.startswith("__c:")]
+    tagged = dd.from_delayed([r[0] for r in ruled], meta=meta_tagged, verify_meta=False)
+    passed = tagged[tagged["__bucket"] >= 0]
+    # few partitions: the task-based shuffle (measured 2x faster than P2P on one 1.5M-row
+    # partition); many: Dask's default (P2P), whose memory does not grow with the data
+    method = "tasks" if tagged.npartitions <= 32 else None
+    shuffled = passed.shuffle("__bucket", npartitions=max(1, min(n_buckets, tagged.npartitions)),
+                              shuffle_method=method)
+    meta_dedup = _dask_dedupe(meta_tagged, canon_cols, others, policy == "quarantine")
+    deduped = shuffled.map_partitions(
+        _dask_dedupe, canon_cols, others, policy == "quarantine", meta=meta_dedup
+    )
+    rejected = tagged[tagged["__bucket"] < 0]
+    quarantine = dd.concat([
+        rejected.map_partitions(_dask_quarantine, keep_cols, meta=_dask_quarantine(meta_tagged, keep_cols)),
+        deduped.map_partitions(_dask_quarantine, keep_cols, meta=_dask_quarantine(meta_dedup, keep_cols)),
+    ])
+    clean = deduped.map_partitions(_dask_clean, canon_cols, meta=_dask_clean(meta_dedup, canon_cols))
+    stats_rules = rejected.map_partitions(_dask_stats, section, "rules",
+                                          meta=_dask_stats(meta_tagged, section, "rules"))
+    stats_dedup = deduped.map_partitions(_dask_stats, section, "dedupe",
+                                         meta=_dask_stats(meta_dedup, section, "dedupe"))
+
+    from crmlab.engine import BUCKET_COLUMN
+
+    clean_path, quarantine_path = Path(clean_path), Path(quarantine_path)
+    tmp_clean = _fresh_folder(clean_path)
+    tmp_quarantine = _fresh_folder(quarantine_path)
+    try:
+        writes = (
+            clean.to_parquet(str(tmp_clean), partition_on=[BUCKET_COLUMN], write_index=False,
+                             compute=False, write_metadata_file=False),
+            quarantine.to_parquet(str(tmp_quarantine), write_index=False, compute=False,
+                                  write_metadata_file=False),
+        )
+        with warnings.catch_warnings():  # Dask frames and delayed repairs, in one pass
+            warnings.filterwarnings("ignore", message="Computing mixed collections")
+            _, _, s_rules, s_dedup, repairs_parts = dask.compute(
+                *writes, stats_rules, stats_dedup, [r[1] for r in ruled]
+            )
+        # no clean (or no quarantined) row at all: an empty file keeps the columns readable
+        for tmp, empty in ((tmp_clean, _dask_clean(meta_dedup, canon_cols).drop(columns=BUCKET_COLUMN)),
+                           (tmp_quarantine, _dask_quarantine(meta_tagged, keep_cols))):
+            if not any(tmp.rglob("*.parquet")):
+                empty.to_parquet(tmp / "part.0.parquet", index=False, engine="pyarrow")
+        _swap_in(tmp_clean, clean_path)
+        _swap_in(tmp_quarantine, quarantine_path)
+    finally:
+        for tmp in (tmp_clean, tmp_quarantine):
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    repairs: dict[str, int] = {}
+    for piece in repairs_parts:
+        for k, v in piece.items():
+            repairs[k] = repairs.get(k, 0) + int(v)
+    both = pd.concat([s_rules, s_dedup], ignore_index=True)
+    dmin, dmax = s_dedup["date_min"].dropna(), s_dedup["date_max"].dropna()
+    return build_report(
+        rows_in=int(np.asarray(sizes).sum()),
+        rows_clean=int(s_dedup["clean"].sum()),
+        rows_quarantined=int(both["quarantined"].sum()),
+        by_reason={code: int(both[f"reason:{code}"].sum()) for code in REASONS},
+        repairs=repairs,
+        duplicates_seen=int(s_dedup["duplicates_seen"].sum()),
+        pii_dropped=pii,
+        pii_detected=detected,
+        columns=columns,
+        amount_clean=s_dedup["amount_clean"].sum(),
+        amount_quarantined=both["amount_quarantined"].sum(),
+        date_min=dmin.min() if len(dmin) else None,
+        date_max=dmax.max() if len(dmax) else None,
+        customers=int(s_dedup["customers"].sum()),
+        observation_end=observation_end,
+        section=section,
+    )
+
+
+def _fresh_folder(target: Path) -> Path:
+    """Make an empty temporary folder next to ``target`` (the workers write into it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+
+
+def _swap_in(tmp: Path, target: Path) -> None:
+    """Put a finished folder where ``target`` is (a file or a folder of an earlier run)."""
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    elif target.exists() or target.is_symlink():
+        target.unlink()
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; products are read by the team
+    os.replace(tmp, target)
+

@@ -1,0 +1,216 @@
+"""Parsing the text of an export: customer ids, money amounts and dates, each repair counted.
+
+Every function takes a column as read (text) and returns the parsed values and a dict of
+repair counts (how many values a repair changed); a value that does not parse becomes
+missing, and the row rules (:mod:`crmlab.cleaning.rules`) quarantine it with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MISSING_TOKENS", "normalise_ids", "parse_amounts", "parse_dates", "guess_date_format", "as_text"]
+
+MISSING_TOKENS = frozenset({"", "nan", "none", "null", "na", "n/a", "#n/a", "-", "--"})
+_CURRENCY = re.compile(r"(?i)(?:[$€£¥￥₩₹]|\bUSD\b|\bEUR\b|\bGBP\b|\bCNY\b|\bRMB\b|\bJPY\b|元)")
+_YEAR_FIRST = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)")
+# a time followed by a zone: Z, +08:00, -0500, UTC, GMT
+_HAS_ZONE = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$", re.I)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Any column as trimmed text with blanks as ``""`` (Parquet inputs may hold nulls)."""
+    return values.astype("str").fillna("").str.strip()
+
+
+
+def normalise_ids(ids: pd.Series, strip_leading_zeros: bool = False) -> tuple[pd.Series, dict]:
+    """Trim ids to one consistent text form; blanks become ``<NA>``.
+
+    Parameters
+    ----------
+    ids : Series
+        Raw ids (any dtype; compared as text).
+    strip_leading_zeros : bool
+        Treat ``00042`` and ``42`` as one customer.
+
+    Returns
+    -------
+    (Series, dict)
+        The ids as ``str`` with missing values ``<NA>``, and repair counts
+        ``id_whitespace_trimmed``, ``id_excel_float_suffix``, ``id_leading_zeros_stripped``.
+    """
+    raw = ids.astype("str").fillna("")
+    out = raw.str.strip()
+    repairs = {"id_whitespace_trimmed": int((out != raw).sum())}
+    # Excel turns numeric ids into floats: "42.0" is the id 42
+    is_float = out.str.fullmatch(r"\d+\.0+")
+    repairs["id_excel_float_suffix"] = int(is_float.sum())
+    out = out.where(~is_float, out.str.replace(r"\.0+$", "", regex=True))
+    if strip_leading_zeros:
+        stripped = out.str.replace(r"^0+(?=.)", "", regex=True)
+        repairs["id_leading_zeros_stripped"] = int((stripped != out).sum())
+        out = stripped
+    missing = out.str.lower().isin(MISSING_TOKENS)
+    return out.mask(missing), repairs
+
+
+def parse_amounts(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, dict]:
+    """Parse money text to float64: currency marks, thousands separators, decimal commas.
+
+    Parameters
+    ----------
+    values : Series
+        Raw amounts as text (numbers are accepted too).
+    decimal : {".", ","}
+        The decimal mark of the export. With ``","``, ``1.234,50`` is 1234.5; with ``"."``,
+        ``1,234.50`` is 1234.5 and an ambiguous ``12,5`` is left unparsed (NaN).
+
+    Returns
+    -------
+    (Series, dict)
+        float64 amounts (NaN where nothing sensible parses) and repair counts
+        ``amount_currency_symbol``, ``amount_thousands_separator``, ``amount_decimal_comma``,
+        ``amount_accounting_negative``.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype(np.float64), {}
+    s = as_text(values)
+    repairs = {}
+    # each repair rewrites only the rows it applies to: a regular expression with a
+    # back-reference or a compiled pattern runs in Python, one call per row (speed only)
+    cur = s.str.contains(_CURRENCY)
+    repairs["amount_currency_symbol"] = int(cur.sum())
+    s = s.where(~cur, s[cur].str.replace(_CURRENCY, "", regex=True)).str.strip()
+    paren = s.str.fullmatch(r"\(.*\)")
+    repairs["amount_accounting_negative"] = int(paren.sum())
+    s = s.where(~paren, "-" + s[paren].str.slice(1, -1).str.strip())
+    signed = s.str.slice(0, 1).isin(["+", "-"])
+    s = s.where(~signed, s[signed].str.replace(r"^([+-])\s+", r"\1", regex=True))
+    if decimal == ".":
+        thousands = s.str.fullmatch(r"[+-]?\d{1,3}([,' ]\d{3})+(\.\d+)?")
+        repairs["amount_thousands_separator"] = int(thousands.sum())
+        s = s.where(~thousands, s[thousands].str.replace(r"[,' ]", "", regex=True))
+        repairs["amount_decimal_comma"] = 0
+    else:
+        thousands = s.str.fullmatch(r"[+-]?\d{1,3}([.' ]\d{3})+(,\d+)?")
+        repairs["amount_thousands_separator"] = int(thousands.sum())
+        s = s.where(~thousands, s[thousands].str.replace(r"[.' ]", "", regex=True))
+        comma = s.str.fullmatch(r"[+-]?\d*,\d+")
+        repairs["amount_decimal_comma"] = int(comma.sum())
+        s = s.where(~comma, s[comma].str.replace(",", ".", regex=False))
+    num = pd.to_numeric(s, errors="coerce").astype(np.float64)  # failures are counted by the caller
+    return num, repairs
+
+
+def guess_date_format(values: pd.Series, dayfirst: bool = False) -> str | None:
+    """Return the strftime format of the first non-blank date text (None if it has none).
+
+    Cleaning infers *one* format per column from its first value (as pandas does), so a
+    column parsed in pieces (Dask partitions) gives exactly the result of the whole column.
+    """
+    from pandas.tseries.api import guess_datetime_format
+
+    s = as_text(values)
+    s = s[~s.str.lower().isin(MISSING_TOKENS) & ~s.str.contains(_HAS_ZONE)]
+    if s.empty or s.str.contains("年", regex=False).iloc[0]:
+        return None
+    first = s.iloc[0]
+    # a year-first date (ISO 8601) is never day-first: 2024-01-05 is 5 January
+    return guess_datetime_format(first, dayfirst=dayfirst and not _YEAR_FIRST.match(first))
+
+
+def _parse_zoned(s: pd.Series, timezone: str, dayfirst: bool) -> pd.Series:
+    """Timestamps with a UTC offset -> wall-clock time in ``timezone``, without a zone."""
+    out = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
+    left = out.isna()
+    if left.any():
+        out[left] = pd.to_datetime(s[left], errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)
+    return out.dt.tz_convert(timezone).dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def _parse_mixed(s: pd.Series, dayfirst: bool) -> pd.Series:
+    """Value-by-value parsing; year-first values are never read day-first."""
+    ymd = s.str.match(_YEAR_FIRST)
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    for mask, dfirst in ((ymd, False), (~ymd, dayfirst)):
+        if mask.any():
+            part = pd.to_datetime(s[mask], errors="coerce", format="mixed", dayfirst=dfirst)
+            if getattr(part.dt, "tz", None) is not None:  # pragma: no cover (zones are split off)
+                part = part.dt.tz_localize(None)
+            out[mask] = part.astype("datetime64[ns]")
+    return out
+
+
+def parse_dates(
+    values: pd.Series,
+    date_format: str | None = None,
+    dayfirst: bool = False,
+    inferred_format: str | None = None,
+    timezone: str = "UTC",
+) -> tuple[pd.Series, dict]:
+    """Parse dates to datetime64[ns]; unparseable values become NaT.
+
+    Timestamps carrying a UTC offset (``Z``, ``+08:00``; mixed offsets too) are converted to
+    ``timezone`` and then stored without a zone, counted as ``date_timezone_converted``;
+    values without an offset are taken as already in ``timezone``. Year-first (ISO) dates
+    are never read day-first.
+
+    With ``date_format`` the format is applied strictly. Without it one format is inferred
+    for the column (``inferred_format``, or :func:`guess_date_format` of ``values``);
+    values in a second format (a merged export) and Chinese forms such as ``2024年3月5日``
+    are parsed value by value in a second pass and counted as repairs.
+
+    Returns
+    -------
+    (Series, dict)
+        datetime64[ns] values and repair counts ``date_chinese_format``,
+        ``date_second_format``.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert(timezone).dt.tz_localize(None)
+        return values.astype("datetime64[ns]"), {}
+    s = as_text(values)
+    repairs = {}
+    zoned = s.str.contains(_HAS_ZONE)
+    repairs["date_timezone_converted"] = int(zoned.sum())
+    if zoned.any():
+        at_zone = _parse_zoned(s[zoned], timezone, dayfirst)
+        rest, rep = parse_dates(s.mask(zoned, ""), date_format, dayfirst, inferred_format, timezone)
+        rest = rest.copy()
+        rest[zoned] = at_zone
+        rep["date_timezone_converted"] = repairs["date_timezone_converted"]
+        return rest, rep
+    cn = s.str.contains("年", regex=False)
+    repairs["date_chinese_format"] = int(cn.sum())
+    if cn.any():
+        s = s.where(
+            ~cn,
+            s.str.replace(r"\s*年\s*", "-", regex=True)
+            .str.replace(r"\s*月\s*", "-", regex=True)
+            .str.replace(r"\s*[日号]", "", regex=True),
+        )
+    blank = s.str.lower().isin(MISSING_TOKENS)
+    if date_format:
+        out = pd.to_datetime(s.mask(blank), format=date_format, errors="coerce")
+        repairs["date_second_format"] = 0
+        return out.astype("datetime64[ns]"), repairs
+    fmt = inferred_format if inferred_format is not None else guess_date_format(values, dayfirst)
+    if fmt:  # one format for the column (fast, consistent) ...
+        first = pd.to_datetime(s.mask(blank), errors="coerce", format=fmt)
+    else:
+        first = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    retry = first.isna() & ~blank
+    second = 0
+    if retry.any():
+        # ... then each leftover value on its own (slow, but only for the leftovers)
+        again = _parse_mixed(s[retry], dayfirst)
+        second = int(again.notna().sum()) if fmt else 0
+        first = first.astype("datetime64[ns]").copy()
+        first[retry] = again
+    repairs["date_second_format"] = second
+    return first.astype("datetime64[ns]"), repairs
