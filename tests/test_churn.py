@@ -482,11 +482,11 @@ def test_risk_list_holds_no_churned_customer(tiny, tiny_models):
     _, params, table = tiny
     scores, _ = churn.churn_scores(table, tiny_models, params)
     contrib = churn.logit_contributions(tiny_models.fitted["logistic"], table, table.features)
-    watch = churn.risk_list(scores, contrib, table, capacity=0.2, top_reasons=3)
+    risks = churn.risk_list(scores, contrib, table, capacity=0.2, top_reasons=3)
     gone = set(scores.loc[scores["actual"] == 1, "account_no"])
-    assert len(watch) == math.ceil(0.2 * (scores["actual"] == 0).sum())
-    assert not set(watch["account_no"]) & gone
-    assert "churned" not in set(watch["risk_band"])
+    assert len(risks) == math.ceil(0.2 * (scores["actual"] == 0).sum())
+    assert not set(risks["account_no"]) & gone
+    assert "churned" not in set(risks["risk_band"])
 
 
 @pytest.mark.parametrize(
@@ -588,14 +588,14 @@ def test_risk_list_ranks_current_customers_with_positive_reasons():
     scores = pd.DataFrame({"id": ["a", "b", "c", "d"], "actual": [0, 0, 1, 0],
                            "churn_probability": [0.6, 0.2, 0.9, 0.4], "risk_band": ["high", "low", "high", "medium"]})
     contrib = pd.DataFrame({"calls": [0.8, -0.5, 1.2, 0.1], "plan": [0.3, -0.2, 0.3, -0.2]})
-    watch = churn.risk_list(scores, contrib, table, capacity=0.5, top_reasons=2)
+    risks = churn.risk_list(scores, contrib, table, capacity=0.5, top_reasons=2)
     expected = pd.DataFrame({
         "rank": [1, 2], "id": ["a", "d"], "churn_probability": [0.6, 0.4],
         "risk_band": ["high", "medium"],
         "reason_1": ["Calls = 5 (+0.80)", "Calls = 3 (+0.10)"],
         "reason_2": ["Plan = basic (+0.30)", ""],
     })
-    assert_frame_equal(watch, expected, check_dtype=False)
+    assert_frame_equal(risks, expected, check_dtype=False)
     marked = churn.risk_list(scores, contrib, table, capacity=0.5, top_reasons=2, suppressed=["plan"])
     assert marked["reason_2"].tolist() == ["Plan = basic (+0.30) [suppression effect, not a cause]", ""]
     assert marked["reason_1"].tolist() == expected["reason_1"].tolist()
@@ -659,8 +659,8 @@ def test_transactional_warning_by_hand(base):
         "total_spend": [50.0, 80.0, 20.0, 200.0, 10.0],
     })
     assert_frame_equal(out, expected, check_dtype=False)
-    watch = churn.warning_call_list(out)
-    assert watch["customer_id"].tolist() == ["B", "C"] and watch["rank"].tolist() == [1, 2]
+    calls = churn.warning_call_list(out)
+    assert calls["customer_id"].tolist() == ["B", "C"] and calls["rank"].tolist() == [1, 2]
 
 
 @pytest.mark.parametrize(
@@ -896,3 +896,67 @@ def test_a_bad_target_fails_the_stage_with_a_clear_error(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert out.returncode == 2
     assert "error:" in out.stderr and "'churn.positive'" in out.stderr
+
+
+# --- narrative and displays ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "chosen, expected",
+    [
+        ("logistic", "**Chosen: logistic** (cross-validated ROC AUC 0.800 ± 0.020) because it is within "
+                     "one standard error (0.015) of gradient boosting (0.810) and simpler."),
+        ("gradient_boosting", "**Chosen: gradient boosting** (cross-validated ROC AUC 0.810 ± 0.015) "
+                              "because it has the best cross-validated ROC AUC."),
+    ],
+    ids=["simpler-within-one-se", "best"],
+)
+def test_model_choice_sentence(chosen, expected):
+    summary = pd.DataFrame({"model": ["logistic", "gradient_boosting"], "mean": [0.80, 0.81],
+                            "se": [0.02, 0.015]})
+    assert churn.narrative.model_choice(summary, chosen) == expected
+
+
+def test_run_scope_says_what_is_skipped():
+    text = churn.narrative.run_scope("data/raw/telco/telco_churn.csv", False)
+    assert "Part A (labelled table `telco_churn.csv`): yes." in text
+    assert "Part B: *skipped*" in text
+    assert "Part A: *skipped*" in churn.narrative.run_scope(None, True)
+
+
+def test_labelled_displays_keep_the_figure_names(tiny, tiny_models):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, params, table = tiny
+    scores, thresholds = churn.churn_scores(table, tiny_models, params)
+    gains = churn.gains_display(tiny_models, params.capacity)
+    shown = [churn.odds_ratios_display(tiny_models, table), churn.roc_display(tiny_models),
+             churn.pr_display(tiny_models), churn.calibration_display(tiny_models), gains,
+             churn.lift_display(gains["gains"]), churn.probability_display(scores, thresholds, table)]
+    assert [d.name for d in shown] == ["churn_odds_ratios", "churn_roc", "churn_pr", "churn_calibration",
+                                       "churn_gains", "churn_lift", "churn_probability_by_class"]
+    assert [d.table is not None for d in shown] == [True, False, False, False, True, False, False]
+    assert gains["capacity"] == churn.capacity_summary(tiny_models.test["actual"], tiny_models.test["final"],
+                                                       params.capacity)
+    for d in shown:
+        assert d.takeaway
+        ax = d.plot()
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    plt.close("all")
+
+
+def test_churn_metrics_without_either_part():
+    assert churn.churn_metrics(None, None, None, None) == {
+        "labelled": False, "chosen": None, "transactional": None, "warning_backtest": None}
+    doc = churn.churn_metrics({"labelled": True}, {"warned": 2}, pd.DataFrame({"rank": [1, 2]}), None)
+    assert doc == {"labelled": True, "transactional": {"warned": 2, "watch_list": 2}, "warning_backtest": None}
+    with pytest.raises(ValueError, match="call list"):
+        churn.churn_metrics(None, {"warned": 2}, None, None)
+
+
+def test_warning_horizon_is_the_holdout_length():
+    assert churn.warning_horizon(pd.Timestamp("1998-06-30"), "1997-09-30") == 273
+    assert churn.warning_horizon(pd.Timestamp("1998-06-30"), None) == churn.FALLBACK_HORIZON_DAYS
