@@ -702,7 +702,7 @@ def test_transactional_warning_errors(base, change, params, message):
 
 def test_transactional_warning_refuses_a_capacity_outside_zero_to_one(base):
     # the schema refuses it first; a section built by hand must be refused as well
-    section = SimpleNamespace(**{**warning_section(), "capacity": 0})
+    section = SimpleNamespace(gap_factor=2.0, one_time_gap=None, p_alive_threshold=0.3, capacity=0)
     with pytest.raises(InputError, match="churn_warning.capacity"):
         churn.transactional_warning(base, section)
 

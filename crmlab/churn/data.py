@@ -168,8 +168,8 @@ def infer_feature_types(
     ----------
     features : DataFrame
         Candidate feature columns (text as read by :func:`crmlab.io.read_table`, or typed).
-    fill_blanks : mapping of str to float, optional
-        Column -> value for blank cells.
+    fill_blanks : mapping of str to float, or None
+        Column -> value for blank cells (``churn.fill_blanks``).
     max_levels : int
         Most levels a categorical feature may have.
 
