@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -25,8 +26,18 @@ TINY_PARAMS = {"path": str(TINY), "target": "left_us", "positive": "yes", "id": 
 
 
 def churn_params(**extra):
-    """A validated churn block (defaults filled in exactly as a params file gets them)."""
+    """A validated churn section (defaults filled in exactly as a params file gets them)."""
     return params_from_dict({"churn": {**TINY_PARAMS, **extra}}).churn
+
+
+def churn_section(**keys):
+    """A validated churn section for a hand-built table (``path`` is only read by the notebook)."""
+    return params_from_dict({"churn": {"path": str(TINY), "target": "churn", **keys}}).churn
+
+
+def warning_section(**keys):
+    """A validated churn_warning section: the schema's defaults plus ``keys``."""
+    return params_from_dict({"churn_warning": keys}).churn_warning
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +120,7 @@ def test_infer_feature_types_by_hand():
 
 def test_infer_feature_types_rejects_unknown_fill_column():
     with pytest.raises(InputError, match="'churn.fill_blanks': column 'nope'"):
-        churn.infer_feature_types(pd.DataFrame({"a": ["1", "2"]}), fill_blanks={"nope": 0})
+        churn.infer_feature_types(pd.DataFrame({"a": ["1", "2"]}), fill_blanks={"nope": 0}, max_levels=50)
 
 
 # --- intake and the leakage guard --------------------------------------------------------------
@@ -132,7 +143,7 @@ def test_a_column_copying_the_target_is_left_out_as_a_leak():
         "reason": ["price", ""] * 10,  # only churners have a reason
         "calls": [str(i % 7) for i in range(20)],
     })
-    table = churn.prepare_churn_table(raw, {"target": "churn", "positive": "Yes"})
+    table = churn.prepare_churn_table(raw, churn_section(target="churn", positive="Yes"))
     assert list(table.features.columns) == ["calls"]
     assert "leak" in table.types.set_index("column").loc["reason", "action"]
     assert table.key.name == "row" and table.key.tolist() == list(range(20))
@@ -151,7 +162,7 @@ def test_a_column_copying_the_target_is_left_out_as_a_leak():
 )
 def test_prepare_churn_table_errors(raw, params, message):
     with pytest.raises(InputError, match=message):
-        churn.prepare_churn_table(raw, {"positive": "Yes", **params})
+        churn.prepare_churn_table(raw, churn_section(positive="Yes", **params))
 
 
 def test_blank_rows_show_the_typed_rows(tiny):
@@ -249,7 +260,7 @@ def test_cross_validation_needs_enough_rows_per_class(tiny):
     _, params, table = tiny
     with pytest.raises(InputError, match="cv_folds"):
         churn.cross_validate_models(churn.make_models(table, params), table.features.head(8),
-                                    table.target.head(8), folds=5)
+                                    table.target.head(8), folds=5, seed=42)
 
 
 def test_model_choice_never_looks_at_the_test_rows(tiny, tiny_models):
@@ -325,9 +336,9 @@ def test_calibration_decision(method, tolerance, expected):
 
 def test_calibration_decision_and_calibrate_reject_unknown_methods():
     with pytest.raises(InputError, match="'churn.calibration'"):
-        churn.calibration_decision([0, 1], [0.2, 0.8], "beta")
+        churn.calibration_decision([0, 1], [0.2, 0.8], "beta", 0.02)
     with pytest.raises(InputError, match="sigmoid or isotonic"):
-        churn.calibrate(churn.StatsmodelsLogit(), "auto")
+        churn.calibrate(churn.StatsmodelsLogit(), "auto", 5, 0)
 
 
 def test_classification_metrics_and_curves_need_two_classes():
@@ -343,10 +354,10 @@ def test_classification_metrics_and_curves_need_two_classes():
         churn.curve_points([0, 0], {"m": [0.2, 0.3]})
 
 
-def test_gains_table_and_capacity_by_hand():
+def test_churn_gains_and_capacity_by_hand():
     actual = [1, 0, 1, 0, 0, 0, 1, 0, 0, 0]
     prob = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
-    gains = churn.gains_table(actual, prob, bins=5)
+    gains = churn.churn_gains(actual, prob, bins=5)
     assert gains["churners"].tolist() == [1, 1, 0, 1, 0]
     assert gains["cum_churners_share"].tolist() == pytest.approx([1 / 3, 2 / 3, 2 / 3, 1, 1])
     assert gains["lift"].tolist() == pytest.approx([0.5 / 0.3, 0.5 / 0.3, 0, 0.5 / 0.3, 0])
@@ -355,7 +366,7 @@ def test_gains_table_and_capacity_by_hand():
     assert cap["precision_at_k"] == pytest.approx(2 / 3) and cap["recall_at_k"] == pytest.approx(2 / 3)
     assert cap["expected_churners_caught"] == pytest.approx(2.4)
     with pytest.raises(InputError):
-        churn.gains_table([0, 0], [0.1, 0.2])
+        churn.churn_gains([0, 0], [0.1, 0.2])
     with pytest.raises(InputError, match="capacity"):
         churn.capacity_summary(actual, prob, 0)
 
@@ -374,7 +385,7 @@ def test_gains_table_and_capacity_by_hand():
 )
 def test_risk_bands(params, expected, rule):
     prob = pd.Series([0.95, 0.85, 0.75, 0.65, 0.55, 0.45, 0.35, 0.25, 0.15, 0.05], index=list("abcdefghij"))
-    bands, thresholds = churn.risk_bands(prob, params)
+    bands, thresholds = churn.risk_bands(prob, churn_section(**params))
     assert bands.astype(str).tolist() == expected
     assert bands.index.tolist() == list("abcdefghij")
     assert thresholds["rule"] == rule
@@ -411,7 +422,7 @@ def test_risk_bands_with_a_table_of_defaults(tiny, tiny_models):
 def test_risk_bands_are_sized_on_current_customers(actual, expected, high):
     # 8 or 10 current customers: top 10% = 1 high, top 30% = 3 high or medium
     prob = [0.95, 0.85, 0.75, 0.65, 0.55, 0.45, 0.35, 0.25, 0.15, 0.05]
-    bands, thresholds = churn.risk_bands(prob, {"capacity": 0.1, "medium_capacity": 0.3}, actual=actual)
+    bands, thresholds = churn.risk_bands(prob, churn_section(capacity=0.1, medium_capacity=0.3), actual=actual)
     assert bands.astype(str).tolist() == expected
     assert thresholds["high"] == high and thresholds["basis"] == "current customers"
     assert list(bands.cat.categories) == ["low", "medium", "high", "churned"]
@@ -424,7 +435,7 @@ def test_risk_bands_are_sized_on_current_customers(actual, expected, high):
 )
 def test_risk_bands_actual_errors(actual, message):
     with pytest.raises(InputError, match=message):
-        churn.risk_bands([0.1, 0.5, 0.9], {}, actual=actual)
+        churn.risk_bands([0.1, 0.5, 0.9], churn_section(), actual=actual)
 
 
 @pytest.fixture(scope="module")
@@ -434,14 +445,14 @@ def noise_table():
     n = 120
     raw = pd.DataFrame({f"x{j}": rng.normal(size=n).round(3) for j in range(12)})
     raw["left"] = np.where(rng.random(n) < 0.4, "yes", "no")
-    return churn.prepare_churn_table(raw, {"target": "left", "positive": "yes"})
+    return churn.prepare_churn_table(raw, churn_section(target="left", positive="yes"))
 
 
 @pytest.mark.parametrize("calibration", ["none", "sigmoid"], ids=["as-fitted", "recalibrated"])
 def test_scores_are_out_of_fold_not_in_sample(noise_table, calibration):
     from sklearn.metrics import roc_auc_score
 
-    params = {"seed": 3, "cv_folds": 5, "test_size": 0.25, "calibration": calibration}
+    params = churn_section(target="left", seed=3, cv_folds=5, test_size=0.25, calibration=calibration)
     models = churn.fit_churn_models(noise_table, params)
     train = (models.split == "train").to_numpy()
     y = noise_table.target.to_numpy()
@@ -462,20 +473,20 @@ def test_scores_are_out_of_fold_not_in_sample(noise_table, calibration):
 
 
 def test_cross_fitted_probability_needs_enough_rows_per_class(noise_table):
-    model = churn.make_logit_pipeline(noise_table)
+    model = churn.make_logit_pipeline(noise_table, max_vif=20.0)
     with pytest.raises(InputError, match="cv_folds=80"):
-        churn.cross_fitted_probability(model, noise_table.features, noise_table.target, folds=80)
+        churn.cross_fitted_probability(model, noise_table.features, noise_table.target, folds=80, seed=0)
 
 
-def test_watch_list_holds_no_churned_customer(tiny, tiny_models):
+def test_risk_list_holds_no_churned_customer(tiny, tiny_models):
     _, params, table = tiny
     scores, _ = churn.churn_scores(table, tiny_models, params)
     contrib = churn.logit_contributions(tiny_models.fitted["logistic"], table, table.features)
-    watch = churn.watch_list(scores, contrib, table, capacity=0.2)
+    risks = churn.risk_list(scores, contrib, table, capacity=0.2, top_reasons=3)
     gone = set(scores.loc[scores["actual"] == 1, "account_no"])
-    assert len(watch) == math.ceil(0.2 * (scores["actual"] == 0).sum())
-    assert not set(watch["account_no"]) & gone
-    assert "churned" not in set(watch["risk_band"])
+    assert len(risks) == math.ceil(0.2 * (scores["actual"] == 0).sum())
+    assert not set(risks["account_no"]) & gone
+    assert "churned" not in set(risks["risk_band"])
 
 
 @pytest.mark.parametrize(
@@ -488,7 +499,7 @@ def test_watch_list_holds_no_churned_customer(tiny, tiny_models):
 )
 def test_risk_bands_errors(params, message):
     with pytest.raises(InputError, match=message):
-        churn.risk_bands([0.1, 0.5, 0.9], params)
+        churn.risk_bands([0.1, 0.5, 0.9], churn_section(**params))
 
 
 # --- explanation --------------------------------------------------------------------------------
@@ -519,7 +530,7 @@ def test_odds_ratio_table(tiny, tiny_models):
     with pytest.raises(InputError, match="odds table"):
         churn.odds_takeaway(odds.drop(columns="ci_low"), {})
     with pytest.raises(InputError):
-        churn.odds_ratio_table(churn.make_logit_pipeline(table), table)  # not fitted
+        churn.odds_ratio_table(churn.make_logit_pipeline(table, max_vif=20.0), table)  # not fitted
 
 
 @pytest.mark.parametrize(
@@ -547,11 +558,11 @@ def price_table():
     churned = rng.random(n) < 1 / (1 + np.exp(-logit))
     raw = pd.DataFrame({"tenure": tenure.round(1), "total_charges": (tenure * price).round(2),
                         "churned": np.where(churned, "Yes", "No")})
-    return churn.prepare_churn_table(raw, {"target": "churned", "positive": "Yes"})
+    return churn.prepare_churn_table(raw, churn_section(target="churned", positive="Yes"))
 
 
 def test_a_suppression_effect_is_marked_and_not_read_as_a_risk_raiser(price_table):
-    logit = churn.make_logit_pipeline(price_table).fit(price_table.features, price_table.target)
+    logit = churn.make_logit_pipeline(price_table, max_vif=20.0).fit(price_table.features, price_table.target)
     odds = churn.odds_ratio_table(logit, price_table, rows=np.ones(len(price_table.target), dtype=bool))
     by = odds.set_index("term")
     assert by.loc["total_charges", "odds_ratio"] > 1 > by.loc["total_charges", "alone_odds_ratio"]
@@ -566,7 +577,7 @@ def test_a_suppression_effect_is_marked_and_not_read_as_a_risk_raiser(price_tabl
         churn.odds_ratio_table(logit, price_table, rows=[True, False])
 
 
-def test_watch_list_ranks_current_customers_with_positive_reasons():
+def test_risk_list_ranks_current_customers_with_positive_reasons():
     table = churn.ChurnTable(
         features=pd.DataFrame({"calls": [5.0, 1.0, 7.0, 3.0], "plan": ["basic", "pro", "basic", "pro"]}),
         target=pd.Series([0, 0, 1, 0]),
@@ -577,21 +588,21 @@ def test_watch_list_ranks_current_customers_with_positive_reasons():
     scores = pd.DataFrame({"id": ["a", "b", "c", "d"], "actual": [0, 0, 1, 0],
                            "churn_probability": [0.6, 0.2, 0.9, 0.4], "risk_band": ["high", "low", "high", "medium"]})
     contrib = pd.DataFrame({"calls": [0.8, -0.5, 1.2, 0.1], "plan": [0.3, -0.2, 0.3, -0.2]})
-    watch = churn.watch_list(scores, contrib, table, capacity=0.5, top_reasons=2)
+    risks = churn.risk_list(scores, contrib, table, capacity=0.5, top_reasons=2)
     expected = pd.DataFrame({
         "rank": [1, 2], "id": ["a", "d"], "churn_probability": [0.6, 0.4],
         "risk_band": ["high", "medium"],
         "reason_1": ["Calls = 5 (+0.80)", "Calls = 3 (+0.10)"],
         "reason_2": ["Plan = basic (+0.30)", ""],
     })
-    assert_frame_equal(watch, expected, check_dtype=False)
-    marked = churn.watch_list(scores, contrib, table, capacity=0.5, top_reasons=2, suppressed=["plan"])
+    assert_frame_equal(risks, expected, check_dtype=False)
+    marked = churn.risk_list(scores, contrib, table, capacity=0.5, top_reasons=2, suppressed=["plan"])
     assert marked["reason_2"].tolist() == ["Plan = basic (+0.30) [suppression effect, not a cause]", ""]
     assert marked["reason_1"].tolist() == expected["reason_1"].tolist()
     with pytest.raises(InputError, match="same rows"):
-        churn.watch_list(scores.head(3), contrib, table)
+        churn.risk_list(scores.head(3), contrib, table, 0.5, 2)
     with pytest.raises(InputError, match="'churn_probability'"):
-        churn.watch_list(scores.drop(columns="churn_probability"), contrib, table)
+        churn.risk_list(scores.drop(columns="churn_probability"), contrib, table, 0.5, 2)
 
 
 # --- transactional warning ----------------------------------------------------------------------
@@ -616,7 +627,7 @@ def base():
 
 
 def test_transactional_warning_by_hand(base):
-    out = churn.transactional_warning(base, {"gap_factor": 2.0, "p_alive_threshold": 0.3, "capacity": 0.4})
+    out = churn.transactional_warning(base, warning_section(gap_factor=2.0, p_alive_threshold=0.3, capacity=0.4))
     # repeat buyers' gaps 10, 10, 30 -> one-time buyers are measured against the median, 10;
     # candidates A (overdue), B (low P(alive)), C (overdue); capacity 0.4 x 5 = 2 -> the two
     # likeliest to lapse, B (0.95) and C (0.70)
@@ -648,8 +659,8 @@ def test_transactional_warning_by_hand(base):
         "total_spend": [50.0, 80.0, 20.0, 200.0, 10.0],
     })
     assert_frame_equal(out, expected, check_dtype=False)
-    watch = churn.transactional_watch_list(out)
-    assert watch["customer_id"].tolist() == ["B", "C"] and watch["rank"].tolist() == [1, 2]
+    calls = churn.warning_call_list(out)
+    assert calls["customer_id"].tolist() == ["B", "C"] and calls["rank"].tolist() == [1, 2]
 
 
 @pytest.mark.parametrize(
@@ -658,7 +669,7 @@ def test_transactional_warning_by_hand(base):
     ids=["one-call", "two-calls", "everyone-who-qualifies"],
 )
 def test_transactional_warning_is_sized_to_capacity(base, capacity, warned):
-    out = churn.transactional_warning(base, {"capacity": capacity})
+    out = churn.transactional_warning(base, warning_section(capacity=capacity))
     assert out.loc[out["warning"], "customer_id"].tolist() == warned
     assert out["warning"].sum() <= math.ceil(capacity * len(base))
 
@@ -666,7 +677,7 @@ def test_transactional_warning_is_sized_to_capacity(base, capacity, warned):
 def test_transactional_warning_without_bgnbd_ranks_by_gap_ratio(base):
     out = churn.transactional_warning(
         base.assign(p_alive=np.nan, lapse_probability=np.nan),
-        {"gap_factor": 2.0, "one_time_gap": 50, "capacity": 0.2},
+        warning_section(gap_factor=2.0, one_time_gap=50, capacity=0.2),
     )
     assert out["typical_gap"].tolist() == [10.0, 10.0, 50.0, 30.0, 50.0]
     assert out["gap_basis"].tolist()[2] == "one_time_gap"
@@ -681,13 +692,19 @@ def test_transactional_warning_without_bgnbd_ranks_by_gap_ratio(base):
         (lambda b: b.assign(gap_mean=np.nan), {}, "no repeat buyer"),
         (lambda b: b.drop(columns="as_of"), {}, "'as_of'"),
         (lambda b: b.assign(as_of=[AS_OF] * 4 + [pd.Timestamp("1997-09-30")]), {}, "one as_of date"),
-        (lambda b: b, {"capacity": 0}, "churn_warning.capacity"),
     ],
-    ids=["no-gap-column", "no-repeat-buyers", "no-date", "two-dates", "no-capacity"],
+    ids=["no-gap-column", "no-repeat-buyers", "no-date", "two-dates"],
 )
 def test_transactional_warning_errors(base, change, params, message):
     with pytest.raises(InputError, match=message):
-        churn.transactional_warning(change(base), params)
+        churn.transactional_warning(change(base), warning_section(**params))
+
+
+def test_transactional_warning_refuses_a_capacity_outside_zero_to_one(base):
+    # the schema refuses it first; a section built by hand must be refused as well
+    section = SimpleNamespace(gap_factor=2.0, one_time_gap=None, p_alive_threshold=0.3, capacity=0)
+    with pytest.raises(InputError, match="churn_warning.capacity"):
+        churn.transactional_warning(base, section)
 
 
 def test_every_warning_input_is_taken_at_one_date():
@@ -707,7 +724,7 @@ def test_every_warning_input_is_taken_at_one_date():
     assert out["gap_mean"].iloc[0] == 10.0 and out["gap_mean"].iloc[1:].isna().all()
     assert out["total_spend"].tolist() == [60.0, 5.0, 7.0]
     with pytest.raises(InputError, match="no purchase on or before 1996-12-31"):
-        churn.warning_inputs(tx, "1996-12-31")
+        churn.warning_inputs(tx, "1996-12-31", horizon_days=90)
     with pytest.raises(InputError, match="horizon_days"):
         churn.warning_inputs(tx, AS_OF, horizon_days=0)
 
@@ -729,7 +746,7 @@ def test_p_alive_and_lapse_probability_are_fitted_at_the_same_date():
         assert (out.loc[one, "p_alive"] == 1.0).all()  # BG/NBD: one-time buyers are "alive"
         assert ((out["lapse_probability"] >= 1 - out["p_alive"] - 1e-12) & (out["lapse_probability"] <= 1)).all()
         assert out.attrs["bgnbd"]["fitted"] and out.attrs["horizon_days"] == 90
-        warned = churn.transactional_warning(out, {"capacity": 0.1})
+        warned = churn.transactional_warning(out, warning_section(capacity=0.1))
         assert not warned.loc[warned["one_time_buyer"], "low_p_alive"].any()
         assert warned["warning"].sum() <= math.ceil(0.1 * len(out))
         ratio = summary["days_since_last"] / summary["gap_mean"].fillna(summary["gap_mean"].median()).clip(lower=1)
@@ -739,7 +756,7 @@ def test_p_alive_and_lapse_probability_are_fitted_at_the_same_date():
 def test_warning_inputs_without_repeat_buyers_keep_p_alive_missing():
     tx = pd.DataFrame({"customer_id": ["A", "B"], "date": pd.to_datetime(["1997-01-01", "1997-01-05"]),
                        "amount": [1.0, 2.0]})
-    out = churn.warning_inputs(tx, AS_OF)
+    out = churn.warning_inputs(tx, AS_OF, horizon_days=90)
     assert out["p_alive"].isna().all() and not out.attrs["bgnbd"]["fitted"]
     assert "no customer has a repeat purchase" in out.attrs["bgnbd"]["why"]
 
@@ -792,17 +809,17 @@ def test_warning_backtest_errors(backtest_tx):
 
 
 def test_warning_metrics(base):
-    out = churn.transactional_warning(base, {"capacity": 0.4})
-    metrics = churn.warning_metrics(out, {"capacity": 0.4})
+    out = churn.transactional_warning(base, warning_section(capacity=0.4))
+    metrics = churn.warning_metrics(out, warning_section(capacity=0.4))
     assert (metrics["customers"], metrics["candidates"], metrics["warned"]) == (5, 3, 2)
     assert (metrics["one_time_buyers"], metrics["one_time_buyers_p_alive_one"]) == (2, 1)
     assert metrics["one_time_gap_days"] == 10.0 and metrics["p_alive_available"] is True
     assert metrics["as_of"] == "1997-02-01"
     json.dumps(metrics)
     with pytest.raises(InputError, match="'warning'"):
-        churn.warning_metrics(out.drop(columns="warning"))
+        churn.warning_metrics(out.drop(columns="warning"), warning_section())
     with pytest.raises(InputError, match="'gap_ratio'"):
-        churn.transactional_watch_list(out.drop(columns="gap_ratio"))
+        churn.warning_call_list(out.drop(columns="gap_ratio"))
 
 
 # --- products and the whole stage ------------------------------------------------------------------
@@ -881,56 +898,65 @@ def test_a_bad_target_fails_the_stage_with_a_clear_error(tmp_path):
     assert "error:" in out.stderr and "'churn.positive'" in out.stderr
 
 
-# --- figures ----------------------------------------------------------------------------------------
+# --- narrative and displays ------------------------------------------------------------------------
 
 
-def test_odds_ratio_figure_speaks_in_words(price_table):
+@pytest.mark.parametrize(
+    "chosen, expected",
+    [
+        ("logistic", "**Chosen: logistic** (cross-validated ROC AUC 0.800 ± 0.020) because it is within "
+                     "one standard error (0.015) of gradient boosting (0.810) and simpler."),
+        ("gradient_boosting", "**Chosen: gradient boosting** (cross-validated ROC AUC 0.810 ± 0.015) "
+                              "because it has the best cross-validated ROC AUC."),
+    ],
+    ids=["simpler-within-one-se", "best"],
+)
+def test_model_choice_sentence(chosen, expected):
+    summary = pd.DataFrame({"model": ["logistic", "gradient_boosting"], "mean": [0.80, 0.81],
+                            "se": [0.02, 0.015]})
+    assert churn.narrative.model_choice(summary, chosen) == expected
+
+
+def test_run_scope_says_what_is_skipped():
+    text = churn.narrative.run_scope("data/raw/telco/telco_churn.csv", False)
+    assert "Part A (labelled table `telco_churn.csv`): yes." in text
+    assert "Part B: *skipped*" in text
+    assert "Part A: *skipped*" in churn.narrative.run_scope(None, True)
+
+
+def test_labelled_displays_keep_the_figure_names(tiny, tiny_models):
     import matplotlib
 
     matplotlib.use("Agg")
-    from crmlab import plots
+    import matplotlib.pyplot as plt
 
-    logit = churn.make_logit_pipeline(price_table).fit(price_table.features, price_table.target)
-    odds = churn.odds_ratio_table(logit, price_table, rows=np.ones(len(price_table.target), dtype=bool))
-    ax = plots.plot_odds_ratios(odds)
-    ticks = [t.get_text() for t in ax.get_yticklabels()]
-    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
-    assert not any("_" in t for t in ticks)  # no raw column codes
-    assert any(t.startswith("Total charges") and "suppression" in t for t in ticks)
-    matplotlib.pyplot.close(ax.figure)
-
-
-def test_gap_ratio_figure_stacks_bars_without_overlap(base):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from crmlab import plots
-
-    out = churn.transactional_warning(base, {"capacity": 0.4})
-    ax = plots.plot_gap_ratios(out, 2.0)
-    assert ax.get_title() and "log scale" in ax.get_xlabel() and "count" in ax.get_ylabel()
-    assert "2 one-time buyers" in ax.get_xlabel()
-    bars = [(round(p.get_x(), 9), p.get_y(), p.get_height()) for p in ax.patches if p.get_height() > 0]
-    # a stacked bar starts where the one below it ends: no two bars cover the same spot
-    by_x = {}
-    for x, y0, h in bars:
-        by_x.setdefault(x, []).append((y0, y0 + h))
-    for spans in by_x.values():
-        spans.sort()
-        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:], strict=False))
-    assert sum(h for _, _, h in bars) == 3  # the repeat buyers A, B, D
-    matplotlib.pyplot.close(ax.figure)
+    _, params, table = tiny
+    scores, thresholds = churn.churn_scores(table, tiny_models, params)
+    gains = churn.gains_display(tiny_models, params.capacity)
+    shown = [churn.odds_ratios_display(tiny_models, table), churn.roc_display(tiny_models),
+             churn.pr_display(tiny_models), churn.calibration_display(tiny_models), gains,
+             churn.lift_display(gains["gains"]), churn.probability_display(scores, thresholds, table)]
+    assert [d.name for d in shown] == ["churn_odds_ratios", "churn_roc", "churn_pr", "churn_calibration",
+                                       "churn_gains", "churn_lift", "churn_probability_by_class"]
+    assert [d.table is not None for d in shown] == [True, False, False, False, True, False, False]
+    assert gains["capacity"] == churn.capacity_summary(tiny_models.test["actual"], tiny_models.test["final"],
+                                                       params.capacity)
+    for d in shown:
+        assert d.takeaway
+        ax = d.plot()
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    plt.close("all")
 
 
-def test_warning_backtest_figure(backtest_tx):
-    import matplotlib
+def test_churn_metrics_without_either_part():
+    assert churn.churn_metrics(None, None, None, None) == {
+        "labelled": False, "chosen": None, "transactional": None, "warning_backtest": None}
+    doc = churn.churn_metrics({"labelled": True}, {"warned": 2}, pd.DataFrame({"rank": [1, 2]}), None)
+    assert doc == {"labelled": True, "transactional": {"warned": 2, "watch_list": 2}, "warning_backtest": None}
+    with pytest.raises(ValueError, match="call list"):
+        churn.churn_metrics(None, {"warned": 2}, None, None)
 
-    matplotlib.use("Agg")
-    from crmlab import plots
 
-    warning = pd.DataFrame({"customer_id": list("ABCDE"), "as_of": AS_OF,
-                            "warning": [True, True, False, False, True]})
-    ax = plots.plot_warning_backtest(churn.warning_backtest(warning, backtest_tx, "1997-04-01"))
-    assert [round(p.get_height(), 6) for p in ax.patches] == [round(200 / 3, 6), 60.0]
-    assert "lift 1.11x" in ax.get_title() and "%" in ax.get_ylabel()
-    matplotlib.pyplot.close(ax.figure)
+def test_warning_horizon_is_the_holdout_length():
+    assert churn.warning_horizon(pd.Timestamp("1998-06-30"), "1997-09-30") == 273
+    assert churn.warning_horizon(pd.Timestamp("1998-06-30"), None) == churn.FALLBACK_HORIZON_DAYS

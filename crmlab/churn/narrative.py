@@ -1,0 +1,263 @@
+"""Every run-dependent sentence of the churn stage, as Markdown strings.
+
+The notebook shows these; :mod:`crmlab.churn.views` puts them above the figures. Nothing
+here computes a result: each function words numbers that were computed elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from crmlab.churn.evaluation import expected_calibration_error
+from crmlab.errors import require_columns
+
+__all__ = [
+    "model_name",
+    "run_scope",
+    "intake_summary",
+    "blank_rows_note",
+    "imbalance_summary",
+    "model_choice",
+    "odds_takeaway",
+    "roc_takeaway",
+    "pr_takeaway",
+    "calibration_takeaway",
+    "capacity_takeaway",
+    "lift_takeaway",
+    "bands_takeaway",
+    "risk_list_summary",
+    "warning_takeaway",
+    "WARNING_SKIPPED",
+    "backtest_takeaway",
+    "NO_BACKTEST",
+    "call_list_summary",
+]
+
+WARNING_SKIPPED = "Part B skipped: no transactions product from the cleaning stage."
+NO_BACKTEST = ("No backtest: `periods.calibration_end` is not set, so there is no holdout to "
+               "check against.")
+
+
+def model_name(name: str) -> str:
+    """Return a model's name in words: ``gradient_boosting`` -> ``gradient boosting``."""
+    return str(name).replace("_", " ")
+
+
+def _file_name(path: Any) -> str:
+    return str(path).split("/")[-1]
+
+
+def run_scope(table_path: str | None, transactional: bool) -> str:
+    """Say which parts of the chapter this run can do.
+
+    ``table_path`` is the labelled table's path (None without a ``churn`` section);
+    ``transactional`` says whether the cleaning stage's transactions are there.
+    """
+    return (
+        "**What this run can do.** "
+        + ("Part A (labelled table `" + _file_name(table_path) + "`): yes. " if table_path is not None
+           else "Part A: *skipped* — no `churn:` section in the params. ")
+        + ("Part B (transactional warning): yes, from the clean transactions, every input taken "
+           "at one as-of date." if transactional
+           else "Part B: *skipped* — no transactions product from the cleaning stage.")
+    )
+
+
+def intake_summary(table: Any, path: str, target: str) -> str:
+    """Describe the typed churn table: rows, target, feature kinds, columns left out, key."""
+    kinds = table.types["kind"].value_counts()
+    return (
+        f"Read **{len(table.features):,} customers** from `{_file_name(path)}`: "
+        f"target `{target}` with `{table.labels['positive']}` = churned; "
+        f"{kinds.get('numeric', 0)} numeric, {kinds.get('binary', 0)} binary and "
+        f"{kinds.get('categorical', 0)} categorical features; "
+        f"{kinds.get('excluded', 0)} column(s) left out; scores keyed by `{table.key.name}`."
+    )
+
+
+def blank_rows_note(blanks: pd.DataFrame) -> str:
+    """Count the rows with a blank or non-numeric numeric/flag cell."""
+    return f"{len(blanks):,} row(s) had a blank or non-numeric numeric/flag cell."
+
+
+def imbalance_summary(target: pd.Series, test_size: float, seed: int) -> str:
+    """State the churn rate, what predicting *no one churns* would score, and the split."""
+    rate = target.mean()
+    return (
+        f"**{int(target.sum()):,} of {len(target):,} customers churned "
+        f"({rate:.1%})**: predicting *no one churns* would already be {1 - rate:.1%} accurate. "
+        f"Test split: {test_size:.0%} of the rows, stratified, seed {seed}."
+    )
+
+
+def model_choice(cv_summary: pd.DataFrame, chosen: str) -> str:
+    """Which model was chosen by cross-validation, and why (best, or within one SE and simpler)."""
+    best = cv_summary.loc[cv_summary["mean"].idxmax()]
+    mine = cv_summary.set_index("model").loc[chosen]
+    why = ("it has the best cross-validated ROC AUC" if best["model"] == chosen else
+           f"it is within one standard error ({best['se']:.3f}) of "
+           f"{model_name(best['model'])} ({best['mean']:.3f}) and simpler")
+    return (
+        f"**Chosen: {model_name(chosen)}** (cross-validated ROC AUC "
+        f"{mine['mean']:.3f} ± {mine['se']:.3f}) because {why}."
+    )
+
+
+def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3) -> str:
+    """One markdown paragraph: what was dropped, the clearest risk raisers and protectors.
+
+    "Clearest" = the confidence interval excludes 1; raisers by largest odds ratio,
+    protectors by smallest. A term marked ``suppression`` (see :func:`odds_ratio_table`) is
+    left out of those lists and said to be one, with its odds ratio on its own, so it is
+    not read as a cause.
+
+    Raises
+    ------
+    InputError
+        When a column of :func:`odds_ratio_table` is missing.
+    """
+    require_columns(odds, ["term", "odds_ratio", "ci_low", "ci_high"], "odds table")
+    names = odds["label"] if "label" in odds.columns else odds["term"]
+    odds = odds.assign(_name=names)
+    sure = odds[(odds["ci_low"] > 1) | (odds["ci_high"] < 1)]
+    if "suppression" in odds.columns:  # said separately below, never listed as a driver
+        sure = sure[~sure["suppression"].astype(bool)]
+    up = sure[sure["odds_ratio"] > 1].nlargest(k, "odds_ratio")
+    down = sure[sure["odds_ratio"] < 1].nsmallest(k, "odds_ratio")
+
+    def fmt(rows: pd.DataFrame) -> str:
+        pairs = zip(rows["_name"], rows["odds_ratio"], strict=True)
+        return ", ".join(f"{t} (x{o:.2f})" for t, o in pairs) or "none"
+
+    exact = [c for c, why in dropped.items() if why.startswith("exact")]
+    near = [f"`{c}` ({why})" for c, why in dropped.items() if not why.startswith("exact")]
+    parts = ([f"{len(exact)} column(s) that exactly repeat earlier ones ("
+              + ", ".join(f"`{c}`" for c in exact) + ")"] if exact else []) + near
+    gone = "; ".join(parts) or "nothing"
+    text = (f"Dropped before fitting: {gone}.\n\nClearest risk raisers: {fmt(up)}; "
+            f"clearest protectors: {fmt(down)}.")
+    if "suppression" in odds.columns and odds["suppression"].any():
+        sup = odds[odds["suppression"]]
+        items = "; ".join(
+            f"{n}: x{o:.2f} with the other features held fixed, but x{a:.2f} on its own"
+            for n, o, a in zip(sup["_name"], sup["odds_ratio"], sup["alone_odds_ratio"], strict=True)
+        )
+        text += (f"\n\n**Suppression effect** — {items}. The sign flips because a correlated "
+                 "feature in the model takes over the plain association; the adjusted number is "
+                 "what is *left* once those are held fixed, not a cause to act on.")
+    return text
+
+
+def roc_takeaway(metrics: Mapping[str, Any], chosen: str) -> str:
+    """Test-split ROC AUC of both models and which one scores the customers."""
+    return (
+        f"On the held-out test rows, ROC AUC: logistic regression **{metrics['logistic']['roc_auc']:.3f}**, "
+        f"gradient boosting **{metrics['gradient_boosting']['roc_auc']:.3f}**; the chosen model "
+        f"({model_name(chosen)}) scores the customers."
+    )
+
+
+def pr_takeaway(metrics: Mapping[str, Any], base_rate: float) -> str:
+    """Average precision of both models against the no-skill level (the churn rate)."""
+    return (
+        f"Average precision: logistic regression **{metrics['logistic']['pr_auc']:.3f}**, gradient boosting "
+        f"**{metrics['gradient_boosting']['pr_auc']:.3f}**, against a no-skill level of "
+        f"{base_rate:.3f} (the churn rate)."
+    )
+
+
+def calibration_takeaway(
+    reason: str, metrics: Mapping[str, Any], curves: Mapping[str, pd.DataFrame]
+) -> str:
+    """Give the recalibration decision (training rows) and the test-split ECE and Brier scores.
+
+    ``curves`` maps ``logistic``, ``gradient_boosting`` and ``final`` to reliability tables.
+    """
+    ece = expected_calibration_error
+    return (
+        f"Decision on the training rows: {reason}. On the test split: "
+        f"logistic regression ECE {ece(curves['logistic']):.3f} (Brier {metrics['logistic']['brier']:.3f}), "
+        f"gradient boosting ECE {ece(curves['gradient_boosting']):.3f} "
+        f"(Brier {metrics['gradient_boosting']['brier']:.3f}); the scores actually used (final) "
+        f"ECE {ece(curves['final']):.3f}."
+    )
+
+
+def capacity_takeaway(cap: Mapping[str, Any]) -> str:
+    """Say what calling the riskiest ``capacity`` share reaches (:func:`capacity_summary`)."""
+    return (
+        f"Calling the riskiest **{cap['capacity']:.0%}** of the test customers ({cap['contacted']:,}) "
+        f"reaches **{cap['churners_caught']:,} churners** — {cap['recall_at_k']:.0%} of all of them, "
+        f"with precision {cap['precision_at_k']:.0%} against {cap['base_rate']:.0%} for random calls "
+        f"(lift {cap['lift_at_k']:.1f}). The probabilities promised "
+        f"{cap['expected_churners_caught']:,.0f} churners among them: a check of calibration where it matters."
+    )
+
+
+def lift_takeaway(gains: pd.DataFrame) -> str:
+    """Lift of the riskiest and of the safest decile (:func:`churn_gains`)."""
+    return (
+        f"The riskiest decile churns {gains['lift'].iloc[0]:.1f}× as often as the average customer; "
+        f"the safest {gains['lift'].iloc[-1]:.2f}×."
+    )
+
+
+def bands_takeaway(scores: pd.DataFrame, thresholds: Mapping[str, Any], churned: str) -> str:
+    """Count current customers vs already churned, and the current customers per risk band."""
+    counts = scores["risk_band"].value_counts()
+    current = int((scores["risk_band"] != churned).sum())
+    return (
+        f"Of {len(scores):,} rows, **{current:,} are current customers** and "
+        f"{counts.get(churned, 0):,} have already churned (band *churned*: scored for "
+        f"evaluation, never for action). Current customers by band ({thresholds['rule']}, set "
+        f"on current customers): **high** from probability {thresholds['high']:.2f} "
+        f"({counts.get('high', 0):,}), **medium** from {thresholds['medium']:.2f} "
+        f"({counts.get('medium', 0):,}), **low** below ({counts.get('low', 0):,})."
+    )
+
+
+def risk_list_summary(risks: pd.DataFrame, current: int) -> str:
+    """Size of the risk list, its mean probability and the most common first reason."""
+    top = risks["reason_1"].str.split(" = ").str[0].value_counts()
+    return (
+        f"Watch list: the **{len(risks):,} riskiest of {current:,} current customers** "
+        f"(mean out-of-sample churn probability {risks['churn_probability'].mean():.0%}); "
+        f"none of them has already churned. Most common first reason: "
+        f"`{top.index[0]}` ({top.iloc[0]:,} of them)."
+    )
+
+
+def warning_takeaway(wm: Mapping[str, Any], as_of_source: str, horizon: int) -> str:
+    """Candidates, warned customers and one-time buyers of the warning (:func:`warning_metrics`)."""
+    return (
+        f"As of **{wm['as_of']}** ({as_of_source}), horizon {horizon:,} days: "
+        f"{wm['candidates']:,} of {wm['customers']:,} customers are overdue or unlikely to be "
+        f"alive ({wm['candidates'] / wm['customers']:.0%}); **{wm['warned']:,} are warned** — the "
+        f"riskiest, up to the capacity of {wm['capacity']:.0%} of the customers. "
+        f"**{wm['one_time_buyers']:,} one-time buyers** ({wm['one_time_buyers'] / wm['customers']:.0%}) "
+        f"all have P(alive) = 1 by construction ({wm['one_time_buyers_p_alive_one']:,} exactly 1): "
+        f"they are judged against a typical gap of {wm['one_time_gap_days'] or 0:,.0f} days instead."
+    )
+
+
+def backtest_takeaway(backtest: Mapping[str, Any]) -> str:
+    """Precision, base rate, lift and recall of the warning raised at ``calibration_end``."""
+    lift = f"{backtest['lift']:.2f}" if backtest["lift"] is not None else "n/a"
+    return (
+        f"Flags raised at **{backtest['as_of']}** for {backtest['flagged']:,} of "
+        f"{backtest['customers']:,} customers ({backtest['flagged_share']:.0%}): "
+        f"**{(backtest['precision'] or 0):.0%}** of them bought nothing until {backtest['until']}, "
+        f"against {backtest['base_rate']:.0%} of all customers — lift **{lift}**; the list reached "
+        f"{(backtest['recall'] or 0):.0%} of everyone who bought nothing."
+    )
+
+
+def call_list_summary(call_list: pd.DataFrame, as_of: str, money: str) -> str:
+    """Size of the warning's call list and what those customers spent up to ``as_of``."""
+    return (
+        f"Call list: **{len(call_list):,} warned customers**, biggest spenders first; they spent "
+        f"{money}{call_list['priority_value'].sum():,.0f} up to {as_of}."
+    )

@@ -1,0 +1,277 @@
+"""Figures of the churn stage: each takes computed results and ``ax=None`` and returns the Axes.
+
+Titles and axis labels (with units) are set here; the takeaway above a figure comes from
+:mod:`crmlab.churn.narrative`, and saving is :meth:`crmlab.context.StageContext.show`'s job.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+from crmlab.plotting import get_ax
+
+__all__ = [
+    "plot_roc_curves",
+    "plot_pr_curves",
+    "plot_calibration_curve",
+    "plot_cumulative_gains",
+    "plot_lift_by_decile",
+    "plot_odds_ratios",
+    "plot_probability_by_class",
+    "plot_gap_ratios",
+    "plot_warning_backtest",
+]
+
+_MODEL_COLOURS = {"logistic": "#4f81bd", "gradient_boosting": "#9bbb59", "final": "#8064a2"}
+
+
+def _model_label(name):
+    return str(name).replace("_", " ")
+
+
+def plot_roc_curves(points, ax=None):
+    """ROC curves per model (from :func:`~crmlab.churn.evaluation.curve_points`), AUC in the legend."""
+    ax = get_ax(ax, figsize=(5.5, 5))
+    roc = points[points["curve"] == "roc"]
+    for name, part in roc.groupby("model", sort=False):
+        ax.plot(part["x"], part["y"], color=_MODEL_COLOURS.get(name), lw=1.8,
+                label=f"{_model_label(name)} (AUC {part['auc'].iloc[0]:.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="random ranking (AUC 0.5)")
+    ax.set_title("ROC curve on the test split")
+    ax.set_xlabel("false positive rate (share of stayers flagged)")
+    ax.set_ylabel("true positive rate (share of churners caught)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_pr_curves(points, base_rate, ax=None):
+    """Precision-recall curves per model with the no-skill line at the churn rate."""
+    ax = get_ax(ax, figsize=(5.5, 5))
+    pr = points[points["curve"] == "pr"]
+    for name, part in pr.groupby("model", sort=False):
+        ax.plot(part["x"], part["y"], color=_MODEL_COLOURS.get(name), lw=1.8,
+                label=f"{_model_label(name)} (AP {part['auc'].iloc[0]:.3f})")
+    ax.axhline(base_rate, color="grey", ls="--", lw=1, label=f"no skill (churn rate {base_rate:.1%})")
+    ax.set_title("Precision-recall curve on the test split")
+    ax.set_xlabel("recall (share of churners caught)")
+    ax.set_ylabel("precision (share of flagged who churn)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.legend(frameon=False, loc="upper right", fontsize=8)
+    return ax
+
+
+def plot_calibration_curve(tables, ax=None):
+    """Reliability diagram: observed vs predicted churn rate per bin, one line per model.
+
+    ``tables`` maps a model name to its :func:`~crmlab.churn.evaluation.reliability_table`.
+    """
+    ax = get_ax(ax, figsize=(5.5, 5))
+    top = 0.0
+    for name, table in tables.items():
+        ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", ms=4, lw=1.5,
+                color=_MODEL_COLOURS.get(name), label=_model_label(name))
+        top = max(top, table["mean_predicted"].max(), table["observed_rate"].max())
+    top = min(1.0, top * 1.05 + 0.02)
+    ax.plot([0, top], [0, top], color="grey", ls="--", lw=1, label="perfectly calibrated")
+    ax.set_title("Calibration on the test split (10 equal-size bins)")
+    ax.set_xlabel("mean predicted churn probability in the bin")
+    ax.set_ylabel("observed churn rate in the bin")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.legend(frameon=False, loc="upper left", fontsize=8)
+    return ax
+
+
+def plot_cumulative_gains(gains, capacity=None, ax=None):
+    """Cumulative gains: share of churners caught when contacting the riskiest x% first.
+
+    ``gains`` is :func:`~crmlab.churn.evaluation.churn_gains` output.
+    """
+    ax = get_ax(ax, figsize=(6, 4.5))
+    x = np.r_[0, gains["cum_customers_share"].to_numpy()] * 100
+    y = np.r_[0, gains["cum_churners_share"].to_numpy()] * 100
+    base = gains["churners"].sum() / gains["customers"].sum()
+    ax.plot(x, y, marker="o", ms=4, color="#4f81bd", label="model ranking")
+    ax.plot([0, 100], [0, 100], color="grey", ls="--", lw=1, label="random order")
+    ax.plot([0, base * 100, 100], [0, 100, 100], color="#9bbb59", ls=":", lw=1.2,
+            label="perfect model")
+    if capacity is not None:
+        ax.axvline(capacity * 100, color="#c0504d", lw=1, ls="-.",
+                   label=f"capacity {capacity:.0%} of customers")
+    ax.set_title("Cumulative gains on the test split")
+    ax.set_xlabel("customers contacted, riskiest first (% of customers)")
+    ax.set_ylabel("churners reached (% of all churners)")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 101)
+    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_lift_by_decile(gains, ax=None):
+    """Bars: churn rate of each risk decile relative to the overall churn rate (lift)."""
+    ax = get_ax(ax, figsize=(6, 4))
+    ax.axhline(1, color="grey", ls="--", lw=1, label="overall churn rate (lift 1)", zorder=0)
+    bars = ax.bar(gains["decile"], gains["lift"], color="#4f81bd")
+    ax.bar_label(bars, labels=[f"{v:.1f}" for v in gains["lift"]], padding=2, fontsize=8,
+                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+    ax.set_xticks(gains["decile"])
+    ax.set_title("Lift by risk decile on the test split (1 = riskiest 10%)")
+    ax.set_xlabel("risk decile")
+    ax.set_ylabel("lift (decile churn rate / overall rate, x)")
+    ax.margins(y=0.12)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def plot_odds_ratios(odds, ax=None):
+    """Forest plot: odds ratio and confidence interval per term (log scale, 1 = no effect).
+
+    Terms are shown in words (``label`` when present); a term marked ``suppression`` is
+    drawn hollow and its odds ratio on its own is given next to its name.
+    """
+    df = odds.iloc[::-1].reset_index(drop=True)
+    ax = get_ax(ax, figsize=(8.5, 0.32 * max(len(df), 4) + 1.4))
+    y = np.arange(len(df))
+    # grey: the interval crosses 1, the data cannot tell the direction
+    unclear = (df["ci_low"] <= 1) & (df["ci_high"] >= 1)
+    colours = np.where(unclear, "#a6a6a6", np.where(df["odds_ratio"] > 1, "#c0504d", "#4f81bd"))
+    sup = (df["suppression"].astype(bool) if "suppression" in df.columns
+           else np.zeros(len(df), dtype=bool))
+    sup = np.asarray(sup, dtype=bool)
+    # separated levels (tiny tables) have odds ratios near 0 or infinity: show them at the
+    # edge of a readable window, marked with an arrow, instead of stretching the axis
+    lo = float(np.clip(np.nanmin(df["ci_low"].where(df["ci_low"] > 0)), 1e-3, 0.9)) / 1.3
+    hi = float(np.clip(np.nanmax(df["ci_high"].where(np.isfinite(df["ci_high"]))), 1.1, 1e3)) * 1.3
+    ax.hlines(y, df["ci_low"].clip(lo, hi), df["ci_high"].clip(lo, hi), color=colours, lw=2)
+    point = df["odds_ratio"].clip(lo, hi)
+    inside = ((df["odds_ratio"] >= lo) & (df["odds_ratio"] <= hi)).to_numpy()
+    ax.scatter(point[inside & ~sup], y[inside & ~sup], color=colours[inside & ~sup], zorder=3, s=18)
+    ax.scatter(point[inside & sup], y[inside & sup], facecolor="white", edgecolor=colours[inside & sup],
+               zorder=3, s=30, lw=1.5)
+    ax.scatter(point[~inside], y[~inside], color=colours[~inside], zorder=3, s=40,
+               marker="<" if (df["odds_ratio"][~inside] < lo).all() else ">")
+    ax.axvline(1, color="grey", ls="--", lw=1)
+    names = df["label"] if "label" in df.columns else df["term"].astype(str).str.replace("_", " ")
+    labels = []
+    for i, (name, unit) in enumerate(zip(names, df["unit"], strict=True)):
+        text = f"{name}  [{unit}]"
+        if sup[i]:
+            text += f"  - suppression: x{df['alone_odds_ratio'].iloc[i]:.2f} on its own"
+        labels.append(text)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    dense = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+    sparse = (0.001, 0.01, 0.1, 1, 10, 100, 1000)
+    ticks = [t for t in (dense if hi / lo < 1e3 else sparse) if lo <= t <= hi]
+    ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    handles = [Line2D([], [], color="#c0504d", marker="o", lw=2, label="raises churn risk"),
+               Line2D([], [], color="#4f81bd", marker="o", lw=2, label="lowers churn risk"),
+               Line2D([], [], color="#a6a6a6", marker="o", lw=2, label="unclear (interval crosses 1)")]
+    if sup.any():
+        handles.append(Line2D([], [], color="#7f7f7f", marker="o", markerfacecolor="white", lw=0,
+                              label="suppression effect: not a cause"))
+    ax.legend(handles=handles, frameon=False, fontsize=7, loc="lower right")
+    ax.set_title("What goes with churn, other features held fixed (logistic regression)")
+    ax.set_xlabel("odds ratio of churn (x, log scale; 1 = no difference), 95% interval")
+    ax.set_ylabel("customer feature [compared with]")
+    return ax
+
+
+def plot_probability_by_class(probability, actual, thresholds=None, labels=("stayed", "churned"), ax=None):
+    """Histograms of predicted churn probability for stayers and churners (counts: imbalance shows)."""
+    ax = get_ax(ax, figsize=(7, 4))
+    p = np.asarray(probability, dtype=float)
+    y = np.asarray(actual)
+    bins = np.linspace(0, 1, 41)
+    # outlines, not translucent fills: two filled histograms hide each other where they overlap
+    ax.hist(p[y == 0], bins=bins, color="#4f81bd", histtype="step", lw=1.8,
+            label=f"{labels[0]} ({(y == 0).sum():,})")
+    ax.hist(p[y == 1], bins=bins, color="#c0504d", histtype="step", lw=1.8,
+            label=f"{labels[1]} ({(y == 1).sum():,})")
+    for name, t in (thresholds or {}).items():
+        ax.axvline(t, color="black", ls="--", lw=1)
+        ax.text(t, ax.get_ylim()[1] * 0.97, f" {name} >= {t:.2f}", fontsize=8, va="top")
+    ax.set_title("Predicted churn probability by actual outcome (out-of-sample scores)")
+    ax.set_xlabel("predicted churn probability (0-1)")
+    ax.set_ylabel("customers (count)")
+    ax.legend(frameon=False, loc="center right", fontsize=8)
+    return ax
+
+
+def plot_gap_ratios(warning, factor, ax=None):
+    """Histogram of days since last purchase / usual gap (log scale) of repeat buyers, by status.
+
+    Stacked, non-overlapping bars: warned (on the capacity-sized list), overdue or low
+    P(alive) but beyond the capacity, and not flagged. One-time buyers have no gap of their
+    own (they are all measured against one shop-wide gap, so they pile up in one spike):
+    they are summarised in a note instead of drawn. Needs ``gap_ratio``, ``warning`` and
+    optionally ``candidate``, ``one_time_buyer`` from :func:`~crmlab.churn.warning.transactional_warning`.
+    """
+    ax = get_ax(ax, figsize=(7.5, 4))
+    r = warning["gap_ratio"].to_numpy(dtype=float)
+    warned = warning["warning"].to_numpy(dtype=bool)
+    cand = (warning["candidate"].to_numpy(dtype=bool) if "candidate" in warning.columns
+            else warned)
+    one = (warning["one_time_buyer"].to_numpy(dtype=bool) if "one_time_buyer" in warning.columns
+           else np.zeros(len(r), dtype=bool))
+    rep = ~one
+    groups = [
+        (warned & rep, "#c0504d", f"warned: on the call list ({(warned & rep).sum():,})"),
+        (cand & ~warned & rep, "#f2b8b6",
+         f"overdue or low P(alive), beyond capacity ({(cand & ~warned & rep).sum():,})"),
+        (~cand & rep, "#b7c9e2", f"not flagged ({(~cand & rep).sum():,})"),
+    ]
+    pos = r[rep & np.isfinite(r) & (r > 0)]
+    if len(pos):
+        lo = max(pos.min(), 0.05)
+        edges = np.logspace(np.log10(lo), np.log10(max(pos.max(), lo * 10)) + 1e-9, 31)
+        bottom = np.zeros(len(edges) - 1)
+        for mask, color, label in groups:
+            counts, _ = np.histogram(np.clip(r[mask & (r > 0)], lo, None), bins=edges)
+            ax.bar(edges[:-1], counts, width=np.diff(edges), bottom=bottom, align="edge",
+                   color=color, edgecolor="white", lw=0.5, label=label)
+            bottom += counts
+        ax.set_xscale("log")
+    ax.axvline(factor, color="black", ls="--", lw=1.2, label=f"overdue from {factor:g}x the usual gap")
+    note = ""
+    if one.any():
+        ro = r[one]
+        note = (f"\nnot drawn: {one.sum():,} one-time buyers, all at {np.nanmin(ro):.1f}-"
+                f"{np.nanmax(ro):.1f}x the shop's usual gap; {(warned & one).sum():,} of them warned")
+    ax.set_title("Repeat buyers: time since last purchase against their own usual gap")
+    ax.set_xlabel("days since last purchase / usual days between purchases (x, log scale)" + note)
+    ax.set_ylabel("customers (count)")
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    ax.margins(y=0.25)
+    return ax
+
+
+def plot_warning_backtest(backtest, ax=None):
+    """Bars: share who bought nothing in the holdout, among flagged vs all customers.
+
+    ``backtest`` is :func:`~crmlab.churn.backtest.warning_backtest`'s dict (``precision``, ``base_rate``,
+    ``lift``, ``as_of``, ``until``, ``flagged``, ``customers``).
+    """
+    ax = get_ax(ax, figsize=(6, 3.8))
+    values = [backtest["precision"] or 0.0, backtest["base_rate"] or 0.0]
+    names = [f"flagged at {backtest['as_of']}\n({backtest['flagged']:,} customers)",
+             f"all customers\n({backtest['customers']:,})"]
+    bars = ax.bar(names, [v * 100 for v in values], color=["#c0504d", "#a6a6a6"], width=0.55)
+    ax.bar_label(bars, labels=[f"{v:.0%}" for v in values], padding=2, fontsize=9)
+    ax.set_ylim(0, 105)
+    lift = backtest.get("lift")
+    ax.set_title("Backtest of the purchase-based warning"
+                 + (f": lift {lift:.2f}x" if lift is not None else ""))
+    ax.set_ylabel(f"bought nothing until {backtest['until']} (% of group)")
+    ax.set_xlabel("customers known at the flag date")
+    return ax
+
+

@@ -1,0 +1,199 @@
+"""The churn stage's results as :class:`~crmlab.display.Display` objects: compute, word, draw.
+
+Each function computes one result, takes its sentence from :mod:`crmlab.churn.narrative`
+and draws it with :mod:`crmlab.churn.plotting`; the display's name is the file stem its
+figure (and table, where the chapter saves one) has always had. In the notebook::
+
+    ctx.show(churn.roc_display(models))
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import pandas as pd
+
+from crmlab.churn import narrative
+from crmlab.churn.data import ChurnTable
+from crmlab.churn.evaluation import (
+    capacity_summary,
+    churn_gains,
+    curve_points,
+    odds_ratio_table,
+    reliability_table,
+)
+from crmlab.churn.metrics import warning_metrics
+from crmlab.churn.model import ChurnModels
+from crmlab.churn.plotting import (
+    plot_calibration_curve,
+    plot_cumulative_gains,
+    plot_gap_ratios,
+    plot_lift_by_decile,
+    plot_odds_ratios,
+    plot_pr_curves,
+    plot_probability_by_class,
+    plot_roc_curves,
+    plot_warning_backtest,
+)
+from crmlab.churn.risk import CHURNED
+from crmlab.display import Display
+
+__all__ = [
+    "odds_ratios_display",
+    "roc_display",
+    "pr_display",
+    "calibration_display",
+    "gains_display",
+    "lift_display",
+    "probability_display",
+    "gap_ratios_display",
+    "backtest_display",
+    "call_list_view",
+]
+
+_COMPARED = ["logistic", "gradient_boosting"]
+
+
+def odds_ratios_display(models: ChurnModels, table: ChurnTable) -> Display:
+    """Odds ratios of the logistic model (training rows), with the suppression check.
+
+    ``data["odds"]`` is :func:`~crmlab.churn.evaluation.odds_ratio_table`, also saved as
+    the table ``churn_odds_ratios``.
+    """
+    logit = models.fitted["logistic"]
+    odds = odds_ratio_table(logit, table, rows=models.split == "train")
+    return Display(
+        name="churn_odds_ratios",
+        takeaway=narrative.odds_takeaway(odds, logit.named_steps["dedup"].dropped_),
+        draw=partial(plot_odds_ratios, odds),
+        table=odds,
+        data={"odds": odds},
+    )
+
+
+def _test_points(models: ChurnModels) -> pd.DataFrame:
+    test = models.test
+    return curve_points(test["actual"], test[_COMPARED])
+
+
+def roc_display(models: ChurnModels) -> Display:
+    """ROC curves of both models on the test split (``data["points"]``)."""
+    points = _test_points(models)
+    return Display(
+        name="churn_roc",
+        takeaway=narrative.roc_takeaway(models.metrics, models.chosen),
+        draw=partial(plot_roc_curves, points),
+        data={"points": points},
+    )
+
+
+def pr_display(models: ChurnModels) -> Display:
+    """Precision-recall curves of both models on the test split, against the churn rate."""
+    points = _test_points(models)
+    base_rate = models.test["actual"].mean()
+    return Display(
+        name="churn_pr",
+        takeaway=narrative.pr_takeaway(models.metrics, base_rate),
+        draw=partial(plot_pr_curves, points, base_rate=base_rate),
+        data={"points": points},
+    )
+
+
+def calibration_display(models: ChurnModels) -> Display:
+    """Reliability diagram on the test split: both models and, when recalibrated, the final scores.
+
+    ``data["curves"]`` maps ``logistic``, ``gradient_boosting`` and ``final`` to their
+    reliability tables; the final curve is drawn only when it differs from the chosen
+    model's (recalibration on).
+    """
+    test = models.test
+    curves = {name: reliability_table(test["actual"], test[name]) for name in [*_COMPARED, "final"]}
+    drawn = dict(curves)
+    if not models.calibration["method"]:
+        del drawn["final"]  # same as the chosen model's curve
+    return Display(
+        name="churn_calibration",
+        takeaway=narrative.calibration_takeaway(models.calibration["reason"], models.metrics, curves),
+        draw=partial(plot_calibration_curve, drawn),
+        data={"curves": curves},
+    )
+
+
+def gains_display(models: ChurnModels, capacity: float) -> Display:
+    """Cumulative gains of the final scores on the test split, with the team's capacity.
+
+    ``data["gains"]`` is :func:`~crmlab.churn.evaluation.churn_gains` (saved as the table
+    ``churn_gains``), ``data["capacity"]`` :func:`~crmlab.churn.evaluation.capacity_summary`.
+    """
+    test = models.test
+    gains = churn_gains(test["actual"], test["final"])
+    cap = capacity_summary(test["actual"], test["final"], capacity)
+    return Display(
+        name="churn_gains",
+        takeaway=narrative.capacity_takeaway(cap),
+        draw=partial(plot_cumulative_gains, gains, capacity=capacity),
+        table=gains,
+        data={"gains": gains, "capacity": cap},
+    )
+
+
+def lift_display(gains: pd.DataFrame) -> Display:
+    """Lift by risk decile, from :func:`~crmlab.churn.evaluation.churn_gains`."""
+    return Display(
+        name="churn_lift",
+        takeaway=narrative.lift_takeaway(gains),
+        draw=partial(plot_lift_by_decile, gains),
+    )
+
+
+def probability_display(scores: pd.DataFrame, thresholds: dict, table: ChurnTable) -> Display:
+    """Out-of-sample churn probability by actual outcome, with the band thresholds.
+
+    ``scores`` and ``thresholds`` are :func:`~crmlab.churn.risk.churn_scores`' result.
+    """
+    return Display(
+        name="churn_probability_by_class",
+        takeaway=narrative.bands_takeaway(scores, thresholds, CHURNED),
+        draw=partial(
+            plot_probability_by_class,
+            scores["churn_probability"],
+            scores["actual"],
+            thresholds={"high": thresholds["high"], "medium": thresholds["medium"]},
+            labels=(f"{table.labels['negative']} (current customers)",
+                    f"{table.labels['positive']} (already churned)"),
+        ),
+    )
+
+
+def gap_ratios_display(warning: pd.DataFrame, params: Any, as_of_source: str, horizon: int) -> Display:
+    """Repeat buyers' gap ratios by warning status; ``data["metrics"]`` is :func:`warning_metrics`.
+
+    ``params`` is the validated ``churn_warning`` section.
+    """
+    wm = warning_metrics(warning, params)
+    return Display(
+        name="churn_gap_ratios",
+        takeaway=narrative.warning_takeaway(wm, as_of_source, horizon),
+        draw=partial(plot_gap_ratios, warning, params.gap_factor),
+        data={"metrics": wm},
+    )
+
+
+def backtest_display(backtest: dict) -> Display:
+    """Share who bought nothing in the holdout, flagged vs all (:func:`warning_backtest`)."""
+    return Display(
+        name="churn_warning_backtest",
+        takeaway=narrative.backtest_takeaway(backtest),
+        draw=partial(plot_warning_backtest, backtest),
+    )
+
+
+def call_list_view(call_list: pd.DataFrame, money: str, rows: int = 15) -> Any:
+    """Format the first ``rows`` of the warning's call list as a table (a pandas Styler)."""
+    shown = ["rank", "customer_id", "days_since_last", "gap_ratio", "lapse_probability",
+             "priority_value", "reason"]
+    return call_list[shown].head(rows).style.format({
+        "priority_value": lambda v: f"{money}{v:,.2f}", "gap_ratio": "{:.1f}",
+        "lapse_probability": "{:.0%}", "days_since_last": "{:,.0f}",
+    }).hide(axis="index")
