@@ -9,9 +9,9 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 from sklearn.metrics import adjusted_rand_score
 
 from crmlab import segmentation as seg
-from crmlab.segmentation import cluster_count, clusters
 from crmlab.config import params_from_dict
 from crmlab.errors import InputError
+from crmlab.segmentation import cluster_count, clusters
 
 SEG = {
     "k_range": [2, 5],
