@@ -52,12 +52,12 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
     """Fit every k in ``segmentation.k_range`` and score the partitions.
 
     Nothing is fitted when ``segmentation.k`` fixes the number of clusters: the result is
-    then an empty table (same columns), and :func:`k_search_note` says so.
+    then an empty table (same columns), and :func:`crmlab.segmentation.k_search_note` says so.
 
     Parameters
     ----------
     customers : DataFrame
-        Columns :data:`CLUSTER_FEATURES`.
+        Columns :data:`crmlab.segmentation.CLUSTER_FEATURES`.
     segmentation : mapping
         ``k_range``, ``method``, ``seed``.
     sample_size : int
@@ -198,7 +198,7 @@ def silhouette_ties(search: pd.DataFrame, k: int, tolerance: float = 0.01) -> li
     Parameters
     ----------
     search : DataFrame
-        :func:`crmlab.segmentation.k_search` output (``k``, ``silhouette``).
+        :func:`k_search` output (``k``, ``silhouette``).
     k : int
         The k compared with the others (usually the chosen one).
     tolerance : float

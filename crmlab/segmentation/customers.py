@@ -160,9 +160,9 @@ class DynamicView:
     before : DataFrame
         :func:`snapshot` at ``before_date`` (empty when not set).
     counts, shares : dict of str to DataFrame
-        :func:`transition_matrix` counts and row shares per compared column.
+        :func:`crmlab.segmentation.transition_matrix` counts and row shares per compared column.
     down : DataFrame
-        :func:`moved_down` on ``value_tier``.
+        :func:`crmlab.segmentation.moved_down` on ``value_tier``.
     """
 
     before_date: pd.Timestamp | None

@@ -37,7 +37,7 @@ def transition_matrix(before: pd.DataFrame, after: pd.DataFrame, col: str,
     Parameters
     ----------
     before, after : DataFrame
-        Columns ``customer_id`` and ``col`` (e.g. two :func:`snapshot` tables).
+        Columns ``customer_id`` and ``col`` (e.g. two :func:`crmlab.segmentation.snapshot` tables).
     col : str
         The segmentation compared: ``value_tier``, ``lifecycle_stage``, ``rfm_segment`` ...
     order : sequence of str, optional
@@ -192,10 +192,10 @@ def transition_summary(counts: pd.DataFrame) -> pd.DataFrame:
                                        "main_move_share"])
 
 
-def align_transitions(matrix: pd.DataFrame, new_row: str = "new (not yet customer)") -> pd.DataFrame:
+def align_transitions(matrix: pd.DataFrame, new_row: str = NEW_CUSTOMER) -> pd.DataFrame:
     """Reorder a transition matrix so that cell (i, i) is "stayed in group i".
 
-    :func:`crmlab.segmentation.transition_matrix` puts the row of customers who were not
+    :func:`transition_matrix` puts the row of customers who were not
     customers yet first, which shifts every later row by one against the columns: drawn as
     it is, the visual diagonal is not the "stayed" diagonal. This puts the groups present
     both as a row and as a column first, in the columns' order, then every other row
@@ -206,7 +206,7 @@ def align_transitions(matrix: pd.DataFrame, new_row: str = "new (not yet custome
     matrix : DataFrame
         Counts or shares, rows = group before, columns = group after.
     new_row : str
-        Label of the row of newcomers (:data:`crmlab.segmentation.NEW_CUSTOMER`).
+        Label of the row of newcomers (:data:`NEW_CUSTOMER`).
 
     Returns
     -------

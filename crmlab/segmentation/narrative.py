@@ -226,7 +226,7 @@ def k_search_note(search: pd.DataFrame, k: int | None = None) -> str:
     Parameters
     ----------
     search : DataFrame
-        Output of :func:`k_search`.
+        Output of :func:`crmlab.segmentation.k_search`.
     k : int, optional
         The fixed ``segmentation.k``, if any.
     """
@@ -303,7 +303,7 @@ def k_search_reading(search: pd.DataFrame, chosen: int, fixed: bool = False,
 
 
 def stability_takeaway(stability: pd.DataFrame) -> str:
-    """Say how well bootstrap refits agree, in one sentence (:func:`crmlab.segmentation.cluster_stability`)."""
+    """Say how well the bootstrap refits of :func:`crmlab.segmentation.cluster_stability` agree."""
     if not len(stability):
         return "stability was not checked (segmentation.bootstrap = 0)."
     ari = stability["ari"]
@@ -337,7 +337,7 @@ def projection_takeaway(explained: np.ndarray) -> str:
 
 
 def observation_source(date: pd.Timestamp, from_params: bool) -> str:
-    """Where the as-of date came from (:func:`crmlab.segmentation.observation_date`)."""
+    """Say where the as-of date came from (:func:`crmlab.segmentation.observation_date`)."""
     if from_params:
         return f"periods.observation_end = {date:%Y-%m-%d}"
     return (f"the last transaction date, {date:%Y-%m-%d} "
@@ -355,7 +355,7 @@ def customer_base_note(summary: pd.DataFrame, source: str, as_of_source: str) ->
 
 
 def score_note(scores: pd.DataFrame) -> str:
-    """Which scores stayed empty (ties kept together), from :func:`score_distribution`."""
+    """Name the empty scores of :func:`crmlab.segmentation.score_distribution` (ties kept)."""
     empty = [f"{col} {i}" for col in scores.columns for i in scores.index
              if scores.at[i, col] == 0]
     return "Customers per score. " + (
@@ -404,7 +404,7 @@ def tiers_takeaway(tiers: pd.DataFrame, currency: str) -> str:
     """Say what the high tier is worth, from :func:`crmlab.segmentation.tier_table`."""
     high = tiers.set_index("value_tier").loc["high"]
     return (
-        f"{high.customers:,} high-tier customers ({high.customer_share:.0%}) make "
+        f"{int(high.customers):,} high-tier customers ({high.customer_share:.0%}) make "
         f"{high.revenue_share:.0%} of revenue, with a mean total spend of "
         f"{format_money(high.mean_spend, currency)}: losing one of them costs as much as "
         "losing many low-tier customers."
@@ -434,7 +434,8 @@ def describe_transitions(counts: pd.DataFrame, groups: Sequence[str] | None = No
     Parameters
     ----------
     counts : DataFrame
-        A :func:`transition_matrix` of counts (empty when there was no earlier date).
+        A :func:`crmlab.segmentation.transition_matrix` of counts (empty when there was no
+        earlier date).
     groups : sequence of str, optional
         Groups to describe (those without customers are skipped); default all.
 

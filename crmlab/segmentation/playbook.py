@@ -141,7 +141,7 @@ def checked_actions(profiles: pd.DataFrame, check: pd.DataFrame) -> pd.DataFrame
         :func:`crmlab.segmentation.segment_profiles` output with ``rfm_segment`` and
         ``action``.
     check : DataFrame
-        :func:`segment_name_check` of the same profiles.
+        :func:`crmlab.segmentation.segment_name_check` of the same profiles.
 
     Returns
     -------

@@ -185,7 +185,7 @@ _TRANSITION_FIGURES = {
 
 
 def transitions_display(view: DynamicView, col: str) -> Display:
-    """Show the transition heatmap of ``col`` (a grouping of :func:`dynamic_view`).
+    """Show the transition heatmap of ``col``, a grouping of :func:`crmlab.segmentation.dynamic_view`.
 
     Its tables are saved by :func:`transition_tables`, all groupings at once.
 
