@@ -11,6 +11,7 @@ from sklearn.metrics import adjusted_rand_score
 from crmlab import segmentation as seg
 from crmlab.config import params_from_dict
 from crmlab.errors import InputError
+from crmlab.segmentation import cluster_count, clusters
 
 SEG = {
     "k_range": [2, 5],
@@ -106,7 +107,7 @@ def test_rfm_scores_errors(frame, monetary, message):
 
 
 def test_rfm_segments_by_hand():
-    got = seg.rfm_segments(seg.rfm_scores(FIVE))
+    got = seg.rfm_segments(seg.rfm_scores(FIVE, "total"))
     # codes R,FM: 55, 32, 31, 23, 14
     assert got["rfm_segment"].tolist() == [
         "Champions", "About to sleep", "About to sleep", "At risk", "Cannot lose"
@@ -139,7 +140,7 @@ def test_default_map_uses_every_documented_segment_and_covers_the_grid():
 def test_custom_segment_map_first_match_wins():
     codes = seg.validate_segment_map({"55": "Stars", "5.": "Recent", ".*": "Others"})
     assert codes["55"] == "Stars" and codes["51"] == "Recent" and codes["11"] == "Others"
-    got = seg.rfm_segments(seg.rfm_scores(FIVE), {"55": "Stars", "5.": "Recent", ".*": "Others"})
+    got = seg.rfm_segments(seg.rfm_scores(FIVE, "total"), {"55": "Stars", "5.": "Recent", ".*": "Others"})
     assert got["rfm_segment"].tolist() == ["Stars", "Others", "Others", "Others", "Others"]
 
 
@@ -159,13 +160,13 @@ def test_segment_map_errors(segment_map, message):
 
 
 def test_rfm_segments_rejects_scores_outside_1_to_5():
-    bad = seg.rfm_scores(FIVE).assign(fm_score=[0, 1, 2, 3, 4])
+    bad = seg.rfm_scores(FIVE, "total").assign(fm_score=[0, 1, 2, 3, 4])
     with pytest.raises(InputError, match="fm_score"):
         seg.rfm_segments(bad)
 
 
 def test_rfm_grid_and_score_distribution_count_every_customer():
-    scored = seg.rfm_scores(FIVE)
+    scored = seg.rfm_scores(FIVE, "total")
     grid = seg.rfm_grid(scored)
     assert grid.to_numpy().sum() == 5 and grid.loc[5, 5] == 1 and grid.loc[3, 2] == 1
     dist = seg.score_distribution(scored)
@@ -185,7 +186,7 @@ def test_segment_actions_cover_every_segment():
 
 
 def test_segment_profiles_by_hand():
-    customers = seg.rfm_segments(seg.rfm_scores(FIVE))
+    customers = seg.rfm_segments(seg.rfm_scores(FIVE, "total"))
     got = seg.segment_profiles(customers)
     assert got["rfm_segment"].tolist() == ["Champions", "About to sleep", "At risk", "Cannot lose"]
     assert got["customers"].tolist() == [1, 2, 1, 1]
@@ -253,11 +254,11 @@ def test_tier_table_by_hand():
 
 def test_tier_table_lists_empty_tiers():
     frame = pd.DataFrame({"total_spend": [5.0, 5.0]})
-    got = seg.tier_table(seg.value_tiers(frame, SEG["tiers"]))
+    got = seg.tier_table(seg.value_tiers(frame, SEG["tiers"]), SEG["tiers"])
     assert got["customers"].tolist() == [2, 0, 0]
     assert np.isnan(got.loc[1, "mean_spend"])
     with pytest.raises(InputError, match="'value_tier'"):
-        seg.tier_table(frame)
+        seg.tier_table(frame, SEG["tiers"])
 
 
 def test_tier_strategies_errors():
@@ -285,7 +286,7 @@ def test_concentration_by_hand(spend, top, gini, top_share):
 
 
 def test_concentration_table_reads_the_curve():
-    c = seg.concentration([1.0, 3.0])
+    c = seg.concentration([1.0, 3.0], 0.2)
     got = c.at(5)
     expected = pd.DataFrame({"customer_share": [0.0, 0.25, 0.5, 0.75, 1.0],
                              "revenue_share": [0.0, 0.125, 0.25, 0.625, 1.0]})
@@ -295,7 +296,7 @@ def test_concentration_table_reads_the_curve():
 
 
 def test_concentration_counts_negative_spend():
-    c = seg.concentration([-5.0, 0.0, 0.0, 1.0])
+    c = seg.concentration([-5.0, 0.0, 0.0, 1.0], 0.2)
     assert c.clipped == 1 and c.gini == pytest.approx(0.75)
 
 
@@ -564,7 +565,7 @@ def test_cluster_projection_draws_at_most_max_points():
     assert len(points) == 50 and list(points.columns) == ["pc1", "pc2", "cluster"]
     assert len(explained) == 2 and 0 < explained.sum() <= 1
     with pytest.raises(InputError, match="'cluster'"):
-        seg.cluster_projection(_blobs())
+        seg.cluster_projection(_blobs(), 1)
 
 
 # --- migration ------------------------------------------------------------------------------
@@ -711,7 +712,7 @@ def test_k_search_does_not_run_when_k_is_fixed(monkeypatch):
     def no_fit(*args, **kwargs):
         raise AssertionError("a model was fitted although segmentation.k is fixed")
 
-    monkeypatch.setattr(seg, "_estimator", no_fit)
+    monkeypatch.setattr(cluster_count, "_estimator", no_fit)  # where k_search finds it
     search = seg.k_search(_blobs(), {**SEG, "k": 4})
     assert search.empty and "silhouette" in search.columns
     assert seg.choose_k(search, 4) == 4
@@ -734,7 +735,7 @@ def test_k_search_fits_on_a_seeded_sample_and_says_so(fit_sample, used):
 def test_fit_clusters_on_a_sample_assigns_every_customer(monkeypatch):
     customers = _blobs()
     full = seg.fit_clusters(customers, 3, SEG)
-    monkeypatch.setattr(seg, "FIT_SAMPLE", 100)
+    monkeypatch.setattr(clusters, "FIT_SAMPLE", 100)  # where fit_clusters reads it
     sampled = seg.fit_clusters(customers, 3, SEG)
     assert len(sampled) == len(customers) and sampled.index.equals(customers.index)
     assert adjusted_rand_score(full, sampled) > 0.95

@@ -1,0 +1,86 @@
+"""What every segmentation module shares: the group orders, the labels, two small helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlab.errors import InputError
+
+__all__ = [
+    "TIER_ORDER",
+    "LIFECYCLE_ORDER",
+    "SEGMENT_ORDER",
+    "CLUSTER_FEATURES",
+    "NEW_CUSTOMER",
+    "NOT_LISTED",
+    "N_BINS",
+    "require_key",
+    "text_column",
+    "tier_thresholds",
+]
+
+TIER_ORDER = ["high", "medium", "low"]
+LIFECYCLE_ORDER = ["new", "active", "at risk", "lapsed"]
+SEGMENT_ORDER = [
+    "Champions",
+    "Loyal",
+    "Potential loyalist",
+    "New",
+    "Promising",
+    "Need attention",
+    "About to sleep",
+    "At risk",
+    "Cannot lose",
+    "Hibernating",
+    "Lost",
+]
+
+# recency (days since last purchase day), frequency (purchase days), spend per order line:
+# the three RFM dimensions as raw customer features for clustering. The spend is named
+# `spend_per_line`, not "monetary": RFM's M ranks `total_spend`, and `monetary_value` is
+# the BTYD mean spend of repeat purchase days (crmlab.segmentation.narrative.SPEND_MEASURES).
+CLUSTER_FEATURES = ["days_since_last", "purchase_days", "spend_per_line"]
+NEW_CUSTOMER = "new (not yet customer)"
+NOT_LISTED = "not listed"
+
+N_BINS = 5  # quintile scores
+
+
+def require_key(block: Mapping[str, Any], key: str, dotted: str) -> Any:
+    """Return ``block[key]``; a missing key is an :class:`InputError` naming ``dotted``.
+
+    The params schema (:mod:`crmlab.config`) holds every default; this never supplies one.
+    """
+    try:
+        return block[key]
+    except (KeyError, TypeError):
+        raise InputError(f"params: missing key '{dotted}'") from None
+
+
+def text_column(names: Sequence[str], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Return a ``str`` column whose row i is ``names[codes[i]]``, built by Arrow."""
+    import pyarrow as pa
+
+    taken = pa.array(list(names), type=pa.large_string()).take(pa.array(codes, type=pa.int64()))
+    return pd.Series(pd.array(taken, dtype="str"), index=index)
+
+
+def tier_thresholds(tiers: Mapping[str, Any]) -> tuple[float, float]:
+    """Return the checked ``high`` and ``medium`` revenue shares of ``segmentation.tiers``.
+
+    Raises
+    ------
+    InputError
+        On a missing key or unless ``0 < high < medium <= 1``.
+    """
+    high = float(require_key(tiers, "high", "segmentation.tiers.high"))
+    medium = float(require_key(tiers, "medium", "segmentation.tiers.medium"))
+    if not 0 < high < medium <= 1:
+        raise InputError(
+            f"segmentation.tiers: need 0 < high < medium <= 1, got high={high}, medium={medium}"
+        )
+    return high, medium
