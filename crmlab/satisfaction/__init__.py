@@ -18,86 +18,47 @@ DataFrames or small dataclasses out); reading the file is :func:`crmlab.io.read_
 Two names exist twice in the stage and keep their old meaning here: ``reliability`` is the
 driver analysis's (:func:`.reliability.reliability`; the PLS one is ``pls_reliability``)
 and ``takeaways`` the driver analysis's (the PLS one is ``pls_takeaways``).
+
+The names below are loaded on first use (PEP 562): the params check imports
+:func:`.pls_stage.pls_model`, and must not pay for statsmodels to validate a YAML file.
 """
 
-from crmlab.satisfaction.analysis import SurveyAnalysis, analyze_survey
-from crmlab.satisfaction.drivers import (
-    DriverResult,
-    key_drivers,
-    relative_weights,
-    shapley_r2,
-    sign_flips,
-)
-from crmlab.satisfaction.factor import (
-    OneFactorFit,
-    average_variance_extracted,
-    composite_reliability,
-    fit_one_factor,
-    one_factor_loadings,
-)
-from crmlab.satisfaction.groups import GroupResult, group_comparison
-from crmlab.satisfaction.index import construct_scores, satisfaction_index
-from crmlab.satisfaction.ipa import (
-    CROSSHAIRS,
-    NOT_A_LEVER,
-    NOT_ACTIONABLE,
-    QUADRANTS,
-    actionable_drivers,
-    importance_performance,
-    ipm_crosshair,
-    quadrant_of,
-)
-from crmlab.satisfaction.loyalty import LoyaltyResult, loyalty_link
-from crmlab.satisfaction.narrative import pls_takeaways, suppression_sentence, takeaways
-from crmlab.satisfaction.nps import net_promoter_score, nps, nps_bands, nps_by_group
-from crmlab.satisfaction.pls import bootstrap_pls, fit_pls, prepare_items
-from crmlab.satisfaction.pls_model import (
-    MISSING,
-    MODES,
-    SCHEMES,
-    ConvergenceError,
-    PLSModel,
-    PLSResult,
-    specify,
-)
-from crmlab.satisfaction.pls_quality import construct_index, htmt, index_scores
-from crmlab.satisfaction.pls_quality import reliability as pls_reliability
-from crmlab.satisfaction.pls_stage import (
-    PLSAnalysis,
-    importance_performance_total,
-    nps_summary,
-    pls_model,
-    recommend_settings,
-    run_pls,
-)
-from crmlab.satisfaction.reliability import (
-    ALPHA_NOTE,
-    LOADING_NOTE,
-    construct_loadings,
-    cronbach_alpha,
-    item_statistics,
-    loading_comparison,
-    reliability,
-    standardized_alpha,
-)
-from crmlab.satisfaction.summary import add_to_summary, pls_json, summary_json
-from crmlab.satisfaction.survey import (
-    MISSING_POLICY,
-    MISSING_REASONS,
-    PreparedSurvey,
-    SurveySettings,
-    prepare_survey,
-    survey_settings,
-)
-from crmlab.satisfaction.thresholds import (
-    ALPHA_MIN,
-    AVE_MIN,
-    CR_MIN,
-    HTMT_LIBERAL,
-    HTMT_STRICT,
-    MAX_SHAPLEY_DRIVERS,
-    NPS_SCALE,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Two functions share their module's name. Importing a submodule binds it on the package,
+# so these two are bound eagerly (neither module needs statsmodels): ``sat.reliability``
+# and ``sat.nps`` stay the functions, as before the split.
+from crmlab.satisfaction.nps import nps
+from crmlab.satisfaction.reliability import reliability
+
+# module -> the public names it gives the package ("alias=name" where the package renames)
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "analysis": ('analyze_survey', 'SurveyAnalysis'),
+    "drivers": ('DriverResult', 'key_drivers', 'relative_weights', 'shapley_r2', 'sign_flips'),
+    "factor": ('average_variance_extracted', 'composite_reliability', 'fit_one_factor', 'one_factor_loadings', 'OneFactorFit'),
+    "groups": ('group_comparison', 'GroupResult'),
+    "index": ('construct_scores', 'satisfaction_index'),
+    "ipa": ('actionable_drivers', 'CROSSHAIRS', 'importance_performance', 'ipm_crosshair', 'NOT_A_LEVER', 'NOT_ACTIONABLE', 'quadrant_of', 'QUADRANTS'),
+    "loyalty": ('loyalty_link', 'LoyaltyResult'),
+    "narrative": ('pls_takeaways', 'suppression_sentence', 'takeaways'),
+    "nps": ('net_promoter_score', 'nps_bands', 'nps_by_group'),
+    "pls": ('bootstrap_pls', 'fit_pls', 'prepare_items'),
+    "pls_model": ('ConvergenceError', 'MISSING', 'MODES', 'PLSModel', 'PLSResult', 'SCHEMES', 'specify'),
+    "pls_quality": ('construct_index', 'htmt', 'index_scores', 'pls_reliability=reliability'),
+    "pls_stage": ('importance_performance_total', 'nps_summary', 'pls_model', 'PLSAnalysis', 'recommend_settings', 'run_pls'),
+    "reliability": ('ALPHA_NOTE', 'construct_loadings', 'cronbach_alpha', 'item_statistics', 'loading_comparison', 'LOADING_NOTE', 'standardized_alpha'),
+    "summary": ('add_to_summary', 'pls_json', 'summary_json'),
+    "survey": ('MISSING_POLICY', 'MISSING_REASONS', 'prepare_survey', 'PreparedSurvey', 'survey_settings', 'SurveySettings'),
+    "thresholds": ('ALPHA_MIN', 'AVE_MIN', 'CR_MIN', 'HTMT_LIBERAL', 'HTMT_STRICT', 'MAX_SHAPLEY_DRIVERS', 'NPS_SCALE'),
+}
+_WHERE = {
+    entry.partition("=")[0]: (module, entry.rpartition("=")[2])
+    for module, names in _EXPORTS.items()
+    for entry in names
+}
 
 __all__ = [
     "ALPHA_MIN", "AVE_MIN", "CR_MIN", "HTMT_LIBERAL", "HTMT_STRICT", "MAX_SHAPLEY_DRIVERS",
@@ -126,3 +87,18 @@ __all__ = [
     "summary_json", "pls_json", "add_to_summary", "takeaways", "pls_takeaways",
     "suppression_sentence",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` on first use and return the name."""
+    if name not in _WHERE:
+        raise AttributeError(f"module 'crmlab.satisfaction' has no attribute {name!r}")
+    module, attr = _WHERE[name]
+    value = getattr(importlib.import_module(f"crmlab.satisfaction.{module}"), attr)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the package's names, the ones not loaded yet included."""
+    return sorted(set(globals()) | set(__all__))

@@ -94,9 +94,9 @@ def plot_satisfaction_index(index, outcome=None, ax=None):
     """Horizontal bars of the 0-100 index per construct with confidence intervals."""
     ax = get_ax(ax, figsize=(7, 0.45 * max(len(index), 4) + 1.2))
     df = index.iloc[::-1].reset_index(drop=True)
-    colors = ["#c0504d" if c == outcome else "#4f81bd" for c in df["construct"]]
+    colours = ["#c0504d" if c == outcome else "#4f81bd" for c in df["construct"]]
     err = [df["index"] - df["ci_low"], df["ci_high"] - df["index"]]
-    bars = ax.barh(df["construct"], df["index"], color=colors, xerr=err, capsize=3,
+    bars = ax.barh(df["construct"], df["index"], color=colours, xerr=err, capsize=3,
                    error_kw={"elinewidth": 1, "ecolor": "#333333"})
     ax.bar_label(bars, labels=[f"{v:.1f}" for v in df["index"]], padding=14, fontsize=8)
     ax.set_xlim(0, 105)
@@ -203,8 +203,8 @@ def plot_importance_performance(actions, ax=None, outcome="outcome"):
         xm, ym = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
     lever = (actions["actionable"].astype(bool).to_numpy() if "actionable" in actions
              else np.ones(len(actions), dtype=bool))
-    colors = [_QUADRANT_COLOURS[q] for q in actions["quadrant"]]
-    for xi, yi, c, is_lever, name in zip(x, y, colors, lever, actions["construct"], strict=True):
+    colours = [_QUADRANT_COLOURS[q] for q in actions["quadrant"]]
+    for xi, yi, c, is_lever, name in zip(x, y, colours, lever, actions["construct"], strict=True):
         ax.scatter([xi], [yi], s=90, zorder=3, color=c if is_lever else "white",
                    edgecolor=c, linewidth=2)
         label = name if is_lever else f"{name} (not a lever)"
@@ -246,11 +246,11 @@ def plot_loyalty_coefficients(table, loyalty="Loyalty", ax=None):
     flip = df["sign_flip"].astype(bool).to_numpy()
     ax.scatter(df["r"], yy + 0.15, marker="s", s=45, color="#bfbfbf", edgecolor="#7f7f7f",
                zorder=3, label="r: correlation with loyalty, construct alone")
-    colors = np.where(flip, "#c0504d", "#4f81bd")
+    colours = np.where(flip, "#c0504d", "#4f81bd")
     err = np.vstack([df["beta"] - df["ci_low"], df["ci_high"] - df["beta"]])
     for i in range(len(df)):
         ax.errorbar(df["beta"].iloc[i], yy[i] - 0.15, xerr=err[:, [i]], fmt="o",
-                    color=colors[i], ecolor=colors[i], capsize=3, zorder=3)
+                    color=colours[i], ecolor=colours[i], capsize=3, zorder=3)
     ax.errorbar([], [], xerr=[], fmt="o", color="#4f81bd",
                 label="beta: with the others held fixed (whiskers: CI)")
     if flip.any():
@@ -411,10 +411,10 @@ def plot_path_diagram(paths, r2=None, ax=None, positions=None, title=None):
         # a long arrow bulges away from the middle row, above or below the boxes it skips
         outward = 1 if (y0 + y1) / 2 > 0 or (y0 + y1 == 0 and y0 > 0) else -1
         rad = 0.0 if span <= 1.01 else -0.3 * outward * (1 if x1 >= x0 else -1)
-        color = "#c0504d" if coef < 0 else "#1f4e79"
+        colour = "#c0504d" if coef < 0 else "#1f4e79"
         arrow = FancyArrowPatch((x0, y0), (x1, y1), connectionstyle=f"arc3,rad={rad}",
                                 arrowstyle="-|>", mutation_scale=14, lw=0.8 + 4 * abs(coef),
-                                color=color, shrinkA=32, shrinkB=32, zorder=1, alpha=0.8)
+                                color=colour, shrinkA=32, shrinkB=32, zorder=1, alpha=0.8)
         ax.add_patch(arrow)
         mx, my = (x0 + x1) / 2, (y0 + y1) / 2
         # matplotlib's arc3 is a quadratic Bezier: its midpoint is rad/2 x (dy, -dx) off

@@ -31,12 +31,12 @@ import pandas as pd
 from crmlab.errors import InputError
 from crmlab.satisfaction import narrative
 from crmlab.satisfaction.ipa import actionable_drivers, ipm_crosshair, quadrant_of
+from crmlab.satisfaction.jsonsafe import json_safe
 from crmlab.satisfaction.nps import nps, nps_by_group
 from crmlab.satisfaction.pls import bootstrap_pls, fit_pls
 from crmlab.satisfaction.pls_model import PLSModel, PLSResult, specify
 from crmlab.satisfaction.pls_quality import construct_index, htmt, index_scores
 from crmlab.satisfaction.pls_quality import reliability as pls_reliability
-from crmlab.satisfaction.summary import _clean
 from crmlab.satisfaction.survey import setting
 
 if TYPE_CHECKING:
@@ -320,4 +320,4 @@ def nps_summary(analysis: SurveyAnalysis, survey: Mapping[str, Any]) -> dict[str
             str(g): {k: row[k] for k in ("n", "nps", "ci_low", "ci_high")}
             for g, row in table.drop(index="all").iterrows()
         }
-    return _clean(summary)
+    return json_safe(summary)

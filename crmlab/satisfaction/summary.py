@@ -6,14 +6,13 @@ Everything here turns computed results into JSON-safe dicts (NaN and infinities 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from crmlab.errors import InputError
 from crmlab.satisfaction.analysis import SurveyAnalysis
+from crmlab.satisfaction.jsonsafe import json_number, json_safe
 from crmlab.satisfaction.reliability import ALPHA_NOTE, LOADING_NOTE
 from crmlab.satisfaction.survey import MISSING_POLICY
 from crmlab.satisfaction.thresholds import HTMT_LIBERAL, HTMT_STRICT
@@ -22,14 +21,6 @@ if TYPE_CHECKING:
     from crmlab.satisfaction.pls_stage import PLSAnalysis
 
 __all__ = ["summary_json", "pls_json", "add_to_summary"]
-
-
-def _num(x: Any) -> float | None:
-    """JSON-safe number: NaN/inf become null (the writer refuses NaN)."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
@@ -69,21 +60,21 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
     for name, items in s.constructs.items():
         entry = {
             "items": len(items),
-            "alpha": _num(rel.at[name, "alpha"]) if len(items) > 1 else None,
-            "alpha_standardized": _num(rel.at[name, "alpha_standardized"])
+            "alpha": json_number(rel.at[name, "alpha"]) if len(items) > 1 else None,
+            "alpha_standardized": json_number(rel.at[name, "alpha_standardized"])
             if len(items) > 1
             else None,
-            "composite_reliability": _num(rel.at[name, "composite_reliability"]),
-            "ave": _num(rel.at[name, "ave"]),
+            "composite_reliability": json_number(rel.at[name, "composite_reliability"]),
+            "ave": json_number(rel.at[name, "ave"]),
             "loadings": rel.at[name, "loadings"],
             "item_loadings": {
-                r.item: _num(r.loading)
+                r.item: json_number(r.loading)
                 for r in item_loadings.get_group(name).itertuples(index=False)
             },
             "heywood": bool(rel.at[name, "heywood"]),
             "verdict": rel.at[name, "verdict"],
-            "index_0_100": _num(idx.at[name, "index"]),
-            "index_ci": [_num(idx.at[name, "ci_low"]), _num(idx.at[name, "ci_high"])],
+            "index_0_100": json_number(idx.at[name, "index"]),
+            "index_ci": [json_number(idx.at[name, "ci_low"]), json_number(idx.at[name, "ci_high"])],
             "n": int(idx.at[name, "n"]),
         }
         if len(items) == 1:
@@ -101,14 +92,14 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
         act = analysis.actions.set_index("construct")
         for row in analysis.drivers.table.itertuples(index=False):
             drivers[row.construct] = {
-                "importance": _num(row.importance),
-                "performance": _num(idx.at[row.construct, "index"]),
-                "beta": _num(row.beta),
-                "beta_ci": [_num(row.ci_low), _num(row.ci_high)],
-                "p_value": _num(row.p_value),
-                "r": _num(row.r),
+                "importance": json_number(row.importance),
+                "performance": json_number(idx.at[row.construct, "index"]),
+                "beta": json_number(row.beta),
+                "beta_ci": [json_number(row.ci_low), json_number(row.ci_high)],
+                "p_value": json_number(row.p_value),
+                "r": json_number(row.r),
                 "sign_flip": bool(row.sign_flip),
-                "vif": _num(row.vif),
+                "vif": json_number(row.vif),
                 "quadrant": act.at[row.construct, "quadrant"],
                 "actionable": bool(act.at[row.construct, "actionable"]),
                 "action": act.at[row.construct, "action"],
@@ -116,8 +107,8 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
         ipm = {
             "layout": "Martilla & James (1977): performance across, importance up",
             "crosshair": "midrange: half way between the lowest and highest driver on each axis",
-            "importance_cut": _num(analysis.actions["importance_cut"].iloc[0]),
-            "performance_cut": _num(analysis.actions["performance_cut"].iloc[0]),
+            "importance_cut": json_number(analysis.actions["importance_cut"].iloc[0]),
+            "performance_cut": json_number(analysis.actions["performance_cut"].iloc[0]),
             "actionable": analysis.actions.loc[analysis.actions["actionable"], "construct"]
             .tolist(),
         }
@@ -127,13 +118,13 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
         ly = analysis.loyalty
         loyalty = {
             "construct": s.loyalty,
-            "slope": _num(ly.slope),
-            "slope_ci": [_num(ly.ci[0]), _num(ly.ci[1])],
-            "intercept": _num(ly.intercept),
-            "beta": _num(ly.beta),
-            "r2": _num(ly.r2),
+            "slope": json_number(ly.slope),
+            "slope_ci": [json_number(ly.ci[0]), json_number(ly.ci[1])],
+            "intercept": json_number(ly.intercept),
+            "beta": json_number(ly.beta),
+            "r2": json_number(ly.r2),
             "n": ly.n,
-            "r2_with_drivers": _num(ly.r2_multiple),
+            "r2_with_drivers": json_number(ly.r2_multiple),
             "effect": ly.sentence,
             "with_drivers": {
                 "note": "loyalty on satisfaction and the drivers, standardised; beta is with "
@@ -141,9 +132,9 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
                 "n": ly.n_multiple,
                 "terms": {
                     r.term: {
-                        "beta": _num(r.beta),
-                        "beta_ci": [_num(r.ci_low), _num(r.ci_high)],
-                        "r": _num(r.r),
+                        "beta": json_number(r.beta),
+                        "beta_ci": [json_number(r.ci_low), json_number(r.ci_high)],
+                        "r": json_number(r.r),
                         "sign_flip": bool(r.sign_flip),
                     }
                     for r in ly.table.itertuples(index=False)
@@ -162,7 +153,7 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
             "small_groups_left_out": analysis.groups.small_groups,
             "tests": {
                 c: {
-                    k: _num(out_tests.at[c, k])
+                    k: json_number(out_tests.at[c, k])
                     for k in (
                         "anova_f",
                         "anova_p",
@@ -175,19 +166,19 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
                 for c in out_tests.index
             },
             "index": {
-                str(g): {r.construct: _num(r.index) for r in part.itertuples(index=False)}
+                str(g): {r.construct: json_number(r.index) for r in part.itertuples(index=False)}
                 for g, part in analysis.groups.means.groupby("group", sort=True)
             },
         }
     nps = None
     if analysis.nps is not None:
-        nps = _jsonable(analysis.nps)
+        nps = json_safe(analysis.nps)
     return {
         "outcome": s.outcome,
-        "satisfaction_index": _num(idx.at[s.outcome, "index"]),
+        "satisfaction_index": json_number(idx.at[s.outcome, "index"]),
         "satisfaction_index_ci": [
-            _num(idx.at[s.outcome, "ci_low"]),
-            _num(idx.at[s.outcome, "ci_high"]),
+            json_number(idx.at[s.outcome, "ci_low"]),
+            json_number(idx.at[s.outcome, "ci_high"]),
         ],
         "scale": list(s.scale),
         "confidence": s.confidence,
@@ -195,8 +186,8 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
         "constructs": constructs,
         "drivers": drivers,
         "ipm": ipm,
-        "r2": _num(r2),
-        "r2_adj": _num(r2_adj),
+        "r2": json_number(r2),
+        "r2_adj": json_number(r2_adj),
         "n_regression": n_reg,
         "importance_method": s.importance if len(analysis.drivers.table) else None,
         "loyalty": loyalty,
@@ -205,33 +196,6 @@ def summary_json(analysis: SurveyAnalysis) -> dict[str, Any]:
         "missing": {**analysis.losses, "policy": MISSING_POLICY, "min_answered": s.min_answered},
         "notes": {"alpha": ALPHA_NOTE, "loadings": LOADING_NOTE, "caveats": analysis.notes},
     }
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return _num(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
-
-
-def _clean(obj: Any) -> Any:
-    """JSON-safe: NaN/inf -> None, numpy scalars -> Python, keys -> str."""
-    if isinstance(obj, Mapping):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    return obj
 
 
 def pls_json(pa: PLSAnalysis) -> dict[str, Any]:
@@ -304,7 +268,7 @@ def pls_json(pa: PLSAnalysis) -> dict[str, Any]:
             for row in pa.ipma.itertuples(index=False)
         },
     }
-    return _clean(out)
+    return json_safe(out)
 
 
 def add_to_summary(
