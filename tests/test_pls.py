@@ -9,15 +9,10 @@ import pandas as pd
 import pytest
 
 from crmlab.errors import InputError
-from crmlab.pls import ConvergenceError, bootstrap_pls, fit_pls, prepare_items, specify
-from crmlab.pls_quality import (
-    construct_index,
-    htmt,
-    index_scores,
-    nps,
-    nps_by_group,
-    reliability,
-)
+from crmlab.satisfaction.nps import nps, nps_by_group
+from crmlab.satisfaction.pls import bootstrap_pls, fit_pls, prepare_items
+from crmlab.satisfaction.pls_model import ConvergenceError, specify
+from crmlab.satisfaction.pls_quality import construct_index, htmt, index_scores, reliability
 
 from conftest import ECSI_MODEL, RAW
 

@@ -1015,13 +1015,13 @@ def test_importance_performance_map_is_martilla_james(actionable, labels):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crmlab import plots
+    from crmlab.satisfaction import plotting
 
     drivers = pd.DataFrame({"construct": ["A", "Expectation"], "importance": [0.7, 0.3],
                             "beta": [0.5, 0.2]})
     index = pd.DataFrame({"construct": ["A", "Expectation"], "index": [40.0, 80.0]})
     actions = sat.importance_performance(drivers, index, actionable)
-    ax = plots.plot_importance_performance(actions, outcome="Satisfaction")
+    ax = plotting.plot_importance_performance(actions, outcome="Satisfaction")
     try:
         assert ax.get_xlabel().startswith("performance (index, 0-100 points")
         assert ax.get_ylabel().startswith("importance (% of explained Satisfaction")
@@ -1045,16 +1045,16 @@ def test_loyalty_coefficients_figure_marks_the_sign_flip():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crmlab import plots
+    from crmlab.satisfaction import plotting
 
     ly = sat.loyalty_link(_suppressor_scores(), "S", "L", ["X"])
-    ax = plots.plot_loyalty_coefficients(ly.table, "L")
+    ax = plotting.plot_loyalty_coefficients(ly.table, "L")
     try:
         assert [t.get_text() for t in ax.get_yticklabels()] == ["X (sign flips)", "S"]
         assert "SD per SD" in ax.get_xlabel()
     finally:
         plt.close(ax.figure)
-    empty = plots.plot_loyalty_coefficients(ly.table.iloc[:0], "L")
+    empty = plotting.plot_loyalty_coefficients(ly.table.iloc[:0], "L")
     assert "no multi-construct" in empty.texts[0].get_text()
     plt.close(empty.figure)
 
@@ -1086,14 +1086,15 @@ def test_importance_performance_map_reads_the_report_cross_hair():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crmlab import plots, report
+    from crmlab import report
+    from crmlab.satisfaction import plotting
 
     drivers = report.top_drivers({
         "drivers": {"Quality": {"importance": 0.7, "performance": 50.0},
                     "Expectation": {"importance": 0.3, "performance": 90.0}},
         "ipm": {"importance_cut": 0.6, "performance_cut": 40.0},
     })
-    ax = plots.plot_importance_performance(drivers, outcome="Satisfaction")
+    ax = plotting.plot_importance_performance(drivers, outcome="Satisfaction")
     try:
         assert ax.lines[0].get_xdata()[0] == pytest.approx(40.0)
         assert ax.lines[1].get_ydata()[0] == pytest.approx(60.0)

@@ -20,11 +20,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from crmlab import plots, report  # noqa: E402
+from crmlab import report  # noqa: E402
 from crmlab import satisfaction as sat  # noqa: E402
-from crmlab import satisfaction_pls as sp  # noqa: E402
 from crmlab.config import params_from_dict  # noqa: E402
 from crmlab.errors import InputError  # noqa: E402
+from crmlab.satisfaction import plotting  # noqa: E402
 
 from conftest import ECSI_MODEL, RAW, ROOT  # noqa: E402
 
@@ -122,7 +122,7 @@ def test_users_own_model_runs_from_params(tmp_path, model, target, preds):
     from crmlab.io import read_input
 
     raw, _ = read_input(survey)
-    pa = sp.run_pls(sat.analyze_survey(raw, survey), survey, progress=False)
+    pa = sat.run_pls(sat.analyze_survey(raw, survey), survey, progress=False)
     assert set(pa.result.model.constructs) == {c for t, ps in model.items() for c in [t, *ps]}
     # single-item constructs: scores are the standardised items, paths plain OLS betas
     z = (frame - frame.mean()) / frame.std(ddof=1)
@@ -139,7 +139,7 @@ def test_users_own_model_runs_from_params(tmp_path, model, target, preds):
     if target == "Happy":
         imp = pa.ipma.set_index("construct")["importance"]
         np.testing.assert_allclose(imp[preds].to_numpy(), slopes[1:], atol=1e-10)
-    block = sp.pls_json(pa)
+    block = sat.pls_json(pa)
     assert set(block["paths"]) == {f"{p} -> {t}" for t, ps in model.items() for p in ps}
     json.dumps(block, allow_nan=False)
 
@@ -150,7 +150,7 @@ def test_users_recommend_item_on_its_scale(tmp_path):
     from crmlab.io import read_input
 
     raw, _ = read_input(survey)
-    block = sp.nps_summary(sat.analyze_survey(raw, survey), survey)
+    block = sat.nps_summary(sat.analyze_survey(raw, survey), survey)
     rec = frame["rec"]
     assert block["out_of_scale"] == int((rec == 0).sum()) > 0  # 0 is not on a 1-10 item
     assert block["n"] == int((rec > 0).sum())
@@ -199,8 +199,8 @@ def test_no_model_means_no_pls_block(tmp_path):
 
     raw, _ = read_input(survey)
     analysis = sat.analyze_survey(raw, survey)
-    assert sp.run_pls(analysis, survey) is None
-    summary = sp.add_to_summary(sat.summary_json(analysis), None, None)
+    assert sat.run_pls(analysis, survey) is None
+    summary = sat.add_to_summary(sat.summary_json(analysis), None, None)
     assert summary["pls"] is None and summary["nps"] is None
 
 
@@ -236,7 +236,7 @@ def test_report_reading_index_model_refuses_a_non_mapping():
 def test_path_diagram_has_a_box_per_construct_and_a_label_per_path():
     paths = {"Image -> Expectation": 0.5, "Expectation -> Satisfaction": -0.1,
              "Image -> Satisfaction": 0.3}
-    ax = plots.plot_path_diagram(paths, {"Expectation": 0.25, "Satisfaction": 0.4})
+    ax = plotting.plot_path_diagram(paths, {"Expectation": 0.25, "Satisfaction": 0.4})
     texts = [t.get_text() for t in ax.texts]
     assert {"0.50", "-0.10", "0.30"} <= set(texts)
     assert "Satisfaction\nR² = 0.40" in texts and "Image" in texts
@@ -248,12 +248,12 @@ def test_pls_figures_render_with_titles_and_labels(tmp_path):
     from crmlab.io import read_input
 
     raw, _ = read_input(survey)
-    pa = sp.run_pls(sat.analyze_survey(raw, survey), survey, progress=False)
+    pa = sat.run_pls(sat.analyze_survey(raw, survey), survey, progress=False)
     axes = [
-        plots.plot_direct_total_effects(pa.effects, "Stay"),
-        plots.plot_htmt(pa.htmt),
-        plots.plot_index_weights(pa.index, outcome="Happy"),
-        plots.plot_ipma_total(pa.ipma, "Happy"),
+        plotting.plot_direct_total_effects(pa.effects, "Stay"),
+        plotting.plot_htmt(pa.htmt),
+        plotting.plot_index_weights(pa.index, outcome="Happy"),
+        plotting.plot_ipma_total(pa.ipma, "Happy"),
     ]
     for ax in axes:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
@@ -267,13 +267,13 @@ def test_takeaways_count_each_htmt_pair_once(tmp_path):
     from crmlab.io import read_input
 
     raw, _ = read_input(survey)
-    pa = sp.run_pls(sat.analyze_survey(raw, survey), survey, progress=False)
+    pa = sat.run_pls(sat.analyze_survey(raw, survey), survey, progress=False)
     # single items: HTMT is the absolute item correlation
     corr = frame[["qa", "qb", "qc", "qd"]].corr().abs().to_numpy()
     top = corr[np.triu_indices(4, 1)].max()
-    text = sp.takeaways(pa, None)["htmt"]
+    text = sat.pls_takeaways(pa, None)["htmt"]
     assert f"**{top:.2f}**" in text and "of 6 pairs" in text
-    none = sp.takeaways(None, None)
+    none = sat.pls_takeaways(None, None)
     assert "no `survey.model`" in none["paths"] and "no `survey.recommend`" in none["nps"]
 
 
@@ -286,7 +286,7 @@ def test_nps_per_group_by_hand(tmp_path):
     from crmlab.io import read_input
 
     raw, _ = read_input(survey)
-    block = sp.nps_summary(sat.analyze_survey(raw, survey), survey)
+    block = sat.nps_summary(sat.analyze_survey(raw, survey), survey)
     assert block["caveat"] is None and block["nps"] == pytest.approx(_nps_by_hand(frame["rec"]))
     for seg, part in frame.groupby("seg"):
         got = block["by_group"][seg]

@@ -1,7 +1,7 @@
 """Measurement quality, the 0-100 satisfaction index and NPS for a PLS path model.
 
-Companion of :mod:`crmlab.pls` (which estimates the model). Everything here is computed
-from a fitted :class:`crmlab.pls.PLSResult` or from plain item columns:
+Companion of :mod:`crmlab.satisfaction.pls` (which estimates the model). Everything here is computed
+from a fitted :class:`crmlab.satisfaction.pls_model.PLSResult` or from plain item columns:
 
 * :func:`reliability` -- per construct: Cronbach's alpha twice (``alpha`` from raw item
   variances and covariances; ``alpha_standardized`` from the item correlations, the one
@@ -10,7 +10,6 @@ from a fitted :class:`crmlab.pls.PLSResult` or from plain item columns:
 * :func:`htmt` -- the heterotrait-monotrait ratio of correlations (discriminant validity).
 * :func:`construct_index` -- the ACSI-style 0-100 index from the outer weights, beside
   the equal-weight index.
-* :func:`nps` / :func:`nps_by_group` -- Net Promoter Score with a confidence interval.
 
 References
 ----------
@@ -22,7 +21,6 @@ Henseler, Ringle & Sarstedt (2015), "A new criterion for assessing discriminant 
 in variance-based structural equation modeling", JAMS 43(1) (HTMT).
 Fornell, Johnson, Anderson, Cha & Bryant (1996), "The American Customer Satisfaction
 Index", Journal of Marketing 60(4) (index from rescaled unstandardised weights).
-Reichheld (2003), "The one number you need to grow", Harvard Business Review (NPS).
 """
 
 from __future__ import annotations
@@ -34,15 +32,14 @@ import pandas as pd
 from scipy import stats
 
 from crmlab.errors import InputError, require_columns
-from crmlab.pls import PLSResult
+from crmlab.satisfaction.nps import _scale_of
+from crmlab.satisfaction.pls_model import PLSResult
 
 __all__ = [
     "reliability",
     "htmt",
     "construct_index",
     "index_scores",
-    "nps",
-    "nps_by_group",
 ]
 
 
@@ -57,7 +54,7 @@ def reliability(result: PLSResult) -> pd.DataFrame:
     Parameters
     ----------
     result : PLSResult
-        A fitted model (:func:`crmlab.pls.fit_pls`).
+        A fitted model (:func:`crmlab.satisfaction.pls.fit_pls`).
 
     Returns
     -------
@@ -149,19 +146,6 @@ def htmt(data: pd.DataFrame, measurement: Mapping[str, Sequence[str]]) -> pd.Dat
             hetero = corr.loc[list(measurement[ca]), list(measurement[cb])].to_numpy().mean()
             out.loc[ca, cb] = out.loc[cb, ca] = hetero / np.sqrt(mono[ca] * mono[cb])
     return out
-
-
-def _scale_of(scale, construct: str) -> tuple[float, float]:
-    lo_hi = scale.get(construct) if isinstance(scale, Mapping) else scale
-    if lo_hi is None:
-        raise InputError(f"scale.{construct}: no item scale given")
-    try:
-        lo, hi = (float(v) for v in lo_hi)
-    except (TypeError, ValueError):
-        raise InputError(f"scale.{construct}: expected [min, max], got {lo_hi!r}") from None
-    if not lo < hi:
-        raise InputError(f"scale.{construct}: min {lo:g} must be below max {hi:g}")
-    return lo, hi
 
 
 def index_scores(
@@ -259,136 +243,4 @@ def construct_index(
     )
     table["difference"] = table["index_pls"] - table["index_equal"]
     table.index.name = "construct"
-    return table
-
-
-def nps(
-    values,
-    scale: Sequence[float] = (0, 10),
-    missing_codes: Sequence[float] = (),
-    level: float = 0.95,
-    mapping: str = "labels",
-) -> dict:
-    """Net Promoter Score of a "would you recommend" item, with a confidence interval.
-
-    NPS is defined on a 0-10 scale: promoters answer 9-10, passives 7-8, detractors
-    0-6; NPS = 100 * (share of promoters - share of detractors), from -100 to 100.
-
-    A 1-10 item (mobi's CUSL3) lacks the 0. With ``mapping="labels"`` (default) the
-    answers keep their labels -- 9 and 10 are promoters, 1-6 detractors -- which is how
-    such surveys are usually scored; the NPS is then slightly flattering versus a true
-    0-10 question, which has one more detractor point. With ``mapping="linear"`` answers
-    are first mapped onto 0-10 by ``10 * (x - min) / (max - min)`` (needed for any other
-    scale, e.g. 1-7); on 1-10 this makes only 10 a promoter (9 -> 8.9) and 1-6 detractors.
-
-    The interval is the delta-method (multinomial) one: Var(p_prom - p_detr) =
-    (p_prom + p_detr - (p_prom - p_detr)^2) / n, clipped to [-100, 100].
-
-    Parameters
-    ----------
-    values : Series or array-like
-        The answers; NaN and ``missing_codes`` are left out.
-    scale : (min, max)
-        The answer scale, default (0, 10).
-    missing_codes : list of number
-        Codes meaning "no answer" (e.g. -99, 99).
-    level : float
-        Confidence level.
-    mapping : {"labels", "linear"}
-        How a non-0-10 scale is read (see above); ``"labels"`` needs max 10 and min 0 or 1.
-
-    Returns
-    -------
-    dict
-        ``n``, ``n_missing``, ``promoters``, ``passives``, ``detractors`` (shares),
-        ``nps``, ``se``, ``ci_low``, ``ci_high``, ``scale``, ``mapping``.
-
-    Raises
-    ------
-    InputError
-        Non-numeric answers, answers outside ``scale``, no answers, a bad scale or mapping.
-    """
-    name = getattr(values, "name", None) or "recommend item"
-    lo, hi = _scale_of(scale, "nps")
-    if mapping not in ("labels", "linear"):
-        raise InputError(f"nps.mapping: expected 'labels' or 'linear', got {mapping!r}")
-    if mapping == "labels" and not (hi == 10 and lo in (0, 1)):
-        raise InputError(
-            f"nps.mapping: 'labels' needs a 0-10 or 1-10 scale, got [{lo:g}, {hi:g}]; use 'linear'"
-        )
-    raw = pd.Series(values)
-    x = pd.to_numeric(raw, errors="coerce")
-    if (x.isna() & raw.notna()).any():
-        raise InputError(f"nps: {name!r} has non-numeric answers")
-    if len(missing_codes):
-        x = x.mask(x.isin([float(c) for c in missing_codes]))
-    n_missing = int(x.isna().sum())
-    x = x.dropna().astype(float)
-    if x.empty:
-        raise InputError(f"nps: {name!r} has no answers")
-    if ((x < lo) | (x > hi)).any():
-        raise InputError(f"nps: {name!r} has answers outside [{lo:g}, {hi:g}]")
-    y = x if mapping == "labels" else 10 * (x - lo) / (hi - lo)
-    n = len(y)
-    prom = float((y >= 9).mean())
-    detr = float((y <= 6).mean())
-    diff = prom - detr
-    se = float(np.sqrt(max(prom + detr - diff**2, 0.0) / n))
-    z = stats.norm.ppf(0.5 + level / 2)
-    return {
-        "n": n,
-        "n_missing": n_missing,
-        "promoters": prom,
-        "passives": 1 - prom - detr,
-        "detractors": detr,
-        "nps": 100 * diff,
-        "se": 100 * se,
-        "ci_low": float(max(-100.0, 100 * (diff - z * se))),
-        "ci_high": float(min(100.0, 100 * (diff + z * se))),
-        "scale": [lo, hi],
-        "mapping": mapping,
-    }
-
-
-def nps_by_group(
-    data: pd.DataFrame,
-    item: str,
-    group: str,
-    scale: Sequence[float] = (0, 10),
-    missing_codes: Sequence[float] = (),
-    level: float = 0.95,
-    mapping: str = "labels",
-) -> pd.DataFrame:
-    """NPS per group (e.g. segment), with the overall NPS as the last row ``"all"``.
-
-    Parameters
-    ----------
-    data : DataFrame
-        With columns ``item`` and ``group``; respondents without a group count only
-        in ``"all"``; a group where nobody answered gets ``n`` 0 and NaN elsewhere.
-    item, group : str
-        The recommend item and the grouping column.
-    scale, missing_codes, level, mapping
-        As in :func:`nps`.
-
-    Returns
-    -------
-    DataFrame
-        One row per group: ``n``, ``promoters``, ``passives``, ``detractors``, ``nps``,
-        ``se``, ``ci_low``, ``ci_high``.
-    """
-    require_columns(data, [item, group], "survey")
-    cols = ["n", "promoters", "passives", "detractors", "nps", "se", "ci_low", "ci_high"]
-    rows = {}
-    for key, part in data.groupby(group, sort=True, dropna=True):
-        answered = ~pd.to_numeric(part[item], errors="coerce").isin(missing_codes)
-        if not (answered & part[item].notna()).any():
-            rows[key] = [0] + [np.nan] * (len(cols) - 1)  # nobody in the group answered
-            continue
-        res = nps(part[item], scale, missing_codes, level, mapping)
-        rows[key] = [res[c] for c in cols]
-    overall = nps(data[item], scale, missing_codes, level, mapping)
-    rows["all"] = [overall[c] for c in cols]
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
-    table.index.name = group
     return table
