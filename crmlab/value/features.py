@@ -54,8 +54,9 @@ def _ts(value: Any, name: str) -> pd.Timestamp:
 def calibration_rows(transactions: pd.DataFrame, calibration_end: Any) -> pd.DataFrame:
     """Keep the transactions the models may learn from: dated on or before ``calibration_end``.
 
-    This filter is the time split. Every fitting function in this module calls it first,
-    so a holdout row cannot reach a model even if the caller passes all rows.
+    This filter is the time split. Every function of this package that builds features,
+    targets or models calls it first, so a holdout row cannot reach a model even if the
+    caller passes all rows.
 
     Parameters
     ----------
