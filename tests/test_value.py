@@ -13,6 +13,7 @@ from crmlab import value
 from crmlab.btyd import BetaGeo, ConvergenceError, GammaGamma
 from crmlab.config import params_from_dict
 from crmlab.errors import InputError
+from crmlab.value.models import _glm_matrix as glm_matrix
 
 from conftest import ROOT
 
@@ -273,7 +274,7 @@ def _synthetic_panel(n=4000, seed=0):
 def test_tweedie_glm_recovers_known_correction_of_the_benchmark():
     panel = _synthetic_panel()
     beta = np.array([-0.3, 0.2, 0.3, 0.2, -0.1, 0.05, -0.2])
-    X = value._glm_matrix(panel)
+    X = glm_matrix(panel)
     panel["target_spend"] = panel["anchor"] * np.exp(X.to_numpy() @ beta)  # noiseless: the MLE is beta
     glm = value.TweedieGLM(1.5)
     assert glm.fit(panel) is glm
@@ -303,7 +304,7 @@ def test_tweedie_glm_does_not_extrapolate_beyond_training_inputs():
 
 def test_tweedie_glm_missing_target():
     with pytest.raises(InputError, match="'target_spend'"):
-        value.TweedieGLM().fit(_synthetic_panel())
+        value.TweedieGLM(1.5).fit(_synthetic_panel())
 
 
 @pytest.mark.parametrize("factor", [0.5, 2.0])
@@ -579,7 +580,8 @@ def test_benchmark_failure_does_not_stop_the_regressions(cdnow_small, value_para
     def boom(summary):
         raise ConvergenceError("BG/NBD: maximum-likelihood fit did not converge (test)")
 
-    monkeypatch.setattr(value, "fit_benchmark", boom)
+    # the features of every origin fit the benchmark through this name
+    monkeypatch.setattr(value.features, "fit_benchmark", boom)
     res = value.predict_holdout(cdnow_small, CAL, OBS, value_params)
     assert res.benchmark is None and "did not converge (test)" in res.benchmark_error
     pred = res.predictions
@@ -632,3 +634,102 @@ def test_tweedie_glm_factor_never_beyond_training_when_inputs_part():
     row = panel.iloc[[0]].assign(spend_last_90d=0.0, frequency=500.0, mean_day_spend=1e6)
     got = glm.predict(row, rescale=False)[0] / row["anchor"].iloc[0]
     assert np.exp(lo) - 1e-9 <= got <= np.exp(hi) + 1e-9
+
+
+# --- helpers the notebook calls: tables behind the readings ---------------------------------
+
+
+def test_benchmark_params_table_units_and_weeks():
+    got = value.benchmark_params_table(_preset_benchmark(), "$")
+    assert got["parameter"].tolist() == ["r", "alpha", "a", "b", "p", "q", "gamma", "alpha"]
+    assert got["unit"].tolist() == ["none", "days", "none", "none", "none", "none", "money ($)", "weeks"]
+    assert got["estimate"].iloc[-1] == pytest.approx(got["estimate"].iloc[1] / 7)
+    empty = value.benchmark_params_table(None)
+    assert empty.empty and empty.columns.tolist() == ["parameter", "estimate", "unit"]
+
+
+def test_holdout_timing_even_without_a_benchmark():
+    share = value.holdout_timing(pd.DataFrame({"x": [1, 2]}), None, 10.0)
+    np.testing.assert_allclose(share, [[0.7, 1.0], [0.7, 1.0]])  # 7 of 10 days, then all
+    with pytest.raises(InputError, match="horizon_days"):
+        value.holdout_timing(pd.DataFrame({"x": [1]}), None, 0)
+
+
+def test_holdout_scores_keep_a_failed_model_as_nan():
+    pred = pd.DataFrame({f"pred_{m}": [1.0, 3.0] for m in value.MODELS})
+    pred["pred_bgnbd_gg"] = np.nan
+    got = value.holdout_scores([1.0, 3.0], pred)
+    assert got.index.tolist() == list(value.MODELS)
+    assert got.loc["bgnbd_gg"].isna().all() and got.loc["naive", "mae"] == 0.0
+    assert list(value.finite_forecasts(pred)) == ["naive", "glm_tweedie", "gbm", "ensemble"]
+    with pytest.raises(InputError, match="'pred_gbm'"):
+        value.holdout_scores([1.0, 3.0], pred.drop(columns="pred_gbm"))
+
+
+def test_better_metrics_missing_model():
+    scores = pd.DataFrame({m: [1.0] for m in ("mae", "rmse", "spearman", "top_decile_share",
+                                               "aggregate_error")}, index=["glm_tweedie"])
+    with pytest.raises(InputError, match="'bgnbd_gg'"):
+        value.better_metrics(scores, "glm_tweedie", "bgnbd_gg")
+
+
+def test_validation_table_and_spread_by_hand():
+    ends = pd.to_datetime(["1997-09-30", "1997-08-31"])
+    by_window = pd.DataFrame({"window_end": np.repeat(ends, 3), "model": list(value.REGRESSION_MODELS) * 2,
+                              "spearman": [0.30, 0.40, 0.36, 0.50, 0.44, 0.46]})
+    validation = by_window.groupby("model", sort=False)["spearman"].mean().to_frame()
+    wide = value.validation_table(by_window, validation, "spearman")
+    assert wide.columns.tolist() == ["window to 1997-08-31", "window to 1997-09-30", "mean"]
+    assert wide.loc["glm_tweedie", "mean"] == pytest.approx(0.40)
+    gap, swing = value.regression_spread(wide)
+    assert gap == pytest.approx(0.42 - 0.40)  # means: glm 0.40, gbm 0.42, ensemble 0.41
+    assert swing == pytest.approx(0.10)  # ranges 0.20, 0.04, 0.10: the median
+    one = value.validation_table(by_window[by_window["window_end"] == ends[0]], validation, "spearman")
+    assert np.isnan(value.regression_spread(one)[1])
+    with pytest.raises(InputError, match="'rmse'"):
+        value.validation_table(by_window, validation, "rmse")
+
+
+def test_clv_summary_and_tier_moves_by_hand():
+    s = value.clv_summary([10.0, 30.0, 60.0])
+    assert s == {"customers": 3, "total": 100.0, "mean": pytest.approx(100 / 3), "median": 30.0,
+                 "top_decile_share": 0.6}
+    with pytest.raises(InputError, match="no customers"):
+        value.clv_summary([])
+    tiers = pd.DataFrame({"value_tier_past": ["low", "high", "medium", "low"],
+                          "value_tier_predicted": ["high", "medium", "medium", "low"]})
+    assert value.tier_moves(tiers) == (1, 1)
+
+
+def test_value_tiers_now_by_the_segmentation_rule():
+    tx = tx_frame([("a", "1997-01-01", 90), ("b", "1997-01-02", 10), ("b", "1999-01-01", 500)])
+    clv = pd.DataFrame({"customer_id": ["a", "b"], "clv": [1.0, 9.0]})
+    got = value.value_tiers_now(tx, clv, "1998-06-30", {"high": 0.5, "medium": 0.8})
+    assert got.columns.tolist() == ["customer_id", "clv", "value_tier_past", "value_tier_predicted"]
+    assert got["value_tier_past"].tolist() == ["high", "low"]  # the 1999 purchase is after as_of
+    assert got["value_tier_predicted"].tolist() == ["low", "high"]
+
+
+def test_backtest_rank_wins_skips_failed_benchmark():
+    summary = pd.DataFrame({"rmse_benchmark": [1.0, 1.0, np.nan], "spearman_chosen": [0.5, 0.3, 0.9],
+                            "spearman_benchmark": [0.4, 0.4, np.nan], "top_decile_share_chosen": [0.5, 0.5, 0.5],
+                            "top_decile_share_benchmark": [0.5, 0.4, np.nan]})
+    assert value.backtest_rank_wins(summary) == (1, 2)
+
+
+def test_product_table_aligns_clv_to_the_holdout_customers():
+    pred = pd.DataFrame({"customer_id": ["b", "a"], "predicted_holdout_value": [2.0, 1.0],
+                         "p_alive": [0.5, 1.0], "expected_purchases": [0.2, 0.1]})
+    for m in value.MODELS:
+        pred[f"pred_{m}"] = pred["predicted_holdout_value"]
+    act = pd.DataFrame({"customer_id": ["a", "b"], "actual_holdout_value": [3.0, 0.0],
+                        "calibration_value": [10.0, 20.0]})
+    # "c" arrived after calibration_end: it has a CLV but no holdout forecast
+    tiers = pd.DataFrame({"customer_id": ["c", "a"], "clv": [7.0, 5.0], "value_tier_past": ["low", "high"],
+                          "value_tier_predicted": ["medium", "high"]})
+    got = value.product_table(pred, act, tiers)
+    assert got["customer_id"].tolist() == ["a", "b"]
+    assert got["clv"].tolist() == [5.0, 0.0]  # "b" has no CLV row: 0 and the low tier
+    assert got["value_tier_predicted"].tolist() == ["high", "low"]
+    with pytest.raises(InputError, match="'clv'"):
+        value.product_table(pred, act, tiers.drop(columns="clv"))

@@ -1,0 +1,229 @@
+"""Figures of the value stage: every function takes computed results and ``ax=None``.
+
+Each sets its title and axis labels (with units) and returns the Axes (or the array of
+Axes); the takeaway above a figure comes from :mod:`crmlab.value.narrative`, and saving
+is :meth:`crmlab.context.StageContext.show`'s job.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from crmlab.formatting import format_money, money_axis, money_unit
+from crmlab.plotting import get_ax
+
+__all__ = [
+    "plot_value_deciles",
+    "plot_value_gains",
+    "plot_value_tracking",
+    "plot_value_residuals",
+    "plot_value_backtest",
+    "plot_value_tiers",
+    "plot_glm_coefficients",
+]
+
+#: One colour per model, the same in every figure of the stage.
+_MODEL_COLOURS = {
+    "naive": "#7f7f7f",
+    "bgnbd_gg": "#c0504d",
+    "glm_tweedie": "#4f81bd",
+    "gbm": "#9bbb59",
+    "ensemble": "#8064a2",
+}
+def plot_value_deciles(deciles, model="", ax=None, currency=""):
+    """Bars of mean actual holdout spend per predicted decile, with the mean forecast.
+
+    ``deciles`` is ``crmlab.value.decile_table`` output (decile 1 = highest forecasts).
+    """
+    ax = get_ax(ax, figsize=(7, 4))
+    x = deciles["decile"].to_numpy()
+    ax.bar(x, deciles["mean_actual"], color="#d9d9d9", edgecolor="#7f7f7f", label="actual (mean)")
+    ax.plot(x, deciles["mean_predicted"], marker="o", color=_MODEL_COLOURS.get(model, "#4f81bd"),
+            label="forecast (mean)")
+    ax.set_xticks(x)
+    ax.set_title(f"Forecast vs actual holdout spend by forecast decile{f' ({model})' if model else ''}")
+    ax.set_xlabel("forecast decile (1 = the 10% with the highest forecasts)")
+    ax.set_ylabel(f"mean holdout spend per customer ({money_unit(currency)})")
+    money_axis(ax, currency)
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_value_gains(gains, reference="bgnbd_gg", ax=None):
+    """Gains over the benchmark: extra share of holdout spend each model's list reaches.
+
+    ``gains`` is ``crmlab.value.gains_table`` output: ``customer_share``, one column per
+    model and ``perfect``. The cumulative gains curves of good models lie within a point
+    of each other and cannot be told apart; their difference from the ``reference``
+    (benchmark) list can. The hindsight list is drawn as a ceiling when it fits.
+    """
+    ax = get_ax(ax, figsize=(8, 4.8))
+    x = gains["customer_share"].to_numpy() * 100
+    base = gains[reference].to_numpy() * 100
+    for col in gains.columns:
+        if col in ("customer_share", "perfect", reference):
+            continue
+        diff = gains[col].to_numpy() * 100 - base
+        ax.plot(x, diff, lw=1.8, color=_MODEL_COLOURS.get(col), label=col)
+    ax.axhline(0, color=_MODEL_COLOURS.get(reference, "grey"), lw=1.4, ls="--",
+               label=f"{reference} (reference)")
+    ax.axvline(10, color="grey", lw=0.6, ls=":")
+    ax.set_xlim(0, 100)
+    ax.set_title("Gains over the benchmark's list: extra holdout spend reached", fontsize=11)
+    ax.set_xlabel("customers targeted, highest forecast first (% of customers)")
+    ax.set_ylabel("extra share of holdout spend (% points)")
+    ax.legend(frameon=False, fontsize=8, loc="best")
+    return ax
+
+
+def plot_value_tracking(tracking, ax=None, currency=""):
+    """Cumulative holdout spend week by week: actual (black) against each model's forecast.
+
+    ``tracking`` is ``crmlab.value.weekly_tracking`` output.
+    """
+    ax = get_ax(ax, figsize=(8, 4.5))
+    x = tracking["week_end"]
+    ax.plot(x, tracking["actual"], color="black", lw=2.4, label="actual")
+    for col in tracking.columns:
+        if col in ("week", "week_end", "actual"):
+            continue
+        ax.plot(x, tracking[col], lw=1.4, ls="--", color=_MODEL_COLOURS.get(col), label=col)
+    ax.set_title("Aggregate tracking: cumulative holdout spend, actual vs forecast")
+    ax.set_xlabel("end of holdout week (date)")
+    ax.set_ylabel(f"cumulative spend ({money_unit(currency)})")
+    money_axis(ax, currency)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def plot_value_residuals(actual, predicted, model="", ax=None, currency="", bins=10):
+    """Mean residual (actual - forecast) per forecast group, with its 95% interval.
+
+    Customers are sorted by forecast into ``bins`` groups of equal size; a bar above zero
+    means the model under-forecast that group on average (bias), the whisker the
+    uncertainty of that mean. Individual residuals are not drawn: most customers spend
+    nothing, a few a lot, and a cloud of 20,000 such points says only that.
+    """
+    ax = get_ax(ax, figsize=(8, 4.5))
+    y = np.asarray(actual, dtype=float)
+    p = np.asarray(predicted, dtype=float)
+    r = y - p
+    order = np.argsort(p, kind="stable")
+    groups = np.array_split(order, bins)
+    means = np.array([r[g].mean() for g in groups])
+    ci = np.array([1.96 * r[g].std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else 0.0 for g in groups])
+    labels = [f"{format_money(p[g].min(), currency)}-{format_money(p[g].max(), currency)}" for g in groups]
+    x = np.arange(len(groups))
+    colours = ["#c0504d" if m < 0 else "#4f81bd" for m in means]
+    ax.bar(x, means, color=colours, alpha=0.8, yerr=ci, ecolor="#404040", capsize=3)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=8)
+    ax.set_title(f"Bias by forecast group{f' ({model})' if model else ''}: mean actual - forecast, 95% CI")
+    ax.set_xlabel(f"forecast holdout spend of the group ({money_unit(currency)}; {bins} groups of equal size)")
+    ax.set_ylabel(f"mean actual - forecast per customer ({money_unit(currency)})")
+    money_axis(ax, currency)
+    return ax
+
+
+def plot_value_backtest(table, axes=None, currency=""):
+    """Small multiples: RMSE, Spearman, top-decile share and total error at every cut-off.
+
+    ``table`` is ``crmlab.value.backtest`` output (``origin``, ``model``, the metrics,
+    ``chosen``). The chosen model of each cut-off is one line, the benchmark another,
+    the other regression models thin lines behind them.
+    """
+    if axes is None:
+        _, axes = plt.subplots(2, 2, figsize=(10, 6.5), sharex=True)
+    axes = list(getattr(axes, "flat", axes))
+    t = table.assign(origin=pd.to_datetime(table["origin"]))
+    panels = [("rmse", f"RMSE ({money_unit(currency)} per customer)", 1), ("spearman", "Spearman rank correlation", 1),
+              ("top_decile_share", "top-decile share (%)", 100), ("aggregate_error", "total error (%)", 100)]
+    chosen = t[t["chosen"]].sort_values("origin")
+    bench = t[t["model"] == "bgnbd_gg"].sort_values("origin")
+    for ax, (col, label, k) in zip(axes, panels, strict=False):
+        for m in ("glm_tweedie", "gbm", "ensemble"):
+            d = t[t["model"] == m].sort_values("origin")
+            if d.empty or d["chosen"].all():  # drawn as the chosen model
+                continue
+            ax.plot(d["origin"], d[col] * k, lw=0.8, alpha=0.5, color=_MODEL_COLOURS.get(m), label=m)
+        ax.plot(bench["origin"], bench[col] * k, marker="s", lw=1.8, color=_MODEL_COLOURS["bgnbd_gg"],
+                label="bgnbd_gg (benchmark)")
+        ax.plot(chosen["origin"], chosen[col] * k, marker="o", lw=2.2, color="black", label="chosen model")
+        if col == "aggregate_error":
+            ax.axhline(0, color="grey", lw=0.8)
+        ax.set_title(label, fontsize=10)
+        ax.set_ylabel(label)
+    ticks = sorted(t["origin"].unique())
+    for ax in axes:
+        ax.set_xticks(ticks, [f"{pd.Timestamp(d):%Y-%m-%d}" for d in ticks])
+    for ax in axes[2:]:
+        ax.set_xlabel("calibration cut-off (month end)")
+        ax.tick_params(axis="x", rotation=35)
+    axes[0].legend(frameon=False, fontsize=7, loc="best")
+    axes[0].figure.suptitle("Rolling-origin backtest: the chosen model and the benchmark at every cut-off")
+    axes[0].figure.tight_layout()
+    return axes
+
+
+def plot_value_tiers(crosstab, ax=None):
+    """Heatmap: customers by value tier from past spend (rows) and from forecast CLV (columns).
+
+    Cells above the diagonal (forecast tier better than past tier) are outlined: the
+    customers history alone undervalues.
+    """
+    ax = get_ax(ax, figsize=(5.5, 4.2))
+    n = crosstab.shape[0]
+    rows = crosstab.to_numpy(dtype=float)
+    # colour by share of the row, so the big 'low' tier does not wash out the others
+    colour = rows / np.maximum(rows.sum(axis=1, keepdims=True), 1)
+    image = _heatmap(ax, crosstab, highlight=[(i, j) for i in range(n) for j in range(n) if j < i],
+                     colour=colour)
+    ax.figure.colorbar(image, ax=ax, label="share of the past tier's customers")
+    ax.set_title("Value tiers: past spend vs forecast CLV (outlined: undervalued)")
+    ax.set_xlabel("tier from forecast CLV")
+    ax.set_ylabel("tier from calibration spend")
+    return ax
+
+
+def plot_glm_coefficients(coefficients, ax=None):
+    """Dot-and-whisker plot of GLM coefficients (elasticities), without the constant.
+
+    ``coefficients`` is ``TweedieGLM.coefficients()`` output; its ``label`` column (business
+    words) names the rows when present.
+    """
+    ax = get_ax(ax, figsize=(7.5, 4))
+    df = coefficients[coefficients["feature"] != "const"].iloc[::-1]
+    names = df["label"] if "label" in df else df["feature"]
+    y = range(len(df))
+    ax.errorbar(df["coef"], y, xerr=[df["coef"] - df["ci_low"], df["ci_high"] - df["coef"]],
+                fmt="o", color="#4f81bd", ecolor="#7f7f7f", capsize=3)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(list(y), names)
+    ax.set_title("Tweedie GLM: what moves a customer above or below the benchmark (95% CI)", fontsize=11)
+    ax.set_xlabel("coefficient on the log factor (for a (log) input: % change per 1% more of it)")
+    ax.set_ylabel("customer input")
+    return ax
+
+
+def _heatmap(ax, table, highlight=(), colour=None):
+    """Annotated count heatmap of a DataFrame; ``highlight`` outlines (row, col) cells.
+
+    ``colour`` (same shape, 0-1) sets the cell colours instead of the counts, so a large
+    cell does not wash out the others; the annotations are always the counts.
+    """
+    values = table.to_numpy(dtype=float)
+    shade = values if colour is None else np.nan_to_num(np.asarray(colour, dtype=float))
+    top = max(shade.max(), 1e-12) if shade.size else 1
+    image = ax.imshow(shade, cmap="Blues", aspect="auto", vmin=0, vmax=1 if colour is not None else top)
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=9,
+                color="white" if shade[i, j] > 0.6 * top else "#1f2328")
+    for i, j in highlight:
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#c0504d", lw=2.5))
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+    ax.set_yticks(range(table.shape[0]), [str(r) for r in table.index])
+    ax.tick_params(length=0)
+    return image
