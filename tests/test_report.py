@@ -281,10 +281,10 @@ def test_top_drivers_errors(sat, match):
         report.top_drivers(sat)
 
 
-def test_watch_list_filters_sorts_and_adds_value(customers):
+def test_tier_watch_table_filters_sorts_and_adds_value(customers):
     values = pd.DataFrame({"customer_id": ["c2", "c1", "c3"], "clv": [7.0, 8.0, 9.0],
                            "p_alive": [0.2, 0.9, 0.5]})
-    out = report.watch_list(customers, P, values)
+    out = report.tier_watch_table(customers, P, values)
     expected = pd.DataFrame({
         "customer_id": ["c2", "c1"], "value_tier": ["medium", "high"],
         "lifecycle_stage": ["at risk", "at risk"], "rfm_segment": ["At risk", "Cannot lose"],
@@ -292,13 +292,13 @@ def test_watch_list_filters_sorts_and_adds_value(customers):
         "clv": [7.0, 8.0], "p_alive": [0.2, 0.9],
     })
     assert_frame_equal(out, expected, check_dtype=False)
-    only_high = report.watch_list(customers, {**P, "watch_tiers": ["high"]})
+    only_high = report.tier_watch_table(customers, {**P, "watch_tiers": ["high"]})
     assert only_high["customer_id"].tolist() == ["c1"]
 
 
-def test_watch_list_needs_lifecycle(customers):
+def test_tier_watch_table_needs_lifecycle(customers):
     with pytest.raises(InputError, match="'lifecycle_stage' missing"):
-        report.watch_list(customers.drop(columns="lifecycle_stage"), P)
+        report.tier_watch_table(customers.drop(columns="lifecycle_stage"), P)
 
 
 def test_risk_band_table():
@@ -347,7 +347,7 @@ def test_risk_band_table_of_current_customers_checks_bands_by_score():
     ids=["churned-band", "old-product", "no-actual-column"],
 )
 def test_high_risk_kpi_counts_current_customers_only(scores, expected):
-    k = report.headline_kpis(churn_scores=scores)
+    k = report.headline_kpis(churn_scores=scores, params=P)
     assert k["high_risk_customers"] == expected
     steps = report.next_steps(k)
     assert f"Hand the {expected:,} current customers at high churn risk" in steps
@@ -371,7 +371,7 @@ def test_reading_tiers_counts_slipping_high_tier(customers):
     text = report.reading_tiers(tiers, life, ["at risk"])
     assert text.startswith("The high tier is 40% of customers and 32% of revenue; 1 of them are 'at risk'")
     with pytest.raises(InputError, match="'revenue_share' missing"):
-        report.reading_tiers(tiers.drop(columns="revenue_share"), life)
+        report.reading_tiers(tiers.drop(columns="revenue_share"), life, ["at risk"])
 
 
 def test_reading_drivers_and_watch(customers):
@@ -388,7 +388,7 @@ def test_reading_drivers_and_watch(customers):
         "'Expectation' is important and weak too, but not a lever: shape it through what the "
         "firm promises, do not budget for it as such.")
     assert "Improve" not in report.next_steps({}, None, expectation)
-    watch = report.watch_list(customers, P)
+    watch = report.tier_watch_table(customers, P)
     assert report.reading_watch(watch, P, "$").startswith(
         "2 high/medium-tier customers are 'at risk', who have spent $400 so far")
     assert report.reading_watch(watch.iloc[:0], P).startswith("No high/medium-tier customer")
@@ -402,7 +402,7 @@ def test_reading_drivers_and_watch(customers):
 
 
 def test_customer_snapshot(customers):
-    watch = report.watch_list(customers, P)
+    watch = report.tier_watch_table(customers, P)
     snap = report.customer_snapshot(customers.iloc[::-1], watch)
     assert snap["customer_id"].tolist() == ["c1", "c2", "c3", "c4", "c5"]
     assert snap["on_watch_list"].tolist() == [True, True, False, False, False]
@@ -482,7 +482,7 @@ def test_reading_migrations_needs_a_mapping():
 def test_new_watch_entries(customers):
     previous = report.customer_snapshot(customers.assign(lifecycle_stage="active"))
     previous.loc[previous["customer_id"] == "c2", "on_watch_list"] = True
-    watch = report.watch_list(customers, P)
+    watch = report.tier_watch_table(customers, P)
     assert report.new_watch_entries(previous, watch)["customer_id"].tolist() == ["c1"]
     with pytest.raises(InputError, match="'on_watch_list' missing"):
         report.new_watch_entries(previous.drop(columns="on_watch_list"), watch)
@@ -513,7 +513,7 @@ def test_input_drift(change, check, flag, note):
 
 
 def test_input_drift_added_input_and_errors():
-    out = report.input_drift(BASE, {**BASE, "churn": {"rows": 5}})
+    out = report.input_drift(BASE, {**BASE, "churn": {"rows": 5}}, 0.25)
     assert out.iloc[-1].tolist() == ["churn", "input", "absent", "present", "input added", True,
                                      "input added since the previous run"]
     with pytest.raises(InputError, match="tolerance must be >= 0"):
@@ -521,9 +521,9 @@ def test_input_drift_added_input_and_errors():
 
 
 def test_reading_drift():
-    clean = report.input_drift(BASE, BASE)
+    clean = report.input_drift(BASE, BASE, 0.25)
     assert report.reading_drift(clean).startswith("The inputs look like last time's")
-    drifted = report.input_drift(BASE, {"transactions": {**BASE["transactions"], "rows": 10}})
+    drifted = report.input_drift(BASE, {"transactions": {**BASE["transactions"], "rows": 10}}, 0.25)
     assert report.reading_drift(drifted) == (
         "Check the inputs before trusting the changes above — transactions rows: changed by "
         "more than 25%.")
@@ -532,7 +532,7 @@ def test_reading_drift():
 
 
 def test_next_steps_orders_trust_before_action():
-    drift = report.input_drift(BASE, {"transactions": {**BASE["transactions"], "rows": 10}})
+    drift = report.input_drift(BASE, {"transactions": {**BASE["transactions"], "rows": 10}}, 0.25)
     drivers = report.top_drivers({"drivers": {"A": {"importance": 0.7, "performance": 50.0},
                                               "B": {"importance": 0.3, "performance": 90.0}}})
     text = report.next_steps({"watch_list": 12, "high_risk_customers": 0, "repeat_rate": 0.3},
@@ -743,13 +743,11 @@ def test_trend_panels_draw_rounding_noise_flat(values, percent, expected_span):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crmlab import plots
-
     kpi = "repeat_rate" if percent else "predicted_value"
     hist = pd.DataFrame({kpi: values})
-    axes = plots.plot_report_trends(hist, [kpi], report.KPI_LABELS, report.kpi_units("$"),
-                                    ["a", "b"], [kpi] if percent else [],
-                                    money=[] if percent else [kpi], currency="$")
+    axes = report.plot_report_trends(hist, [kpi], report.KPI_LABELS, report.kpi_units("$"),
+                                     ["a", "b"], [kpi] if percent else [],
+                                     money=[] if percent else [kpi], currency="$")
     lo, hi = axes[0].get_ylim()
     assert hi - lo == pytest.approx(expected_span)
     if not percent:
