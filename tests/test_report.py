@@ -753,3 +753,65 @@ def test_trend_panels_draw_rounding_noise_flat(values, percent, expected_span):
     if not percent:
         assert axes[0].yaxis.get_major_formatter()(250000, 0) == "$250,000"
     plt.close(axes[0].figure)
+
+
+# --- the notebook's sentences, the kpis.json document, styled tables ---------------------------
+
+
+def test_notebook_sentences_name_run_data_set_and_counts():
+    head = report.run_header("test", "r2", SOURCES, pd.Timestamp("1998-06-30"), "params", "r1")
+    assert head == ("Run **test / r2**; purchases of CDNOW observed at **1998-06-30** (params); "
+                    "compared with run **r1**.")
+    assert report.run_header("test", "r2", {}, None, "", None) == (
+        "Run **test / r2**; no transactions in this run; no earlier run to compare with.")
+    assert report.data_set_line(SOURCES, "transactions") == "*Data set — purchases: CDNOW.*"
+    assert "are not the customers of the other sections" in report.data_set_line(SOURCES, "survey")
+    assert report.churn_lists_line(SOURCES).endswith("their counts are not to be added.*")
+    assert report.churn_lists_line({"transactions": "CDNOW"}) == (
+        "*Data sets — churn-risk bands: no churn table; watch list: purchases: CDNOW. *")
+    assert report.reading_risk_bands(1234, "high").startswith("1,234 current customers are in the 'high' band")
+    assert report.compared_with("r1", None) == "Compared with run **r1** (data observed at unknown)."
+    assert "first successful run of **test**" in report.first_run_note("test")
+    assert report.moved_down_summary(1200, 3).startswith("**1,200 customers moved down a tier**")
+    # 4 earlier runs + this one, of which 3 had a report: 2 are not drawn
+    assert report.trend_count(3, 4).startswith("3 runs with a report so far (2 successful runs")
+
+
+def test_kpi_doc_and_missing_params():
+    doc = report.kpi_doc("r1", "test", pd.Timestamp("1998-06-30 13:00"), {"customers": 3})
+    assert doc == {"run_id": "r1", "run_name": "test", "observation_end": "1998-06-30",
+                   "kpis": {"customers": 3}}
+    assert report.kpi_doc("r1", "test", None, {})["observation_end"] is None
+    with pytest.raises(InputError, match="kpis: expected a mapping"):
+        report.kpi_doc("r1", "test", None, [1])
+    # the schema holds the defaults: a hand-built section without the key is an error
+    with pytest.raises(InputError, match="report params: key 'active_days' missing"):
+        report.customer_kpis(pd.DataFrame(columns=["customer_id", "date", "amount"]), OBS, {})
+
+
+def test_kpi_delta_verdicts():
+    assert report.kpi_delta("watch_list", 110, 100) == ("▲ +10.0%", "bad")
+    assert report.kpi_delta("repeat_rate", 0.4, 0.5) == ("▼ -10.0 pts", "bad")
+    assert report.kpi_delta("top_share_revenue", 0.6, 0.5) == ("▲ +10.0 pts", "neutral")
+    assert report.kpi_delta("customers", 5, 0) == ("▲ +5", "good")
+    assert report.kpi_delta("customers", None, 3) == ("", "neutral")
+
+
+def test_styled_tables_escape_customer_text():
+    pd.set_option("styler.format.escape", "html")  # as stage_context sets it for the notebook
+    try:
+        watch = pd.DataFrame({"customer_id": ["<script>x</script>"], "total_spend": [1234.5],
+                              "days_since_last": [12.0]})
+        out = report.style_watch(watch, "$").to_html()
+        assert "<script>x" not in out and "&lt;script&gt;" in out and "$1,234.50" in out
+        rows = report.style_first_rows(watch.assign(customer_id="<b>x</b>")).to_html()
+        assert "<b>x" not in rows and "&lt;b&gt;x" in rows
+        segments = pd.DataFrame({"rfm_segment": ["<i>S</i>"], "customers": [1],
+                                 "customer_share": [1.0], "revenue_share": [1.0], "action": ["a"]})
+        tiers = segments.rename(columns={"rfm_segment": "value_tier", "action": "strategy"})
+        for styled in (report.style_segments(segments),
+                       report.style_tiers(tiers.assign(mean_spend=1.0), "$"),
+                       report.style_drivers(segments), report.style_risk_bands(segments)):
+            assert "&lt;i&gt;S" in styled.to_html()
+    finally:
+        pd.reset_option("styler.format.escape")

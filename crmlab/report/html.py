@@ -3,9 +3,10 @@
 Everything shown comes from user files and is untrusted text: the cards escape every
 value with :func:`html.escape`; the tables are pandas Stylers whose values are escaped by
 the ``styler.format.escape = "html"`` option that :func:`crmlab.context.stage_context`
-sets (and the runner's HTML export cleans every output again, :mod:`crmlab.safety`). The
-cards carry no script and no external resource, so the static report keeps its
-Content-Security-Policy.
+sets, and explicitly wherever a ``format`` call is made: such a call replaces the formatter
+of every column, and without ``escape="html"`` of its own it would not escape (the
+runner's HTML export cleans every output again, :mod:`crmlab.safety`). The cards carry no script and no external resource, so the static
+report keeps its Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def style_segments(profiles: pd.DataFrame) -> Any:
     """Style the segment profiles: segment, customers, shares in percent, action."""
     return (
         profiles[["rfm_segment", "customers", "customer_share", "revenue_share", "action"]]
-        .style.format({"customer_share": "{:.1%}", "revenue_share": "{:.1%}", "customers": "{:,}"})
+        .style.format({"customer_share": "{:.1%}", "revenue_share": "{:.1%}", "customers": "{:,}"},
+                      escape="html")
         .set_properties(subset=["action"], **{"text-align": "left"})
         .hide(axis="index")
     )
@@ -117,7 +119,8 @@ def style_tiers(tiers: pd.DataFrame, currency: str) -> Any:
     return (
         tiers[["value_tier", "customers", "customer_share", "revenue_share", "mean_spend", "strategy"]]
         .style.format({"customer_share": "{:.1%}", "revenue_share": "{:.1%}",
-                       "mean_spend": lambda v: format_money(v, currency), "customers": "{:,}"})
+                       "mean_spend": lambda v: format_money(v, currency), "customers": "{:,}"},
+                      escape="html")
         .set_properties(subset=["strategy"], **{"text-align": "left"})
         .hide(axis="index")
     )
@@ -125,27 +128,29 @@ def style_tiers(tiers: pd.DataFrame, currency: str) -> Any:
 
 def style_drivers(drivers: pd.DataFrame) -> Any:
     """Style :func:`crmlab.report.tables.top_drivers`: importance in percent, performance 0-100."""
-    return drivers.style.format({"importance": "{:.0%}", "performance": "{:.1f}"}).hide(axis="index")
+    return (drivers.style.format({"importance": "{:.0%}", "performance": "{:.1f}"}, escape="html")
+            .hide(axis="index"))
 
 
 def style_risk_bands(bands: pd.DataFrame) -> Any:
     """Style :func:`crmlab.report.tables.risk_band_table`: shares and rates in percent."""
     return bands.style.format({"share": "{:.1%}", "mean_probability": "{:.1%}",
-                               "test_churn_rate": "{:.1%}", "customers": "{:,}"}).hide(axis="index")
+                               "test_churn_rate": "{:.1%}", "customers": "{:,}"},
+                              escape="html").hide(axis="index")
 
 
 def style_watch(watch: pd.DataFrame, currency: str, rows: int = 15) -> Any:
     """Style the first ``rows`` of the watch list: amounts in ``currency``, whole days."""
     money_cols = [c for c in ("total_spend", "clv", "predicted_value") if c in watch]
-    return watch.head(rows).style.format(precision=2).format(
+    return watch.head(rows).style.format(precision=2, escape="html").format(
         {c: (lambda v: format_money(v, currency, 2)) for c in money_cols}
-        | {"days_since_last": "{:,.0f}"}
+        | {"days_since_last": "{:,.0f}"}, escape="html"
     ).hide(axis="index")
 
 
 def style_first_rows(table: pd.DataFrame, rows: int = 10) -> Any:
     """Style the first ``rows`` of a customer list, numbers to two decimals."""
-    return table.head(rows).style.format(precision=2).hide(axis="index")
+    return table.head(rows).style.format(precision=2, escape="html").hide(axis="index")
 
 
 def style_plain(table: pd.DataFrame) -> Any:
