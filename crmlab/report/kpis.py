@@ -38,6 +38,7 @@ import pandas as pd
 from crmlab.errors import InputError, require_columns
 from crmlab.features import customer_summary
 from crmlab.report._values import _mapping, _money, _num, _param, _pct
+from crmlab.report.tables import tier_watch_table
 from crmlab.segmentation import concentration
 
 __all__ = [
@@ -259,8 +260,6 @@ def headline_kpis(
     InputError
         When a given product lacks a column the KPI needs, or its params key is missing.
     """
-    from crmlab.report.tables import tier_watch_table
-
     out: dict[str, float | int | None] = {k: None for k in KPI_NAMES}
     if transactions is not None:
         out.update(customer_kpis(transactions, observation_end, params))
