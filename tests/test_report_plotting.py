@@ -117,3 +117,23 @@ def test_displays_draw_and_name_their_files():
     axes = trends.plot()
     assert trends.name == "report_trends" and trends.table is None
     assert axes[0].get_title() == "Watch list (CDNOW)"
+
+
+def test_report_heatmap_annotates_counts_and_outlines_cells():
+    table = pd.DataFrame({"a": [1, 20], "b": [300, 0]}, index=["x", "y"])
+    _, ax = plt.subplots()
+    image = plotting._report_heatmap(ax, table, highlight=[(0, 1)])
+    assert [t.get_text() for t in ax.texts] == ["1", "300", "20", "0"]
+    assert len(ax.patches) == 1 and image.get_clim() == (0, 300)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    # colour by row share: the scale is 0-1 whatever the counts
+    shaded = plotting._report_heatmap(ax, table, colour=table.div(table.sum(axis=1), axis=0))
+    assert shaded.get_clim() == (0, 1)
+
+
+def test_drivers_display_draws_the_importance_performance_map():
+    sat = {"drivers": {"A": {"importance": 0.7, "performance": 50.0},
+                       "B": {"importance": 0.3, "performance": 90.0}}}
+    shown = report.drivers_display(sat, "Satisfaction")
+    assert shown.name == "report_drivers" and shown["drivers"]["construct"].tolist() == ["A", "B"]
+    assert _labelled(shown.plot())

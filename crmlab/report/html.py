@@ -1,12 +1,13 @@
 """The report's markup: KPI cards as inline-CSS HTML, and the styled tables the report shows.
 
-Everything shown comes from user files and is untrusted text: the cards escape every
-value with :func:`html.escape`; the tables are pandas Stylers whose values are escaped by
-the ``styler.format.escape = "html"`` option that :func:`crmlab.context.stage_context`
-sets, and explicitly wherever a ``format`` call is made: such a call replaces the formatter
-of every column, and without ``escape="html"`` of its own it would not escape (the
-runner's HTML export cleans every output again, :mod:`crmlab.safety`). The cards carry no script and no external resource, so the static
-report keeps its Content-Security-Policy.
+Everything shown comes from user files and is untrusted text. The cards escape every
+value with :func:`html.escape` and carry no script and no external resource, so the static
+report keeps its Content-Security-Policy. The tables are pandas Stylers that escape their
+values: the ``styler.format.escape = "html"`` option that
+:func:`crmlab.context.stage_context` sets covers a Styler's own formatter, and every
+``format`` call here passes ``escape="html"`` itself, because such a call replaces the
+formatter of every column. The runner's HTML export cleans every output again
+(:mod:`crmlab.safety`).
 """
 
 from __future__ import annotations

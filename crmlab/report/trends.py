@@ -48,7 +48,8 @@ def customer_snapshot(customers: pd.DataFrame, watch: pd.DataFrame | None = None
         Columns ``customer_id``, ``value_tier``, ``lifecycle_stage``; ``rfm_segment`` and
         ``total_spend`` optional.
     watch : DataFrame, optional
-        :func:`crmlab.report.tables.tier_watch_table` output; ``on_watch_list`` marks its ``customer_id`` values.
+        :func:`crmlab.report.tables.tier_watch_table` output; ``on_watch_list`` marks its
+        ``customer_id`` values.
 
     Returns
     -------
