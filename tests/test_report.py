@@ -281,10 +281,10 @@ def test_top_drivers_errors(sat, match):
         report.top_drivers(sat)
 
 
-def test_watch_list_filters_sorts_and_adds_value(customers):
+def test_tier_watch_table_filters_sorts_and_adds_value(customers):
     values = pd.DataFrame({"customer_id": ["c2", "c1", "c3"], "clv": [7.0, 8.0, 9.0],
                            "p_alive": [0.2, 0.9, 0.5]})
-    out = report.watch_list(customers, P, values)
+    out = report.tier_watch_table(customers, P, values)
     expected = pd.DataFrame({
         "customer_id": ["c2", "c1"], "value_tier": ["medium", "high"],
         "lifecycle_stage": ["at risk", "at risk"], "rfm_segment": ["At risk", "Cannot lose"],
@@ -292,13 +292,13 @@ def test_watch_list_filters_sorts_and_adds_value(customers):
         "clv": [7.0, 8.0], "p_alive": [0.2, 0.9],
     })
     assert_frame_equal(out, expected, check_dtype=False)
-    only_high = report.watch_list(customers, {**P, "watch_tiers": ["high"]})
+    only_high = report.tier_watch_table(customers, {**P, "watch_tiers": ["high"]})
     assert only_high["customer_id"].tolist() == ["c1"]
 
 
-def test_watch_list_needs_lifecycle(customers):
+def test_tier_watch_table_needs_lifecycle(customers):
     with pytest.raises(InputError, match="'lifecycle_stage' missing"):
-        report.watch_list(customers.drop(columns="lifecycle_stage"), P)
+        report.tier_watch_table(customers.drop(columns="lifecycle_stage"), P)
 
 
 def test_risk_band_table():
@@ -347,7 +347,7 @@ def test_risk_band_table_of_current_customers_checks_bands_by_score():
     ids=["churned-band", "old-product", "no-actual-column"],
 )
 def test_high_risk_kpi_counts_current_customers_only(scores, expected):
-    k = report.headline_kpis(churn_scores=scores)
+    k = report.headline_kpis(churn_scores=scores, params=P)
     assert k["high_risk_customers"] == expected
     steps = report.next_steps(k)
     assert f"Hand the {expected:,} current customers at high churn risk" in steps
@@ -371,7 +371,7 @@ def test_reading_tiers_counts_slipping_high_tier(customers):
     text = report.reading_tiers(tiers, life, ["at risk"])
     assert text.startswith("The high tier is 40% of customers and 32% of revenue; 1 of them are 'at risk'")
     with pytest.raises(InputError, match="'revenue_share' missing"):
-        report.reading_tiers(tiers.drop(columns="revenue_share"), life)
+        report.reading_tiers(tiers.drop(columns="revenue_share"), life, ["at risk"])
 
 
 def test_reading_drivers_and_watch(customers):
@@ -388,7 +388,7 @@ def test_reading_drivers_and_watch(customers):
         "'Expectation' is important and weak too, but not a lever: shape it through what the "
         "firm promises, do not budget for it as such.")
     assert "Improve" not in report.next_steps({}, None, expectation)
-    watch = report.watch_list(customers, P)
+    watch = report.tier_watch_table(customers, P)
     assert report.reading_watch(watch, P, "$").startswith(
         "2 high/medium-tier customers are 'at risk', who have spent $400 so far")
     assert report.reading_watch(watch.iloc[:0], P).startswith("No high/medium-tier customer")
@@ -402,7 +402,7 @@ def test_reading_drivers_and_watch(customers):
 
 
 def test_customer_snapshot(customers):
-    watch = report.watch_list(customers, P)
+    watch = report.tier_watch_table(customers, P)
     snap = report.customer_snapshot(customers.iloc[::-1], watch)
     assert snap["customer_id"].tolist() == ["c1", "c2", "c3", "c4", "c5"]
     assert snap["on_watch_list"].tolist() == [True, True, False, False, False]
@@ -482,7 +482,7 @@ def test_reading_migrations_needs_a_mapping():
 def test_new_watch_entries(customers):
     previous = report.customer_snapshot(customers.assign(lifecycle_stage="active"))
     previous.loc[previous["customer_id"] == "c2", "on_watch_list"] = True
-    watch = report.watch_list(customers, P)
+    watch = report.tier_watch_table(customers, P)
     assert report.new_watch_entries(previous, watch)["customer_id"].tolist() == ["c1"]
     with pytest.raises(InputError, match="'on_watch_list' missing"):
         report.new_watch_entries(previous.drop(columns="on_watch_list"), watch)
@@ -513,7 +513,7 @@ def test_input_drift(change, check, flag, note):
 
 
 def test_input_drift_added_input_and_errors():
-    out = report.input_drift(BASE, {**BASE, "churn": {"rows": 5}})
+    out = report.input_drift(BASE, {**BASE, "churn": {"rows": 5}}, 0.25)
     assert out.iloc[-1].tolist() == ["churn", "input", "absent", "present", "input added", True,
                                      "input added since the previous run"]
     with pytest.raises(InputError, match="tolerance must be >= 0"):
@@ -521,9 +521,9 @@ def test_input_drift_added_input_and_errors():
 
 
 def test_reading_drift():
-    clean = report.input_drift(BASE, BASE)
+    clean = report.input_drift(BASE, BASE, 0.25)
     assert report.reading_drift(clean).startswith("The inputs look like last time's")
-    drifted = report.input_drift(BASE, {"transactions": {**BASE["transactions"], "rows": 10}})
+    drifted = report.input_drift(BASE, {"transactions": {**BASE["transactions"], "rows": 10}}, 0.25)
     assert report.reading_drift(drifted) == (
         "Check the inputs before trusting the changes above — transactions rows: changed by "
         "more than 25%.")
@@ -532,7 +532,7 @@ def test_reading_drift():
 
 
 def test_next_steps_orders_trust_before_action():
-    drift = report.input_drift(BASE, {"transactions": {**BASE["transactions"], "rows": 10}})
+    drift = report.input_drift(BASE, {"transactions": {**BASE["transactions"], "rows": 10}}, 0.25)
     drivers = report.top_drivers({"drivers": {"A": {"importance": 0.7, "performance": 50.0},
                                               "B": {"importance": 0.3, "performance": 90.0}}})
     text = report.next_steps({"watch_list": 12, "high_risk_customers": 0, "repeat_rate": 0.3},
@@ -743,15 +743,75 @@ def test_trend_panels_draw_rounding_noise_flat(values, percent, expected_span):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crmlab import plots
-
     kpi = "repeat_rate" if percent else "predicted_value"
     hist = pd.DataFrame({kpi: values})
-    axes = plots.plot_report_trends(hist, [kpi], report.KPI_LABELS, report.kpi_units("$"),
-                                    ["a", "b"], [kpi] if percent else [],
-                                    money=[] if percent else [kpi], currency="$")
+    axes = report.plot_report_trends(hist, [kpi], report.KPI_LABELS, report.kpi_units("$"),
+                                     ["a", "b"], [kpi] if percent else [],
+                                     money=[] if percent else [kpi], currency="$")
     lo, hi = axes[0].get_ylim()
     assert hi - lo == pytest.approx(expected_span)
     if not percent:
         assert axes[0].yaxis.get_major_formatter()(250000, 0) == "$250,000"
     plt.close(axes[0].figure)
+
+
+# --- the notebook's sentences, the kpis.json document, styled tables ---------------------------
+
+
+def test_notebook_sentences_name_run_data_set_and_counts():
+    head = report.run_header("test", "r2", SOURCES, pd.Timestamp("1998-06-30"), "params", "r1")
+    assert head == ("Run **test / r2**; purchases of CDNOW observed at **1998-06-30** (params); "
+                    "compared with run **r1**.")
+    assert report.run_header("test", "r2", {}, None, "", None) == (
+        "Run **test / r2**; no transactions in this run; no earlier run to compare with.")
+    assert report.data_set_line(SOURCES, "transactions") == "*Data set — purchases: CDNOW.*"
+    assert "are not the customers of the other sections" in report.data_set_line(SOURCES, "survey")
+    assert report.churn_lists_line(SOURCES).endswith("their counts are not to be added.*")
+    assert report.churn_lists_line({"transactions": "CDNOW"}) == (
+        "*Data sets — churn-risk bands: no churn table; watch list: purchases: CDNOW. *")
+    assert report.reading_risk_bands(1234, "high").startswith("1,234 current customers are in the 'high' band")
+    assert report.compared_with("r1", None) == "Compared with run **r1** (data observed at unknown)."
+    assert "first successful run of **test**" in report.first_run_note("test")
+    assert report.moved_down_summary(1200, 3).startswith("**1,200 customers moved down a tier**")
+    # 4 earlier runs + this one, of which 3 had a report: 2 are not drawn
+    assert report.trend_count(3, 4).startswith("3 runs with a report so far (2 successful runs")
+
+
+def test_kpi_doc_and_missing_params():
+    doc = report.kpi_doc("r1", "test", pd.Timestamp("1998-06-30 13:00"), {"customers": 3})
+    assert doc == {"run_id": "r1", "run_name": "test", "observation_end": "1998-06-30",
+                   "kpis": {"customers": 3}}
+    assert report.kpi_doc("r1", "test", None, {})["observation_end"] is None
+    with pytest.raises(InputError, match="kpis: expected a mapping"):
+        report.kpi_doc("r1", "test", None, [1])
+    # the schema holds the defaults: a hand-built section without the key is an error
+    with pytest.raises(InputError, match="report params: key 'active_days' missing"):
+        report.customer_kpis(pd.DataFrame(columns=["customer_id", "date", "amount"]), OBS, {})
+
+
+def test_kpi_delta_verdicts():
+    assert report.kpi_delta("watch_list", 110, 100) == ("▲ +10.0%", "bad")
+    assert report.kpi_delta("repeat_rate", 0.4, 0.5) == ("▼ -10.0 pts", "bad")
+    assert report.kpi_delta("top_share_revenue", 0.6, 0.5) == ("▲ +10.0 pts", "neutral")
+    assert report.kpi_delta("customers", 5, 0) == ("▲ +5", "good")
+    assert report.kpi_delta("customers", None, 3) == ("", "neutral")
+
+
+def test_styled_tables_escape_customer_text():
+    pd.set_option("styler.format.escape", "html")  # as stage_context sets it for the notebook
+    try:
+        watch = pd.DataFrame({"customer_id": ["<script>x</script>"], "total_spend": [1234.5],
+                              "days_since_last": [12.0]})
+        out = report.style_watch(watch, "$").to_html()
+        assert "<script>x" not in out and "&lt;script&gt;" in out and "$1,234.50" in out
+        rows = report.style_first_rows(watch.assign(customer_id="<b>x</b>")).to_html()
+        assert "<b>x" not in rows and "&lt;b&gt;x" in rows
+        segments = pd.DataFrame({"rfm_segment": ["<i>S</i>"], "customers": [1],
+                                 "customer_share": [1.0], "revenue_share": [1.0], "action": ["a"]})
+        tiers = segments.rename(columns={"rfm_segment": "value_tier", "action": "strategy"})
+        for styled in (report.style_segments(segments),
+                       report.style_tiers(tiers.assign(mean_spend=1.0), "$"),
+                       report.style_drivers(segments), report.style_risk_bands(segments)):
+            assert "&lt;i&gt;S" in styled.to_html()
+    finally:
+        pd.reset_option("styler.format.escape")

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from crmlab import report, runner, runstore, segmentation
+from crmlab import report, runstore, segmentation
 from crmlab.config import params_from_dict
 from crmlab.features import customer_summary
 from crmlab.io import write_json, write_parquet

@@ -1,0 +1,159 @@
+"""The report's markup: KPI cards as inline-CSS HTML, and the styled tables the report shows.
+
+Everything shown comes from user files and is untrusted text. The cards escape every
+value with :func:`html.escape` and carry no script and no external resource, so the static
+report keeps its Content-Security-Policy. The tables are pandas Stylers that escape their
+values: the ``styler.format.escape = "html"`` option that
+:func:`crmlab.context.stage_context` sets covers a Styler's own formatter, and every
+``format`` call here passes ``escape="html"`` itself, because such a call replaces the
+formatter of every column. The runner's HTML export cleans every output again
+(:mod:`crmlab.safety`).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from crmlab.errors import InputError
+from crmlab.formatting import format_money
+from crmlab.report._values import _mapping, _num
+from crmlab.report.kpis import KPIS, format_kpi, kpi_delta
+
+__all__ = [
+    "kpi_cards_html",
+    "style_overview",
+    "style_segments",
+    "style_tiers",
+    "style_drivers",
+    "style_risk_bands",
+    "style_watch",
+    "style_first_rows",
+    "style_plain",
+]
+
+# Good news green, bad news red, neither grey.
+_VERDICT_COLOURS = {"good": "#2e7d32", "bad": "#c62828", "neutral": "#666666"}
+
+
+def kpi_cards_html(
+    kpis: Mapping[str, Any],
+    previous: Mapping[str, Any] | None = None,
+    currency: str = "",
+    notes: Mapping[str, str] | None = None,
+) -> str:
+    """Render the headline KPIs as a grid of cards (self-contained HTML, inline CSS).
+
+    Parameters
+    ----------
+    kpis : mapping
+        KPI name -> value (from :func:`headline_kpis`); names not in :data:`KPIS` are ignored.
+    previous : mapping, optional
+        The previous run's KPIs; adds "▲ +3.2% vs last run" lines.
+    currency : str
+        Prefix for money values.
+    notes : mapping, optional
+        KPI name -> small caption under the label (e.g. "last 90 days").
+
+    Returns
+    -------
+    str
+        An HTML fragment (no scripts, no external resources).
+
+    Raises
+    ------
+    InputError
+        When ``kpis`` (or ``previous``, ``notes``) is not a mapping.
+    """
+    if not isinstance(kpis, Mapping):
+        raise InputError(f"kpi cards: expected a mapping of KPI values, got {type(kpis).__name__}")
+    notes = _mapping(notes, "kpi cards notes")
+    previous = _mapping(previous, "previous KPIs")
+    cards = []
+    for k in KPIS:
+        if k.name not in kpis:
+            continue
+        value = format_kpi(k.name, kpis[k.name], currency)
+        delta, verdict = kpi_delta(k.name, kpis[k.name], (previous or {}).get(k.name))
+        colour = _VERDICT_COLOURS[verdict]
+        delta = f"{delta} vs last run" if delta else ""
+        missing = _num(kpis[k.name]) is None
+        cards.append(
+            '<div style="border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;'
+            f'background:{"#f6f8fa" if missing else "#ffffff"}">'
+            f'<div style="font-size:12px;color:#57606a">{html.escape(k.label)}</div>'
+            f'<div style="font-size:22px;font-weight:600;color:{"#8c959f" if missing else "#1f2328"}">'
+            f"{html.escape(value)}</div>"
+            f'<div style="font-size:11px;color:#57606a">{html.escape(notes.get(k.name, ""))}</div>'
+            f'<div style="font-size:11px;color:{colour}">{html.escape(delta)}</div>'
+            "</div>"
+        )
+    return (
+        '<div style="display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));'
+        'gap:10px;margin:6px 0 12px 0">' + "".join(cards) + "</div>"
+    )
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+def style_overview(overview: pd.DataFrame) -> Any:
+    """Style the :func:`crmlab.report.overview.stage_overview` table (without ``use``)."""
+    return overview.drop(columns="use").style.set_properties(**{"text-align": "left"}).hide(axis="index")
+
+
+def style_segments(profiles: pd.DataFrame) -> Any:
+    """Style the segment profiles: segment, customers, shares in percent, action."""
+    return (
+        profiles[["rfm_segment", "customers", "customer_share", "revenue_share", "action"]]
+        .style.format({"customer_share": "{:.1%}", "revenue_share": "{:.1%}", "customers": "{:,}"},
+                      escape="html")
+        .set_properties(subset=["action"], **{"text-align": "left"})
+        .hide(axis="index")
+    )
+
+
+def style_tiers(tiers: pd.DataFrame, currency: str) -> Any:
+    """Style the tier table: tier, customers, shares in percent, mean spend, strategy."""
+    return (
+        tiers[["value_tier", "customers", "customer_share", "revenue_share", "mean_spend", "strategy"]]
+        .style.format({"customer_share": "{:.1%}", "revenue_share": "{:.1%}",
+                       "mean_spend": lambda v: format_money(v, currency), "customers": "{:,}"},
+                      escape="html")
+        .set_properties(subset=["strategy"], **{"text-align": "left"})
+        .hide(axis="index")
+    )
+
+
+def style_drivers(drivers: pd.DataFrame) -> Any:
+    """Style :func:`crmlab.report.tables.top_drivers`: importance in percent, performance 0-100."""
+    return (drivers.style.format({"importance": "{:.0%}", "performance": "{:.1f}"}, escape="html")
+            .hide(axis="index"))
+
+
+def style_risk_bands(bands: pd.DataFrame) -> Any:
+    """Style :func:`crmlab.report.tables.risk_band_table`: shares and rates in percent."""
+    return bands.style.format({"share": "{:.1%}", "mean_probability": "{:.1%}",
+                               "test_churn_rate": "{:.1%}", "customers": "{:,}"},
+                              escape="html").hide(axis="index")
+
+
+def style_watch(watch: pd.DataFrame, currency: str, rows: int = 15) -> Any:
+    """Style the first ``rows`` of the watch list: amounts in ``currency``, whole days."""
+    money_cols = [c for c in ("total_spend", "clv", "predicted_value") if c in watch]
+    return watch.head(rows).style.format(precision=2, escape="html").format(
+        {c: (lambda v: format_money(v, currency, 2)) for c in money_cols}
+        | {"days_since_last": "{:,.0f}"}, escape="html"
+    ).hide(axis="index")
+
+
+def style_first_rows(table: pd.DataFrame, rows: int = 10) -> Any:
+    """Style the first ``rows`` of a customer list, numbers to two decimals."""
+    return table.head(rows).style.format(precision=2, escape="html").hide(axis="index")
+
+
+def style_plain(table: pd.DataFrame) -> Any:
+    """Style a table as it is, without its index (KPI changes, input drift)."""
+    return table.style.hide(axis="index")

@@ -1,0 +1,110 @@
+"""The report's figures as :class:`crmlab.display.Display` objects: compute, then draw and save.
+
+Each function computes a section's result from the stage products and returns a Display
+named after the figure's file (``report_segments`` ...), with the table saved beside it.
+The report shows its readings as paragraphs of their own (:mod:`crmlab.report.narrative`,
+each naming its data set), so the displays carry no separate takeaway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any
+
+import pandas as pd
+
+from crmlab import segmentation as seg
+from crmlab.display import Display
+from crmlab.report.kpis import KPI_INPUTS, KPI_LABELS, KPIS, kpi_units
+from crmlab.report.narrative import source_note
+from crmlab.report.plotting import (
+    plot_report_migrations,
+    plot_report_segments,
+    plot_report_tiers,
+    plot_report_trends,
+)
+from crmlab.report.tables import top_drivers
+from crmlab.report.trends import migration_summary, trend_labels
+
+__all__ = [
+    "segments_display",
+    "tiers_display",
+    "drivers_display",
+    "migrations_display",
+    "trends_display",
+]
+
+# KPIs stored as shares (0-1), drawn on a percent axis.
+_PERCENT_KPIS = ("repeat_rate", "top_share_revenue")
+
+
+def segments_display(customers: pd.DataFrame, sources: Mapping[str, str] | None) -> Display:
+    """Share of customers vs share of revenue per RFM segment, with checked segment names.
+
+    ``data``: ``profiles`` (:func:`crmlab.segmentation.segment_profiles` with the action
+    its customers call for) and ``names_check`` (segment names against their customers).
+    """
+    from crmlab import segment_readings as sr
+
+    profiles = seg.segment_profiles(customers, "rfm_segment")
+    names_check = sr.segment_name_check(profiles)
+    profiles = sr.checked_actions(profiles, names_check)
+    draw = partial(plot_report_segments, profiles, labels=sr.segment_labels(names_check),
+                   source=source_note(sources, "transactions"))
+    return Display("report_segments", "", draw, table=profiles,
+                   data={"profiles": profiles, "names_check": names_check})
+
+
+def tiers_display(customers: pd.DataFrame, tier_params: Mapping[str, Any],
+                  params: Mapping[str, Any]) -> Display:
+    """Show customers by value tier and lifecycle stage, the watch-list cells outlined.
+
+    ``tier_params`` is the ``segmentation.tiers`` section, ``params`` the ``report``
+    section (``watch_tiers``, ``watch_stages``). The table is the tier table;
+    ``data``: ``tiers`` and ``lifecycle``.
+    """
+    tiers = seg.tier_table(customers, tier_params)
+    life = seg.lifecycle_table(customers)
+    draw = partial(plot_report_tiers, life, params["watch_tiers"], params["watch_stages"])
+    return Display("report_tiers", "", draw, table=tiers, data={"tiers": tiers, "lifecycle": life})
+
+
+def drivers_display(satisfaction: Mapping[str, Any], outcome: str) -> Display:
+    """Importance-performance map of the satisfaction drivers (:func:`top_drivers`)."""
+    try:
+        from crmlab.satisfaction.plotting import plot_importance_performance
+    except ImportError:  # until the satisfaction stage is a package; remove at the merge
+        from crmlab.plots import plot_importance_performance
+
+    drivers = top_drivers(satisfaction)
+    draw = partial(plot_importance_performance, drivers, outcome=outcome)
+    return Display("report_drivers", "", draw, table=drivers, data={"drivers": drivers})
+
+
+def migrations_display(previous: pd.DataFrame, current: pd.DataFrame) -> Display:
+    """Value-tier moves from the previous run's customer snapshot to this run's.
+
+    The table is the move matrix (previous tier as a column); ``data``: ``moves`` and
+    ``summary`` (:func:`crmlab.report.trends.migration_summary`).
+    """
+    moves = seg.transition_matrix(previous, current, "value_tier", order=seg.TIER_ORDER)
+    return Display("report_tier_moves", "", partial(plot_report_migrations, moves),
+                   table=moves.reset_index(),
+                   data={"moves": moves, "summary": migration_summary(moves)})
+
+
+def trends_display(trend: pd.DataFrame, shown: Sequence[str],
+                   sources: Mapping[str, str] | None, currency: str) -> Display:
+    """One panel per headline KPI over the runs of ``trend``; each title names its data set."""
+    sources = sources or {}
+    titles = {k: f"{label} ({sources[KPI_INPUTS[k]]})" if KPI_INPUTS.get(k) in sources
+              else label for k, label in KPI_LABELS.items()}
+
+    def draw(ax: Any = None) -> Any:
+        return plot_report_trends(trend, shown, titles, kpi_units(currency), trend_labels(trend),
+                                  _PERCENT_KPIS, axes=ax,
+                                  money=[k.name for k in KPIS if k.kind == "money"],
+                                  currency=currency)
+
+    return Display("report_trends", "", draw)
