@@ -329,7 +329,7 @@ B = [2.0, 1.0, 4.0, 3.0]
 def test_alphas(items, raw_alpha, std_alpha):
     df = pd.DataFrame(items)
     assert sat.cronbach_alpha(df) == pytest.approx(raw_alpha)
-    assert sat.standardized_alpha(df) == pytest.approx(std_alpha)
+    assert sat.standardised_alpha(df) == pytest.approx(std_alpha)
 
 
 def test_alpha_uses_complete_rows_and_single_item_is_nan():
@@ -340,7 +340,7 @@ def test_alpha_uses_complete_rows_and_single_item_is_nan():
 
 @pytest.mark.parametrize(
     "fn",
-    [sat.cronbach_alpha, sat.standardized_alpha, sat.one_factor_loadings],
+    [sat.cronbach_alpha, sat.standardised_alpha, sat.one_factor_loadings],
     ids=["alpha", "std-alpha", "loadings"],
 )
 def test_reliability_functions_reject_text(fn):

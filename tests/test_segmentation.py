@@ -588,7 +588,7 @@ def test_transition_matrix_by_hand():
         dtype=np.int64,
     )
     assert_frame_equal(got, expected)
-    shares = seg.transition_matrix(BEFORE, AFTER, "value_tier", seg.TIER_ORDER, normalize=True)
+    shares = seg.transition_matrix(BEFORE, AFTER, "value_tier", seg.TIER_ORDER, normalise=True)
     assert_frame_equal(shares, expected.div(expected.sum(axis=1), axis=0))
 
 

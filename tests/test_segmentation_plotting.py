@@ -156,7 +156,7 @@ def test_transition_heatmap_diagonal_is_stayed():
                           "value_tier": ["high", "low", "low", "high"]})
     counts = seg.transition_matrix(before, after, "value_tier", order=seg.TIER_ORDER)
     shares = seg.transition_matrix(before, after, "value_tier", order=seg.TIER_ORDER,
-                                   normalize=True)
+                                   normalise=True)
     ax = plotting.plot_transitions(shares, counts)
     _labelled(ax)
     rows = [t.get_text().rsplit(" (", 1)[0] for t in ax.get_yticklabels()]  # "high (1)"

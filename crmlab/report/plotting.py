@@ -49,7 +49,7 @@ def plot_report_segments(profiles, ax=None, labels=None, source=""):
     ``profiles`` is ``segmentation.segment_profiles`` output (``rfm_segment``,
     ``customer_share``, ``revenue_share``), drawn top to bottom in its row order. Both bars
     carry their value. ``labels`` maps a segment to its tick label (e.g.
-    ``segment_readings.segment_labels``: a name that overstates its customers says so);
+    ``crmlab.segmentation.segment_labels``: a name that overstates its customers says so);
     ``source`` (the data set) is named in the title.
     """
     import numpy as np
@@ -101,7 +101,7 @@ def plot_report_migrations(matrix, ax=None):
     ``not listed`` column); the diagonal (no move) is outlined. Cells are coloured by their
     share of the row, so the moves stay visible next to the large "stayed" cells.
     """
-    from crmlab.segment_readings import align_transitions
+    from crmlab.segmentation import align_transitions
 
     matrix = align_transitions(matrix)  # cell (i, i) = stayed; the "new" row goes last
     ax = get_ax(ax, figsize=(6.5, 3.8))

@@ -45,12 +45,10 @@ def segments_display(customers: pd.DataFrame, sources: Mapping[str, str] | None)
     ``data``: ``profiles`` (:func:`crmlab.segmentation.segment_profiles` with the action
     its customers call for) and ``names_check`` (segment names against their customers).
     """
-    from crmlab import segment_readings as sr
-
     profiles = seg.segment_profiles(customers, "rfm_segment")
-    names_check = sr.segment_name_check(profiles)
-    profiles = sr.checked_actions(profiles, names_check)
-    draw = partial(plot_report_segments, profiles, labels=sr.segment_labels(names_check),
+    names_check = seg.segment_name_check(profiles)
+    profiles = seg.checked_actions(profiles, names_check)
+    draw = partial(plot_report_segments, profiles, labels=seg.segment_labels(names_check),
                    source=source_note(sources, "transactions"))
     return Display("report_segments", "", draw, table=profiles,
                    data={"profiles": profiles, "names_check": names_check})
@@ -72,10 +70,7 @@ def tiers_display(customers: pd.DataFrame, tier_params: Mapping[str, Any],
 
 def drivers_display(satisfaction: Mapping[str, Any], outcome: str) -> Display:
     """Importance-performance map of the satisfaction drivers (:func:`top_drivers`)."""
-    try:
-        from crmlab.satisfaction.plotting import plot_importance_performance
-    except ImportError:  # until the satisfaction stage is a package; remove at the merge
-        from crmlab.plots import plot_importance_performance
+    from crmlab.satisfaction.plotting import plot_importance_performance
 
     drivers = top_drivers(satisfaction)
     draw = partial(plot_importance_performance, drivers, outcome=outcome)

@@ -49,7 +49,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "pls_model": ('ConvergenceError', 'MISSING', 'MODES', 'PLSModel', 'PLSResult', 'SCHEMES', 'specify'),
     "pls_quality": ('construct_index', 'htmt', 'index_scores', 'pls_reliability=reliability'),
     "pls_stage": ('importance_performance_total', 'nps_summary', 'pls_model', 'PLSAnalysis', 'recommend_settings', 'run_pls'),
-    "reliability": ('ALPHA_NOTE', 'construct_loadings', 'cronbach_alpha', 'item_statistics', 'loading_comparison', 'LOADING_NOTE', 'standardized_alpha'),
+    "reliability": ('ALPHA_NOTE', 'construct_loadings', 'cronbach_alpha', 'item_statistics', 'loading_comparison', 'LOADING_NOTE', 'standardised_alpha'),
     "summary": ('add_to_summary', 'pls_json', 'summary_json'),
     "survey": ('MISSING_POLICY', 'MISSING_REASONS', 'prepare_survey', 'PreparedSurvey', 'survey_settings', 'SurveySettings'),
     "thresholds": ('ALPHA_MIN', 'AVE_MIN', 'CR_MIN', 'HTMT_LIBERAL', 'HTMT_STRICT', 'MAX_SHAPLEY_DRIVERS', 'NPS_SCALE'),
@@ -70,7 +70,7 @@ __all__ = [
     # reliability
     "OneFactorFit", "fit_one_factor", "one_factor_loadings", "construct_loadings",
     "loading_comparison", "composite_reliability", "average_variance_extracted",
-    "cronbach_alpha", "standardized_alpha", "item_statistics", "reliability",
+    "cronbach_alpha", "standardised_alpha", "item_statistics", "reliability",
     # index, drivers, importance-performance
     "construct_scores", "satisfaction_index", "DriverResult", "shapley_r2", "relative_weights",
     "key_drivers", "sign_flips", "ipm_crosshair", "actionable_drivers", "quadrant_of",

@@ -39,7 +39,7 @@ __all__ = [
     "ALPHA_NOTE",
     "LOADING_NOTE",
     "cronbach_alpha",
-    "standardized_alpha",
+    "standardised_alpha",
     "construct_loadings",
     "item_statistics",
     "loading_comparison",
@@ -99,7 +99,7 @@ def cronbach_alpha(items: pd.DataFrame) -> float:
     return float(k / (k - 1) * (1 - x.var(ddof=1).sum() / total_var))
 
 
-def standardized_alpha(items: pd.DataFrame) -> float:
+def standardised_alpha(items: pd.DataFrame) -> float:
     r"""Standardised-item alpha: alpha of the z-scored items.
 
     .. math:: \alpha_{std} = \frac{k\,\bar r}{1 + (k-1)\,\bar r}
@@ -123,7 +123,7 @@ def standardized_alpha(items: pd.DataFrame) -> float:
     InputError
         No item columns, or a column that is not numeric.
     """
-    x = _complete(_numeric_frame(items, "standardized_alpha"))
+    x = _complete(_numeric_frame(items, "standardised_alpha"))
     k = x.shape[1]
     if k < 2 or len(x) < 3:
         return float("nan")
@@ -398,7 +398,7 @@ def reliability(
                 "items": k,
                 "n": len(_complete(block)),
                 "alpha": alpha,
-                "alpha_standardized": standardized_alpha(block),
+                "alpha_standardized": standardised_alpha(block),
                 "composite_reliability": cr,
                 "ave": ave,
                 "loadings": fit.method,

@@ -31,7 +31,7 @@ def _category_order(values: Iterable[Any], order: Sequence[str] | None) -> list[
 
 
 def transition_matrix(before: pd.DataFrame, after: pd.DataFrame, col: str,
-                      order: Sequence[str] | None = None, normalize: bool = False) -> pd.DataFrame:
+                      order: Sequence[str] | None = None, normalise: bool = False) -> pd.DataFrame:
     """Where customers in each group ``before`` ended up ``after``.
 
     Parameters
@@ -43,7 +43,7 @@ def transition_matrix(before: pd.DataFrame, after: pd.DataFrame, col: str,
     order : sequence of str, optional
         Category order of rows and columns (all listed, even when empty); values not in it
         follow in name order.
-    normalize : bool
+    normalise : bool
         ``False``: counts. ``True``: row shares (each row sums to 1; NaN for an empty row).
 
     Returns
@@ -61,7 +61,7 @@ def transition_matrix(before: pd.DataFrame, after: pd.DataFrame, col: str,
     for name, df in (("before", before), ("after", after)):
         require_columns(df, ["customer_id", col], name)
     pos = _align(before, after)
-    return _transitions(before, after, col, order, normalize, pos)
+    return _transitions(before, after, col, order, normalise, pos)
 
 
 def _id_array(df: pd.DataFrame):
@@ -119,7 +119,7 @@ def _distinct_text(values: pd.Series) -> list[str]:
 
 
 def _transitions(before: pd.DataFrame, after: pd.DataFrame, col: str,
-                 order: Sequence[str] | None, normalize: bool, pos: np.ndarray) -> pd.DataFrame:
+                 order: Sequence[str] | None, normalise: bool, pos: np.ndarray) -> pd.DataFrame:
     """:func:`transition_matrix` from an alignment: counts by ``np.bincount`` over codes."""
     cats = _category_order(_distinct_text(before[col]) + _distinct_text(after[col]), order)
     n_cat = len(cats)
@@ -149,7 +149,7 @@ def _transitions(before: pd.DataFrame, after: pd.DataFrame, col: str,
         index=pd.Index([NEW_CUSTOMER, *cats], name=f"{col}_before"),
         columns=pd.Index(cols, name=f"{col}_after"),
     )
-    if normalize:
+    if normalise:
         tot = counts.sum(axis=1).replace(0, np.nan)
         return counts.div(tot, axis=0)
     return counts
