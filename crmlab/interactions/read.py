@@ -113,7 +113,9 @@ _PHONE_IN_TEXT = re.compile(
     r")(?!\d)"
 )
 _CN_ID_IN_TEXT = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dA-Za-z])")
-EMAIL_MASK, PHONE_MASK, ID_MASK = "[email]", "[phone]", "[id]"
+# a QQ (instant messenger) number is a contact too: "QQ 282369262", "qq号：12345"
+_QQ_IN_TEXT = re.compile(r"(?i)(QQ\s*(?:号码|号)?\s*[:：]?\s*)\d{5,12}(?!\d)")
+EMAIL_MASK, PHONE_MASK, ID_MASK, QQ_MASK = "[email]", "[phone]", "[id]", "[qq]"
 
 
 @dataclass
@@ -139,9 +141,9 @@ class InteractionLog:
 
 
 def mask_contacts(text: Any) -> Any:
-    """Replace e-mail addresses, phone numbers and ID-card numbers in a free text.
+    """Replace e-mail addresses, phone numbers, QQ and ID-card numbers in a free text.
 
-    They become ``[email]``, ``[phone]`` and ``[id]``; the rest of the text is kept so its
+    They become ``[email]``, ``[phone]``, ``[qq]`` and ``[id]``; the rest of the text is kept so its
     sentiment can still be read. Missing values are returned unchanged.
 
     Parameters
@@ -161,6 +163,7 @@ def mask_contacts(text: Any) -> Any:
         return text
     text = _EMAIL_IN_TEXT.sub(EMAIL_MASK, text)
     text = _CN_ID_IN_TEXT.sub(ID_MASK, text)
+    text = _QQ_IN_TEXT.sub(lambda m: m.group(1) + QQ_MASK, text)
     return _PHONE_IN_TEXT.sub(PHONE_MASK, text)
 
 
