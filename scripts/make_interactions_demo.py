@@ -56,7 +56,7 @@ def _table(counts: dict, head: tuple[str, str]) -> str:
 
 def readme(cfg: DemoConfig, log: pd.DataFrame, texts: pd.DataFrame, check: dict,
            corpus_sha: dict, out_sha: str, size: int) -> str:
-    """The README of the demo log: what it is, how it was made, what it holds."""
+    """Write the README of the demo log: what it is, how it was made, what it holds."""
     params = "\n".join(f"| `{k}` | `{json.dumps(v, ensure_ascii=False)}` |" for k, v in cfg.as_dict().items())
     camp = log[log["campaign"] != ""]
     arms = camp[camp["group"].isin(["treatment", "control"])]["group"].value_counts().to_dict()

@@ -197,9 +197,10 @@ def test_ids_normalised_like_transactions():
 
 
 def test_group_aliases_and_is_contact():
-    raw = _log(type="营销", campaign="winback", group="对照组", channel="none")
+    raw = _log(type="营销", campaign="winback", group="对照组", channel="")
     out = read_interactions(raw, SECTION, CUSTOMERS)
     assert out.clean["group"].tolist()[2:] == ["treatment", "control"]
+    assert out.clean["channel"].iloc[3] == "none" and out.report["repairs"]["channel_blank"] == 0
     assert is_contact(out.clean).tolist() == [True, True, True, False]
     with pytest.raises(InputError, match="'group' missing"):
         is_contact(out.clean.drop(columns="group"))

@@ -46,7 +46,7 @@ DEFAULT_CONTACT_COSTS = {
 
 
 def _share(v: Any) -> float:
-    """A share in (0, 1]: a margin of 0 would make every customer a loss by definition."""
+    """Check a share in (0, 1]: a margin of 0 would make every customer a loss by definition."""
     x = number(0, 1)(v)
     if x <= 0:
         raise _Bad(f"{x} must be above 0 (a share in (0, 1])")
@@ -110,7 +110,7 @@ INTERACTIONS = Section(
 
 
 def check_interactions(section: Mapping[str, Any] | None, source: str = "<params>") -> None:
-    """Checks of the ``interactions`` section that involve more than one key.
+    """Check the ``interactions`` keys that involve more than one key.
 
     Parameters
     ----------

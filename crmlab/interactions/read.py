@@ -32,9 +32,9 @@ customer_id   str                  normalised as transactions (trimmed, ``42.0``
                                    leading zeros stripped when transactions strip them)
 timestamp     datetime64[ns]       naive local time, like the transactions' dates
 channel       str                  ``channel_map`` applied, else lower-cased; blank ->
-                                   ``unknown``
+                                   ``unknown``; ``none`` on control-group rows
 type          str                  inquiry | complaint | praise | service | campaign | other
-text          str or NA            free text, e-mail addresses and phone numbers masked
+text          str or NA            free text, contact details masked (:func:`mask_contacts`)
 rating        float64 or NaN       within ``rating_scale``
 campaign      str or NA            campaign name
 group         str or NA            treatment | control
@@ -42,8 +42,9 @@ group         str or NA            treatment | control
 
 A randomised campaign is recorded as one row per randomised customer: ``type`` campaign,
 ``campaign`` its name, ``group`` treatment (a real contact, on its channel, with its cost)
-or control (an *assignment*, not a contact: channel ``none``, no cost). :func:`is_contact`
-tells the two apart; contact counts, channel mixes and cost to serve use contacts only.
+or control (an *assignment*, not a contact: the reader sets its channel to ``none``
+whatever the file holds; no cost). :func:`is_contact` tells the two apart; contact
+counts, channel mixes and cost to serve use contacts only.
 
 Free text is kept for sentiment, so personal data inside it (an e-mail address or a phone
 number a customer typed) is masked by :func:`mask_contacts` before anything is returned;
@@ -253,7 +254,7 @@ def map_channels(values: pd.Series, channel_map: Mapping[str, str] | None = None
 
 
 def is_contact(log: pd.DataFrame) -> pd.Series:
-    """True for rows that are real contacts: every row but control-group assignments.
+    """Tell real contacts (True) from control-group assignments (False).
 
     Parameters
     ----------
@@ -372,6 +373,11 @@ def read_interactions(
     group_text = _optional_text(orig, columns["group"])
     group = group_text.str.casefold().map(GROUP_ALIASES)
     bad_group = group_text.notna() & group.isna()
+    # a control-group row records an assignment: nobody was contacted, whatever the file
+    # says in its channel (often blank or "none", which would otherwise read as unknown)
+    control = group.eq("control").fillna(False).astype(bool)
+    repairs["channel_blank"] = int((channel.eq(BLANK_CHANNEL) & ~control).sum())
+    channel = channel.mask(control, NO_CHANNEL)
 
     canon = pd.DataFrame({
         "customer_id": cid, "timestamp": stamp, "channel": channel, "type": types,

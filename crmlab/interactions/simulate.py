@@ -146,7 +146,7 @@ class DemoConfig:
     lapse_after_days: int = 180
     lapse_ramp_days: int = 60
     lapse_tail_days: int = 30
-    complaint_boost: float = 4.0
+    complaint_boost: float = 6.0
     # share of contacts carrying a text, by type (campaign rows never do)
     text_share: dict[str, float] = field(default_factory=lambda: {
         "inquiry": 0.2, "complaint": 0.9, "praise": 0.9, "service": 0.3, "other": 0.1})
