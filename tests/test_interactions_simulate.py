@@ -19,6 +19,7 @@ from crmlab.interactions.simulate import (
     prepare_texts,
     simulate_interactions,
 )
+
 from conftest import RAW
 
 POS = ["质量很好，非常满意", "物流很快，包装完好", "性价比高，推荐购买", "质量很好，非常满意",
