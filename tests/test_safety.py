@@ -8,7 +8,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from crmlab import privacy, runner, safety
+from crmlab import export, privacy, safety
 from crmlab.errors import InputError
 
 HOSTILE_HTML = [
@@ -89,9 +89,9 @@ def test_exported_stage_and_report_html_carry_no_data_script(tmp_path, value, mi
     nb = _notebook_with([out])
     path = tmp_path / "n.ipynb"
     nbformat.write(nb, path)
-    for export, name in ((runner.export_html, "s.html"), (runner.export_report, "report.html")):
+    for render, name in ((export.export_html, "s.html"), (export.export_report, "report.html")):
         args = (path, tmp_path / name) + (("t",) if name == "report.html" else ())
-        text = export(*args).read_text(encoding="utf-8")
+        text = render(*args).read_text(encoding="utf-8")
         body = text[text.index("<body"):]
         assert _bad(body.replace("<body", "<main", 1)) == [], (name, mime)
         assert 'http-equiv="Content-Security-Policy"' in text[: text.index("</head>")]
