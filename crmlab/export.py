@@ -37,7 +37,7 @@ def _exporter(mathjax: bool, remove_tags: Iterable[str] = ()):
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    from crmlab.safety import sanitize_outputs_preprocessor
+    from crmlab.safety import sanitise_outputs_preprocessor
 
     name = "crmlab_stage.html.j2" if mathjax else "crmlab_report.html.j2"
     template = _OFFLINE_BLOCKS + ("" if mathjax else _NO_MATHJAX)
@@ -55,7 +55,7 @@ def _exporter(mathjax: bool, remove_tags: Iterable[str] = ()):
         )
     # values from the data (ids, headers, survey groups) are text, never markup: every
     # output is escaped/cleaned before it becomes HTML (crmlab.safety)
-    exporter.register_preprocessor(sanitize_outputs_preprocessor(), enabled=True)
+    exporter.register_preprocessor(sanitise_outputs_preprocessor(), enabled=True)
     return exporter
 
 

@@ -86,6 +86,7 @@ NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 KERNEL = "python3"  # only labels the executed notebook; crmlab.kernel picks the interpreter
 log = logging.getLogger("crmlab.runner")
 
+
 @contextlib.contextmanager
 def _sigterm_as_exception():
     """Turn SIGTERM into :class:`Terminated` so the run is marked failed like Ctrl-C."""
@@ -235,7 +236,7 @@ def _check_requirements(stages: Sequence[Stage], params: Params, final: Path) ->
                 producer = registry.producer_of(need) or "?"
                 raise InputError(
                     f"{final / need}: needed by stage '{st.name}' but not found; "
-                    f"run '{producer}' too (e.g. --only {producer},{st.name})"
+                    f"run the '{producer}' stage first (e.g. --only {producer},{st.name})"
                 )
         made.update(st.writes)
 

@@ -153,7 +153,7 @@ def test_only_reads_earlier_products_or_says_what_is_missing(toy_chain, capsys):
     tmp, base, write_params = toy_chain
     params = write_params(base)
     assert cli.main(["run", "--params", str(params), "--only", "b", "--no-progress"]) == 2
-    assert "needed by stage 'b'" in capsys.readouterr().err
+    assert "needed by stage 'b' but not found; run the 'a' stage first" in capsys.readouterr().err
     assert cli.main(["run", "--params", str(params), "--only", "a", "--no-progress"]) == 0
     assert cli.main(["run", "--params", str(params), "--only", "b", "--no-progress"]) == 0
     assert (tmp / "processed" / "toy" / "b.txt").exists()

@@ -54,10 +54,10 @@ def _bad(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("value", HOSTILE_HTML)
-def test_sanitize_html_keeps_no_active_content(value):
+def test_sanitise_html_keeps_no_active_content(value):
     styled = pd.DataFrame({value: [value, 1.5]}).style.format(precision=2).to_html()
     for html in (value, f"<table><tr><td>{value}</td></tr></table>", styled):
-        assert _bad(safety.sanitize_html(html)) == []
+        assert _bad(safety.sanitise_html(html)) == []
     assert _bad(value), "the probe itself must be hostile, or the test proves nothing"
 
 
@@ -71,7 +71,7 @@ def test_markdown_takeaways_escape_values(value):
 def test_tables_and_kpi_cards_keep_their_layout():
     html = ('<style type="text/css">#T_1 th {text-align: left;}</style><table id="T_1"><tbody><tr>'
             '<th class="col_heading">a</th><td style="color:#57606a;font-size:12px">1</td></tr></tbody></table>')
-    assert safety.sanitize_html(html) == html
+    assert safety.sanitise_html(html) == html
 
 
 def _notebook_with(outputs: list[dict]) -> nbformat.NotebookNode:
