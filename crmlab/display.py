@@ -56,7 +56,7 @@ class Display:
 
 
 def figure_of(drawn: Any) -> Any:
-    """The Matplotlib figure behind what a ``draw`` returned (an Axes or an array of them)."""
+    """Return the Matplotlib figure behind what a ``draw`` returned (an Axes or an array of them)."""
     if hasattr(drawn, "figure") and not hasattr(drawn, "flat"):
         return drawn.figure
     first = drawn.flat[0] if hasattr(drawn, "flat") else drawn[0]

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.config import default
 from crmlab.errors import InputError
 from crmlab.io import write_parquet
 
@@ -116,7 +117,8 @@ def _settings(engine: Mapping[str, Any] | str | None) -> tuple[str, str | None, 
         engine = {"name": engine}
     elif not isinstance(engine, Mapping):
         raise InputError(f"engine: expected a mapping like {{name: dask}}, got {engine!r}")
-    name = engine.get("name") or "pandas"
+    # a block not from the params loader (a test, a benchmark) falls back on the schema's defaults
+    name = engine.get("name") or default("engine.name")
     if name not in ("pandas", "dask"):
         raise InputError(f"engine.name: {name!r} is not one of 'pandas', 'dask'")
     address = engine.get("address")
@@ -129,7 +131,7 @@ def _settings(engine: Mapping[str, Any] | str | None) -> tuple[str, str | None, 
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int)
                                   or n_workers < 1):
         raise InputError(f"engine.n_workers: expected a whole number >= 1, got {n_workers!r}")
-    timeout = engine.get("timeout", 10)
+    timeout = engine.get("timeout", default("engine.timeout"))
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise InputError(f"engine.timeout: expected seconds > 0, got {timeout!r}")
     return name, address, n_workers, float(timeout)

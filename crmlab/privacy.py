@@ -15,7 +15,7 @@ Every input (transactions, survey, churn, and any later one) goes through the sa
    comparisons still work; without the key nobody can recompute the mapping.
 
 The key comes from the environment variable :data:`KEY_ENV` or from the file named by
-``privacy.key_file`` in the params (the runner and :func:`crmlab.config.stage_context`
+``privacy.key_file`` in the params (the runner and :func:`crmlab.context.stage_context`
 put it into the environment of the notebooks). It is never written into any output. To map
 a pseudonym back, recompute it for your own list of identifiers with :func:`pseudonymise`
 (same key) and join on it; no table linking pseudonyms to identifiers is ever written.

@@ -22,20 +22,19 @@ A run
 A failed run leaves the earlier products, ``history.csv`` and ``latest`` exactly as they
 were; its ``run.log`` and ``manifest.json`` say what failed.
 
-The second half of this module reads run folders for the report notebook: this run's
-products (:func:`load_report_inputs`), the previous successful run's KPIs and customer
-snapshot (:func:`previous_run`) and the history (:func:`read_history`).
+This module is the orchestration only: select the stages, check their reads against the
+registry (:mod:`crmlab.stages`), execute the notebooks with papermill, keep the manifest
+and the log. The run store (lock, staging, promotion, ``latest``, history) is
+:mod:`crmlab.runstore`; the HTML export is :mod:`crmlab.export`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import errno
 import logging
 import os
 import platform
-import re
 import secrets
 import shutil
 import signal
@@ -51,18 +50,28 @@ from typing import Any
 import yaml
 
 from crmlab import __version__
+from crmlab import stages as registry
 from crmlab.config import (
     PROJ_ROOT,
     Params,
     apply_privacy,
     check_writable,
     load_params,
+    plain,
 )
 from crmlab.errors import InputError, Terminated
-from crmlab.io import check_inputs, file_sha256, read_header, read_json, write_json, write_text
+from crmlab.export import export_html, export_report
+from crmlab.io import check_inputs, file_sha256, write_json, write_text
 from crmlab.kernel import ProjectKernelManager
-from crmlab.runstore import HISTORY_FILE, KPIS_FILE, REPORT_FILE, read_history
-from crmlab import stages as registry
+from crmlab.runstore import (
+    REPORT_FILE,
+    clean_stale,
+    point_latest,
+    promote,
+    record_history,
+    run_lock,
+    staging_dir,
+)
 from crmlab.stages import Stage
 
 __all__ = [
@@ -71,18 +80,11 @@ __all__ = [
     "Terminated",
     "RunResult",
     "run",
-    "export_html",
-    "export_report",
 ]
 
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 KERNEL = "python3"  # only labels the executed notebook; crmlab.kernel picks the interpreter
 log = logging.getLogger("crmlab.runner")
-
-# What a run folder holds for people (report.html) and for the next run (the rest).
-# Cells tagged like this (formulas, method notes for a class) stay in NN_report.html and the
-# notebook but are left out of report.html, which is for readers who skip the method.
-METHOD_TAG = "method"
 
 
 @contextlib.contextmanager
@@ -101,36 +103,6 @@ def _sigterm_as_exception():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _clean_stale(final: Path, parent: Path) -> list[str]:
-    """Remove what killed runs of this run_name left behind (called under the run lock).
-
-    ``.staging-*`` folders under ``<processed>/<run_name>/`` and ``.latest-*`` links are
-    only ever in use by a live run, and the lock says none is; run folders whose
-    manifest still says ``running`` are marked ``failed``.
-    """
-    removed = []
-    for folder, pattern in ((final, ".staging-*"), (parent, ".latest-*")):
-        if not folder.is_dir():
-            continue
-        for item in folder.glob(pattern):
-            if item.is_dir() and not item.is_symlink():
-                shutil.rmtree(item, ignore_errors=True)
-            else:
-                item.unlink(missing_ok=True)
-            removed.append(item.name)
-    for mpath in parent.glob("*/manifest.json") if parent.is_dir() else ():
-        try:
-            doc = read_json(mpath)
-        except (OSError, ValueError):
-            continue
-        if isinstance(doc, dict) and doc.get("status") == "running":
-            doc["status"] = "failed"
-            doc["error"] = doc.get("error") or "the run was killed (found still running by a later run)"
-            with contextlib.suppress(OSError, ValueError, TypeError):
-                write_json(doc, mpath)
-    return removed
 
 
 class StageFailed(Exception):
@@ -199,172 +171,6 @@ def _inputs(params: Params) -> dict[str, dict[str, str]]:
     return out
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError as exc:
-        return exc.errno == errno.EPERM
-    return True
-
-
-@contextlib.contextmanager
-def _run_lock(folder: Path):
-    """Exclusive lock for one run_name; a stale lock (dead pid) is taken over."""
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = folder / ".lock"
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _pid_alive(pid):
-                raise InputError(
-                    f"{lock}: another run of this run_name is in progress (pid {pid}); "
-                    "wait for it or use another run_name"
-                ) from None
-            lock.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(str(os.getpid()))
-        break
-    try:
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
-
-
-def _promote(staging: Path, final: Path, covered: Iterable[str] = ()) -> list[str]:
-    """Move staged products over the current ones (each an atomic rename).
-
-    ``covered`` names the products of every stage this run covered (ran or skipped): one
-    of them that the run did not make is an older run's file that no longer describes the
-    inputs (a removed ``survey:`` section, a churn stage now without a label), so it is
-    removed rather than left for a later ``--only report`` to read as current. Products of
-    stages outside the run (``--only``) are kept. Returns the names removed.
-    """
-    final.mkdir(parents=True, exist_ok=True)
-    made = {item.name for item in staging.iterdir()}
-    removed = []
-    for name in sorted(set(covered) - made):
-        if (final / name).is_file():
-            (final / name).unlink()
-            removed.append(name)
-        elif (final / name).is_dir():
-            shutil.rmtree(final / name)
-            removed.append(name)
-    for item in staging.iterdir():
-        target = final / item.name
-        # a product may change kind between runs: a file on pandas, a folder on Dask
-        if target.is_dir() and not target.is_symlink() and not (item.is_dir() and not item.is_symlink()):
-            shutil.rmtree(target)
-        if item.is_file():
-            os.replace(item, target)
-        elif item.is_dir():
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            elif target.exists() or target.is_symlink():
-                target.unlink()
-            os.replace(item, target)
-    shutil.rmtree(staging, ignore_errors=True)
-    return removed
-
-
-def _point_latest(parent: Path, run_id: str) -> None:
-    """Move ``latest`` atomically: a relative symlink, or a text file where links fail."""
-    latest = parent / "latest"
-    tmp = parent / f".latest-{run_id}"
-    try:
-        tmp.unlink(missing_ok=True)
-        os.symlink(run_id, tmp)
-        os.replace(tmp, latest)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        if latest.is_symlink() or latest.is_dir():
-            latest.unlink()
-        write_text(run_id + "\n", latest)
-
-
-# nbconvert's "lab" template loads require.js (and mermaid.js when a diagram is present) from
-# a CDN and MathJax from another; a report opened offline must not wait for any of them.
-# Figures are PNG outputs, which the exporter already embeds as data: URIs.
-_OFFLINE_BLOCKS = """{%- extends 'index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{% block jupyter_widgets %}{% endblock jupyter_widgets %}
-"""
-_NO_MATHJAX = """{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-"""
-
-
-def _exporter(mathjax: bool, remove_tags: Iterable[str] = ()):
-    import jinja2
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    from crmlab.safety import sanitize_outputs_preprocessor
-
-    name = "crmlab_stage.html.j2" if mathjax else "crmlab_report.html.j2"
-    template = _OFFLINE_BLOCKS + ("" if mathjax else _NO_MATHJAX)
-    exporter = HTMLExporter(
-        template_name="lab",
-        extra_loaders=[jinja2.DictLoader({name: template})],
-        template_file=name,
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    if remove_tags:
-        exporter.register_preprocessor(
-            TagRemovePreprocessor(remove_cell_tags=set(remove_tags)), enabled=True
-        )
-    # values from the data (ids, headers, survey groups) are text, never markup: every
-    # output is escaped/cleaned before it becomes HTML (crmlab.safety)
-    exporter.register_preprocessor(sanitize_outputs_preprocessor(), enabled=True)
-    return exporter
-
-
-def _with_csp(body: str, policy: str) -> str:
-    """Put a Content-Security-Policy meta first in ``<head>`` (before any script tag)."""
-    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
-    head = re.search(r"<head[^>]*>", body)
-    if head is None:
-        return meta + body
-    return body[: head.end()] + "\n" + meta + body[head.end():]
-
-
-def export_html(notebook: Path, target: Path) -> Path:
-    """Render an executed notebook to HTML with code hidden (formulas need MathJax online)."""
-    import nbformat
-
-    from crmlab.safety import STAGE_CSP
-
-    nb = nbformat.read(notebook, as_version=4)
-    body, _ = _exporter(mathjax=True).from_notebook_node(nb)
-    return write_text(_with_csp(body, STAGE_CSP), target)
-
-
-def export_report(notebook: Path, target: Path, title: str) -> Path:
-    """Render the report notebook to ``report.html``: code hidden, fully offline.
-
-    Cells tagged ``method`` (formulas and method notes) are left out, and no script is
-    loaded at all (no MathJax, no require.js): the page is plain HTML and CSS with the
-    figures embedded as data URIs, so it renders the same from an e-mail attachment on a
-    machine without network. A Content-Security-Policy (:data:`crmlab.safety.REPORT_CSP`)
-    forbids scripts and fetches, and every output is cleaned of markup from the data.
-    """
-    import nbformat
-
-    from crmlab.safety import REPORT_CSP
-
-    nb = nbformat.read(notebook, as_version=4)
-    nb.metadata["title"] = title
-    body, _ = _exporter(mathjax=False, remove_tags=(METHOD_TAG,)).from_notebook_node(nb)
-    return write_text(_with_csp(body, REPORT_CSP), target)
-
-
 def _execute(stage: Stage, index: int, run_dir: Path, nb_params: dict, progress: bool) -> Path:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -427,10 +233,10 @@ def _check_requirements(stages: Sequence[Stage], params: Params, final: Path) ->
             continue
         for need in st.reads:
             if need not in made and not (final / need).exists():
-                producer = next((s.name for s in registry.STAGES if need in s.writes), "?")
+                producer = registry.producer_of(need) or "?"
                 raise InputError(
                     f"{final / need}: needed by stage '{st.name}' but not found; "
-                    f"run '{producer}' too (e.g. --only {producer},{st.name})"
+                    f"run the '{producer}' stage first (e.g. --only {producer},{st.name})"
                 )
         made.update(st.writes)
 
@@ -475,8 +281,8 @@ def _run(
     _check_requirements(stages, params, final)
 
     parent = Path(params.paths.outputs) / params.run_name
-    with _run_lock(parent):
-        stale = _clean_stale(final, parent)
+    with run_lock(parent):
+        stale = clean_stale(final, parent)
         if stale:
             log.info("removed leftovers of killed runs: %s", ", ".join(stale))
         run_id = _new_run_id()
@@ -484,7 +290,7 @@ def _run(
         for sub in ("figures", "tables"):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
         handler = _setup_logging(run_dir)
-        staging = final / f".staging-{run_id}"
+        staging = staging_dir(final, run_id)
         try:
             return _run_stages(params, stages, overrides, run_id, run_dir, final, staging, progress)
         finally:
@@ -505,7 +311,7 @@ def _run_stages(
     progress: bool,
 ) -> RunResult:
     resolved = run_dir / "params.yaml"
-    write_text(yaml.safe_dump(_plain(params), sort_keys=False, allow_unicode=True), resolved)
+    write_text(yaml.safe_dump(plain(params), sort_keys=False, allow_unicode=True), resolved)
     manifest: dict[str, Any] = {
         "run_id": run_id,
         "run_name": params.run_name,
@@ -514,7 +320,7 @@ def _run_stages(
         "finished": None,
         "command": sys.argv,
         "overrides": overrides,
-        "params": _plain(params),
+        "params": plain(params),
         "inputs": _inputs(params),
         "versions": _versions(),
         "git": _git_commit(),
@@ -576,7 +382,7 @@ def _run_stages(
             write_json(manifest, mpath)
             _say(f"      done in {entry['seconds']:.1f} s")
         covered = [name for st in stages for name in st.writes]
-        removed = _promote(staging, final, covered)
+        removed = promote(staging, final, covered)
         if removed:
             manifest["removed_stale_products"] = removed
             _say(f"removed products this run did not make (stale): {', '.join(removed)}")
@@ -598,8 +404,8 @@ def _run_stages(
     manifest["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     manifest["products"] = str(final)
     write_json(manifest, mpath)
-    _record_history(run_dir, manifest)
-    _point_latest(run_dir.parent, run_id)
+    record_history(run_dir, manifest)
+    point_latest(run_dir.parent, run_id)
     result.status = "success"
     report = run_dir / REPORT_FILE
     if not report.exists():
@@ -610,40 +416,3 @@ def _run_stages(
     if report is not None:
         log.info("report: %s", report)
     return result
-
-
-def _record_history(run_dir: Path, manifest: dict[str, Any]) -> None:
-    """Append this successful run to ``<outputs>/<run_name>/history.csv``.
-
-    The row carries the KPIs the report stage left in ``kpis.json`` (empty when the report
-    did not run). History is a convenience for trend plots: failing to write it is logged
-    and said, never turns a successful run into a failed one, and a history file that
-    cannot be parsed is left untouched rather than overwritten.
-    """
-    from crmlab.report import append_history, history_row
-
-    path = run_dir.parent / HISTORY_FILE
-    try:
-        doc = read_json(run_dir / KPIS_FILE) if (run_dir / KPIS_FILE).exists() else {}
-        obs = doc.get("observation_end") or ((manifest["params"].get("periods") or {}).get(
-            "observation_end"))
-        ran = [k for k, v in manifest["stages"].items() if v.get("status") == "success"]
-        row = history_row(manifest["run_id"], manifest["finished"], obs, ran, doc.get("kpis"))
-        table = append_history(read_history(run_dir.parent), row)
-        from crmlab.safety import neutralise_formulas
-
-        text = neutralise_formulas(table).to_csv(index=False, lineterminator="\n", float_format="%.12g")
-        write_text(text, path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        _say(f"warning: {path}: history not updated ({exc})")
-
-
-def _plain(obj: Any) -> Any:
-    """Params -> plain dicts/lists for YAML/JSON."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj
-
-

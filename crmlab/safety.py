@@ -6,9 +6,9 @@ Two writers turn data into documents people open with a program that can run cod
   pandas (``DataFrame`` and ``Styler`` HTML, which does not escape cell values or headers
   once a notebook calls ``.format()``) and takeaways through ``Markdown``, which passes raw
   HTML through. Rather than trusting every notebook cell, the exporter runs
-  :func:`sanitize_outputs_preprocessor` over the executed notebook: Markdown outputs are rendered with
+  :func:`sanitise_outputs_preprocessor` over the executed notebook: Markdown outputs are rendered with
   raw HTML *escaped*, and every HTML output is cleaned against an allow-list of table and
-  text tags (:func:`sanitize_html`): a ``<script>``, ``<img onerror=...>`` or
+  text tags (:func:`sanitise_html`): a ``<script>``, ``<img onerror=...>`` or
   ``<iframe>`` from a customer id or a column header is shown as the literal text it is,
   event-handler attributes and ``javascript:`` links are removed, and outputs that are code
   (``application/javascript``, widgets) are dropped. ``report.html`` also carries a
@@ -32,10 +32,10 @@ __all__ = [
     "REPORT_CSP",
     "STAGE_CSP",
     "FORMULA_START",
-    "sanitize_html",
+    "sanitise_html",
     "markdown_to_safe_html",
     "neutralise_formulas",
-    "sanitize_outputs_preprocessor",
+    "sanitise_outputs_preprocessor",
 ]
 
 # report.html: no script at all, nothing from the network; figures are data: URIs.
@@ -84,7 +84,7 @@ def _cleaner():
 _CLEANER = None
 
 
-def sanitize_html(html: str) -> str:
+def sanitise_html(html: str) -> str:
     """Clean an HTML fragment: disallowed tags escaped to text, unsafe attributes removed.
 
     Tables, text formatting, ``<style>`` blocks and inline styles without ``url()`` are
@@ -109,7 +109,7 @@ def markdown_to_safe_html(text: str) -> str:
     import mistune
 
     md = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
-    return sanitize_html(md(text))
+    return sanitise_html(md(text))
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
@@ -145,7 +145,7 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _sanitize_output(output: Any) -> None:
+def _sanitise_output(output: Any) -> None:
     data = output.get("data")
     if not data:
         return
@@ -156,10 +156,10 @@ def _sanitize_output(output: Any) -> None:
         data["text/html"] = markdown_to_safe_html(md if isinstance(md, str) else "".join(md))
     elif "text/html" in data:
         html = data["text/html"]
-        data["text/html"] = sanitize_html(html if isinstance(html, str) else "".join(html))
+        data["text/html"] = sanitise_html(html if isinstance(html, str) else "".join(html))
 
 
-def sanitize_outputs_preprocessor():
+def sanitise_outputs_preprocessor():
     """Return an nbconvert preprocessor that makes every output of every cell safe.
 
     Built on demand so that importing this module (``save_table`` does) does not import
@@ -167,10 +167,10 @@ def sanitize_outputs_preprocessor():
     """
     from nbconvert.preprocessors import Preprocessor
 
-    class SanitizeOutputs(Preprocessor):
+    class SanitiseOutputs(Preprocessor):
         def preprocess_cell(self, cell, resources, index):  # noqa: D102 (nbconvert API)
             for output in cell.get("outputs", []):
-                _sanitize_output(output)
+                _sanitise_output(output)
             return cell, resources
 
-    return SanitizeOutputs()
+    return SanitiseOutputs()

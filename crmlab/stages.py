@@ -49,7 +49,7 @@ class Stage:
     needs_keys: tuple[str, ...] = ()
 
     def declares_read(self, product: str) -> bool:
-        """True when the stage declared ``product`` among its (optional) reads."""
+        """Say whether the stage declared ``product`` among its (optional) reads."""
         return product in self.reads or product in self.optional_reads
 
     def skip_reason(self, params: Any) -> str | None:
@@ -120,7 +120,7 @@ def stage_names() -> list[str]:
 
 
 def get_stage(name: str) -> Stage:
-    """The registered stage called ``name``."""
+    """Return the registered stage called ``name``."""
     for st in STAGES:
         if st.name == name:
             return st

@@ -152,3 +152,15 @@ def test_run_only_empty_is_refused():
     out = crmlab("run", "--params", "params/test.yaml", "--only", "")
     assert out.returncode == 2
     assert out.stderr.strip().startswith("error: --only: no stage named")
+
+
+def test_run_only_a_stage_whose_input_is_not_made_yet(tmp_path):
+    # segmentation reads cleaning's transactions.parquet: refused before any notebook runs
+    out = crmlab("run", "--params", "params/test.yaml", "--only", "segmentation", "--no-progress",
+                 "--set", f"paths.processed={tmp_path / 'processed'}",
+                 "--set", f"paths.outputs={tmp_path / 'outputs'}")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "transactions.parquet: needed by stage 'segmentation'" in lines[0]
+    assert "run the 'cleaning' stage first" in lines[0]
+    assert not (tmp_path / "outputs").exists()

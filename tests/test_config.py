@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from crmlab.config import (
     DEFAULT_PARAMS,
@@ -191,3 +192,85 @@ def test_privacy_key_file(tmp_path, monkeypatch, content, message):
     key.write_text("a-long-enough-secret-key\n")
     apply_privacy(p)
     assert __import__("os").environ[privacy.KEY_ENV] == "a-long-enough-secret-key"
+
+
+# --- frozen, typed sections; defaults in one place --------------------------------------------
+
+MUTATIONS = {
+    "set-key": lambda p: p.segmentation.__setitem__("seed", 1),
+    "set-attribute": lambda p: setattr(p.segmentation, "seed", 1),
+    "delete-key": lambda p: p.segmentation.__delitem__("seed"),
+    "delete-attribute": lambda p: delattr(p.segmentation, "seed"),
+    "nested-section": lambda p: p.segmentation.tiers.__setitem__("high", 0.1),
+    "update": lambda p: p.value.update(margin=0.5),
+    "setdefault": lambda p: p.report.setdefault("currency", "$"),
+    "pop": lambda p: p.report.pop("currency"),
+    "top-level": lambda p: p.__setitem__("run_name", "other"),
+    "list-append": lambda p: p.segmentation.k_range.append(9),
+    "list-item": lambda p: p.report.watch_tiers.__setitem__(0, "low"),
+    "open-mapping": lambda p: p.survey.constructs.__setitem__("New", ["X"]),
+}
+
+
+@pytest.mark.parametrize("mutate", MUTATIONS.values(), ids=MUTATIONS.keys())
+def test_validated_sections_refuse_mutation(mutate):
+    from crmlab.config import plain
+
+    p = load_params(DEFAULT_PARAMS)
+    before = plain(p)
+    with pytest.raises(TypeError, match="params are read-only"):
+        mutate(p)
+    assert plain(p) == before
+
+
+def test_the_refusal_names_the_dotted_key():
+    p = load_params(DEFAULT_PARAMS)
+    with pytest.raises(TypeError, match=r"cannot set 'segmentation\.tiers\.high'"):
+        p.segmentation.tiers["high"] = 0.1
+
+
+def test_frozen_params_still_dump_and_copy_as_plain_values():
+    import copy
+    import json
+    import pickle
+
+    from crmlab.config import plain
+
+    p = load_params(DEFAULT_PARAMS)
+    assert json.loads(json.dumps(p)) == plain(p)
+    assert yaml.safe_load(yaml.safe_dump(plain(p))) == p
+    assert copy.deepcopy(p) == p and pickle.loads(pickle.dumps(p)) == p
+    with pytest.raises(TypeError):  # copies are frozen too
+        copy.deepcopy(p).segmentation["seed"] = 1
+    changed = {**p.segmentation, "seed": 7}  # the way to another value: a plain copy
+    assert changed["seed"] == 7 and p.segmentation.seed == load_params(DEFAULT_PARAMS).segmentation.seed
+
+
+def test_values_have_the_declared_types():
+    p = params_from_dict({"transactions": MINIMAL_TX, "value": {"margin": 1}})
+    assert type(p.value.margin) is float and p.value.margin == 1.0  # number() -> float
+    assert type(p.segmentation.seed) is int
+    assert type(p.transactions.max_amount) is float
+
+
+def test_default_comes_from_the_schema():
+    from crmlab.config import SCHEMA, default
+
+    assert default("segmentation.seed") == SCHEMA.keys["segmentation"].keys["seed"].default == 42
+    assert default("segmentation.tiers.high") == 0.5
+    assert default("segmentation.k_range") == [2, 8]
+    assert default("segmentation.k") is None
+    assert default("report.watch_tiers") == params_from_dict({}).report.watch_tiers
+
+
+@pytest.mark.parametrize(
+    "dotted, message",
+    [("segmentation.nope", "no params key"), ("segmentation", "is a section"),
+     ("survey.outcome", "is required")],
+    ids=["unknown", "section", "required"],
+)
+def test_default_of_something_without_one(dotted, message):
+    from crmlab.config import default
+
+    with pytest.raises(KeyError, match=message):
+        default(dotted)

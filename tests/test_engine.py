@@ -348,7 +348,7 @@ def test_dask_only_reader_options_never_reach_pandas(tmp_path):
                "reader": {"blocksize": "1MB", "split_row_groups": True, "skiprows": 0}}
     df, _ = io.read_input(section)  # pandas would reject blocksize / split_row_groups
     assert df.shape == (2, 3)
-    header = io.read_header(path, **io._reader_kwargs(section))
+    header = io.read_header(path, **io.readers._reader_kwargs(section))
     assert header == ["customer_id", "date", "amount"]
 
 

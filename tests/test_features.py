@@ -219,7 +219,7 @@ def test_any_ids_group_and_sort_like_strings(case, seed):
 
 def test_integer_encoding_equals_string_hashing_on_many_ids():
     # a few thousand ids of mixed lengths: both encodings must give the same table
-    from crmlab import features
+    from crmlab.features import summary
 
     rng = np.random.default_rng(3)
     ids = np.array([f"c{n}" + "-" * int(n % 7) for n in rng.integers(0, 10**9, 3000)])
@@ -230,12 +230,12 @@ def test_integer_encoding_equals_string_hashing_on_many_ids():
         "amount": np.round(rng.gamma(2.0, 20.0, n), 2),
     })
     fast = customer_summary(tx, OBS)
-    original = features._id_words
+    original = summary._id_words
     try:
-        features._id_words = lambda ids: None  # force the string-hashing path
+        summary._id_words = lambda ids: None  # force the string-hashing path
         slow = customer_summary(tx, OBS)
     finally:
-        features._id_words = original
+        summary._id_words = original
     assert_frame_equal(fast, slow, check_exact=True)
 
 
@@ -252,25 +252,25 @@ def test_missing_id_is_an_error_on_the_fast_path():
     ids=["mixed", "pairs", "one-long", "single"],
 )
 def test_short_segments_sum_like_the_kahan_loop(lengths):
-    from crmlab import features
+    from crmlab.features import sums
 
     rng = np.random.default_rng(7)
     lengths = np.array(lengths, dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     values = rng.normal(0, 1e6, int(lengths.sum())) * 10.0 ** rng.integers(-8, 8, int(lengths.sum()))
-    fast = features._kahan_segments(values, starts, lengths)
-    loop = features._kahan_long(values, starts, lengths) if lengths.max() > 0 else fast
+    fast = sums._kahan_segments(values, starts, lengths)
+    loop = sums._kahan_long(values, starts, lengths) if lengths.max() > 0 else fast
     np.testing.assert_array_equal(fast, loop)
 
 
 @pytest.mark.parametrize("span", [1, 2**40], ids=["mixed-radix", "renumbered"])
 def test_word_codes_follow_the_string_order(span):
     # with a huge day span the mixed-radix codes would overflow the key: they are renumbered
-    from crmlab import features
+    from crmlab.features import keys
 
     ids = ["b" * 20, "a" * 25, "a" * 24 + "b", "a", "zz", "a" * 25, "b" * 20]
-    arr = features._arrow_strings(pd.Series(ids, dtype="str"))
-    code, bound = features._word_codes(features._id_words(arr), span)
+    arr = keys._arrow_strings(pd.Series(ids, dtype="str"))
+    code, bound = keys._word_codes(keys._id_words(arr), span)
     ranks = {s: i for i, s in enumerate(sorted(set(ids), key=str.encode))}
     expected = np.array([ranks[s] for s in ids])
     assert (np.argsort(code, kind="stable") == np.argsort(expected, kind="stable")).all()

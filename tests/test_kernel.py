@@ -9,8 +9,8 @@ import nbformat
 import pytest
 
 from crmlab import runner
-from crmlab.stages import Stage
 from crmlab.kernel import ProjectKernelManager, kernel_argv
+from crmlab.stages import Stage
 
 
 def test_kernel_argv_is_this_interpreter():

@@ -11,8 +11,8 @@ import nbformat
 import pytest
 
 from crmlab import cli, runner, runstore, stages
-from crmlab.stages import Stage
 from crmlab.errors import InputError
+from crmlab.stages import Stage
 
 PARAMS_CELL = 'params_file = None\noverrides = []\nrun_dir = None\nprocessed_dir = None'
 
@@ -30,19 +30,30 @@ def _notebook(path: Path, body: str) -> None:
     nbformat.write(nb, path)
 
 
-CTX = (
-    "from crmlab.config import stage_context\n"
-    "ctx = stage_context(params_file, overrides, run_dir, processed_dir)\n"
-)
-WRITE = CTX + (
+def _ctx(stage: str) -> str:
+    """Code opening a toy notebook: its context, for a stage declared inline.
+
+    The kernel is another process and does not see the test's monkeypatched registry, so
+    the notebook passes its :class:`Stage` itself.
+    """
+    return (
+        "from crmlab.context import stage_context\n"
+        "from crmlab.stages import Stage\n"
+        f"ctx = stage_context({stage}, params_file, overrides, run_dir, processed_dir)\n"
+    )
+
+
+STAGE_A = Stage("a", "01_a.ipynb", None, writes=("a.txt",))
+STAGE_B = Stage("b", "02_b.ipynb", None, reads=("a.txt",), writes=("b.txt",))
+WRITE = _ctx(repr(STAGE_A)) + (
     "p = ctx.params\n"
-    "ctx.product('a.txt').write_text(p['run_name'] + ':' + str(p.get('periods')))\n"
+    "ctx.output('a.txt').write_text(p['run_name'] + ':' + str(p.get('periods')))\n"
     "(ctx.figures / 'f.txt').write_text('fig')\n"
     "print('SECRET_CODE_LINE' if False else 'stage output visible')"
 )
-READ = CTX + (
-    "text = ctx.require('a.txt', 'a').read_text()\n"
-    "ctx.product('b.txt').write_text(text.upper())"
+READ = _ctx(repr(STAGE_B)) + (
+    "text = ctx.input('a.txt').read_text()\n"
+    "ctx.output('b.txt').write_text(text.upper())"
 )
 BOOM = "raise RuntimeError('boom in the notebook')"
 BAD_INPUT = (
@@ -59,13 +70,13 @@ def toy_chain(tmp_path, monkeypatch, write_params):
     _notebook(nbdir / "02_b.ipynb", READ)
     _notebook(nbdir / "03_boom.ipynb", BOOM)
     _notebook(nbdir / "04_bad.ipynb", BAD_INPUT)
-    stages = (
-        Stage("a", "01_a.ipynb", None, writes=("a.txt",)),
-        Stage("b", "02_b.ipynb", None, reads=("a.txt",), writes=("b.txt",)),
+    chain = (
+        STAGE_A,
+        STAGE_B,
         Stage("boom", "03_boom.ipynb", "survey"),
         Stage("bad", "04_bad.ipynb", "churn"),
     )
-    monkeypatch.setattr(stages, "STAGES", stages)
+    monkeypatch.setattr(stages, "STAGES", chain)
     monkeypatch.setattr(runner, "NOTEBOOKS_DIR", nbdir)
     base = {
         "run_name": "toy",
@@ -142,7 +153,7 @@ def test_only_reads_earlier_products_or_says_what_is_missing(toy_chain, capsys):
     tmp, base, write_params = toy_chain
     params = write_params(base)
     assert cli.main(["run", "--params", str(params), "--only", "b", "--no-progress"]) == 2
-    assert "needed by stage 'b'" in capsys.readouterr().err
+    assert "needed by stage 'b' but not found; run the 'a' stage first" in capsys.readouterr().err
     assert cli.main(["run", "--params", str(params), "--only", "a", "--no-progress"]) == 0
     assert cli.main(["run", "--params", str(params), "--only", "b", "--no-progress"]) == 0
     assert (tmp / "processed" / "toy" / "b.txt").exists()
@@ -152,7 +163,7 @@ def test_lock_refuses_a_second_run_of_the_same_name(toy_chain):
     tmp, base, write_params = toy_chain
     params = write_params(base)
     folder = tmp / "outputs" / "toy"
-    with runner._run_lock(folder):
+    with runstore.run_lock(folder):
         with pytest.raises(InputError, match="another run of this run_name is in progress"):
             runner.run(params, only=["a"], progress=False)
     # a stale lock (dead pid) is taken over
@@ -168,7 +179,7 @@ def test_select_stages_keeps_chain_order(toy_chain):
 
 # --- report.html, history.csv, run.log and the run folders the report reads -------------------
 
-REPORT_BODY = CTX + (
+REPORT_BODY = _ctx("Stage('report', '05_report.ipynb', None)") + (
     "import matplotlib\n"
     "matplotlib.use('agg')\n"
     "import matplotlib.pyplot as plt\n"
@@ -194,8 +205,7 @@ def toy_report(toy_chain, monkeypatch):
     method.metadata["tags"] = ["method"]
     nb.cells.insert(1, method)
     nbformat.write(nb, nb_path)
-    stages = (*stages.STAGES, Stage("report", "05_report.ipynb", None))
-    monkeypatch.setattr(stages, "STAGES", stages)
+    monkeypatch.setattr(stages, "STAGES", (*stages.STAGES, Stage("report", "05_report.ipynb", None)))
     return tmp, base, write_params
 
 
@@ -242,34 +252,38 @@ def test_failed_run_logs_the_error_and_leaves_history(toy_report, capsys):
     assert "ERROR crmlab.runner: run failed: stage 'boom' failed: RuntimeError: boom in the notebook" in log_text
 
 
-def _ctx(tmp: Path, run: str, staging: bool = True):
-    from crmlab.config import StageContext, params_from_dict
+REPORT_STAGE = Stage("report", "06_report.ipynb", None, optional_reads=("a.json", "b.json", "c.json"))
+
+
+def _report_ctx(tmp: Path, run: str, staging: bool = True):
+    from crmlab.config import params_from_dict
+    from crmlab.context import StageContext
 
     params = params_from_dict({"run_name": "toy", "paths": {
         "processed": str(tmp / "processed"), "outputs": str(tmp / "outputs")}})
     final = tmp / "processed" / "toy"
-    processed = final / f".staging-{run}" if staging else final
+    processed = runstore.staging_dir(final, run) if staging else final
     run_dir = tmp / "outputs" / "toy" / run
     for d in (processed, run_dir):
         d.mkdir(parents=True, exist_ok=True)
-    return StageContext(params, processed, run_dir, final if staging else None)
+    return StageContext(REPORT_STAGE, params, processed, run_dir, final if staging else None)
 
 
 @pytest.fixture
 def report_stages(monkeypatch):
-    stages = (
+    chain = (
         Stage("a", "01_a.ipynb", None, writes=("a.json",)),
         Stage("b", "02_b.ipynb", None, writes=("b.json",)),
         Stage("c", "03_c.ipynb", "survey", writes=("c.json",)),
-        Stage("report", "06_report.ipynb", None),
+        REPORT_STAGE,
     )
-    monkeypatch.setattr(stages, "STAGES", stages)
+    monkeypatch.setattr(stages, "STAGES", chain)
 
 
 def test_load_report_inputs_uses_this_and_earlier_runs_but_never_skipped_stages(tmp_path, report_stages):
     from crmlab.io import write_json
 
-    ctx = _ctx(tmp_path, "r2")
+    ctx = _report_ctx(tmp_path, "r2")
     write_json({"from": "this run"}, ctx.processed / "a.json")
     write_json({"from": "earlier"}, ctx.fallback / "b.json")
     write_json({"from": "stale"}, ctx.fallback / "c.json")  # c is skipped: no survey section
@@ -283,14 +297,14 @@ def test_load_report_inputs_uses_this_and_earlier_runs_but_never_skipped_stages(
 
 def test_load_report_inputs_with_nothing_to_report(tmp_path, report_stages):
     with pytest.raises(InputError, match="no stage products to report on"):
-        runstore.load_report_inputs(_ctx(tmp_path, "r1"))
+        runstore.load_report_inputs(_report_ctx(tmp_path, "r1"))
 
 
 def test_previous_run_skips_runs_without_report_state(tmp_path, report_stages):
     from crmlab.io import write_json
 
     parent = tmp_path / "outputs" / "toy"
-    ctx = _ctx(tmp_path, "r3")
+    ctx = _report_ctx(tmp_path, "r3")
     for run in ("r1", "r2"):
         (parent / run).mkdir(parents=True)
     write_json({"kpis": {"customers": 7}}, parent / "r1" / runstore.KPIS_FILE)
@@ -316,11 +330,11 @@ def test_read_history_reports_a_broken_file(tmp_path):
 def test_products_of_a_skipped_stage_are_removed_but_not_those_outside_the_run(toy_chain, monkeypatch):
     tmp, base, write_params = toy_chain
     # the toy 'boom' stage (needs survey:) now declares a product an earlier run made
-    stages = tuple(
+    chain = tuple(
         Stage(s.name, s.notebook, s.section, s.reads, s.optional_reads, ("boom.txt",)) if s.name == "boom" else s
         for s in stages.STAGES
     )
-    monkeypatch.setattr(stages, "STAGES", stages)
+    monkeypatch.setattr(stages, "STAGES", chain)
     products = tmp / "processed" / "toy"
     products.mkdir(parents=True)
     (products / "boom.txt").write_text("from a run that had a survey")
@@ -425,7 +439,7 @@ def test_a_product_may_change_from_file_to_folder(tmp_path, before, after):
 
     make(final, before, "old")
     make(staging, after, "new")
-    assert runner._promote(staging, final) == []
+    assert runstore.promote(staging, final) == []
     target = final / "transactions.parquet"
     got = target.read_text() if after == "file" else (target / "customer_bucket=1" / "part.0.parquet").read_text()
     assert got == "new" and target.is_dir() == (after == "folder")
@@ -437,5 +451,5 @@ def test_a_folder_product_no_longer_made_is_removed(tmp_path):
     (final / "quarantine.parquet").mkdir(parents=True)
     (final / "quarantine.parquet" / "part.0.parquet").write_text("old")
     staging.mkdir()
-    assert runner._promote(staging, final, covered=["quarantine.parquet"]) == ["quarantine.parquet"]
+    assert runstore.promote(staging, final, covered=["quarantine.parquet"]) == ["quarantine.parquet"]
     assert not (final / "quarantine.parquet").exists()

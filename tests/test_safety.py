@@ -8,7 +8,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from crmlab import privacy, runner, safety
+from crmlab import export, privacy, safety
 from crmlab.errors import InputError
 
 HOSTILE_HTML = [
@@ -54,10 +54,10 @@ def _bad(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("value", HOSTILE_HTML)
-def test_sanitize_html_keeps_no_active_content(value):
+def test_sanitise_html_keeps_no_active_content(value):
     styled = pd.DataFrame({value: [value, 1.5]}).style.format(precision=2).to_html()
     for html in (value, f"<table><tr><td>{value}</td></tr></table>", styled):
-        assert _bad(safety.sanitize_html(html)) == []
+        assert _bad(safety.sanitise_html(html)) == []
     assert _bad(value), "the probe itself must be hostile, or the test proves nothing"
 
 
@@ -71,7 +71,7 @@ def test_markdown_takeaways_escape_values(value):
 def test_tables_and_kpi_cards_keep_their_layout():
     html = ('<style type="text/css">#T_1 th {text-align: left;}</style><table id="T_1"><tbody><tr>'
             '<th class="col_heading">a</th><td style="color:#57606a;font-size:12px">1</td></tr></tbody></table>')
-    assert safety.sanitize_html(html) == html
+    assert safety.sanitise_html(html) == html
 
 
 def _notebook_with(outputs: list[dict]) -> nbformat.NotebookNode:
@@ -89,9 +89,9 @@ def test_exported_stage_and_report_html_carry_no_data_script(tmp_path, value, mi
     nb = _notebook_with([out])
     path = tmp_path / "n.ipynb"
     nbformat.write(nb, path)
-    for export, name in ((runner.export_html, "s.html"), (runner.export_report, "report.html")):
+    for render, name in ((export.export_html, "s.html"), (export.export_report, "report.html")):
         args = (path, tmp_path / name) + (("t",) if name == "report.html" else ())
-        text = export(*args).read_text(encoding="utf-8")
+        text = render(*args).read_text(encoding="utf-8")
         body = text[text.index("<body"):]
         assert _bad(body.replace("<body", "<main", 1)) == [], (name, mime)
         assert 'http-equiv="Content-Security-Policy"' in text[: text.index("</head>")]

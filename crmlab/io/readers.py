@@ -1,23 +1,19 @@
-"""Reading user files and writing products — the only module that touches the disk.
+"""Reading user files: text (CSV and friends), Excel and Parquet, checked on the way in.
 
 Readers return the raw table with every column as text (``str``), so the cleaning rules can
-see, repair and count what was in the file; Parquet keeps its types. Writers are atomic:
-a product is written to a temporary file beside its target and moved into place, so a
-crash never leaves half a file under the name a later stage or a dashboard reads.
+see, repair and count what was in the file; Parquet keeps its types. A file is checked
+before it is read (a regular file, not empty, not above ``max_size_mb``, a header line of
+sane length and names) and personal columns named in ``pii_columns`` are dropped or
+pseudonymised (:mod:`crmlab.privacy`).
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import hashlib
-import json
 import os
 import stat
-import tempfile
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,36 +21,30 @@ from typing import Any
 import pandas as pd
 
 from crmlab.errors import InputError, InputWarning
+from crmlab.io.sniff import (
+    REPLACEMENT,
+    SAMPLE_BYTES,
+    WHITESPACE,
+    detect_encoding_report,
+    sniff_separator,
+)
 
 __all__ = [
     "TableInfo",
-    "detect_encoding",
-    "detect_encoding_report",
-    "sniff_separator",
     "read_table",
     "read_header",
     "read_input",
     "read_input_dask",
     "check_columns",
     "check_inputs",
-    "file_sha256",
-    "write_parquet",
-    "write_json",
-    "write_text",
-    "read_json",
-    "save_figure",
-    "save_table",
 ]
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat", ".tab", ""}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
-WHITESPACE = r"\s+"
 
-_SAMPLE_BYTES = 1 << 20  # 1 MiB decides encoding and separator
 MAX_HEADER_BYTES = 1 << 20  # the header line must end within this many bytes
 MAX_COLUMNS = 10_000
-REPLACEMENT = "\ufffd"  # what an undecodable byte becomes (rows holding it are flagged)
 
 
 @dataclass(frozen=True)
@@ -67,151 +57,6 @@ class TableInfo:
     sep: str | None
     notes: tuple[str, ...] = ()  # what the reader was not sure of (also issued as warnings)
     privacy: Mapping[str, Any] | None = None  # crmlab.privacy.PiiScreen.as_dict() of the input
-
-
-def detect_encoding(path: str | Path, sample_bytes: int = 8 * _SAMPLE_BYTES) -> str:
-    """Guess a text file's encoding: ``utf-8-sig`` (BOM), ``utf-8``, else ``gb18030``.
-
-    GB18030 is a superset of GBK and GB2312, the encodings Chinese Excel/ERP exports use.
-    UTF-8 is tried first because valid UTF-8 is almost never accidental; the file is read
-    incrementally so a large file costs one pass at most.
-
-    Raises
-    ------
-    InputError
-        When neither UTF-8 nor GB18030 decodes the file; set ``encoding`` in params.
-    """
-    return detect_encoding_report(path, sample_bytes)[0]
-
-
-def _decode_counts(path: Path, enc: str, chunk_bytes: int) -> tuple[int, int]:
-    """(undecodable bytes, non-ASCII characters) of the whole file in ``enc``."""
-    dec = codecs.getincrementaldecoder(enc)(errors="replace")
-    bad = other = 0
-    with path.open("rb") as fh:
-        while True:
-            chunk = fh.read(chunk_bytes)
-            text = dec.decode(chunk, final=not chunk)
-            n_bad = text.count(REPLACEMENT)
-            bad += n_bad
-            other += sum(1 for ch in text if ord(ch) > 127) - n_bad
-            if not chunk:
-                return bad, other
-
-
-def _gb_counts(path: Path, chunk_bytes: int) -> tuple[int, int]:
-    """(non-ASCII characters, rare ones) of a GB18030 file.
-
-    Chinese text is made of GB2312 characters, both bytes >= 0xA1; a byte pair whose second
-    byte is ASCII (GBK extension) or a four-byte sequence is rare in real text but is what
-    Latin-1 letters followed by ASCII letters decode to.
-    """
-    dec = codecs.getincrementaldecoder("gb18030")()
-    chars = odd = 0
-    with path.open("rb") as fh:
-        while True:
-            chunk = fh.read(chunk_bytes)
-            for ch in dec.decode(chunk, final=not chunk):
-                if ord(ch) > 127:
-                    chars += 1
-                    b = ch.encode("gb18030")
-                    odd += len(b) != 2 or b[1] < 0xA1
-            if not chunk:
-                return chars, odd
-
-
-def _decodes(path: Path, enc: str, chunk_bytes: int) -> bool:
-    dec = codecs.getincrementaldecoder(enc)()
-    try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(chunk_bytes):
-                dec.decode(chunk, final=False)
-            dec.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def detect_encoding_report(
-    path: str | Path, sample_bytes: int = 8 * _SAMPLE_BYTES
-) -> tuple[str, str, str | None]:
-    r"""Choose the encoding that fits the *whole* file, and say when the choice is not clean.
-
-    1. a byte-order mark decides (``utf-8-sig``, ``utf-16``);
-    2. the whole file decodes as UTF-8 -> ``utf-8``;
-    3. the file is mostly UTF-8 (at least as many well-formed multi-byte characters as
-       stray bytes, e.g. one Latin-1 ``\xe9`` among ``Müller``s) -> ``utf-8`` with the
-       stray bytes replaced by U+FFFD and a note (a warning with the row count); cleaning
-       quarantines the rows whose ids hold them (``undecodable_text``);
-    4. the whole file decodes as GB18030 (GBK) -> ``gb18030``, with a note when the
-       choice rests on fewer than 20 non-ASCII characters (a few Latin-1 letters also
-       happen to be valid GB18030 pairs);
-    5. otherwise an error asking for ``encoding`` in the params.
-
-    Returns
-    -------
-    (encoding, errors, note)
-        ``errors`` is ``"strict"`` or ``"replace"`` (for the decoder); ``note`` is None when
-        the file decodes cleanly and unambiguously.
-    """
-    path = Path(path)
-    with path.open("rb") as fh:
-        head = fh.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig", "strict", None
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16", "strict", None
-    if _decodes(path, "utf-8", sample_bytes):
-        return "utf-8", "strict", None
-    bad, multi = _decode_counts(path, "utf-8", sample_bytes)
-    if multi >= bad:
-        return "utf-8", "replace", (
-            f"{path}: {bad} byte(s) are not valid UTF-8 in an otherwise UTF-8 file; they are "
-            "read as U+FFFD and the rows holding them are flagged (set 'encoding' if the "
-            "file is in another encoding)"
-        )
-    if _decodes(path, "gb18030", sample_bytes):
-        chars, odd = _gb_counts(path, sample_bytes)
-        note = None
-        if chars < 20 or odd > 0.1 * chars:
-            note = (
-                f"{path}: not UTF-8; read as GB18030, but {odd} of its {chars} non-ASCII "
-                "characters are rare ones (Latin-1 letters such as 'ü' look like them) — if "
-                "names look garbled set 'encoding' (e.g. latin-1) in the params"
-            )
-        return "gb18030", "strict", note
-    raise InputError(
-        f"{path}: cannot tell the text encoding (not UTF-8 or GB18030/GBK); "
-        "set 'encoding' in the params, e.g. encoding: latin-1"
-    )
-
-
-def sniff_separator(text: str) -> str:
-    """Guess the delimiter of a delimited text sample.
-
-    Tries ``,``, ``;``, tab and ``|`` — a candidate wins when it splits every sampled line
-    into the same number (>1) of fields; otherwise runs of white space are the delimiter
-    (fixed-width style files such as CDNOW).
-    """
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
-    if not lines:
-        return ","
-    best, best_fields = None, 1
-    for cand in (",", ";", "\t", "|"):
-        try:
-            rows = list(csv.reader(lines, delimiter=cand))
-        except csv.Error:
-            continue
-        counts = {len(r) for r in rows}
-        if len(counts) == 1 and (n := counts.pop()) > best_fields:
-            best, best_fields = cand, n
-    if best is not None:
-        return best
-    ws = {len(ln.split()) for ln in lines}
-    if len(ws) == 1 and ws.pop() > 1:
-        return WHITESPACE
-    # ragged: fall back to the candidate seen most often in the header line
-    return max((",", ";", "\t", "|"), key=lambda c: lines[0].count(c))
 
 
 def _format_of(path: Path) -> str:
@@ -331,7 +176,7 @@ def read_table(
             info = TableInfo(str(path), fmt, None, None)
         else:
             with path.open("rb") as fh:
-                sample = fh.read(max(_SAMPLE_BYTES, MAX_HEADER_BYTES))
+                sample = fh.read(max(SAMPLE_BYTES, MAX_HEADER_BYTES))
             _check_header_line(path, sample)
             if encoding == "auto":
                 enc, errors, note = detect_encoding_report(path)
@@ -537,7 +382,7 @@ def read_input_dask(section: Mapping[str, Any], blocksize: str | int = "64MB") -
     sep = section["sep"]
     if sep is None:
         with path.open("rb") as fh:
-            sep = sniff_separator(fh.read(_SAMPLE_BYTES).decode(enc, errors="ignore"))
+            sep = sniff_separator(fh.read(SAMPLE_BYTES).decode(enc, errors="ignore"))
     ddf = dd.read_csv(
         str(path), sep=sep, encoding=enc, dtype=str, keep_default_na=False, na_filter=False,
         skipinitialspace=sep != WHITESPACE, blocksize=blocksize, engine="c",
@@ -609,93 +454,3 @@ def check_inputs(params: Mapping[str, Any]) -> list[str]:
         check_columns(ch["path"], ch.get("pii_columns") or [], header, "PII (pii_columns)")
         done.append(f"churn: {ch['path']} ({len(header)} columns)")
     return done
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file (or of every file below a folder, in sorted order)."""
-    path = Path(path)
-    h = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for f in files:
-        with f.open("rb") as fh:
-            while block := fh.read(chunk):
-                h.update(block)
-    return h.hexdigest()
-
-
-def _atomic_write(target: str | Path, write: Callable[[Path], None]) -> Path:
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        # mkstemp creates the file private (0600); products and reports are meant to be read
-        # by the team on a shared server, like any file the user writes (rw-r--r--)
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-    return target
-
-
-def write_parquet(df: pd.DataFrame, target: str | Path) -> Path:
-    """Write a DataFrame to Parquet (pyarrow) atomically, without the index."""
-    return _atomic_write(target, lambda p: df.to_parquet(p, index=False, engine="pyarrow"))
-
-
-def _json_default(o: Any) -> Any:
-    if hasattr(o, "item"):  # numpy scalars
-        return o.item()
-    if isinstance(o, (pd.Timestamp,)):
-        return o.isoformat()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def write_json(obj: Any, target: str | Path) -> Path:
-    """Write JSON (indented, UTF-8, numpy scalars converted) atomically."""
-    text = json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default, allow_nan=False)
-    return write_text(text + "\n", target)
-
-
-def write_text(text: str, target: str | Path) -> Path:
-    """Write UTF-8 text atomically."""
-    return _atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"))
-
-
-def read_json(path: str | Path) -> Any:
-    """Read a JSON product."""
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def save_figure(fig: Any, folder: str | Path, name: str, dpi: int = 110) -> Path:
-    """Save a Matplotlib figure as ``<folder>/<name>.png`` atomically and return the path.
-
-    Notebooks call this after drawing (drawing itself lives in :mod:`crmlab.plots`); the
-    figure stays open so the notebook still shows it inline.
-    """
-    return _atomic_write(
-        Path(folder) / f"{name}.png", lambda p: fig.savefig(p, format="png", dpi=dpi, bbox_inches="tight")
-    )
-
-
-def save_table(df: pd.DataFrame, folder: str | Path, name: str, index: bool = False) -> Path:
-    """Save a table as ``<folder>/<name>.csv`` (UTF-8 with BOM so Excel opens it) atomically.
-
-    Text cells a spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``, tab,
-    CR) are written with a leading ``'`` (:func:`crmlab.safety.neutralise_formulas`);
-    numbers are written as they are. Lines end with CRLF (RFC 4180), so a cell holding a
-    line break of either kind is quoted and the table keeps its shape.
-    """
-    from crmlab.safety import neutralise_formulas
-
-    safe = neutralise_formulas(df)
-    return _atomic_write(
-        Path(folder) / f"{name}.csv",
-        lambda p: safe.to_csv(p, index=index, encoding="utf-8-sig", lineterminator="\r\n"),
-    )
