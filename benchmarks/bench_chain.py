@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crmlab.config import load_params  # noqa: E402
-from crmlab.runner import NOTEBOOKS_DIR, STAGES  # noqa: E402
+from crmlab.runner import NOTEBOOKS_DIR  # noqa: E402
+from crmlab.stages import STAGES  # noqa: E402
 
 
 def runnable_stages(params_file: str, run_name: str, only: list[str] | None = None

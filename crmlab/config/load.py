@@ -154,7 +154,7 @@ def _cross_checks(p: Params, source: str) -> None:
                 f"recommend_scale, got [{rlo:g}, {rhi:g}]; use linear"
             )
         if s.model is not None:
-            from crmlab.satisfaction_pls import pls_model  # lazy, as the segment map above
+            from crmlab.satisfaction.pls_stage import pls_model  # lazy, as the segment map above
 
             try:
                 pls_model(s)

@@ -193,7 +193,7 @@ SURVEY = Section(
             nullable(list_of(nonempty_string)), None,
             doc="drivers the firm can change (IPM advice); null = all but Expectation",
         ),
-        # PLS path model (crmlab.satisfaction_pls); null model = the driver analysis only
+        # PLS path model (crmlab.satisfaction.pls_stage); null model = the driver analysis only
         "model": Key(
             nullable(mapping_of(list_of(nonempty_string, 1), 1)), None,
             doc="structural model {endogenous construct: [predecessors]}; null = no PLS model",
