@@ -113,7 +113,7 @@ class CampaignEffect:
 
 
 def campaign_names(log: pd.DataFrame) -> list[str]:
-    """The campaigns named in the log, by number of rows (most first)."""
+    """Return the campaigns named in the log, by number of rows (most first)."""
     if "campaign" not in log.columns:
         return []
     return [str(c) for c in log["campaign"].dropna().astype(str).value_counts().index]

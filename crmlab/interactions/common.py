@@ -125,7 +125,7 @@ def in_window(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> np.nd
 
 
 def month_start(times: pd.Series) -> pd.Series:
-    """The first day of each time's calendar month (datetime64, so it saves and plots)."""
+    """Return the first day of each time's calendar month (datetime64, so it saves and plots)."""
     return times.dt.to_period("M").dt.to_timestamp()
 
 
@@ -158,7 +158,7 @@ def channel_costs(costs: Mapping[str, Any], channels: pd.Series) -> pd.Series:
 
 
 def ordered_groups(values: pd.Series, order: list[str] | None = None) -> list[str]:
-    """The distinct values of ``values``: those in ``order`` first (in that order), then the rest sorted."""
+    """Return the distinct values of ``values``: those in ``order`` first (in that order), then the rest sorted."""
     present = [str(v) for v in pd.unique(values.dropna())]
     first = [g for g in (order or []) if g in present]
     return first + sorted(g for g in present if g not in first)

@@ -84,7 +84,7 @@ def complaint_rates(log: pd.DataFrame, transactions: pd.DataFrame, as_of=None) -
 
 
 def complaint_trend(rates: pd.DataFrame, level: float = 0.95) -> dict:
-    """Monthly change of the complaint rate, from :func:`complaint_rates` (complete months only).
+    """Estimate the monthly change of the complaint rate (complete months of :func:`complaint_rates`).
 
     Returns
     -------
@@ -139,7 +139,7 @@ class ComplaintLapse:
 
 def complaint_lapse(log: pd.DataFrame, transactions: pd.DataFrame, split, period_days: int,
                     as_of, level: float = 0.95) -> ComplaintLapse:
-    """Do customers who complained in a period lapse more in the following one?
+    """Compare the next-period lapse rate of customers who complained in a period with the others'.
 
     Parameters
     ----------

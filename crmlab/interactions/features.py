@@ -31,7 +31,7 @@ SOURCE_CUSTOMERS = "customers.parquet"
 
 
 def feature_columns(window_days: int) -> list[str]:
-    """The churn feed's columns for a window of ``window_days`` (``contacts_90d`` ... at 90)."""
+    """Return the churn feed's columns for a window of ``window_days`` (``contacts_90d`` ... at 90)."""
     w = f"{int(window_days)}d"
     return ["customer_id", f"contacts_{w}", f"contacts_prev_{w}", f"complaints_{w}",
             f"complaints_prev_{w}", "sentiment_mean", f"sentiment_{w}", f"sentiment_prev_{w}",

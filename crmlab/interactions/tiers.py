@@ -150,7 +150,7 @@ def potential_tiers(customers: pd.DataFrame, value_predictions: pd.DataFrame | N
 
 
 def tier_grid(customers: pd.DataFrame, loyalty: pd.DataFrame, potential: pd.DataFrame) -> pd.DataFrame:
-    """Customers per cell of value tier x loyalty tier x potential.
+    """Count customers per cell of value tier x loyalty tier x potential.
 
     Parameters
     ----------
