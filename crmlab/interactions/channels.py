@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.weightstats import DescrStatsW
 
 from crmlab.errors import InputError
 from crmlab.interactions.common import (
@@ -109,7 +110,8 @@ class MultichannelSpend:
     ----------
     table : DataFrame
         One row per group (``multichannel``, ``single channel``): ``customers``, ``share``,
-        ``mean_spend``, ``median_spend``, ``total_spend``.
+        ``mean_spend`` with its 95% t interval ``low``, ``high``, ``median_spend``,
+        ``total_spend``.
     customers : DataFrame
         ``customer_id``, ``channel_count``, ``multichannel`` (bool), ``spend``.
     difference : dict
@@ -148,9 +150,13 @@ def multichannel_spend(log: pd.DataFrame, transactions: pd.DataFrame, as_of=None
     rows = []
     for name, mask in (("multichannel", per["multichannel"]), ("single channel", ~per["multichannel"])):
         s = per.loc[mask, "spend"]
+        low = high = np.nan
+        if len(s) >= 2 and s.var() > 0:
+            low, high = DescrStatsW(s.to_numpy()).tconfint_mean(alpha=1 - level)
         rows.append({"group": name, "customers": int(mask.sum()),
                      "share": float(mask.mean()) if len(per) else np.nan,
                      "mean_spend": float(s.mean()) if len(s) else np.nan,
+                     "low": float(low), "high": float(high),
                      "median_spend": float(s.median()) if len(s) else np.nan,
                      "total_spend": float(s.sum())})
     diff = diff_means(per.loc[per["multichannel"], "spend"], per.loc[~per["multichannel"], "spend"], level)

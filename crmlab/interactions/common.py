@@ -40,6 +40,7 @@ __all__ = [
     "require_key",
     "channel_costs",
     "ordered_groups",
+    "group_word",
 ]
 
 CONTACT_TYPES = ["inquiry", "complaint", "praise", "service", "campaign", "other"]
@@ -47,6 +48,8 @@ LOG_COLUMNS = ["customer_id", "timestamp", "channel", "type"]
 TX_COLUMNS = ["customer_id", "date", "amount"]
 NOT_LISTED = "not listed"  # a customer of the log or transactions missing from the customers table
 NO_CHANNEL = "none"  # no contact in a window
+_GROUP_WORDS = {"value_tier": "value tier", "rfm_segment": "RFM segment", "cluster_name": "cluster",
+                "lifecycle_stage": "lifecycle stage"}
 
 
 def check_log(log: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -162,3 +165,8 @@ def ordered_groups(values: pd.Series, order: list[str] | None = None) -> list[st
     present = [str(v) for v in pd.unique(values.dropna())]
     first = [g for g in (order or []) if g in present]
     return first + sorted(g for g in present if g not in first)
+
+
+def group_word(column: str) -> str:
+    """Return the words for a customers column in text and on axes (``rfm_segment`` -> ``RFM segment``)."""
+    return _GROUP_WORDS.get(column, column.replace("_", " "))

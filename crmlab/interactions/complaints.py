@@ -32,7 +32,7 @@ from crmlab.interactions.common import (
     contacts_only,
     month_start,
 )
-from crmlab.interactions.inference import diff_proportions
+from crmlab.interactions.inference import diff_proportions, proportion_ci
 
 __all__ = ["complaint_rates", "complaint_trend", "ComplaintLapse", "complaint_lapse", "sentiment_by_month"]
 
@@ -122,7 +122,8 @@ class ComplaintLapse:
     customers : DataFrame
         ``customer_id``, ``complained`` (bool), ``lapsed`` (bool): the customers compared.
     table : DataFrame
-        ``group`` (``complained``, ``did not complain``), ``customers``, ``lapsed``, ``lapse_rate``.
+        ``group`` (``complained``, ``did not complain``), ``customers``, ``lapsed``,
+        ``lapse_rate`` and its Wilson interval ``low``, ``high``.
     difference : dict
         :func:`~crmlab.interactions.inference.diff_proportions` of complainers minus the others.
     split : Timestamp
@@ -179,9 +180,11 @@ def complaint_lapse(log: pd.DataFrame, transactions: pd.DataFrame, split, period
     per["lapsed"] = ~per["customer_id"].isin(after)
     c, o = per[per["complained"]], per[~per["complained"]]
     diff = diff_proportions(int(c["lapsed"].sum()), len(c), int(o["lapsed"].sum()), len(o), level)
+    ci = [proportion_ci(diff["x1"], diff["n1"], level), proportion_ci(diff["x2"], diff["n2"], level)]
     table = pd.DataFrame({"group": ["complained", "did not complain"], "customers": [len(c), len(o)],
                           "lapsed": [int(c["lapsed"].sum()), int(o["lapsed"].sum())],
-                          "lapse_rate": [diff["p1"], diff["p2"]]})
+                          "lapse_rate": [diff["p1"], diff["p2"]],
+                          "low": [ci[0][0], ci[1][0]], "high": [ci[0][1], ci[1][1]]})
     return ComplaintLapse(customers=per, table=table, difference=diff, split=s, period_days=int(period_days))
 
 

@@ -25,14 +25,22 @@ import math
 import warnings
 
 import numpy as np
-from statsmodels.stats.proportion import confint_proportions_2indep
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-__all__ = ["PROPORTION_METHOD", "MEAN_METHOD", "diff_proportions", "diff_means", "covers"]
+__all__ = ["PROPORTION_METHOD", "MEAN_METHOD", "proportion_ci", "diff_proportions", "diff_means", "covers"]
 
 PROPORTION_METHOD = "Newcombe hybrid score (Wilson) interval; relative risk log-adjusted"
 MEAN_METHOD = "Welch t interval (unequal variances)"
 _NAN = float("nan")
+
+
+def proportion_ci(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Return Wilson's interval for one proportion ``x / n`` (NaNs when ``n`` is 0)."""
+    if int(n) == 0:
+        return _NAN, _NAN
+    low, high = proportion_confint(int(x), int(n), alpha=1 - level, method="wilson")
+    return float(low), float(high)
 
 
 def diff_proportions(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -> dict:
