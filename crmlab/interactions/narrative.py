@@ -90,7 +90,7 @@ def _pct(x: float, digits: int = 0) -> str:
 
 
 def _pp(x: float) -> str:
-    """A difference of proportions in percentage points."""
+    """Write a difference of proportions in percentage points."""
     return "n/a" if x is None or math.isnan(x) else f"{100 * x:+.1f} pp"
 
 
@@ -136,7 +136,7 @@ def contacts_takeaway(monthly: pd.DataFrame) -> str:
 
 
 def trend_reading(overall: dict) -> str:
-    """The recent window against the one before (``ContactTrend.overall``)."""
+    """Compare the recent window with the one before (``ContactTrend.overall``)."""
     w = overall["window_days"]
     rel = overall["relative_change"]
     change = f" ({rel:+.0%})" if not math.isnan(rel) else ""
@@ -168,7 +168,7 @@ def activation_takeaway(candidates: pd.DataFrame, high_tier_customers: int) -> s
 
 
 def channel_mix_takeaway(mix: Any) -> str:
-    """The main channel of each group, and where the mix differs most (``ChannelMix``)."""
+    """Name the main channel of each group, and where the mix differs most (``ChannelMix``)."""
     s = mix.shares.dropna(how="all")
     if s.empty:
         return "No contact to describe a channel mix."
@@ -209,7 +209,7 @@ def migration_takeaway(mig: Any) -> str:
 
 
 def complaint_rate_takeaway(rates: pd.DataFrame, trend: dict) -> str:
-    """The complaint rate per 1,000 active customers and its monthly trend."""
+    """Report the complaint rate per 1,000 active customers and its monthly trend."""
     done = rates[~rates["partial"].astype(bool)]
     if done.empty:
         return "No complete month to compute a complaint rate."
@@ -251,7 +251,7 @@ def cannot_estimate(effect: Any) -> str:
 
 
 def campaign_takeaway(effect: Any, currency: str = "") -> str:
-    """The campaign's effect on conversion and spend with intervals, or why there is none."""
+    """Report the campaign's effect on conversion and spend with intervals, or why there is none."""
     if not effect.estimable:
         return cannot_estimate(effect)
     c, s = effect.conversion, effect.spend
@@ -293,7 +293,7 @@ def segment_uplift_note(effect: Any) -> str:
 
 
 def whale_takeaway(whale: Any, currency: str = "") -> str:
-    """The whale curve's peak and what it means (``WhaleCurve``)."""
+    """Read the whale curve's peak (``WhaleCurve``)."""
     if whale.total_profit <= 0:
         return (f"The customer base loses money in total ({format_money(whale.total_profit, currency)}); "
                 f"the profitable {whale.peak_at:.0%} earn {format_money(whale.peak_profit, currency)}.")
@@ -317,7 +317,7 @@ def destroyers_takeaway(overall: dict, by: pd.DataFrame, currency: str = "") -> 
 
 
 def tier_grid_takeaway(grid: pd.DataFrame) -> str:
-    """The largest cell of the tier grid and the high-value, low-loyalty customers."""
+    """Name the largest cell of the tier grid and count the high-value, low-loyalty customers."""
     if grid["customers"].sum() == 0:
         return "No customer to place in the tier grid."
     top = grid.loc[grid["customers"].idxmax()]
