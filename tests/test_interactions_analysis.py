@@ -449,3 +449,18 @@ def test_summary_json_is_json_safe():
     no = campaign.campaign_effect(log.drop(columns="group"), tx, "winback", 60, "2024-06-30", 0.3)
     out = features.summary_json(as_of="2024-06-30", window_days=90, campaign=no)
     assert "conversion" not in out["campaign"] and out["campaign"]["reason"] == "no_group"
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda lg, tx, cu: channels.channel_mix(lg, cu, "cluster_name"), "cluster_name"),
+    (lambda lg, tx, cu: channels.multichannel_spend(lg, tx.drop(columns="amount")), "amount"),
+    (lambda lg, tx, cu: complaints.complaint_rates(lg.assign(timestamp="x"), tx), "datetime64"),
+    (lambda lg, tx, cu: campaign.campaign_effect(lg.drop(columns="channel"), tx, "wb", 30, "2024-06-30", 0.3), "channel"),
+    (lambda lg, tx, cu: profitability.whale_curve(pd.DataFrame({"profit": []})), "no customer"),
+    (lambda lg, tx, cu: tiers.tier_grid(cu, pd.DataFrame({"customer_id": []}), cu), "loyalty_tier"),
+    (lambda lg, tx, cu: features.interaction_features(lg, tx, pd.concat([cu, cu]), COSTS, 0.3, "2024-06-30", 90), "unique"),
+], ids=["mix-column", "tx-amount", "timestamp-dtype", "log-channel", "whale-empty", "grid-loyalty", "customers-unique"])
+def test_bad_input_names_the_problem(call, match):
+    cust, tx, log = profit_world()
+    with pytest.raises(InputError, match=match):
+        call(log, tx, cust)

@@ -146,7 +146,7 @@ def _compare(t: pd.DataFrame, c: pd.DataFrame, level: float) -> tuple[dict, dict
 
 
 def _by_segment(per: pd.DataFrame, seg: pd.Series, by: str, min_arm: int, level: float) -> pd.DataFrame:
-    per = per.assign(segment=per["customer_id"].map(seg).fillna(NOT_LISTED))
+    per = per.assign(segment=per["customer_id"].map(seg).astype("string").fillna(NOT_LISTED).astype(str))
     rows = []
     for s in ordered_groups(per["segment"], _ORDERS.get(by)):
         g = per[per["segment"] == s]
@@ -233,7 +233,7 @@ def campaign_effect(log: pd.DataFrame, transactions: pd.DataFrame, name: str, wi
     seg = None
     if customers is not None:
         cust = check_customers(customers, (by,))
-        seg = _by_segment(per, cust.set_index("customer_id")[by].astype(str), by, min_arm, level)
+        seg = _by_segment(per, cust.set_index("customer_id")[by], by, min_arm, level)
     return CampaignEffect(estimable=True, reason=None, conversion=conv, spend=spend,
                           incremental_revenue=incr, contact_cost=cost, roi=roi, by_segment=seg,
                           segment_column=by if seg is not None else None, customers=per, **base)

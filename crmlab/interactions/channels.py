@@ -84,7 +84,9 @@ def channel_mix(log: pd.DataFrame, customers: pd.DataFrame, by: str = "value_tie
     """
     log = contacts_only(check_log(log))
     cust = check_customers(customers, (by,))
-    group = log["customer_id"].map(cust.set_index("customer_id")[by].astype(str)).fillna(NOT_LISTED)
+    # a customer missing from the table, or without a value in `by`, is "not listed"
+    group = (log["customer_id"].map(cust.set_index("customer_id")[by]).astype("string")
+             .fillna(NOT_LISTED).astype(str))
     counts = pd.crosstab(group.rename(by), log["channel"].astype(str).rename("channel"))
     channels = counts.sum().sort_values(ascending=False, kind="stable").index
     rows = ordered_groups(group, _GROUP_ORDERS.get(by))
