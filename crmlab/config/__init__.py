@@ -23,13 +23,34 @@ from crmlab.config.load import (
     params_from_dict,
 )
 from crmlab.config.params import FrozenList, Params, plain
-from crmlab.config.schema import SCHEMA, Key, Section, default
+from crmlab.config.schema import (
+    CHURN,
+    CHURN_WARNING,
+    PERIODS,
+    REPORT,
+    SCHEMA,
+    SEGMENTATION,
+    SURVEY,
+    TRANSACTIONS,
+    VALUE,
+    Key,
+    Section,
+    default,
+)
 
 __all__ = [
     "PROJ_ROOT",
     "DEFAULT_PARAMS",
     "RUN_NAME_MAX",
     "SCHEMA",
+    "TRANSACTIONS",
+    "PERIODS",
+    "SEGMENTATION",
+    "VALUE",
+    "SURVEY",
+    "CHURN",
+    "CHURN_WARNING",
+    "REPORT",
     "Key",
     "Section",
     "Params",
