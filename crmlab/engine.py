@@ -338,7 +338,7 @@ def track(futures: list, what: str) -> Iterator[None]:
     if eng is None:
         return
     seconds = time.perf_counter() - start
-    line = f"computed {what}: {len(futures)} part(s) in {seconds:.1f} s"
+    line = f"computed {what} in {seconds:.1f} s"
     _log_line(eng.log_file, line)
     if not eng.live_progress and seconds >= PROGRESS_LINE_SECONDS:
         print(f"crmlab engine: {line}", flush=True)
