@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from crmlab.btyd import ConvergenceError
+from crmlab.engine import compute
 from crmlab.errors import InputError, require_columns
 from crmlab.segmentation import TIER_ORDER, value_tiers
 from crmlab.value.benchmark import cumulative_expected
-from crmlab.engine import compute
 from crmlab.value.features import _none_left, _ts, calibration_rows, features_at, training_panel
 from crmlab.value.forecast import _check_value_params
 from crmlab.value.models import REGRESSION_MODELS, _fit_models, _predict_models

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.errors import InputError, require_columns
 from crmlab.engine import compute, is_dask
+from crmlab.errors import InputError, require_columns
 from crmlab.value.features import _DAY, _TX_COLUMNS, _ts
 from crmlab.value.models import MODELS, REGRESSION_MODELS
 
