@@ -19,6 +19,29 @@ worth distributing: it is where the rows are. What follows runs on one row per c
 which fits in memory long after the transactions do, so segmentation and the models stay
 in pandas / scikit-learn.
 
+Progress: inside a Dask session every computation that gathers a result — a customer
+table, a per-customer aggregate, a count — goes through :func:`compute` (or
+:func:`crmlab.features.customer_summary`, which does the same). Run by hand in JupyterLab
+(``live_progress=True``) it draws Dask's progress bar; run by papermill (``crmlab run``)
+it writes one line per computation to ``run.log`` instead, and to the notebook only when a
+computation took :data:`PROGRESS_LINE_SECONDS` or longer, so the saved notebook is not
+flooded with bar updates.
+
+An existing cluster (``engine.address``): the client (the notebook's kernel) only sends
+task graphs and receives per-customer tables and counts; the workers read the transactions
+and write the cleaning products themselves. So every worker needs
+
+- crmlab installed, in the same version as the client (the tasks call its functions;
+  ``distributed`` warns on mismatched versions of Dask, pandas, NumPy),
+- the data at the same paths as the client sees them: the input ``path`` and
+  ``paths.processed`` on a file system every worker mounts at the same place (NFS, a
+  cluster file system), since ``transactions.parquet`` is written by the workers and read
+  by the later stages' workers. (Object storage URLs such as ``s3://`` are not supported
+  yet: crmlab resolves paths as local files.)
+- memory for one customer bucket (``n_buckets`` splits the clean rows), not for the data.
+
+The client needs memory for the per-customer tables only (a few hundred bytes a customer).
+
 Customer buckets: :func:`write_customer_buckets` stores transactions as a Parquet dataset
 split by a stable hash of ``customer_id`` (``customer_bucket=NNN/`` folders). Every
 customer then lives in exactly one bucket, so :func:`read_parquet` can hand Dask one
@@ -29,9 +52,12 @@ bucket by bucket with no shuffle; memory is bounded by the largest bucket, not t
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import re
+import sys
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -47,6 +73,9 @@ from crmlab.io import write_parquet
 
 __all__ = [
     "BUCKET_COLUMN",
+    "PROGRESS_LINE_SECONDS",
+    "compute",
+    "is_dask",
     "Engine",
     "engine_session",
     "local_cluster_size",
@@ -59,6 +88,8 @@ __all__ = [
 BUCKET_COLUMN = "customer_bucket"
 _BUCKET_DIR = re.compile(rf"^{BUCKET_COLUMN}=(\d+)$")
 _DASK_HINT = "install the Dask extra: pip install 'crmlab[dask]'"
+# a computation at least this long is also announced in the notebook (always in run.log)
+PROGRESS_LINE_SECONDS = 10.0
 
 
 @dataclass
@@ -79,6 +110,8 @@ class Engine:
     name: str
     client: Any = None
     cluster: Any = None
+    live_progress: bool = False
+    log_file: Path | None = None
 
     @property
     def is_dask(self) -> bool:
@@ -151,7 +184,7 @@ def local_cluster_size(n_workers: int | None = None, cpus: int | None = None) ->
 
 @contextlib.contextmanager
 def engine_session(engine: Mapping[str, Any] | str | None = None, log_file: str | Path | None = None,
-                   **cluster_options: Any) -> Iterator[Engine]:
+                   live_progress: bool | None = None, **cluster_options: Any) -> Iterator[Engine]:
     """Open the engine described by a params ``engine`` block; close it on exit.
 
     Parameters
@@ -163,7 +196,14 @@ def engine_session(engine: Mapping[str, Any] | str | None = None, log_file: str 
         A Dask session announces itself — workers and the dashboard link — in the
         notebook, on the standard error of the process running it (the terminal of
         ``crmlab run``) and, when given, as a line appended to this file (the run's
-        ``run.log``), so a long stage can be followed on the dashboard.
+        ``run.log``), so a long stage can be followed on the dashboard. Each computation
+        of the session adds a line there too (what, partitions, seconds).
+    live_progress : bool, optional
+        True: draw Dask's progress bar for each computation (a notebook run by hand:
+        ``live_progress=run_dir is None``). False: no bar, one line per computation in
+        ``log_file`` (and in the output when it took :data:`PROGRESS_LINE_SECONDS` or
+        more) — what a papermill run wants, as a bar's updates would all be saved in the
+        notebook. None: a bar only when standard output is a terminal.
     **cluster_options
         Extra keyword arguments for ``distributed.LocalCluster`` when one is started, e.g.
         ``processes=True`` (one process per worker: for per-partition code that holds the
@@ -181,6 +221,15 @@ def engine_session(engine: Mapping[str, Any] | str | None = None, log_file: str 
     InputError
         Unknown engine name, Dask not installed, or no scheduler answering at
         ``engine.address`` within ``engine.timeout`` seconds (the message names the key).
+
+    Notes
+    -----
+    With ``engine.address`` the session connects to a running scheduler (``dask
+    scheduler`` + ``dask worker`` on other machines, a Kubernetes or HPC deployment) and
+    closes only its client on exit, never the cluster. The workers run crmlab's code and
+    read and write the products themselves: they need crmlab installed (same version as
+    the client) and the input and ``paths.processed`` at the same paths (a shared file
+    system). See the module docstring.
     """
     name, address, n_workers, timeout = _settings(engine)
     if name == "pandas":
@@ -226,9 +275,16 @@ def engine_session(engine: Mapping[str, Any] | str | None = None, log_file: str 
     level = chatty.level
     chatty.setLevel(logging.ERROR)
     try:
-        eng = Engine("dask", client=client, cluster=cluster)
+        if live_progress is None:
+            live_progress = bool(getattr(sys.stdout, "isatty", lambda: False)())
+        eng = Engine("dask", client=client, cluster=cluster, live_progress=bool(live_progress),
+                     log_file=None if log_file is None else Path(log_file))
         _announce(eng, log_file)
-        yield eng
+        token = _SESSION.set(eng)
+        try:
+            yield eng
+        finally:
+            _SESSION.reset(token)
     finally:
         chatty.setLevel(level)
         client.close()
@@ -238,21 +294,108 @@ def engine_session(engine: Mapping[str, Any] | str | None = None, log_file: str 
 
 def _announce(eng: Engine, log_file: str | Path | None) -> None:
     """Say where the Dask dashboard is: notebook, the process's terminal, the run log."""
-    import datetime as dt
-    import sys
-
     line = f"crmlab engine: {eng}"
     print(line, flush=True)  # the notebook's output
     real = getattr(sys, "__stderr__", None)  # in a kernel: the terminal of `crmlab run`
     if real is not None and real is not sys.stdout:
         print(line, file=real, flush=True)
-    if log_file is not None:
-        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
-        try:
-            with open(log_file, "a", encoding="utf-8") as fh:
-                fh.write(f"{stamp} INFO crmlab.engine: {line}\n")
-        except OSError:
-            pass  # a read-only run folder must not stop the stage
+    _log_line(log_file, line)
+
+
+def _log_line(log_file: str | Path | None, line: str) -> None:
+    """Append a line to the run log in the runner's format (nothing when there is none)."""
+    import datetime as dt
+
+    if log_file is None:
+        return
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+    try:
+        with open(log_file, "a", encoding="utf-8") as fh:
+            fh.write(f"{stamp} INFO crmlab.engine: {line}\n")
+    except OSError:
+        pass  # a read-only run folder must not stop the stage
+
+
+# --- computing: results to the client, with progress ------------------------------------------
+
+# the open Dask session of this thread of execution (progress mode and run log)
+_SESSION: contextvars.ContextVar[Engine | None] = contextvars.ContextVar("crmlab_engine", default=None)
+
+
+def is_dask(obj: Any) -> bool:
+    """Whether ``obj`` is a Dask collection (frame, series, scalar, delayed), not yet computed."""
+    return type(obj).__module__.startswith("dask") and hasattr(obj, "__dask_graph__")
+
+
+@contextlib.contextmanager
+def track(futures: list, what: str) -> Iterator[None]:
+    """Show the progress of ``futures`` while the block gathers them (see :func:`compute`)."""
+    eng = _SESSION.get()
+    start = time.perf_counter()
+    if eng is not None and eng.live_progress and futures:
+        _progress_bar(futures)
+    yield
+    if eng is None:
+        return
+    seconds = time.perf_counter() - start
+    line = f"computed {what} in {seconds:.1f} s"
+    _log_line(eng.log_file, line)
+    if not eng.live_progress and seconds >= PROGRESS_LINE_SECONDS:
+        print(f"crmlab engine: {line}", flush=True)
+
+
+def _progress_bar(futures: list) -> None:
+    """Dask's bar: a widget in a notebook with ipywidgets, else the text bar (blocks)."""
+    from distributed import progress
+
+    try:
+        import ipywidgets  # noqa: F401
+
+        progress(futures, notebook=True)
+    except ImportError:
+        progress(futures, notebook=False)
+        print(flush=True)  # the text bar ends without a newline
+
+
+def compute(*values: Any, what: str = "aggregates") -> tuple:
+    """Compute Dask values on the cluster and bring them here; anything else passes through.
+
+    For aggregates and per-customer tables only: each value computed here arrives whole in
+    the client's memory. The values share one pass over the data (one graph). Inside an
+    :func:`engine_session` the computation shows progress (a bar, or a line in the run log).
+
+    Parameters
+    ----------
+    *values
+        Dask collections (e.g. ``tx["date"].min()``, ``len``-like reductions,
+        ``groupby(...).sum()``) or plain values.
+    what : str
+        What is computed, for the progress line.
+
+    Returns
+    -------
+    tuple
+        The values, computed, in order (a 1-tuple for one value).
+    """
+    lazy = [i for i, v in enumerate(values) if is_dask(v)]
+    if not lazy:
+        return tuple(values)
+    import dask
+
+    out = list(values)
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):  # no distributed client: Dask's local scheduler
+        done = dask.compute(*(values[i] for i in lazy))
+    else:
+        futures = client.compute([values[i] for i in lazy])
+        with track(futures, what):
+            done = client.gather(futures)
+    for i, v in zip(lazy, done, strict=True):
+        out[i] = v
+    return tuple(out)
 
 
 def _machine_memory() -> int | str:

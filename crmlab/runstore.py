@@ -277,11 +277,15 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any] | None:
     return read_json(path) if path.is_file() else None
 
 
-def _read_product(path: Path) -> Any:
+def _read_product(path: Path, engine: Any = None) -> Any:
     import pandas as pd
 
     if path.suffix == ".json":
         return read_json(path)
+    if engine is not None and engine.is_dask and path.name == "transactions.parquet":
+        from crmlab.engine import read_parquet  # the rows stay on the cluster
+
+        return read_parquet(path, engine, columns=["customer_id", "date", "amount"])
     if path.is_dir():  # a dataset folder, e.g. transactions.parquet as Dask cleaning writes it
         from crmlab.engine import read_parquet
 
@@ -289,8 +293,11 @@ def _read_product(path: Path) -> Any:
     return pd.read_parquet(path)
 
 
-def load_report_inputs(ctx: StageContext) -> ReportInputs:
+def load_report_inputs(ctx: StageContext, engine: Any = None) -> ReportInputs:
     """Find and read the upstream products the report may use, and say which were not.
+
+    With a Dask ``engine`` (:func:`crmlab.engine.engine_session`) the transactions are a
+    Dask frame on its cluster; everything else is read into memory.
 
     A product counts when its stage ran in this run, or did not run now (``--only``, or
     the notebook run by hand) and left the product in ``<processed>/<run_name>/``. A stage
@@ -324,7 +331,7 @@ def load_report_inputs(ctx: StageContext) -> ReportInputs:
     for st in upstream:
         use = bool(overview.loc[overview["stage"] == st.name, "use"].iloc[0])
         for name in st.writes:
-            products[name] = _read_product(paths[name]) if use and name in paths else None
+            products[name] = _read_product(paths[name], engine) if use and name in paths else None
     if all(v is None for v in products.values()):
         raise InputError(
             f"{ctx.processed}: no stage products to report on; run the chain first "

@@ -503,3 +503,173 @@ def test_the_recording_sees_rows_brought_to_the_client(dask_engine, gathered):
 
     dd.from_pandas(CDNOW_SMALL, npartitions=3).compute()
     assert sum(gathered) == len(CDNOW_SMALL)
+
+
+# --- value, churn and report on the cluster: per-customer tables only, the pandas answer -------
+
+
+@pytest.fixture
+def cdnow_buckets(tmp_path):
+    write_customer_buckets(CDNOW_SMALL, tmp_path / "tx.parquet", n_buckets=8)
+    return tmp_path / "tx.parquet"
+
+
+def test_value_churn_report_keep_the_rows_on_the_cluster(dask_engine, gathered, cdnow_buckets):
+    from crmlab import churn, report, value
+
+    p = params_from_dict({"value": {"n_origins": 2, "n_validation": 1, "backtest_origins": 1}})
+    v, cal, obs = p.value, pd.Timestamp("1997-09-30"), pd.Timestamp("1998-06-30")
+    tx = read_parquet(cdnow_buckets)  # pandas: what the stages compute today
+    ddf = read_parquet(cdnow_buckets, dask_engine, columns=["customer_id", "date", "amount"])
+    assert ddf.npartitions == 8
+    customers = CDNOW_SMALL["customer_id"].nunique()
+    assert len(CDNOW_SMALL) > 3 * customers  # the test can tell rows from customers
+
+    def both(func, *args, **kwargs):
+        return func(ddf, *args, **kwargs), func(tx, *args, **kwargs)
+
+    # value: the time split, the forecast, the holdout, tracking, CLV and tiers
+    got, expected = both(value.split_summary, cal, obs)
+    assert got == expected
+    res_d, res_p = both(value.predict_holdout, cal, obs, v, {})
+    assert_frame_equal(res_d.predictions, res_p.predictions, check_exact=True)
+    got, expected = both(value.holdout_actuals, cal, obs)
+    assert_frame_equal(got, expected, check_exact=True)
+    got, expected = (value.tracking_display(t, r, cal, obs).table
+                     for t, r in ((ddf, res_d), (tx, res_p)))
+    assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    origins = value.backtest_origins(CDNOW_SMALL["date"].min(), obs, 1, 2, 150)
+    (bt_d, _), (bt_p, _) = both(value.backtest, obs, origins, v, {})
+    assert_frame_equal(bt_d, bt_p, check_exact=True)
+    (clv_d, _), (clv_p, _) = both(value.clv_forecast, obs, res_p.chosen, v, {}, res_p.glm_weight)
+    assert_frame_equal(clv_d, clv_p, check_exact=True)
+    got, expected = both(value.value_tiers_now, clv_p, obs, p.segmentation.tiers)
+    assert_frame_equal(got, expected, check_exact=True)
+
+    # churn: the warning's inputs at one date and its backtest
+    got, expected = both(churn.warning_inputs, obs, 273)
+    assert_frame_equal(got, expected, check_exact=True)
+    warning = churn.transactional_warning(expected, p.churn_warning)
+    got, expected = both(churn.backtest_warning, cal, obs, 273, p.churn_warning)
+    assert got == expected
+
+    # report: the transaction KPIs and the input profile, as aggregates
+    got, expected = both(report.customer_kpis, obs, p.report)
+    assert got == pytest.approx(expected, rel=1e-12)
+    got, expected = both(lambda t: report.input_profile({}, None, t))
+    assert got == expected
+
+    assert gathered, "the recording saw the computations"
+    assert max(gathered) <= customers, "a result as long as the rows reached the client"
+    assert len(warning) == customers
+
+
+def test_value_on_dask_gives_its_input_errors(dask_engine, cdnow_buckets):
+    from crmlab import value
+
+    ddf = read_parquet(cdnow_buckets, dask_engine)
+    with pytest.raises(InputError, match="no purchase on or before 1990-01-01"):
+        value.features_at(ddf, "1990-01-01", 30)
+    with pytest.raises(InputError, match="required column 'amount' missing"):
+        value.window_spend(ddf[["customer_id", "date"]], "1997-01-01", "1997-02-01", ["1"])
+
+
+# --- progress: a bar by hand, a line per computation in run.log under papermill ---------------
+
+
+def test_computations_log_one_line_each_without_a_bar(tmp_path, capsys, cdnow_buckets):
+    from crmlab.engine import compute
+
+    log = tmp_path / "run.log"
+    with engine_session({"name": "dask", "n_workers": 1}, log_file=log, live_progress=False) as eng:
+        ddf = read_parquet(cdnow_buckets, eng)
+        customer_summary(ddf, "1998-06-30")
+        first, rows = compute(ddf["date"].min(), ddf.shape[0], what="first date and rows")
+        assert (first, rows) == (CDNOW_SMALL["date"].min(), len(CDNOW_SMALL))
+        assert compute(3, what="nothing lazy") == (3,)
+    lines = log.read_text().splitlines()
+    assert "dashboard" in lines[0]
+    assert [line.split("crmlab.engine: ")[1].split(" in ")[0] for line in lines[1:]] == [
+        "computed per-customer table", "computed first date and rows"]
+    out = capsys.readouterr().out
+    assert "computed" not in out and "%" not in out  # quick computations stay out of the notebook
+
+
+def test_computations_draw_a_bar_when_live(capsys, cdnow_buckets):
+    with engine_session({"name": "dask", "n_workers": 1}, live_progress=True) as eng:
+        customer_summary(read_parquet(cdnow_buckets, eng), "1998-06-30")
+    assert "100%" in capsys.readouterr().out
+
+
+# --- engine.address: an existing cluster is used, and left running ---------------------------
+
+
+def test_engine_address_connects_to_an_existing_cluster(cdnow_buckets):
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=":0") as cluster:
+        p = params_from_dict({"engine": {"name": "dask", "address": cluster.scheduler_address}})
+        with engine_session(p.engine) as eng:
+            assert eng.is_dask and eng.cluster is None  # nothing started by the session
+            assert eng.client.scheduler.address == cluster.scheduler_address
+            assert "dask: cluster at" in str(eng)
+            got = customer_summary(read_parquet(cdnow_buckets, eng), "1998-06-30")
+            # the work ran on that cluster's worker
+            worker = next(iter(cluster.workers.values()))
+            assert worker.state.log or worker.data is not None
+        assert_frame_equal(got, customer_summary(CDNOW_SMALL, "1998-06-30"), check_exact=True)
+        assert cluster.status.name == "running"  # the session closed its client only
+        assert len(cluster.scheduler.workers) == 1
+
+
+# --- reading once, and Dask-only reader options --------------------------------------------------
+
+
+def test_dask_cleaning_reads_each_partition_once(dask_engine, tmp_path):
+    import dask.dataframe as dd
+
+    from crmlab import cleaning
+
+    n_rows = _messy_export(tmp_path / "export.csv", n_customers=20, per_customer=30)
+    text = pd.read_csv(tmp_path / "export.csv", dtype=str, keep_default_na=False)
+    assert len(text) == n_rows
+    bounds = np.linspace(0, n_rows, 7).astype(int)
+    reads: list[int] = []
+
+    def read(i):
+        reads.append(i)
+        return text.iloc[bounds[i]:bounds[i + 1]].reset_index(drop=True)
+
+    raw = dd.from_map(read, list(range(6)), meta=text.iloc[:0], enforce_metadata=False)
+    params = params_from_dict({
+        "transactions": {"path": str(tmp_path / "export.csv"),
+                         "columns": {"customer_id": "customer_id", "date": "date", "amount": "amount"}},
+    })
+    report = cleaning.clean_transactions_dask(raw, params.transactions, tmp_path / "t.parquet",
+                                              tmp_path / "q.parquet", sample_rows=20, n_buckets=4)
+    assert report["rows_in"] == n_rows
+    # the leading sample may read the first partition; the cleaning reads each one once
+    # (a separate row-count pass first would read them all twice)
+    assert sorted(set(reads)) == list(range(6))
+    assert [reads.count(i) for i in range(1, 6)] == [1] * 5 and reads.count(0) <= 2
+
+
+def test_parquet_reader_options_for_dask_stay_with_dask(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crmlab import io
+
+    path = tmp_path / "tx.parquet"
+    tx = pa.table({"customer_id": [f"c{i}" for i in range(30)], "date": ["20200101"] * 30,
+                   "amount": ["1.0"] * 30})
+    pq.write_table(tx, path, row_group_size=10)
+    section = {"path": str(path), "encoding": "auto", "sep": None, "sheet_name": None,
+               "reader": {"split_row_groups": True}}
+    df, _ = io.read_input(section)  # pandas.read_parquet would reject split_row_groups
+    assert df.shape == (30, 3)
+    assert io.read_header(path, **io.readers._reader_kwargs(section)) == ["customer_id", "date", "amount"]
+    ddf, _ = io.read_input_dask(section)
+    assert ddf.npartitions == 3  # one partition per row group: the option reached Dask

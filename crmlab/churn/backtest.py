@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from crmlab.churn.warning import transactional_warning, warning_inputs
+from crmlab.engine import compute, is_dask
 from crmlab.errors import InputError, require_columns
 
 __all__ = ["warning_backtest", "backtest_warning"]
@@ -29,7 +30,7 @@ def warning_backtest(warning: pd.DataFrame, transactions: pd.DataFrame, until: A
     warning : DataFrame
         From :func:`transactional_warning` computed at one ``as_of`` before ``until``:
         ``customer_id``, ``as_of``, ``warning``.
-    transactions : DataFrame
+    transactions : DataFrame (pandas or Dask)
         Clean transactions (``customer_id``, ``date``) covering the window.
     until : date-like
         End of the window (inclusive), e.g. ``periods.observation_end``.
@@ -56,7 +57,10 @@ def warning_backtest(warning: pd.DataFrame, transactions: pd.DataFrame, until: A
     if end <= start:
         raise InputError(f"warning backtest: until ({end:%Y-%m-%d}) must be after as_of ({start:%Y-%m-%d})")
     window = transactions[(transactions["date"] > start) & (transactions["date"] <= end)]
-    bought = warning["customer_id"].astype(str).isin(set(window["customer_id"].astype(str)))
+    buyers = window["customer_id"].astype(str)
+    if is_dask(buyers):  # the distinct buyers (per customer) come back, not the rows
+        buyers = compute(buyers.unique(), what="buyers in the backtest window")[0]
+    bought = warning["customer_id"].astype(str).isin(set(buyers))
     lapsed = ~bought.to_numpy()
     flag = warning["warning"].astype(bool).to_numpy()
     n, f, lap, tp = len(warning), int(flag.sum()), int(lapsed.sum()), int((flag & lapsed).sum())

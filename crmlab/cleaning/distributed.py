@@ -5,6 +5,7 @@ Only counts and aggregates come back to the client; see :func:`clean_transaction
 
 from __future__ import annotations
 
+import operator
 import os
 import shutil
 import tempfile
@@ -129,8 +130,8 @@ def clean_transactions_dask(
 
     Nothing bigger than counts and aggregates comes back to the client:
 
-    1. the rows per partition are counted (the counts come to the client) and give every
-       row its global 1-based row number, ``source_row``;
+    1. the rows per partition are counted, in the same pass as the rules (the input is
+       read once), and give every row its global 1-based row number, ``source_row``;
     2. the row rules (ids, dates, amounts, quantities, the observation window) run on each
        partition; a row that passes gets its customer bucket
        (:func:`crmlab.engine.customer_bucket`, a stable hash of the id);
@@ -185,11 +186,17 @@ def clean_transactions_dask(
     policy = setting(section, "duplicates")
 
     raw = raw[keep_cols]
-    sizes = raw.map_partitions(len).compute()  # one count per partition
-    offsets = np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))[:-1]])
+    # Global row numbers need the row counts of the earlier partitions. They are tasks of
+    # the same graph as the rules (a partition's count and its rules share one read), so
+    # the input is read once; a separate count pass first would read all of it twice.
+    parts = raw.to_delayed()
+    sizes = [dask.delayed(len)(p) for p in parts]
+    offsets = [0]
+    for size in sizes[:-1]:
+        offsets.append(dask.delayed(operator.add)(offsets[-1], size))
     rules = partial(_dask_rules, columns=columns, section=section, observation_end=observation_end,
                     guess=guess, n_buckets=n_buckets)
-    ruled = [dask.delayed(rules, nout=2)(p, int(o)) for p, o in zip(raw.to_delayed(), offsets, strict=True)]
+    ruled = [dask.delayed(rules, nout=2)(p, o) for p, o in zip(parts, offsets, strict=True)]
     meta_tagged, _ = rules(sample.iloc[:0][keep_cols], 0)
     canon_cols = [c[4:] for c in meta_tagged.columns if c.startswith("__c:")]
     tagged = dd.from_delayed([r[0] for r in ruled], meta=meta_tagged, verify_meta=False)
@@ -228,8 +235,8 @@ def clean_transactions_dask(
         )
         with warnings.catch_warnings():  # Dask frames and delayed repairs, in one pass
             warnings.filterwarnings("ignore", message="Computing mixed collections")
-            _, _, s_rules, s_dedup, repairs_parts = dask.compute(
-                *writes, stats_rules, stats_dedup, [r[1] for r in ruled]
+            _, _, s_rules, s_dedup, repairs_parts, sizes = dask.compute(
+                *writes, stats_rules, stats_dedup, [r[1] for r in ruled], sizes
             )
         # no clean (or no quarantined) row at all: an empty file keeps the columns readable
         for tmp, empty in ((tmp_clean, _dask_clean(meta_dedup, canon_cols).drop(columns=BUCKET_COLUMN)),

@@ -59,10 +59,14 @@ def _gather(delayed: list) -> list[pd.DataFrame]:
         import dask
 
         return list(dask.compute(*delayed))
+    from crmlab.engine import track  # progress bar or run-log line (engine_session decides)
+
     frames = []
-    for future in as_completed(client.compute(delayed)):
-        frames.append(future.result())
-        future.release()
+    futures = client.compute(delayed)
+    with track(futures, "per-customer table"):
+        for future in as_completed(futures):
+            frames.append(future.result())
+            future.release()
     return frames
 
 

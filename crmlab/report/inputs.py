@@ -28,9 +28,13 @@ __all__ = [
 ]
 
 
-def load_inputs(ctx: StageContext) -> ReportInputs:
-    """Read the upstream products the report may use (:func:`crmlab.runstore.load_report_inputs`)."""
-    return runstore.load_report_inputs(ctx)
+def load_inputs(ctx: StageContext, engine: Any = None) -> ReportInputs:
+    """Read the upstream products the report may use (:func:`crmlab.runstore.load_report_inputs`).
+
+    With a Dask ``engine`` the transactions stay on its cluster (a Dask frame): the report
+    computes its transaction KPIs there and brings back aggregates only.
+    """
+    return runstore.load_report_inputs(ctx, engine)
 
 
 def previous_run(ctx: StageContext) -> PreviousRun | None:

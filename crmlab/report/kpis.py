@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.engine import compute, is_dask
 from crmlab.errors import InputError, require_columns
 from crmlab.features import customer_summary
 from crmlab.report._values import _mapping, _money, _num, _param, _pct
@@ -188,9 +189,10 @@ def customer_kpis(
     active_days = int(_param(params, "active_days"))
     top_share = float(_param(params, "top_share"))
     if observation_end is None:
-        if transactions.empty:
+        last = compute(transactions["date"].max(), what="last purchase date")[0]
+        if pd.isna(last):  # no rows
             return dict.fromkeys(_BASE_KPIS) | {"customers": 0}
-        observation_end = pd.Timestamp(transactions["date"].max()).normalize()
+        observation_end = pd.Timestamp(last).normalize()
     obs = pd.Timestamp(observation_end).normalize()
     summary = customer_summary(transactions, obs)
     n = len(summary)
@@ -198,13 +200,19 @@ def customer_kpis(
         return dict.fromkeys(_BASE_KPIS) | {"customers": 0}
     spend = summary["total_spend"].to_numpy(dtype=float)
     revenue = float(spend.sum())
-    day = pd.to_datetime(transactions["date"]).dt.normalize()
-    window = (day > obs - pd.Timedelta(days=active_days)) & (day <= obs)
+    if is_dask(transactions):  # summed on the workers
+        day = transactions["date"].dt.normalize()
+        window = (day > obs - pd.Timedelta(days=active_days)) & (day <= obs)
+        recent = compute(transactions["amount"][window].sum(), what="recent revenue")[0]
+    else:
+        day = pd.to_datetime(transactions["date"]).dt.normalize()
+        window = (day > obs - pd.Timedelta(days=active_days)) & (day <= obs)
+        recent = transactions.loc[window, "amount"].sum()
     return {
         "customers": int(n),
         "active_customers": int((summary["days_since_last"] < active_days).sum()),
         "revenue": revenue,
-        "revenue_recent": float(transactions.loc[window, "amount"].sum()),
+        "revenue_recent": float(recent),
         "repeat_rate": float((summary["frequency"] >= 1).mean()),
         "top_share_revenue": (
             concentration(np.clip(spend, 0, None), top_share).top_share if revenue > 0 else None

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.engine import compute, is_dask
 from crmlab.errors import InputError, require_columns
 from crmlab.report._values import _num, _ordered
 from crmlab.report.kpis import KPI_NAMES, KPIS, TREND_KPIS, append_history, format_kpi, kpi_delta
@@ -135,12 +136,23 @@ def input_profile(
     if transactions is not None:
         require_columns(transactions, ["customer_id", "date"], "transactions")
         entry = out.setdefault("transactions", {})
-        if len(transactions):
-            dates = pd.to_datetime(transactions["date"])
-            entry["date_min"] = dates.min().date().isoformat()
-            entry["date_max"] = dates.max().date().isoformat()
-        entry["customers"] = int(transactions["customer_id"].nunique())
-        entry.setdefault("rows_clean", int(len(transactions)))
+        if is_dask(transactions):  # four aggregates in one pass on the workers
+            rows, first, last, customers = compute(
+                transactions.shape[0], transactions["date"].min(), transactions["date"].max(),
+                transactions["customer_id"].nunique(), what="input profile",
+            )
+            if rows:
+                entry["date_min"] = pd.Timestamp(first).date().isoformat()
+                entry["date_max"] = pd.Timestamp(last).date().isoformat()
+            entry["customers"] = int(customers)
+            entry.setdefault("rows_clean", int(rows))
+        else:
+            if len(transactions):
+                dates = pd.to_datetime(transactions["date"])
+                entry["date_min"] = dates.min().date().isoformat()
+                entry["date_max"] = dates.max().date().isoformat()
+            entry["customers"] = int(transactions["customer_id"].nunique())
+            entry.setdefault("rows_clean", int(len(transactions)))
     if churn_scores is not None:
         out.setdefault("churn", {})["rows"] = int(len(churn_scores))
     if satisfaction is not None and _num(satisfaction.get("n_respondents")) is not None:

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from crmlab.btyd import ConvergenceError
+from crmlab.engine import compute
 from crmlab.errors import InputError, require_columns
 from crmlab.segmentation import TIER_ORDER, value_tiers
 from crmlab.value.benchmark import cumulative_expected
-from crmlab.value.features import _ts, calibration_rows, features_at, training_panel
+from crmlab.value.features import _none_left, _ts, calibration_rows, features_at, training_panel
 from crmlab.value.forecast import _check_value_params
 from crmlab.value.models import REGRESSION_MODELS, _fit_models, _predict_models
 
@@ -79,7 +80,7 @@ def clv_forecast(
         raise InputError(f"chosen model {chosen!r} is not one of {', '.join(REGRESSION_MODELS)}")
     a = _ts(as_of, "as_of")
     tx = calibration_rows(transactions, a)
-    if tx.empty:
+    if _none_left(tx):
         raise InputError(f"transactions: no purchase on or before {a.date()}")
     months = np.arange(1, value["horizon_months"] + 1) * DAYS_PER_MONTH
     horizon = float(months[-1])
@@ -258,6 +259,7 @@ def value_tiers_now(
     """
     require_columns(clv_table, ["customer_id", "clv"], "clv table")
     spend = calibration_rows(transactions, as_of).groupby("customer_id")["amount"].sum()
+    spend = compute(spend, what="spend per customer")[0]  # on Dask: summed on the workers
     past_spend = spend.reindex(clv_table["customer_id"]).fillna(0.0).to_numpy()
     clv = clv_table["clv"].to_numpy()
     past = value_tiers(pd.DataFrame({"total_spend": past_spend}), tiers)["value_tier"]

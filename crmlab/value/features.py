@@ -5,6 +5,11 @@ own end date (:func:`calibration_rows`), so a holdout row cannot reach a model e
 caller passes all rows; :func:`holdout_actuals` is the only reader of the holdout, for
 scoring.
 
+On the Dask engine (``transactions`` a Dask frame from :func:`crmlab.engine.read_parquet`)
+the same functions run on the cluster: filters stay lazy, customer tables come from
+:func:`crmlab.features.customer_summary`'s Dask path, and only per-customer tables, counts
+and dates reach the client (:func:`crmlab.engine.compute`), never the rows.
+
 Training rows are cut from *inside* the calibration period: at several training origins
 ``o`` (every ``origin_step_days`` back from the end ``E`` of the data a model may use) the
 features describe each customer with the purchases up to ``o`` and the target is the spend
@@ -19,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.engine import compute, is_dask
 from crmlab.errors import InputError, require_columns
 from crmlab.features import customer_summary, daily_purchases
 from crmlab.value.benchmark import BENCHMARK_COLUMNS, Benchmark, fit_benchmark
@@ -51,6 +57,18 @@ def _ts(value: Any, name: str) -> pd.Timestamp:
     return ts.normalize()
 
 
+def _none_left(transactions) -> bool:
+    """Whether no row is left (on Dask, a row count on the workers)."""
+    if is_dask(transactions):
+        return compute(transactions.shape[0], what="row count")[0] == 0
+    return transactions.empty
+
+
+def _first_date(transactions) -> pd.Timestamp:
+    """Date of the first purchase (on Dask, a minimum on the workers)."""
+    return compute(transactions["date"].min(), what="first purchase date")[0]
+
+
 def calibration_rows(transactions: pd.DataFrame, calibration_end: Any) -> pd.DataFrame:
     """Keep the transactions the models may learn from: dated on or before ``calibration_end``.
 
@@ -68,7 +86,9 @@ def calibration_rows(transactions: pd.DataFrame, calibration_end: Any) -> pd.Dat
     Returns
     -------
     DataFrame
-        The rows on or before ``calibration_end`` (a copy), index reset.
+        The rows on or before ``calibration_end`` (a copy), index reset. A Dask frame
+        stays a (lazy) Dask frame with its partitions and index, so customer buckets stay
+        customer buckets.
 
     Raises
     ------
@@ -79,6 +99,8 @@ def calibration_rows(transactions: pd.DataFrame, calibration_end: Any) -> pd.Dat
     end = _ts(calibration_end, "calibration_end")
     # compare on the day: a timestamp later on calibration_end is still calibration
     keep = transactions["date"].dt.normalize() <= end
+    if is_dask(transactions):
+        return transactions[keep]
     return transactions.loc[keep].reset_index(drop=True)
 
 
@@ -149,6 +171,14 @@ def split_summary(transactions: pd.DataFrame, calibration_end: Any, observation_
     calib = calibration_rows(transactions, calibration_end)
     cal, obs = _ts(calibration_end, "calibration_end"), _ts(observation_end, "observation_end")
     day = transactions["date"].dt.normalize()
+    if is_dask(transactions):  # four aggregates in one pass on the workers
+        rows, customers, first, holdout = compute(
+            calib.shape[0], calib["customer_id"].nunique(), calib["date"].min(),
+            ((day > cal) & (day <= obs)).sum(), what="time split counts",
+        )
+        return {"calibration_rows": int(rows), "calibration_customers": int(customers),
+                "first_date": first, "calibration_end": cal, "observation_end": obs,
+                "holdout_rows": int(holdout), "holdout_days": (obs - cal).days}
     return {
         "calibration_rows": len(calib),
         "calibration_customers": int(calib["customer_id"].nunique()),
@@ -217,11 +247,19 @@ def features_at(
     if not horizon_days > 0:
         raise InputError(f"horizon_days: must be > 0, got {horizon_days}")
     past = calibration_rows(transactions, o)
-    if past.empty:
-        raise InputError(f"transactions: no purchase on or before {o.date()}")
-    df = customer_summary(past, o)
+    if is_dask(past):
+        # the customer table is the one pass over the rows; the rest is read from it
+        df = customer_summary(past, o)
+        if df.empty:
+            raise InputError(f"transactions: no purchase on or before {o.date()}")
+        key = (o, int(df["orders"].sum()), round(float(df["total_spend"].sum()), 6), len(df))
+    else:
+        if past.empty:
+            raise InputError(f"transactions: no purchase on or before {o.date()}")
+        df = customer_summary(past, o)
+        key = None
     if use_benchmark and benchmark is None:
-        key = _fingerprint(past, o)
+        key = key or _fingerprint(past, o)
         if cache is not None and key in cache:
             benchmark = cache[key]
         else:
@@ -231,6 +269,7 @@ def features_at(
     daily = daily_purchases(past)
     o_day = (o - pd.Timestamp("1970-01-01")).days
     recent = daily[daily["day"] > o_day - 90].groupby("customer_id").size()
+    recent = compute(recent, what="purchase days in the last 90 days")[0]  # per customer
     df["purchase_days_last_90d"] = (
         recent.reindex(df["customer_id"]).fillna(0).to_numpy(dtype=np.float64)
     )
@@ -289,8 +328,13 @@ def window_spend(transactions: pd.DataFrame, start: Any, end: Any, customers: Se
     if s >= e:
         raise InputError(f"window: start ({s.date()}) must be before end ({e.date()})")
     day = transactions["date"].dt.normalize()
-    w = transactions.loc[(day > s) & (day <= e)]
-    total = w.groupby(w["customer_id"].astype(str))["amount"].sum()
+    if is_dask(transactions):  # summed per customer on the workers
+        w = transactions[(day > s) & (day <= e)]
+        w = w.assign(customer_id=w["customer_id"].astype(str))
+        total = compute(w.groupby("customer_id")["amount"].sum(), what="window spend")[0]
+    else:
+        w = transactions.loc[(day > s) & (day <= e)]
+        total = w.groupby(w["customer_id"].astype(str))["amount"].sum()
     return total.reindex(pd.Index(customers, dtype=str)).fillna(0.0).to_numpy(dtype=np.float64)
 
 
@@ -369,10 +413,11 @@ def training_panel(
     """
     tx = calibration_rows(transactions, end)
     e = _ts(end, "end")
-    if tx.empty:
+    first = _first_date(tx)
+    if pd.isna(first):
         raise InputError(f"transactions: no purchase on or before {e.date()}")
     parts = []
-    for o in training_origins(tx["date"].min(), e, n_origins, step_days):
+    for o in training_origins(first, e, n_origins, step_days):
         window = float((e - o).days)
         feats, _ = features_at(tx, o, window, cache=cache, use_benchmark=use_benchmark)
         feats["origin"] = o

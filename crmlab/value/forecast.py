@@ -22,6 +22,8 @@ from crmlab.errors import InputError
 from crmlab.value.benchmark import Benchmark
 from crmlab.value.features import (
     _DAY,
+    _first_date,
+    _none_left,
     _ts,
     calibration_rows,
     features_at,
@@ -139,7 +141,7 @@ def _predict(tx: pd.DataFrame, cal: pd.Timestamp, horizon: float, value: Mapping
     n, step = value["n_origins"], value["origin_step_days"]
     crit = value["select_by"]
     rows = []
-    windows = validation_windows(tx["date"].min(), cal, value)
+    windows = validation_windows(_first_date(tx), cal, value)
     for v_start, v_end in windows:
         v_days = float((v_end - v_start).days)
         v_tx = calibration_rows(tx, v_end)
@@ -242,7 +244,7 @@ def predict_holdout(
     if cal >= obs:
         raise InputError(f"calibration_end ({cal.date()}) must be before observation_end ({obs.date()})")
     tx = calibration_rows(transactions, cal)
-    if tx.empty:
+    if _none_left(tx):
         raise InputError(f"transactions: no purchase on or before calibration_end {cal.date()}")
     horizon = float((obs - cal).days)
     try:

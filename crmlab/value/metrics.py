@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.engine import compute, is_dask
 from crmlab.errors import InputError, require_columns
 from crmlab.value.features import _DAY, _TX_COLUMNS, _ts
 from crmlab.value.models import MODELS, REGRESSION_MODELS
@@ -415,10 +416,19 @@ def weekly_tracking(
         raise InputError(f"weekly_share: expected shape ({len(customers)}, {weeks}), got {share.shape}")
     ends = [min(cal + 7 * (w + 1) * _DAY, obs) for w in range(weeks)]
     day = transactions["date"].dt.normalize()
-    keep = (day > cal) & (day <= obs) & transactions["customer_id"].astype(str).isin(pd.Index(customers, dtype=str))
-    hold = transactions.loc[keep]
-    week = ((day[keep] - cal).dt.days - 1) // 7
-    actual = hold["amount"].groupby(week.to_numpy()).sum().reindex(range(weeks), fill_value=0.0)
+    if is_dask(transactions):  # weekly totals summed on the workers
+        wanted = list(pd.Index(customers, dtype=str))
+        keep = (day > cal) & (day <= obs) & transactions["customer_id"].astype(str).isin(wanted)
+        hold = transactions[keep]
+        hold = hold.assign(week=((hold["date"].dt.normalize() - cal).dt.days - 1) // 7)
+        actual = compute(hold.groupby("week")["amount"].sum(), what="weekly holdout spend")[0]
+        actual = actual.reindex(range(weeks), fill_value=0.0)
+    else:
+        keep = (day > cal) & (day <= obs) & transactions["customer_id"].astype(str).isin(
+            pd.Index(customers, dtype=str))
+        hold = transactions.loc[keep]
+        week = ((day[keep] - cal).dt.days - 1) // 7
+        actual = hold["amount"].groupby(week.to_numpy()).sum().reindex(range(weeks), fill_value=0.0)
     out = pd.DataFrame({"week": np.arange(1, weeks + 1), "week_end": ends,
                         "actual": np.cumsum(actual.to_numpy())})
     for name, pred in predictions.items():
