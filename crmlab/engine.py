@@ -398,6 +398,28 @@ def compute(*values: Any, what: str = "aggregates") -> tuple:
     return tuple(out)
 
 
+def keep_in_memory(frame: Any, engine: Mapping[str, Any] | None) -> Any:
+    """Keep a Dask frame in the workers' memory when ``engine.persist`` says so.
+
+    A stage that passes over the same rows many times (the value stage: customer tables at
+    a dozen dates, window spends per origin) would otherwise re-read every bucket from disk
+    on each pass. Persisting costs worker memory equal to the selected columns, so
+    ``engine.persist: false`` turns it off when they do not fit. A pandas frame passes
+    through unchanged.
+    """
+    if not is_dask(frame) or not (engine or {}).get("persist", True):
+        return frame
+    persisted = frame.persist()
+    try:
+        from distributed import futures_of, wait
+    except ImportError:
+        return persisted
+    futures = futures_of(persisted)
+    with track(futures, "keeping the transactions in the workers' memory"):
+        wait(futures)
+    return persisted
+
+
 def _machine_memory() -> int | str:
     try:
         import psutil

@@ -673,3 +673,21 @@ def test_parquet_reader_options_for_dask_stay_with_dask(tmp_path):
     assert io.read_header(path, **io.readers._reader_kwargs(section)) == ["customer_id", "date", "amount"]
     ddf, _ = io.read_input_dask(section)
     assert ddf.npartitions == 3  # one partition per row group: the option reached Dask
+
+
+# --- engine.persist: the value stage's many passes read the buckets once ------------------------
+
+
+def test_keep_in_memory_persists_only_dask_frames_and_only_when_asked(dask_engine, cdnow_buckets):
+    from crmlab.engine import keep_in_memory
+
+    assert keep_in_memory(CDNOW_SMALL, {"persist": True}) is CDNOW_SMALL  # pandas: unchanged
+    lazy = read_parquet(cdnow_buckets, dask_engine, columns=["customer_id", "date", "amount"])
+    assert keep_in_memory(lazy, {"persist": False}) is lazy
+    held = keep_in_memory(lazy, params_from_dict({}).engine)  # the schema's default: persist
+    from distributed import futures_of
+
+    assert futures_of(held) and all(f.status == "finished" for f in futures_of(held))
+    assert not futures_of(lazy)
+    assert_frame_equal(customer_summary(held, "1998-06-30"), customer_summary(CDNOW_SMALL, "1998-06-30"),
+                       check_exact=True)

@@ -266,6 +266,8 @@ SCHEMA = Section(
                 "address": Key(nullable(nonempty_string), None, doc="null = local cluster"),
                 "n_workers": Key(nullable(integer(1)), None, doc="local cluster; null = one per core"),
                 "timeout": Key(number(0.1, 3600), 10.0, doc="seconds to wait for engine.address"),
+                "persist": Key(boolean, True, doc="dask: keep the columns the value stage passes "
+                               "over many times in the workers' memory; false when they do not fit"),
             }
         ),
         "paths": Section(
