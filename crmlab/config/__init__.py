@@ -23,13 +23,17 @@ from crmlab.config.load import (
     params_from_dict,
 )
 from crmlab.config.params import FrozenList, Params, plain
-from crmlab.config.schema import SCHEMA, Key, Section, default
+# the input sections, which the stages' readers ask for their own defaults
+from crmlab.config.schema import INTERACTIONS, SCHEMA, SURVEY, TRANSACTIONS, Key, Section, default
 
 __all__ = [
     "PROJ_ROOT",
     "DEFAULT_PARAMS",
     "RUN_NAME_MAX",
     "SCHEMA",
+    "TRANSACTIONS",
+    "SURVEY",
+    "INTERACTIONS",
     "Key",
     "Section",
     "Params",
