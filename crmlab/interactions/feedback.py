@@ -38,12 +38,14 @@ from crmlab.interactions.common import as_timestamp, check_customers, check_log,
 from crmlab.interactions.inference import diff_proportions, proportion_ci
 from crmlab.interactions.read import mask_contacts
 from crmlab.interactions.sentiment import (
+    CHINESE_MODEL,
     ChineseFit,
+    chinese_pipeline,
     english_sentiment,
     evaluate_binary,
     prepare_corpus,
     score_texts,
-    train_chinese,
+    split_corpus,
 )
 
 __all__ = [
@@ -82,10 +84,12 @@ def train_sentiment(corpus: pd.DataFrame, seed: int, max_texts: int | None = Non
     clean, summary = prepare_corpus(corpus)
     if max_texts is not None and len(clean) > max_texts:
         clean = clean.sample(n=int(max_texts), random_state=seed).sort_values("text", kind="stable")
-    fit = train_chinese(clean, seed)
-    counts = {k: fit.corpus[k] for k in ("train", "test")}
-    return ChineseFit(model=fit.model, evaluation=fit.evaluation, name=fit.name,
-                      corpus={**summary, **counts, "sampled": len(clean)})
+    # what train_chinese does after its own prepare_corpus, which would only repeat ours
+    train, test = split_corpus(clean, seed)
+    pipe = chinese_pipeline(CHINESE_MODEL, seed).fit(train["text"], train["label"])
+    evaluation = evaluate_binary(test["label"], pipe.predict(test["text"]))
+    return ChineseFit(model=pipe, evaluation=evaluation, name=CHINESE_MODEL,
+                      corpus={**summary, "train": len(train), "test": len(test), "sampled": len(clean)})
 
 
 def evaluate_english(benchmark: pd.DataFrame) -> dict:
@@ -190,8 +194,9 @@ def sentiment_by_group(log: pd.DataFrame, customers: pd.DataFrame, by: str = "rf
         low = high = np.nan
         if x.size >= 2 and x.var() > 0:
             low, high = DescrStatsW(x).tconfint_mean(alpha=1 - level)
+        # a score lives in [0, 1]; a t interval of two texts can reach far outside it
         rows.append({"group": str(name), "texts": int(x.size), "customers": int(g["customer_id"].nunique()),
-                     "mean": float(x.mean()), "low": float(low), "high": float(high)})
+                     "mean": float(x.mean()), "low": float(np.clip(low, 0, 1)), "high": float(np.clip(high, 0, 1))})
     table = pd.DataFrame(rows, columns=["group", "texts", "customers", "mean", "low", "high"])
     return table.sort_values("mean", kind="stable").reset_index(drop=True)
 

@@ -352,7 +352,8 @@ def reading_summary(report: dict, source: str) -> str:
     """What the reader did with the log: rows kept and set aside (by reason), texts masked."""
     why = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in report["by_reason"].items() if v)
     masked = report["repairs"].get("text_contacts_masked", 0)
-    return (f"**{_md(source)}**: {report['rows_in']:,} rows read; {report['rows_clean']:,} clean contacts "
+    name = str(source).replace("\\", "/").rsplit("/", 1)[-1]  # a file's name, never the folders above it
+    return (f"**{_md(name)}**: {report['rows_in']:,} rows read; {report['rows_clean']:,} clean contacts "
             f"of {report['customers']:,} customers, {report['timestamp_min'][:10]} to "
             f"{report['timestamp_max'][:10]}; {report['rows_quarantined']:,} set aside"
             + (f" ({why})" if why else "") + f". Contact details masked in {masked:,} texts.")
