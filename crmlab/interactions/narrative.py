@@ -349,7 +349,7 @@ def sentiment_takeaway(monthly: pd.DataFrame) -> str:
 
 
 def reading_summary(report: dict, source: str) -> str:
-    """What the reader did with the log: rows kept and set aside (by reason), texts masked."""
+    """Say what the reader did with the log: rows kept and set aside (by reason), texts masked."""
     why = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in report["by_reason"].items() if v)
     masked = report["repairs"].get("text_contacts_masked", 0)
     name = str(source).replace("\\", "/").rsplit("/", 1)[-1]  # a file's name, never the folders above it
@@ -360,7 +360,7 @@ def reading_summary(report: dict, source: str) -> str:
 
 
 def accuracy_takeaway(accuracy: dict) -> str:
-    """The measured accuracy of each sentiment method, with its interval and test size."""
+    """Report the measured accuracy of each sentiment method, with its interval and test size."""
     z = accuracy["chinese"]
     sample = (f" (a seeded sample of {z['sampled']:,} of them, for a quick run)"
               if z["sampled"] and z["sampled"] < z["distinct_texts"] else "")
@@ -426,7 +426,7 @@ NO_CAMPAIGN = ("The log names no campaign (`interactions.columns.campaign` unset
 
 
 def products_summary(features: pd.DataFrame, quarantined: int, window_days: int) -> str:
-    """What the stage wrote for the chain."""
+    """Say what the stage wrote for the chain."""
     w = f"{int(window_days)}d"
     contacted = int((features[f"contacts_{w}"] > 0).sum())
     with_text = int(features["sentiment_mean"].notna().sum())

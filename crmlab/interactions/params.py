@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crmlab.config.schema import DEFAULT_CONTACT_COSTS, INTERACTION_GROUPS, INTERACTION_TYPES, INTERACTIONS
+from crmlab.config.schema import (
+    DEFAULT_CONTACT_COSTS,
+    INTERACTION_GROUPS,
+    INTERACTION_TYPES,
+    INTERACTIONS,
+)
 from crmlab.errors import InputError
 
 __all__ = ["TYPES", "GROUPS", "INTERACTIONS", "DEFAULT_CONTACT_COSTS", "check_interactions"]

@@ -19,7 +19,7 @@ __all__ = ["pick_campaign", "migration_dates", "period_split", "quarantine_for_p
 
 
 def pick_campaign(log: pd.DataFrame, name: str | None) -> str | None:
-    """The campaign to analyse: ``interactions.campaign.name``, else the only one in the log.
+    """Return the campaign to analyse: ``interactions.campaign.name``, else the log's.
 
     With no name set and several campaigns in the log, the one with most rows is read (the
     notebook says which); None when the log names no campaign.
@@ -31,8 +31,10 @@ def pick_campaign(log: pd.DataFrame, name: str | None) -> str | None:
 
 
 def migration_dates(as_of: Any, calibration_end: Any | None) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The two snapshot dates of the channel migration: ``periods.calibration_end`` (else a year
-    before the as-of date) and the as-of date."""
+    """Return the two snapshot dates of the channel migration.
+
+    They are ``periods.calibration_end`` (else a year before the as-of date) and the as-of date.
+    """
     end = as_timestamp(as_of, "as_of")
     start = as_timestamp(calibration_end, "calibration_end") if calibration_end else end - pd.DateOffset(years=1)
     if start >= end:
@@ -41,13 +43,16 @@ def migration_dates(as_of: Any, calibration_end: Any | None) -> tuple[pd.Timesta
 
 
 def period_split(as_of: Any, period_days: int) -> pd.Timestamp:
-    """Split of the period comparisons (complaint -> lapse, sentiment -> repeat purchase): the
-    latest one whose following ``period_days`` end on the as-of day, so every outcome is known."""
+    """Return the split of the period comparisons (complaint -> lapse, sentiment -> repeat).
+
+    It is the latest one whose following ``period_days`` end on the as-of day, so every
+    outcome is known.
+    """
     return comparison_split(as_of, period_days)
 
 
 def quarantine_for_parquet(quarantine: pd.DataFrame) -> pd.DataFrame:
-    """The quarantine with every original column as text (a file's columns can be anything)."""
+    """Return the quarantine with every original column as text (a file's columns can be anything)."""
     out = quarantine.copy()
     for col in out.columns:
         if col not in ("source_row",):
