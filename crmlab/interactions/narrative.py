@@ -415,9 +415,13 @@ def placebo_reading(effect: Any) -> str:
         return (f"The interval ({_ci_pp(c)}) covers zero: these data cannot tell the campaign from no "
                 "campaign. On the simulated demo log, where nobody was really contacted, that is "
                 "exactly the honest answer; a difference of this size arises from the random split alone.")
-    return (f"The interval ({_ci_pp(c)}) excludes zero. If nobody was really contacted (the demo log's "
-            "placebo), that happens in one run in twenty by chance at 95%; check the randomisation "
-            "before believing any campaign estimate.")
+    sp = effect.spend
+    spend = ("" if sp["low"] is None or math.isnan(sp["low"]) else
+             " The spend interval covers zero." if sp["low"] <= 0 <= sp["high"] else " The spend interval excludes zero too.")
+    return (f"The conversion interval ({_ci_pp(c)}) excludes zero.{spend} If nobody was really contacted "
+            "(the demo log's placebo), this is a false positive: at 95% one placebo in twenty excludes zero "
+            "by chance alone, and two outcomes tested give two chances. Before believing any campaign "
+            "estimate, check the randomisation and ask for the effect to repeat in the next campaign.")
 
 
 NO_CAMPAIGN = ("The log names no campaign (`interactions.columns.campaign` unset or empty), so there is no "
