@@ -157,6 +157,9 @@ def stage_context(
     # tables shown in the notebook escape their values (a customer id is text, not markup);
     # the HTML export cleans every output again (crmlab.safety)
     pd.set_option("styler.format.escape", "html")
+    from crmlab.plotting import use_cjk_fallback
+
+    use_cjk_fallback()  # Chinese labels (a GBK export's segment or channel names) draw as text
     final = Path(params.paths.processed) / params.run_name
     processed = Path(processed_dir) if processed_dir else final
     run = Path(run_dir) if run_dir else Path(params.paths.outputs) / params.run_name / "interactive"

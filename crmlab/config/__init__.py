@@ -23,9 +23,21 @@ from crmlab.config.load import (
     params_from_dict,
 )
 from crmlab.config.params import FrozenList, Params, plain
-
-# the input sections, which the stages' readers ask for their own defaults
-from crmlab.config.schema import INTERACTIONS, SCHEMA, SURVEY, TRANSACTIONS, Key, Section, default
+from crmlab.config.schema import (
+    CHURN,
+    CHURN_WARNING,
+    INTERACTIONS,
+    PERIODS,
+    REPORT,
+    SCHEMA,
+    SEGMENTATION,
+    SURVEY,
+    TRANSACTIONS,
+    VALUE,
+    Key,
+    Section,
+    default,
+)
 
 __all__ = [
     "PROJ_ROOT",
@@ -33,7 +45,13 @@ __all__ = [
     "RUN_NAME_MAX",
     "SCHEMA",
     "TRANSACTIONS",
+    "PERIODS",
+    "SEGMENTATION",
+    "VALUE",
     "SURVEY",
+    "CHURN",
+    "CHURN_WARNING",
+    "REPORT",
     "INTERACTIONS",
     "Key",
     "Section",

@@ -138,3 +138,18 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
+
+
+def _register_yaml() -> None:
+    """Let ``yaml.safe_dump`` write frozen params as the plain mappings and lists they are.
+
+    A user who dumps ``dict(params.survey.constructs)`` (a copy whose values are still
+    :class:`FrozenList`) gets YAML, not ``RepresenterError``.
+    """
+    import yaml
+
+    yaml.SafeDumper.add_representer(FrozenList, lambda d, v: d.represent_list(list(v)))
+    yaml.SafeDumper.add_representer(Params, lambda d, v: d.represent_dict(dict(v)))
+
+
+_register_yaml()
