@@ -164,7 +164,7 @@ def _git_commit() -> dict[str, Any] | None:
 
 def _inputs(params: Params) -> dict[str, dict[str, str]]:
     out = {}
-    for section in ("transactions", "survey", "churn"):
+    for section in ("transactions", "survey", "churn", "interactions"):
         sec = params.get(section)
         if sec:
             out[section] = {"path": sec["path"], "sha256": file_sha256(sec["path"])}

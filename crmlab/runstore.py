@@ -348,7 +348,7 @@ def describe_inputs(params: Params, manifest: dict[str, Any] | None = None) -> d
     """
     out: dict[str, dict] = {}
     recorded = (manifest or {}).get("inputs") or {}
-    for section in ("transactions", "survey", "churn"):
+    for section in ("transactions", "survey", "churn", "interactions"):
         sec = params.get(section)
         if not sec:
             continue

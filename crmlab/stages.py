@@ -71,6 +71,7 @@ _UPSTREAM = (
     "transactions.parquet", "quarantine.parquet", "cleaning_report.json", "customers.parquet",
     "value_predictions.parquet", "value_metrics.json", "satisfaction.json",
     "churn_scores.parquet", "churn_metrics.json", "churn_warning.parquet",
+    "interaction_features.parquet", "interactions.json", "interactions_quarantine.parquet",
 )
 
 STAGES: tuple[Stage, ...] = (
@@ -101,16 +102,26 @@ STAGES: tuple[Stage, ...] = (
         "survey",
         writes=("satisfaction.json",),
     ),
+    # Contacts, channels, complaints, feedback sentiment, campaigns and profitability; feeds
+    # per-customer interaction features to the churn warning.
+    Stage(
+        "interactions",
+        "05_interactions.ipynb",
+        "interactions",
+        reads=("transactions.parquet", "customers.parquet"),
+        optional_reads=("value_predictions.parquet",),
+        writes=("interaction_features.parquet", "interactions.json", "interactions_quarantine.parquet"),
+    ),
     # The labelled churn model and/or the purchase-based warning: either input is enough,
     # the notebook does what its inputs allow, so its upstream reads are optional.
     Stage(
         "churn",
-        "05_churn_warning.ipynb",
+        "06_churn_warning.ipynb",
         ("churn", "transactions"),
-        optional_reads=("transactions.parquet", "customers.parquet"),
+        optional_reads=("transactions.parquet", "customers.parquet", "interaction_features.parquet"),
         writes=("churn_scores.parquet", "churn_metrics.json", "churn_warning.parquet"),
     ),
-    Stage("report", "06_summary_report.ipynb", None, optional_reads=_UPSTREAM),
+    Stage("report", "07_summary_report.ipynb", None, optional_reads=_UPSTREAM),
 )
 
 

@@ -879,7 +879,7 @@ def test_stage_runs_on_another_table_from_params_alone(tmp_path):
     assert metrics["chosen"] in metrics["models"] and metrics["transactional"] is None
     assert not (products / "churn_warning.parquet").exists()
     run_dir = (tmp_path / "outputs" / "tiny" / "latest").resolve()
-    for f in [*run_dir.glob("tables/*.csv"), run_dir / "05_churn.html"]:
+    for f in [*run_dir.glob("tables/*.csv"), run_dir / "06_churn.html"]:
         assert "@example.com" not in f.read_text(encoding="utf-8-sig"), f"personal data in {f.name}"
 
 

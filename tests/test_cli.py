@@ -40,8 +40,14 @@ def test_validate_default_params():
         (["--set", "transactions.colour=red"], "unknown key 'transactions.colour'"),
         (["--set", "survey.constructs.Image=[IMAG1, IMAGX]"], "mobi.csv: survey item column 'IMAGX' not found"),
         (["--set", "churn.target=left"], "telco_churn.csv: churn column 'left' not found"),
+        (["--set", "interactions.columns.channel=kanal"],
+         "interactions.csv: interactions.columns.channel column 'kanal' not found"),
+        (["--set", "interactions.type_map={投诉: complaint}"],
+         "interactions.csv: column 'type' (type) has 11 value(s) not in interactions.type_map"),
+        (["--set", "interactions.type_map.投诉=grumble"], "'interactions.type_map"),
     ],
-    ids=["mapped-column", "missing-file", "unknown-key", "survey-item", "churn-target"],
+    ids=["mapped-column", "missing-file", "unknown-key", "survey-item", "churn-target",
+         "interactions-column", "interactions-unmapped-type", "interactions-type-target"],
 )
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_bad_input_is_one_error_line_and_exit_2(command, args, expected):

@@ -15,6 +15,7 @@ from crmlab.interactions import (
     campaign,
     channels,
     complaints,
+    feedback,
     frequency,
     plotting,
     profitability,
@@ -23,6 +24,10 @@ from crmlab.interactions import (
 )
 
 COSTS = {"contact": {"email": 0.5, "phone": 3.0, "web": 0.25}, "acquisition": 10.0}
+ACCURACY = {"chinese": {"accuracy": 0.85, "ci_low": 0.84, "ci_high": 0.86, "test_texts": 3464, "train_texts": 13856,
+                        "distinct_texts": 17320, "lines": 35123, "sampled": 17320},
+            "english": {"accuracy": 0.57, "ci_low": 0.55, "ci_high": 0.58, "n": 3610, "silent": 980,
+                        "accuracy_when_scored": 0.78, "ci_low_when_scored": 0.76, "ci_high_when_scored": 0.79}}
 AS_OF = "2024-06-30"
 
 
@@ -82,6 +87,11 @@ def results(log, tx, cust):
         "whale": (plotting.plot_whale_curve, profitability.whale_curve(prof)),
         "grid": (plotting.plot_tier_grid, tiers.tier_grid(cust, lt, pot)),
         "sentiment": (plotting.plot_sentiment_by_month, complaints.sentiment_by_month(log)),
+        "sentiment_groups": (lambda t, ax=None: plotting.plot_sentiment_by_group(t, "rfm_segment", ax),
+                             feedback.sentiment_by_group(log, cust, "rfm_segment")),
+        "sentiment_repeat": (plotting.plot_sentiment_repeat,
+                             feedback.sentiment_repeat(log, tx, "2024-04-01", 60, AS_OF)),
+        "sentiment_accuracy": (plotting.plot_sentiment_accuracy, ACCURACY),
     }
 
 
@@ -142,6 +152,9 @@ def test_views_are_named_and_draw(world):
         views.interactions_whale_curve(prof, currency="$"),
         views.interactions_tier_grid(cust, lt, tiers.potential_tiers(cust)),
         views.interactions_sentiment(log),
+        views.interactions_sentiment_groups(log, cust, "value_tier"),
+        views.interactions_sentiment_repeat(log, tx, "2024-04-01", 60, AS_OF),
+        views.interactions_sentiment_accuracy(ACCURACY),
     ]
     for d in shown:
         assert d.name.startswith("interactions_") and d.takeaway

@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 
 from crmlab import config
+from crmlab.config.load import _validate as validate_section
+from crmlab.config.params import freeze
 from crmlab.errors import InputError
 from crmlab.interactions.params import INTERACTIONS, TYPES, check_interactions
 from crmlab.interactions.read import (
@@ -53,7 +55,7 @@ def _log(**change) -> pd.DataFrame:
 
 
 def _validate(raw: dict):
-    return config._validate(INTERACTIONS, raw, "interactions.", "p.yaml", config.PROJ_ROOT)
+    return freeze(validate_section(INTERACTIONS, raw, "interactions.", "p.yaml", config.PROJ_ROOT))
 
 
 def test_section_fills_defaults_and_keeps_chinese_keys():

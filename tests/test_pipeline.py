@@ -48,7 +48,7 @@ def test_chain_runs_and_leaves_every_product(first_run):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "success"
     assert {k: v["status"] for k, v in manifest["stages"].items()} == {s.name: "success" for s in STAGES}
-    assert set(manifest["inputs"]) == {"transactions", "survey", "churn"}
+    assert set(manifest["inputs"]) == {"transactions", "survey", "churn", "interactions"}
     for i, stage in enumerate(STAGES, 1):
         assert (run_dir / f"{i:02d}_{stage.name}.ipynb").exists()
         html = (run_dir / f"{i:02d}_{stage.name}.html").read_text()
@@ -68,6 +68,30 @@ def test_cleaning_accounts_for_every_row(first_run):
     assert len(clean) == report["rows_clean"] and len(quarantine) == report["rows_quarantined"]
     assert report["rows_in"] == len(clean) + len(quarantine)
     assert sum(report["by_reason"].values()) == len(quarantine)
+
+
+def test_interactions_account_for_every_row_and_feed_every_customer(first_run):
+    from crmlab.interactions.features import feature_columns
+
+    tmp, _ = first_run
+    products = tmp / "processed" / "test"
+    raw = pd.read_csv(ROOT / "tests/data/interactions_small.csv", dtype=str, keep_default_na=False)
+    quarantine = pd.read_parquet(products / "interactions_quarantine.parquet")
+    summary = json.loads((products / "interactions.json").read_text())
+    assert len(quarantine) > 0 and set(quarantine["reason"]) >= {"duplicate", "unknown_customer"}
+    features = pd.read_parquet(products / "interaction_features.parquet")
+    customers = pd.read_parquet(products / "customers.parquet")
+    assert list(features.columns) == feature_columns(summary["window_days"])
+    assert features["customer_id"].tolist() == customers["customer_id"].astype(str).tolist()
+    # clean + quarantined = rows read: the clean rows are counted in the JSON's type table
+    clean = sum(summary["reading"]["types"].values())
+    assert clean + len(quarantine) == len(raw)
+    accuracy = summary["sentiment"]["accuracy"]
+    assert 0.7 < accuracy["chinese"]["accuracy"] < 1 and accuracy["chinese"]["sampled"] == 3000
+    assert 0.5 < accuracy["english"]["accuracy_when_scored"] < 1
+    camp = summary["campaign"]
+    assert camp["estimable"] and camp["conversion"]["low"] <= 0 <= camp["conversion"]["high"], "the placebo"
+    assert not any(c in (products / "interactions.json").read_text() for c in ("13800138000", "fan@example.com"))
 
 
 def test_skipped_stage_is_said(tmp_path):

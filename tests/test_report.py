@@ -599,7 +599,7 @@ def _crmlab(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_two_runs_compare_tiers_and_keep_history(tmp_path):
-    needed = ["01_data_cleaning.ipynb", "02_segmentation.ipynb", "06_summary_report.ipynb"]
+    needed = ["01_data_cleaning.ipynb", "02_segmentation.ipynb", "07_summary_report.ipynb"]
     absent = [n for n in needed if not (ROOT / "notebooks" / n).exists()]
     if absent:
         pytest.skip(f"notebooks not built yet: {', '.join(absent)}")

@@ -127,7 +127,7 @@ def test_no_script_or_event_handler_from_data_in_any_html(hostile_run):
     _, run_dir = hostile_run
     pages = sorted(run_dir.glob("*.html"))
     assert {p.name for p in pages} >= {"report.html", "01_cleaning.html", "04_satisfaction.html",
-                                       "05_churn.html", "06_report.html"}
+                                       "06_churn.html", "07_report.html"}
     for page in pages:
         tags = _parse(page)
         assert tags.handlers == [], f"{page.name}: event handler attributes {tags.handlers[:3]}"

@@ -26,6 +26,7 @@ from crmlab.config.params import FrozenList, Params, plain
 from crmlab.config.schema import (
     CHURN,
     CHURN_WARNING,
+    INTERACTIONS,
     PERIODS,
     REPORT,
     SCHEMA,
@@ -51,6 +52,7 @@ __all__ = [
     "CHURN",
     "CHURN_WARNING",
     "REPORT",
+    "INTERACTIONS",
     "Key",
     "Section",
     "Params",

@@ -161,6 +161,15 @@ def _cross_checks(p: Params, source: str) -> None:
             except InputError as exc:
                 where, _, what = str(exc).partition(": ")
                 raise InputError(f"{source}: key 'survey.{where}': {what}") from None
+    if p.interactions:
+        from crmlab.interactions.params import check_interactions  # no heavy imports behind it
+
+        check_interactions(p.interactions, source)
+        if not p.transactions:
+            raise InputError(
+                f"{source}: key 'interactions': needs a 'transactions:' section (contacts are "
+                "analysed against the customers' purchases)"
+            )
     if p.engine.name == "pandas" and p.engine.address:
         raise InputError(f"{source}: key 'engine.address' is only used with engine.name: dask")
 

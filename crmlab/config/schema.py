@@ -31,7 +31,10 @@ from crmlab.config.checks import (
 )
 from crmlab.errors import InputError
 
-__all__ = ["REQUIRED", "Key", "Section", "SCHEMA", "default"]
+__all__ = [
+    "REQUIRED", "Key", "Section", "SCHEMA", "INTERACTIONS", "INTERACTION_TYPES", "INTERACTION_GROUPS",
+    "DEFAULT_CONTACT_COSTS", "default",
+]
 
 REQUIRED = object()  # the default of a key the params file must set
 
@@ -257,6 +260,102 @@ REPORT = Section(
     },
 )
 
+# --- interactions (issue 17): the contact log, its mapping, costs, windows, sentiment -------
+# Declared here, with the other sections, so that the schema imports nothing from the
+# stages; crmlab.interactions.params re-exports these names for the stage's modules.
+
+# The canonical contact types every analysis function works with.
+INTERACTION_TYPES = ("inquiry", "complaint", "praise", "service", "campaign", "other")
+# The arms of a randomised campaign.
+INTERACTION_GROUPS = ("treatment", "control")
+
+# Money per contact by canonical channel, in report.currency: an in-store conversation and
+# a phone call cost staff time, digital channels almost nothing. "none" is the channel of a
+# control-group assignment row, which is not a contact and costs nothing; "unknown" (a blank
+# channel) is costed like the web, the commonest channel.
+DEFAULT_CONTACT_COSTS = {
+    "store": 4.0, "web": 0.3, "app": 0.2, "phone": 3.5, "email": 0.1, "wechat": 0.2,
+    "unknown": 0.3, "none": 0.0,
+}
+
+
+def _share(v: Any) -> float:
+    """Check a share in (0, 1]: a margin of 0 would make every customer a loss by definition."""
+    x = number(0, 1)(v)
+    if x <= 0:
+        raise Bad(f"{x} must be above 0 (a share in (0, 1])")
+    return x
+
+
+def _channel_name(v: Any) -> str:
+    # channel names are compared lower-cased and stripped, as the reader does with the log
+    return nonempty_string(v).strip().lower()
+
+
+INTERACTIONS = Section(
+    optional=True,
+    doc="Customer interaction (contact) log; enables the interactions stage.",
+    keys={
+        **_reader_keys(),
+        "columns": Section(
+            keys={
+                "customer_id": Key(nonempty_string, "customer_id"),
+                "timestamp": Key(nonempty_string, "timestamp"),
+                "channel": Key(nonempty_string, "channel"),
+                "type": Key(nonempty_string, "type"),
+                "text": Key(nullable(nonempty_string), None, doc="free feedback text"),
+                "rating": Key(nullable(nonempty_string), None, doc="rating on rating_scale"),
+                "campaign": Key(nullable(nonempty_string), None, doc="campaign name"),
+                "group": Key(nullable(nonempty_string), None, doc="treatment / control arm"),
+            }
+        ),
+        "date_format": Key(nullable(nonempty_string), None, doc="strftime format; null = infer"),
+        "dayfirst": Key(boolean, False, doc="when inferring: 03/04 is 3 April"),
+        "timezone": Key(timezone, "UTC", doc="zone that timestamps with an offset are converted to"),
+        "type_map": Key(
+            mapping_of(choice(*INTERACTION_TYPES), 1),
+            doc="the log's type values -> " + " | ".join(INTERACTION_TYPES) + " (e.g. 投诉: complaint)",
+        ),
+        "channel_map": Key(
+            mapping_of(_channel_name), {},
+            doc="the log's channel values -> channel name; unmapped values are lower-cased",
+        ),
+        "rating_scale": Key(list_of(number(), 2, 2), [1, 5], doc="[lowest, highest] rating"),
+        "costs": Section(
+            keys={
+                "contact": Key(
+                    mapping_of(number(0)), dict(DEFAULT_CONTACT_COSTS),
+                    doc="money per contact by channel; a channel not listed costs 0",
+                ),
+                "acquisition": Key(number(0), 15.0, doc="money per customer acquired"),
+            }
+        ),
+        "margin": Key(_share, 0.3, doc="gross margin on revenue, in (0, 1]"),
+        "window_days": Key(integer(1, 3650), 90, doc="recent window (contacts_90d ...)"),
+        "campaign": Section(
+            keys={
+                "name": Key(nullable(nonempty_string), None,
+                            doc="campaign analysed; null = the only campaign in the log"),
+                "window_days": Key(integer(1, 3650), 60, doc="outcome window after contact (days)"),
+            }
+        ),
+        "sentiment": Section(
+            doc="Feedback sentiment: the labelled corpora the models are trained and measured on.",
+            keys={
+                "corpus": Key(file_path, "data/raw/sentiment", is_path=True,
+                              doc="folder with pos.txt and neg.txt (Chinese, one review a line)"),
+                "english_benchmark": Key(
+                    nullable(file_path), "data/raw/sentiment/english/amazonReviewSnippets_GroundTruth.txt",
+                    is_path=True, doc="VADER's labelled English snippets; null = accuracy not measured"),
+                "seed": Key(integer(0), 42, doc="seed of the train/test split of the corpus"),
+                "max_texts": Key(nullable(integer(200)), None,
+                                 doc="train on a seeded sample of this many distinct texts; null = all"),
+            },
+        ),
+    },
+)
+
+
 SCHEMA = Section(
     keys={
         "run_name": Key(slug, "default"),
@@ -283,6 +382,7 @@ SCHEMA = Section(
         "survey": SURVEY,
         "churn": CHURN,
         "churn_warning": CHURN_WARNING,
+        "interactions": INTERACTIONS,
         "report": REPORT,
         "privacy": Section(
             doc="Pseudonymisation of identifiers that are personal data (e-mail as customer id).",

@@ -1,7 +1,11 @@
-"""Customer interactions stage: channels, contacts, complaints, feedback sentiment.
+"""Customer interactions stage: contacts, channels, complaints, feedback sentiment, campaigns, profit.
 
-Modules so far: :mod:`~crmlab.interactions.params` (the ``interactions:`` params section),
-:mod:`~crmlab.interactions.read` (raw log -> clean log + quarantine) and
-:mod:`~crmlab.interactions.simulate` (the seeded demo log). Nothing is imported here, so
-that the params check does not pull in the analysis modules.
+Reading: :mod:`~crmlab.interactions.params` (the ``interactions:`` section, declared in
+:mod:`crmlab.config.schema`), :mod:`~crmlab.interactions.read` (raw log -> clean log +
+quarantine), :mod:`~crmlab.interactions.simulate` (the seeded demo log). Analyses:
+``frequency``, ``channels``, ``complaints``, ``sentiment`` (the methods) and ``feedback``
+(sentiment in the stage), ``campaign``, ``profitability``, ``tiers``, ``features`` (the
+churn feed and ``interactions.json``); ``stage`` (the notebook's choices), ``plotting``,
+``narrative``, ``views``. Nothing is imported here, so that the params check does not pull
+in the analysis modules.
 """

@@ -118,7 +118,8 @@ def _records(df: pd.DataFrame | None, limit: int | None = None) -> list[dict] | 
 def summary_json(*, as_of, window_days: int, currency: str = "", trend=None, monthly=None,
                  mix=None, multichannel=None, rates=None, complaint_trend=None, lapse=None,
                  sentiment_monthly=None, sentiment_accuracy: Mapping | None = None,
-                 campaign=None, whale=None, destroyers=None, grid=None, candidates=None) -> dict:
+                 campaign=None, whale=None, destroyers=None, grid=None, candidates=None,
+                 reading: Mapping | None = None) -> dict:
     """Build ``interactions.json``: KPIs and small tables for the report, JSON-safe.
 
     Every argument but ``as_of`` and ``window_days`` is optional (a section is left out
@@ -129,7 +130,8 @@ def summary_json(*, as_of, window_days: int, currency: str = "", trend=None, mon
     ``sentiment_accuracy`` the sentiment model's measured accuracy (passed through),
     ``campaign`` a CampaignEffect, ``whale`` a WhaleCurve, ``destroyers`` the pair of
     :func:`~crmlab.interactions.profitability.value_destroyers`, ``grid`` the tier grid,
-    ``candidates`` the activation candidates (counted).
+    ``candidates`` the activation candidates (counted), ``reading`` the reader's report
+    (:attr:`~crmlab.interactions.read.InteractionLog.report`: rows read, clean, set aside).
 
     Returns
     -------
@@ -140,6 +142,11 @@ def summary_json(*, as_of, window_days: int, currency: str = "", trend=None, mon
                            "currency": currency, "kpis": {}}
     k = out["kpis"]
     src_log = [SOURCE_LOG]
+    if reading is not None:
+        keep = ("rows_in", "rows_clean", "rows_quarantined", "by_reason", "types", "channels", "groups",
+                "customers", "timestamp_min", "timestamp_max")
+        out["reading"] = {"source": ["interactions log (as read)"], **{k: reading.get(k) for k in keep}}
+        k.update(contacts_rows_clean=reading.get("rows_clean"), contacts_rows_quarantined=reading.get("rows_quarantined"))
     if trend is not None:
         k.update(contacts_recent=trend.overall["recent"], contacts_previous=trend.overall["previous"],
                  contacts_change=trend.overall["relative_change"])

@@ -42,6 +42,13 @@ __all__ = [
     "destroyers_takeaway",
     "tier_grid_takeaway",
     "sentiment_takeaway",
+    "reading_summary",
+    "accuracy_takeaway",
+    "sentiment_groups_takeaway",
+    "repeat_takeaway",
+    "placebo_reading",
+    "NO_CAMPAIGN",
+    "products_summary",
 ]
 
 # The rules each analysis follows, for the notebook's method notes and the report.
@@ -336,3 +343,98 @@ def sentiment_takeaway(monthly: pd.DataFrame) -> str:
     overall = (monthly["mean"] * monthly["texts"]).sum() / monthly["texts"].sum()
     return (f"Mean feedback sentiment {overall:.2f} on a 0-1 scale over {int(monthly['texts'].sum()):,} texts; "
             f"{first['mean']:.2f} in {first['month']:%B %Y} and {last['mean']:.2f} in {last['month']:%B %Y}.")
+
+
+# --- the stage notebook: reading, sentiment accuracy, sentiment readings, products ----------
+
+
+def reading_summary(report: dict, source: str) -> str:
+    """Say what the reader did with the log: rows kept and set aside (by reason), texts masked."""
+    why = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in report["by_reason"].items() if v)
+    masked = report["repairs"].get("text_contacts_masked", 0)
+    name = str(source).replace("\\", "/").rsplit("/", 1)[-1]  # a file's name, never the folders above it
+    return (f"**{_md(name)}**: {report['rows_in']:,} rows read; {report['rows_clean']:,} clean contacts "
+            f"of {report['customers']:,} customers, {report['timestamp_min'][:10]} to "
+            f"{report['timestamp_max'][:10]}; {report['rows_quarantined']:,} set aside"
+            + (f" ({why})" if why else "") + f". Contact details masked in {masked:,} texts.")
+
+
+def accuracy_takeaway(accuracy: dict) -> str:
+    """Report the measured accuracy of each sentiment method, with its interval and test size."""
+    z = accuracy["chinese"]
+    sample = (f" (a seeded sample of {z['sampled']:,} of them, for a quick run)"
+              if z["sampled"] and z["sampled"] < z["distinct_texts"] else "")
+    text = (f"Chinese: {z['accuracy']:.1%} of {z['test_texts']:,} held-out reviews labelled correctly "
+            f"(95% Wilson {z['ci_low']:.1%} to {z['ci_high']:.1%}), trained on {z['train_texts']:,} others; "
+            f"the {z['lines']:,} corpus lines hold {z['distinct_texts']:,} distinct reviews{sample}.")
+    e = accuracy.get("english")
+    if e:
+        text += (f" English (VADER): the sign is right for {e['accuracy']:.1%} of {e['n']:,} rated "
+                 f"snippets (95% Wilson {e['ci_low']:.1%} to {e['ci_high']:.1%}; silent on {e['silent']:,}, "
+                 f"counted wrong), {e['accuracy_when_scored']:.1%} where it has an opinion — measured on "
+                 "its authors' own test set, so an optimistic figure.")
+    return text
+
+
+def sentiment_groups_takeaway(table: pd.DataFrame, by: str) -> str:
+    """Which group writes the most negative and the most positive feedback."""
+    if table.empty:
+        return "No feedback text to score."
+    low, high = table.iloc[0], table.iloc[-1]
+    if len(table) == 1:
+        return f"All scored feedback comes from '{_md(low['group'])}' (mean {low['mean']:.2f})."
+    overlap = not (math.isnan(low["high"]) or math.isnan(high["low"])) and low["high"] >= high["low"]
+    verdict = ("their intervals overlap, so the gap may be noise" if overlap
+               else "their intervals do not overlap")
+    return (f"By {group_word(by)}, the most negative feedback comes from '{_md(low['group'])}' "
+            f"(mean {low['mean']:.2f}, {int(low['texts']):,} texts) and the most positive from "
+            f"'{_md(high['group'])}' ({high['mean']:.2f}, {int(high['texts']):,} texts); {verdict}.")
+
+
+def repeat_takeaway(result: Any) -> str:
+    """Repeat purchase after negative against positive feedback, with Newcombe's interval."""
+    d = result.difference
+    if d["n1"] == 0 or d["n2"] == 0:
+        return (f"Among the buyers of the {result.period_days} days before {result.split:%Y-%m-%d}, "
+                "nobody (or everybody) left negative feedback; there is nothing to compare.")
+    return (f"Of {d['n1']:,} buyers whose feedback in the {result.period_days} days before "
+            f"{result.split:%Y-%m-%d} was negative on average, {d['p1']:.0%} bought again in the "
+            f"{result.period_days} days after, against {d['p2']:.0%} of {d['n2']:,} with positive feedback: "
+            f"{_pp(d['diff'])} ({_ci_pp(d)}, Newcombe), which {_verdict(d['low'], d['high'])}. "
+            "An association, not an effect: unhappy writers differ in other ways too.")
+
+
+def placebo_reading(effect: Any) -> str:
+    """Say whether the conversion interval covers zero, and what that means for a placebo."""
+    if not effect.estimable:
+        return cannot_estimate(effect)
+    c = effect.conversion
+    if c["low"] is None or math.isnan(c["low"]):
+        return "Too few customers to put an interval on the difference."
+    if c["low"] <= 0 <= c["high"]:
+        return (f"The interval ({_ci_pp(c)}) covers zero: these data cannot tell the campaign from no "
+                "campaign. On the simulated demo log, where nobody was really contacted, that is "
+                "exactly the honest answer; a difference of this size arises from the random split alone.")
+    sp = effect.spend
+    spend = ("" if sp["low"] is None or math.isnan(sp["low"]) else
+             " The spend interval covers zero." if sp["low"] <= 0 <= sp["high"] else " The spend interval excludes zero too.")
+    return (f"The conversion interval ({_ci_pp(c)}) excludes zero.{spend} If nobody was really contacted "
+            "(the demo log's placebo), this is a false positive: at 95% one placebo in twenty excludes zero "
+            "by chance alone, and two outcomes tested give two chances. Before believing any campaign "
+            "estimate, check the randomisation and ask for the effect to repeat in the next campaign.")
+
+
+NO_CAMPAIGN = ("The log names no campaign (`interactions.columns.campaign` unset or empty), so there is no "
+               "campaign effect to estimate. To measure one, record each randomised customer's arm "
+               "(treatment or control) in `interactions.columns.group`.")
+
+
+def products_summary(features: pd.DataFrame, quarantined: int, window_days: int) -> str:
+    """Say what the stage wrote for the chain."""
+    w = f"{int(window_days)}d"
+    contacted = int((features[f"contacts_{w}"] > 0).sum())
+    with_text = int(features["sentiment_mean"].notna().sum())
+    return (f"`interaction_features.parquet`: {len(features):,} customers (one row per customer of "
+            f"`customers.parquet`), {contacted:,} with a contact in the last {int(window_days)} days and "
+            f"{with_text:,} with scored feedback; `interactions.json` for the report; "
+            f"`interactions_quarantine.parquet` with the {quarantined:,} rows set aside.")

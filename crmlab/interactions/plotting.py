@@ -29,6 +29,9 @@ __all__ = [
     "plot_whale_curve",
     "plot_tier_grid",
     "plot_sentiment_by_month",
+    "plot_sentiment_accuracy",
+    "plot_sentiment_by_group",
+    "plot_sentiment_repeat",
 ]
 
 _BLUE, _GREY, _RED = "#4f81bd", "#7f7f7f", "#c0504d"
@@ -247,3 +250,70 @@ def plot_sentiment_by_month(monthly: pd.DataFrame, ax=None):
     ax.axhline(0.5, color=_GREY, linestyle="--", linewidth=0.8)
     ax.legend(frameon=False)
     return _dates(ax)
+
+
+def plot_sentiment_accuracy(accuracy: dict, ax=None):
+    """Held-out accuracy of each sentiment method with its 95% Wilson interval.
+
+    ``accuracy`` is :func:`~crmlab.interactions.feedback.accuracy_summary`; the dashed line
+    is a coin flip (0.5), what a method without skill gets on two balanced labels.
+    """
+    ax = get_ax(ax, figsize=(6, 3.5))
+    ax.set_title("Sentiment accuracy on labelled texts it never saw")
+    ax.set_xlabel("Share of texts labelled correctly (%)")
+    ax.set_ylabel("Method")
+    rows = [(f"Chinese: TF-IDF + LR\n(n = {a['test_texts']:,})", a) for a in [accuracy["chinese"]]]
+    if "english" in accuracy:
+        e = accuracy["english"]
+        rows.append((f"English: VADER\n(n = {e['n']:,})", e))
+    names = [r[0] for r in rows]
+    acc = np.array([r[1]["accuracy"] for r in rows])
+    err = np.vstack([acc - np.array([r[1]["ci_low"] for r in rows]),
+                     np.array([r[1]["ci_high"] for r in rows]) - acc]).clip(min=0)
+    ax.barh(names, acc, xerr=err, color=_BLUE, capsize=6)
+    for i, a in enumerate(acc):
+        ax.annotate(f"{a:.1%}", (a, i), xytext=(8, 8), textcoords="offset points", va="bottom")
+    ax.axvline(0.5, color=_GREY, linestyle="--", linewidth=0.8)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    return ax
+
+
+def plot_sentiment_by_group(table: pd.DataFrame, by: str, ax=None):
+    """Mean feedback sentiment per group with 95% t intervals (:func:`~crmlab.interactions.feedback.sentiment_by_group`)."""
+    ax = get_ax(ax, figsize=(7, max(3.0, 0.45 * len(table) + 1.2)))
+    ax.set_title(f"Feedback sentiment by {group_word(by)}")
+    ax.set_xlabel("Mean sentiment (0 = negative, 1 = positive)")
+    ax.set_ylabel(group_word(by)[:1].upper() + group_word(by)[1:])
+    ax.set_xlim(0, 1)
+    if table.empty:
+        return _empty(ax, "No scored feedback text")
+    mean = table["mean"].to_numpy()
+    err = np.vstack([mean - table["low"].fillna(table["mean"]).to_numpy(),
+                     table["high"].fillna(table["mean"]).to_numpy() - mean]).clip(min=0)
+    labels = [f"{g} (n = {n:,})" for g, n in zip(table["group"], table["texts"], strict=True)]
+    ax.errorbar(mean, range(len(table)), xerr=err, fmt="o", color=_BLUE, capsize=4)
+    ax.set_yticks(range(len(table)), labels)
+    ax.axvline(0.5, color=_GREY, linestyle="--", linewidth=0.8)
+    return ax
+
+
+def plot_sentiment_repeat(result, ax=None):
+    """Repeat-purchase rate after negative and positive feedback, 95% Wilson intervals (``SentimentRepeat``)."""
+    ax = get_ax(ax, figsize=(6, 4))
+    ax.set_title(f"Repeat purchase in the {result.period_days} days after {result.split:%Y-%m-%d}")
+    ax.set_xlabel("Feedback in the period before")
+    ax.set_ylabel("Customers who bought again (%)")
+    t = result.table
+    if t["customers"].sum() == 0:
+        return _empty(ax, "No buyer with feedback in the period")
+    rate = t["repeat_rate"].fillna(0).to_numpy()
+    err = np.vstack([rate - t["low"].fillna(0).to_numpy(), t["high"].fillna(0).to_numpy() - rate]).clip(min=0)
+    ax.bar(t["group"], rate, color=[_RED, _BLUE], yerr=err, capsize=6)
+    for i, r in enumerate(t.itertuples()):
+        ax.annotate(f"n = {r.customers:,}", (i, 0), xytext=(0, 4), textcoords="offset points",
+                    ha="center", color="white")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylim(0, 1)
+    return ax

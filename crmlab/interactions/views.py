@@ -25,6 +25,7 @@ from crmlab.interactions.complaints import (
     complaint_trend,
     sentiment_by_month,
 )
+from crmlab.interactions.feedback import sentiment_by_group, sentiment_repeat
 from crmlab.interactions.frequency import (
     activation_candidates,
     contact_trend,
@@ -46,6 +47,9 @@ __all__ = [
     "interactions_tier_grid",
     "interactions_sentiment",
     "interactions_candidates_view",
+    "interactions_sentiment_accuracy",
+    "interactions_sentiment_groups",
+    "interactions_sentiment_repeat",
 ]
 
 
@@ -213,3 +217,41 @@ def interactions_candidates_view(candidates: pd.DataFrame, rows: int = 15) -> An
     return (candidates[shown].head(rows).style
             .format({"last_contact": lambda v: "never" if pd.isna(v) else f"{v:%Y-%m-%d}"})
             .hide(axis="index"))
+
+
+def interactions_sentiment_accuracy(accuracy: dict) -> Display:
+    """Held-out accuracy of the sentiment methods (:func:`~crmlab.interactions.feedback.accuracy_summary`)."""
+    rows = [{"language": lang, **{k: v for k, v in a.items() if not isinstance(v, dict)}}
+            for lang, a in accuracy.items()]
+    return Display(
+        name="interactions_sentiment_accuracy",
+        takeaway=narrative.accuracy_takeaway(accuracy),
+        draw=partial(plotting.plot_sentiment_accuracy, accuracy),
+        table=pd.DataFrame(rows),
+        data={"accuracy": accuracy},
+    )
+
+
+def interactions_sentiment_groups(log: pd.DataFrame, customers: pd.DataFrame, by: str = "rfm_segment") -> Display:
+    """Mean feedback sentiment per segment (``by``) with intervals; ``data['table']``."""
+    table = sentiment_by_group(log, customers, by)
+    return Display(
+        name=f"interactions_sentiment_by_{by}",
+        takeaway=narrative.sentiment_groups_takeaway(table, by),
+        draw=partial(plotting.plot_sentiment_by_group, table, by),
+        table=table,
+        data={"table": table},
+    )
+
+
+def interactions_sentiment_repeat(log: pd.DataFrame, transactions: pd.DataFrame, split, period_days: int,
+                                  as_of) -> Display:
+    """Repeat purchase after negative against positive feedback (Newcombe); ``data['result']``."""
+    result = sentiment_repeat(log, transactions, split, period_days, as_of)
+    return Display(
+        name="interactions_sentiment_repeat",
+        takeaway=narrative.repeat_takeaway(result),
+        draw=partial(plotting.plot_sentiment_repeat, result),
+        table=result.table,
+        data={"result": result},
+    )

@@ -453,4 +453,33 @@ def check_inputs(params: Mapping[str, Any]) -> list[str]:
         check_columns(ch["path"], [ch["target"]] + ([ch["id"]] if ch["id"] else []), header, "churn")
         check_columns(ch["path"], ch.get("pii_columns") or [], header, "PII (pii_columns)")
         done.append(f"churn: {ch['path']} ({len(header)} columns)")
+    ix = params.get("interactions")
+    if ix:
+        header = read_header(ix["path"], **_reader_kwargs(ix))
+        for canon, col in ix["columns"].items():
+            if col:
+                check_columns(ix["path"], [col], header, f"interactions.columns.{canon}")
+        check_columns(ix["path"], ix.get("pii_columns") or [], header, "PII (pii_columns)")
+        types = _check_interaction_types(ix)
+        done.append(f"interactions: {ix['path']} ({len(header)} columns, {types} type values mapped)")
     return done
+
+
+def _check_interaction_types(section: Mapping[str, Any]) -> int:
+    """Read only the log's type column and map it with ``type_map``; return the distinct values.
+
+    A value without an entry is a params problem that would otherwise stop the chain only
+    when the interactions stage starts, after the stages before it have run.
+    """
+    from crmlab.interactions.read import map_types  # lazy: the stage's reader
+
+    col = section["columns"]["type"]
+    path = Path(section["path"])
+    kwargs = _reader_kwargs(section)
+    if _format_of(path) == "parquet":
+        kwargs["reader"] = {**kwargs["reader"], "columns": [col]}
+    else:
+        kwargs["reader"] = {**kwargs["reader"], "usecols": [col]}
+    df, _ = read_table(path, **kwargs)
+    map_types(df[col], section["type_map"], str(path), col)
+    return int(df[col].nunique())

@@ -1,0 +1,60 @@
+"""The choices the stage notebook makes from params and data, as small pure functions.
+
+Which campaign to read, which two dates the channel migration compares, where the
+comparisons of a period with the next one split, and the quarantine as a frame that
+saves to Parquet. Kept here so the notebook only calls, and so each choice is tested.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from crmlab.interactions.campaign import campaign_names
+from crmlab.interactions.common import as_timestamp
+from crmlab.interactions.feedback import comparison_split
+
+__all__ = ["pick_campaign", "migration_dates", "period_split", "quarantine_for_parquet"]
+
+
+def pick_campaign(log: pd.DataFrame, name: str | None) -> str | None:
+    """Return the campaign to analyse: ``interactions.campaign.name``, else the log's.
+
+    With no name set and several campaigns in the log, the one with most rows is read (the
+    notebook says which); None when the log names no campaign.
+    """
+    if name:
+        return str(name)
+    names = campaign_names(log)
+    return names[0] if names else None
+
+
+def migration_dates(as_of: Any, calibration_end: Any | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Return the two snapshot dates of the channel migration.
+
+    They are ``periods.calibration_end`` (else a year before the as-of date) and the as-of date.
+    """
+    end = as_timestamp(as_of, "as_of")
+    start = as_timestamp(calibration_end, "calibration_end") if calibration_end else end - pd.DateOffset(years=1)
+    if start >= end:
+        start = end - pd.DateOffset(years=1)
+    return pd.Timestamp(start), end
+
+
+def period_split(as_of: Any, period_days: int) -> pd.Timestamp:
+    """Return the split of the period comparisons (complaint -> lapse, sentiment -> repeat).
+
+    It is the latest one whose following ``period_days`` end on the as-of day, so every
+    outcome is known.
+    """
+    return comparison_split(as_of, period_days)
+
+
+def quarantine_for_parquet(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Return the quarantine with every original column as text (a file's columns can be anything)."""
+    out = quarantine.copy()
+    for col in out.columns:
+        if col not in ("source_row",):
+            out[col] = out[col].astype("string")
+    return out
