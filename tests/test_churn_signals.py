@@ -269,3 +269,50 @@ def test_no_swap_says_the_signals_change_nothing():
         {"purchases_only": same, "with_interactions": same,
          "swaps": {"moved_in": 0, "moved_in_lapsed": 0, "moved_out": 0, "moved_out_lapsed": 0}})
     assert "moved nobody into the list" in text
+
+
+# --- the whole stage: without the feature file nothing changes ------------------------------------
+
+
+@pytest.mark.slow
+def test_churn_products_do_not_change_without_interaction_features(tmp_path):
+    """params/test.yaml (no interactions section) twice: with a feature file beside, and without."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    raw = yaml.safe_load((root / "params" / "test.yaml").read_text(encoding="utf-8"))
+    raw.pop("survey", None)  # not a churn input; keeps the run short
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+
+    def run(folder, only):
+        out = subprocess.run([sys.executable, "-m", "crmlab.cli", "run", "--params", str(params), "--only", only,
+                              "--no-progress", "--set", f"paths.processed={folder}",
+                              "--set", f"paths.outputs={tmp_path / 'out'}"],
+                             capture_output=True, text=True, cwd=root, timeout=900)
+        assert out.returncode == 0, out.stderr[-3000:]
+        return folder / "test"
+
+    plain = run(tmp_path / "plain", "cleaning,segmentation,churn")
+    shutil.copytree(plain, tmp_path / "fed" / "test")
+    customers = pd.read_parquet(plain / "customers.parquet")
+    planted = features().iloc[[0]].assign(customer_id=customers["customer_id"].astype(str).iloc[0])
+    feats = pd.DataFrame({"customer_id": customers["customer_id"].astype(str)}).merge(
+        planted, on="customer_id", how="left").fillna({"complaints_90d": 0, "complaints_prev_90d": 0})
+    feats.to_parquet(tmp_path / "fed" / "test" / "interaction_features.parquet", index=False)
+    fed = run(tmp_path / "fed", "churn")
+    before, after = (pd.read_parquet(f / "churn_warning.parquet") for f in (plain, fed))
+    assert_frame_equal(after.drop(columns=["rising_complaints", "falling_sentiment", "interaction_signal",
+                                           "reason", "warning", "candidate"]),
+                       before.drop(columns=["reason", "warning", "candidate"]))
+    first = after.set_index("customer_id").loc[planted["customer_id"].iloc[0]]
+    assert first["rising_complaints"] and "rising complaints: 2 in the last 90 days vs 0" in first["reason"]
+    # and the run without the file is the purchase-only warning: the same columns as ever
+    assert "interaction_signal" not in before.columns
+    doc = json.loads((plain / "churn_metrics.json").read_text())
+    assert "warning_backtest_interactions" not in doc and "interaction_signals" not in doc["transactional"]
