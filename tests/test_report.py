@@ -625,7 +625,7 @@ def test_two_runs_compare_tiers_and_keep_history(tmp_path):
     block = moves.loc[tiers, tiers].to_numpy()
     assert block.sum() - np.trace(block) > 0, "some customers changed tier between the runs"
     html = (latest / "report.html").read_text(encoding="utf-8")
-    assert "7. Since the last run" in html and "Value-tier moves" not in html.split("7. Since")[0]
+    assert "8. Since the last run" in html and "Value-tier moves" not in html.split("8. Since")[0]
     assert html.count("data:image/png;base64,") >= 4  # segments, tiers, moves, trends
     assert "<script" not in html and "Traceback" not in html
     assert "skipped" in html or "not in this run" in html  # value/satisfaction/churn did not run

@@ -40,7 +40,8 @@ CHROMIUM_FLAGS = [
 SECTIONS = [
     "1. What this report is built from", "2. Headline numbers", "3. Customer segments",
     "4. Value tiers", "5. What drives satisfaction", "6. Churn risk and the watch list",
-    "7. Since the last run", "8. Trends over the scheduled runs", "9. What to do this week",
+    "7. Customer interactions", "8. Since the last run", "9. Trends over the scheduled runs",
+    "10. What to do this week",
 ]
 # Runs after the page has loaded: counts images that did not decode and any resource the
 # page tried to fetch over the network, and writes the verdict into the DOM for --dump-dom.

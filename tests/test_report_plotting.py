@@ -39,7 +39,7 @@ def moves():
 
 def test_every_plotting_function_is_tested():
     tested = {"plot_report_segments", "plot_report_tiers", "plot_report_migrations",
-              "plot_report_trends"}
+              "plot_report_trends", "plot_report_complaints"}
     assert set(plotting.__all__) == tested
 
 
@@ -137,3 +137,13 @@ def test_drivers_display_draws_the_importance_performance_map():
     shown = report.drivers_display(sat, "Satisfaction")
     assert shown.name == "report_drivers" and shown["drivers"]["construct"].tolist() == ["A", "B"]
     assert _labelled(shown.plot())
+
+
+def test_report_complaints_draw_partial_months_apart():
+    monthly = pd.DataFrame({"month": pd.to_datetime(["1998-04-01", "1998-05-01", "1998-06-01"]),
+                            "rate_per_1000": [10.0, 12.5, 3.0], "partial": [False, False, True]})
+    ax = plotting.plot_report_complaints(monthly)
+    assert _labelled(ax)
+    lines = ax.get_lines()
+    assert [len(line.get_xdata()) for line in lines] == [2, 1]  # complete months joined, the partial one alone
+    assert lines[1].get_linestyle() == "None"

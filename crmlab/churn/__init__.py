@@ -10,7 +10,9 @@ Two analyses, used as far as their inputs are present:
    :mod:`~crmlab.churn.risk` turns scores into risk bands and the risk list.
 2. **Transactions without a label**: :mod:`~crmlab.churn.warning` warns the customers whose
    purchase rhythm has stopped, sized to the team; :mod:`~crmlab.churn.backtest` checks
-   the warning on the holdout.
+   the warning on the holdout. With the interactions stage's features,
+   :mod:`~crmlab.churn.signals` adds "rising complaints" and "falling sentiment" signals,
+   and the backtest compares the warning with and without them.
 
 :mod:`~crmlab.churn.metrics` assembles ``churn_metrics.json``; :mod:`~crmlab.churn.plotting`
 draws, :mod:`~crmlab.churn.narrative` words and :mod:`~crmlab.churn.views` returns each
@@ -19,7 +21,12 @@ in, DataFrames (or plain dicts) out; nothing reads files, the clock or globals.
 """
 
 from crmlab.churn import narrative, plotting, views
-from crmlab.churn.backtest import backtest_warning, warning_backtest
+from crmlab.churn.backtest import (
+    backtest_comparison,
+    backtest_warning,
+    comparison_table,
+    warning_backtest,
+)
 from crmlab.churn.data import (
     MISSING_LEVEL,
     ChurnTable,
@@ -56,6 +63,7 @@ from crmlab.churn.model import (
 )
 from crmlab.churn.narrative import odds_takeaway
 from crmlab.churn.plotting import (
+    plot_backtest_comparison,
     plot_calibration_curve,
     plot_cumulative_gains,
     plot_gap_ratios,
@@ -67,7 +75,16 @@ from crmlab.churn.plotting import (
     plot_warning_backtest,
 )
 from crmlab.churn.risk import BANDS, CHURNED, churn_scores, risk_bands, risk_list
+from crmlab.churn.signals import (
+    MIN_COMPLAINTS,
+    MIN_TEXTS,
+    SENTIMENT_DROP,
+    feature_window,
+    has_backtest_features,
+    interaction_signals,
+)
 from crmlab.churn.views import (
+    backtest_comparison_display,
     backtest_display,
     calibration_display,
     call_list_view,
@@ -138,6 +155,15 @@ __all__ = [
     "warning_call_list",
     "warning_backtest",
     "backtest_warning",
+    "backtest_comparison",
+    "comparison_table",
+    # interaction signals
+    "MIN_COMPLAINTS",
+    "SENTIMENT_DROP",
+    "MIN_TEXTS",
+    "feature_window",
+    "has_backtest_features",
+    "interaction_signals",
     # products
     "labelled_metrics",
     "warning_metrics",
@@ -152,6 +178,7 @@ __all__ = [
     "plot_probability_by_class",
     "plot_gap_ratios",
     "plot_warning_backtest",
+    "plot_backtest_comparison",
     "odds_ratios_display",
     "roc_display",
     "pr_display",
@@ -161,5 +188,6 @@ __all__ = [
     "probability_display",
     "gap_ratios_display",
     "backtest_display",
+    "backtest_comparison_display",
     "call_list_view",
 ]

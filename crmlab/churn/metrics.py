@@ -98,7 +98,7 @@ def warning_metrics(warning: pd.DataFrame, params: Any) -> dict[str, Any]:
     fallback = warning.loc[warning["gap_basis"] != "own", "typical_gap"]
     one = warning["one_time_buyer"].astype(bool)
     bg = warning.attrs.get("bgnbd") or {}
-    return {
+    out = {
         "as_of": f"{pd.Timestamp(warning['as_of'].iloc[0]):%Y-%m-%d}" if len(warning) else None,
         "customers": int(len(warning)),
         "candidates": int(warning["candidate"].sum()),
@@ -115,6 +115,17 @@ def warning_metrics(warning: pd.DataFrame, params: Any) -> dict[str, Any]:
         "gap_factor": float(params.gap_factor),
         "p_alive_threshold": float(params.p_alive_threshold),
     }
+    if "interaction_signal" in warning.columns:  # only with interaction features: else unchanged
+        sig = warning["interaction_signal"].astype(bool)
+        out["interaction_signals"] = {
+            "rising_complaints": int(warning["rising_complaints"].sum()),
+            "falling_sentiment": int(warning["falling_sentiment"].sum()),
+            "any": int(sig.sum()),
+            "warned_with_signal": int((sig & warning["warning"]).sum()),
+            "candidates_by_signal_only": int((sig & ~(warning["overdue"] | warning["low_p_alive"])).sum()),
+            **warning.attrs.get("interaction_signals", {}),
+        }
+    return out
 
 
 def churn_metrics(
@@ -122,6 +133,7 @@ def churn_metrics(
     warning: Mapping[str, Any] | None,
     call_list: pd.DataFrame | None,
     backtest: Mapping[str, Any] | None,
+    backtest_interactions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble ``churn_metrics.json`` from its parts; a part that did not run is None.
 
@@ -136,6 +148,10 @@ def churn_metrics(
         stored under the product's existing key ``watch_list``.
     backtest : dict or None
         :func:`crmlab.churn.backtest.warning_backtest`, or None.
+    backtest_interactions : dict or None
+        :func:`crmlab.churn.backtest.backtest_comparison` when interaction features were
+        there; stored under ``warning_backtest_interactions`` (the key is absent otherwise,
+        so a run without the interactions stage writes the same product as before).
 
     Returns
     -------
@@ -154,6 +170,8 @@ def churn_metrics(
             raise ValueError("churn_metrics: the warning's call list is missing")
         out["transactional"] = {**warning, "watch_list": int(len(call_list))}
         out["warning_backtest"] = dict(backtest) if backtest is not None else None
+        if backtest_interactions is not None:
+            out["warning_backtest_interactions"] = dict(backtest_interactions)
     else:
         out["transactional"] = None
         out["warning_backtest"] = None

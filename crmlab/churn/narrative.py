@@ -34,6 +34,13 @@ __all__ = [
     "backtest_takeaway",
     "NO_BACKTEST",
     "call_list_summary",
+    "rising_complaints_reason",
+    "falling_sentiment_reason",
+    "signals_takeaway",
+    "signals_note",
+    "NO_SIGNALS",
+    "signals_backtest_takeaway",
+    "NO_SIGNAL_BACKTEST",
 ]
 
 WARNING_SKIPPED = "Part B skipped: no transactions product from the cleaning stage."
@@ -261,3 +268,83 @@ def call_list_summary(call_list: pd.DataFrame, as_of: str, money: str) -> str:
         f"Call list: **{len(call_list):,} warned customers**, biggest spenders first; they spent "
         f"{money}{call_list['priority_value'].sum():,.0f} up to {as_of}."
     )
+
+
+def _window(window_days: Any) -> str:
+    return f"{int(window_days)} days" if window_days else "recent window"
+
+
+def rising_complaints_reason(recent: float, previous: float, window_days: Any) -> str:
+    """Word a warning reason: more complaints in the recent window than in the one before."""
+    return (f"rising complaints: {recent:,.0f} in the last {_window(window_days)} vs "
+            f"{previous:,.0f} in the {_window(window_days)} before")
+
+
+def falling_sentiment_reason(recent: float, previous: float, texts_recent: float, texts_previous: float,
+                             window_days: Any) -> str:
+    """Word a warning reason: the recent texts' mean sentiment fell below the previous window's."""
+    counts = (f" ({texts_recent:,.0f} and {texts_previous:,.0f} texts)"
+              if pd.notna(texts_recent) and pd.notna(texts_previous) else "")
+    return (f"falling sentiment: mean {recent:.2f} in the last {_window(window_days)} vs "
+            f"{previous:.2f} before (0 = negative, 1 = positive){counts}")
+
+
+NO_SIGNALS = ("No interaction features (the interactions stage did not run): the warning uses "
+              "purchases alone.")
+NO_SIGNAL_BACKTEST = ("The interaction features hold no columns taken at `periods.calibration_end` "
+                      "(`backtest_...`), so the backtest cannot say whether the interaction signals "
+                      "help: signals taken today would leak the holdout into the check.")
+
+
+def signals_takeaway(wm: Mapping[str, Any]) -> str:
+    """How many customers the interaction signals flag and how many of them are warned."""
+    s = wm["interaction_signals"]
+    rules = s.get("rules") or {}
+    texts = (f"at least {rules.get('min_texts')} scored texts in each window"
+             if rules.get("text_counts") else "a mean in both windows (text counts not in the product)")
+    return (
+        f"Interaction signals over {s.get('window_days') or '?'}-day windows: "
+        f"**{s['rising_complaints']:,} customers with rising complaints** (at least "
+        f"{rules.get('min_complaints', 1)} in the recent window and more than in the window before) and "
+        f"**{s['falling_sentiment']:,} with falling sentiment** (mean down by at least "
+        f"{rules.get('sentiment_drop', 0):.2f} on the 0-1 scale, {texts}); "
+        f"{s['candidates_by_signal_only']:,} of them are candidates by these signals only. "
+        f"Signalled candidates are ranked first: {s['warned_with_signal']:,} of the "
+        f"{wm['warned']:,} warned customers carry a signal."
+    )
+
+
+def _pct(v: Any) -> str:
+    return f"{v:.0%}" if v is not None else "n/a"
+
+
+def signals_backtest_takeaway(comparison: Mapping[str, Any]) -> str:
+    """Do the interaction signals help? The two backtests and the swaps between them."""
+    a, b, sw = comparison["purchases_only"], comparison["with_interactions"], comparison["swaps"]
+    lift = [f"{x['lift']:.2f}" if x["lift"] is not None else "n/a" for x in (a, b)]
+    pa, pb = a["precision"], b["precision"]
+    if sw["moved_in"] == 0:
+        verdict = "the signals moved nobody into the list, so they change nothing here."
+    else:
+        rate_in = sw["moved_in_lapsed"] / sw["moved_in"]
+        moved = f"the signals moved {sw['moved_in']:,} customers in ({rate_in:.0%} of them bought nothing)"
+        if sw["moved_out"]:
+            moved += (f" and pushed {sw['moved_out']:,} out "
+                      f"({sw['moved_out_lapsed'] / sw['moved_out']:.0%} bought nothing)")
+        if pa is None or pb is None or pa == pb:
+            judged = "no difference in precision"
+        elif pb > pa:
+            judged = "**they help** on this holdout"
+        else:
+            judged = "**they do not help** on this holdout"
+        verdict = f"{moved} — {judged}."
+    return (
+        f"Backtest at {a['as_of']}: precision {_pct(a['precision'])} → **{_pct(b['precision'])}**, "
+        f"recall {_pct(a['recall'])} → **{_pct(b['recall'])}**, lift {lift[0]} → **{lift[1]}** "
+        f"(purchases only → with interaction signals); {verdict}"
+    )
+
+
+def signals_note(wm: Mapping[str, Any]) -> str:
+    """Word the warning's interaction signals (:func:`warning_metrics`), or say there were none."""
+    return signals_takeaway(wm) if wm.get("interaction_signals") else NO_SIGNALS

@@ -22,6 +22,7 @@ __all__ = [
     "plot_probability_by_class",
     "plot_gap_ratios",
     "plot_warning_backtest",
+    "plot_backtest_comparison",
 ]
 
 _MODEL_COLOURS = {"logistic": "#4f81bd", "gradient_boosting": "#9bbb59", "final": "#8064a2"}
@@ -275,3 +276,28 @@ def plot_warning_backtest(backtest, ax=None):
     return ax
 
 
+
+
+def plot_backtest_comparison(comparison, ax=None):
+    """Draw grouped bars: precision and recall of the backtest, purchases only vs with interaction signals.
+
+    ``comparison`` is :func:`~crmlab.churn.backtest.backtest_comparison`'s dict; the dashed
+    line is the base rate (the precision of a random list).
+    """
+    ax = get_ax(ax, figsize=(6, 3.8))
+    a, b = comparison["purchases_only"], comparison["with_interactions"]
+    x = np.arange(2)
+    for i, (res, name, colour) in enumerate([(a, "purchases only", "#a6a6a6"),
+                                              (b, "with interaction signals", "#c0504d")]):
+        vals = [(res["precision"] or 0.0) * 100, (res["recall"] or 0.0) * 100]
+        bars = ax.bar(x + (i - 0.5) * 0.38, vals, width=0.36, color=colour, label=name)
+        ax.bar_label(bars, labels=[f"{v:.0f}%" for v in vals], padding=2, fontsize=9)
+    if a.get("base_rate") is not None:
+        ax.axhline(a["base_rate"] * 100, color="black", ls="--", lw=1, label="base rate (random list)")
+    ax.set_xticks(x, ["precision", "recall"])
+    ax.set_ylim(0, 110)
+    ax.set_ylabel(f"% (flags at {a['as_of']}, checked until {a['until']})")
+    ax.set_xlabel("backtest measure")
+    ax.set_title("Do interaction signals improve the warning?")
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    return ax

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from crmlab.churn import narrative
+from crmlab.churn.backtest import comparison_table
 from crmlab.churn.data import ChurnTable
 from crmlab.churn.evaluation import (
     capacity_summary,
@@ -26,6 +27,7 @@ from crmlab.churn.evaluation import (
 from crmlab.churn.metrics import warning_metrics
 from crmlab.churn.model import ChurnModels
 from crmlab.churn.plotting import (
+    plot_backtest_comparison,
     plot_calibration_curve,
     plot_cumulative_gains,
     plot_gap_ratios,
@@ -49,6 +51,7 @@ __all__ = [
     "probability_display",
     "gap_ratios_display",
     "backtest_display",
+    "backtest_comparison_display",
     "call_list_view",
 ]
 
@@ -186,6 +189,19 @@ def backtest_display(backtest: dict) -> Display:
         name="churn_warning_backtest",
         takeaway=narrative.backtest_takeaway(backtest),
         draw=partial(plot_warning_backtest, backtest),
+    )
+
+
+def backtest_comparison_display(comparison: dict) -> Display:
+    """Backtest with and without interaction signals (:func:`backtest_comparison`).
+
+    Its table is :func:`~crmlab.churn.backtest.comparison_table` (saved beside the figure).
+    """
+    return Display(
+        name="churn_warning_backtest_interactions",
+        takeaway=narrative.signals_backtest_takeaway(comparison),
+        draw=partial(plot_backtest_comparison, comparison),
+        table=comparison_table(comparison).reset_index(),
     )
 
 

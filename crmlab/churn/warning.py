@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.churn.narrative import falling_sentiment_reason, rising_complaints_reason
 from crmlab.errors import InputError, require_columns
 
 __all__ = [
@@ -149,7 +150,7 @@ def warning_inputs(
     return base.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
-def transactional_warning(base: pd.DataFrame, params: Any) -> pd.DataFrame:
+def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Flag the customers most likely to have lapsed, sized to the team's contact capacity.
 
     Two signals make a customer a **candidate**:
@@ -168,6 +169,15 @@ def transactional_warning(base: pd.DataFrame, params: Any) -> pd.DataFrame:
     ceil(``capacity`` x customers) are **warned**: a list a team can work through, not a
     share of the base.
 
+    With ``signals`` (:func:`crmlab.churn.signals.interaction_signals`), a customer with
+    *rising complaints* or *falling sentiment* is a candidate too, and candidates with such
+    an interaction signal are ranked **ahead** of those without (by lapse probability within
+    each group); the capacity does not change. Why this rule and not a weighted score: a
+    complaint spike or a sentiment drop is a fresh, specific reason to call that purchases
+    cannot show yet, and a fixed order has no weight to fit -- the warning backtest
+    (:func:`crmlab.churn.backtest.backtest_comparison`) then says whether it helps. Without
+    ``signals`` the result is exactly the purchase-only warning.
+
     Parameters
     ----------
     base : DataFrame
@@ -177,6 +187,9 @@ def transactional_warning(base: pd.DataFrame, params: Any) -> pd.DataFrame:
     params : params section
         The validated ``churn_warning`` section: ``gap_factor``, ``one_time_gap`` (None =
         the repeat buyers' median gap), ``p_alive_threshold``, ``capacity``.
+    signals : DataFrame, optional
+        Interaction signals per customer (``customer_id``, ``rising_complaints``,
+        ``falling_sentiment`` and their counts); a customer missing from it has none.
 
     Returns
     -------
@@ -185,7 +198,8 @@ def transactional_warning(base: pd.DataFrame, params: Any) -> pd.DataFrame:
         (``own`` or ``shop median`` / ``one_time_gap``), ``gap_ratio``, ``one_time_buyer``,
         ``p_alive``, ``lapse_probability``, ``overdue``, ``low_p_alive``, ``candidate``,
         ``warning``, ``reason``, ``priority_value`` (spend up to ``as_of``), then the
-        optional columns of ``base``; sorted by ``customer_id``.
+        optional columns of ``base``; with ``signals`` also ``rising_complaints``,
+        ``falling_sentiment`` and ``interaction_signal``; sorted by ``customer_id``.
 
     Raises
     ------
@@ -229,11 +243,15 @@ def transactional_warning(base: pd.DataFrame, params: Any) -> pd.DataFrame:
     # NaN compares False: no BG/NBD, no flag; one-time buyers' P(alive) = 1 is not evidence
     df["low_p_alive"] = (df["p_alive"] < threshold) & ~df["one_time_buyer"]
     df["candidate"] = df["overdue"] | df["low_p_alive"]
+    sig = _attach_signals(df, signals)
+    if sig is not None:
+        df["candidate"] = df["candidate"] | df["interaction_signal"]
     risk = df["lapse_probability"].where(df["lapse_probability"].notna(), df["gap_ratio"] / 1e6)
-    order = pd.DataFrame({"risk": risk, "ratio": df["gap_ratio"], "id": df["customer_id"].astype(str),
+    order = pd.DataFrame({"sig": df["interaction_signal"] if sig is not None else False, "risk": risk,
+                          "ratio": df["gap_ratio"], "id": df["customer_id"].astype(str),
                           "cand": df["candidate"]})
-    order = order[order["cand"]].sort_values(["risk", "ratio", "id"], ascending=[False, False, True],
-                                             kind="stable")
+    order = order[order["cand"]].sort_values(["sig", "risk", "ratio", "id"],
+                                             ascending=[False, False, False, True], kind="stable")
     k = math.ceil(capacity * len(df))
     df["warning"] = df.index.isin(order.index[:k])
     reasons = []
@@ -253,14 +271,54 @@ def transactional_warning(base: pd.DataFrame, params: Any) -> pd.DataFrame:
         if w and pd.notna(lp):
             parts.append(f"{lp:.0%} likely to buy nothing in the horizon")
         reasons.append("; ".join(parts))
+    if sig is not None:
+        reasons = [_with_signal_reasons(r, row, sig.attrs.get("window_days"))
+                   for r, row in zip(reasons, df[_SIGNAL_SHOWN].itertuples(index=False), strict=True)]
     df["reason"] = reasons
     cols = ["customer_id", "as_of", "days_since_last", "typical_gap", "gap_basis", "gap_ratio",
             "one_time_buyer", "p_alive", "lapse_probability", "overdue", "low_p_alive",
             "candidate", "warning", "reason", "priority_value"]
+    if sig is not None:
+        cols += ["rising_complaints", "falling_sentiment", "interaction_signal"]
     cols += [c for c in _EXTRA_COLUMNS if c in df.columns]
     out = df[cols].sort_values("customer_id", kind="stable").reset_index(drop=True)
     out.attrs = dict(base.attrs)
+    if sig is not None:
+        out.attrs["interaction_signals"] = {"window_days": sig.attrs.get("window_days"),
+                                            "as_of": sig.attrs.get("as_of"),
+                                            "rules": dict(sig.attrs.get("rules") or {}),
+                                            "ranking": "interaction signal first, then lapse probability"}
     return out
+
+
+_SIGNAL_SHOWN = ["rising_complaints", "falling_sentiment", "complaints_recent", "complaints_previous",
+                 "sentiment_recent", "sentiment_previous", "texts_recent", "texts_previous"]
+
+
+def _attach_signals(df: pd.DataFrame, signals: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Add the signal columns to ``df`` in place (a customer missing from ``signals`` has none)."""
+    if signals is None:
+        return None
+    require_columns(signals, ["customer_id", *_SIGNAL_SHOWN], "interaction signals")
+    sig = signals.assign(key=signals["customer_id"].astype(str)).drop_duplicates("key").set_index("key")
+    ids = df["customer_id"].astype(str)
+    for col in _SIGNAL_SHOWN:
+        mapped = ids.map(sig[col])
+        if col in ("rising_complaints", "falling_sentiment"):
+            mapped = mapped.fillna(False).astype(bool)
+        df[col] = mapped.to_numpy()
+    df["interaction_signal"] = df["rising_complaints"] | df["falling_sentiment"]
+    return signals
+
+
+def _with_signal_reasons(reason: str, row: Any, window_days: Any) -> str:
+    parts = [reason] if reason else []
+    if row.rising_complaints:
+        parts.append(rising_complaints_reason(row.complaints_recent, row.complaints_previous, window_days))
+    if row.falling_sentiment:
+        parts.append(falling_sentiment_reason(row.sentiment_recent, row.sentiment_previous,
+                                              row.texts_recent, row.texts_previous, window_days))
+    return "; ".join(parts)
 
 
 def warning_call_list(warning: pd.DataFrame) -> pd.DataFrame:

@@ -10,6 +10,8 @@ every week — what changed since the last run. The package is laid out by conce
 - :mod:`~crmlab.report.tables`: drivers, the tier watch list, churn-risk bands;
 - :mod:`~crmlab.report.trends`: comparison with the previous run, tier moves, input drift,
   trends, and the state a run leaves for the next;
+- :mod:`~crmlab.report.interactions`: the interactions section's numbers, read from
+  ``interactions.json`` (its sentences in :mod:`~crmlab.report.narrative_interactions`);
 - :mod:`~crmlab.report.narrative`: every sentence of the report;
 - :mod:`~crmlab.report.html`: KPI cards and styled tables (escaped);
 - :mod:`~crmlab.report.plotting` and :mod:`~crmlab.report.views`: figures, and the
@@ -19,11 +21,14 @@ every week — what changed since the last run. The package is laid out by conce
 Everything but :mod:`~crmlab.report.inputs` is pure: no files, no clock.
 """
 
+from crmlab.report import narrative_interactions
 from crmlab.report._values import _money as _money  # the tests check the shared formatter
 from crmlab.report.html import (
+    interaction_cards_html,
     kpi_cards_html,
     style_drivers,
     style_first_rows,
+    style_interaction_table,
     style_overview,
     style_plain,
     style_risk_bands,
@@ -39,6 +44,15 @@ from crmlab.report.inputs import (
     load_inputs,
     previous_run,
     save_state,
+)
+from crmlab.report.interactions import (
+    INTERACTION_KPIS,
+    channel_share_table,
+    complaint_monthly,
+    interaction_kpis,
+    interaction_sources,
+    is_simulated,
+    sentiment_accuracy_table,
 )
 from crmlab.report.kpis import (
     HISTORY_COLUMNS,
@@ -85,6 +99,7 @@ from crmlab.report.narrative import (
 )
 from crmlab.report.overview import stage_overview
 from crmlab.report.plotting import (
+    plot_report_complaints,
     plot_report_migrations,
     plot_report_segments,
     plot_report_tiers,
@@ -104,6 +119,7 @@ from crmlab.report.trends import (
     trend_table,
 )
 from crmlab.report.views import (
+    complaints_display,
     drivers_display,
     migrations_display,
     segments_display,
@@ -127,6 +143,19 @@ __all__ = [
     "reading_drivers", "reading_index_model", "reading_watch", "churn_lists_line",
     "reading_risk_bands", "first_run_note", "compared_with", "reading_migrations",
     "moved_down_summary", "reading_drift", "trend_count", "next_steps",
+    # interactions
+    "narrative_interactions",
+    "INTERACTION_KPIS",
+    "interaction_kpis",
+    "is_simulated",
+    "sentiment_accuracy_table",
+    "channel_share_table",
+    "complaint_monthly",
+    "interaction_sources",
+    "interaction_cards_html",
+    "style_interaction_table",
+    "complaints_display",
+    "plot_report_complaints",
     # markup
     "kpi_cards_html", "style_overview", "style_segments", "style_tiers", "style_drivers",
     "style_risk_bands", "style_watch", "style_first_rows", "style_plain",

@@ -21,10 +21,14 @@ import pandas as pd
 from crmlab.errors import InputError
 from crmlab.formatting import format_money
 from crmlab.report._values import _mapping, _num
+from crmlab.report.interactions import INTERACTION_KPIS
 from crmlab.report.kpis import KPIS, format_kpi, kpi_delta
+from crmlab.report.narrative_interactions import format_interaction_kpi
 
 __all__ = [
     "kpi_cards_html",
+    "interaction_cards_html",
+    "style_interaction_table",
     "style_overview",
     "style_segments",
     "style_tiers",
@@ -81,20 +85,49 @@ def kpi_cards_html(
         colour = _VERDICT_COLOURS[verdict]
         delta = f"{delta} vs last run" if delta else ""
         missing = _num(kpis[k.name]) is None
-        cards.append(
-            '<div style="border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;'
-            f'background:{"#f6f8fa" if missing else "#ffffff"}">'
-            f'<div style="font-size:12px;color:#57606a">{html.escape(k.label)}</div>'
-            f'<div style="font-size:22px;font-weight:600;color:{"#8c959f" if missing else "#1f2328"}">'
-            f"{html.escape(value)}</div>"
-            f'<div style="font-size:11px;color:#57606a">{html.escape(notes.get(k.name, ""))}</div>'
-            f'<div style="font-size:11px;color:{colour}">{html.escape(delta)}</div>'
-            "</div>"
-        )
+        cards.append(_card(k.label, value, notes.get(k.name, ""), delta, colour, missing))
+    return _grid(cards)
+
+
+def _card(label: str, value: str, note: str, delta: str, colour: str, missing: bool) -> str:
+    """One KPI card; every text is escaped here."""
+    return (
+        '<div style="border:1px solid #d0d7de;border-radius:6px;padding:10px 12px;'
+        f'background:{"#f6f8fa" if missing else "#ffffff"}">'
+        f'<div style="font-size:12px;color:#57606a">{html.escape(label)}</div>'
+        f'<div style="font-size:22px;font-weight:600;color:{"#8c959f" if missing else "#1f2328"}">'
+        f"{html.escape(value)}</div>"
+        f'<div style="font-size:11px;color:#57606a">{html.escape(note)}</div>'
+        f'<div style="font-size:11px;color:{colour}">{html.escape(delta)}</div>'
+        "</div>"
+    )
+
+
+def _grid(cards: list[str]) -> str:
     return (
         '<div style="display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));'
         'gap:10px;margin:6px 0 12px 0">' + "".join(cards) + "</div>"
     )
+
+
+def interaction_cards_html(kpis: Mapping[str, Any], notes: Mapping[str, str] | None = None) -> str:
+    """Render the interactions stage's KPIs as cards, like :func:`kpi_cards_html` (escaped, inline CSS).
+
+    ``kpis`` is :func:`crmlab.report.interactions.interaction_kpis`; ``notes`` the lines under
+    the labels (:func:`crmlab.report.narrative_interactions.interaction_card_notes`).
+
+    Raises
+    ------
+    InputError
+        When ``kpis`` or ``notes`` is not a mapping.
+    """
+    if not isinstance(kpis, Mapping):
+        raise InputError(f"interaction cards: expected a mapping of KPI values, got {type(kpis).__name__}")
+    notes = _mapping(notes, "interaction card notes") or {}
+    cards = [_card(label, format_interaction_kpi(name, kpis), notes.get(name, ""), "",
+                   _VERDICT_COLOURS["neutral"], _num(kpis.get(name)) is None)
+             for name, label in INTERACTION_KPIS.items()]
+    return _grid(cards)
 
 # --- tables -------------------------------------------------------------------------------------
 
@@ -157,3 +190,14 @@ def style_first_rows(table: pd.DataFrame, rows: int = 10) -> Any:
 def style_plain(table: pd.DataFrame) -> Any:
     """Style a table as it is, without its index (KPI changes, input drift)."""
     return table.style.hide(axis="index")
+
+
+def style_interaction_table(table: pd.DataFrame, percent: tuple[str, ...] = ()) -> Any:
+    """Style a small interactions table: ``percent`` columns in percent; cells *and* headers escaped.
+
+    The channel table's column names are the user's channel names, so the header row is
+    escaped too (``format`` escapes only the cells).
+    """
+    fmt = {c: "{:.1%}" for c in table.columns if c in percent}
+    return (table.style.format(fmt, escape="html", na_rep="–", precision=2)
+            .format_index(escape="html", axis=1).hide(axis="index"))

@@ -13,6 +13,7 @@ from crmlab.formatting import money_axis
 from crmlab.plotting import get_ax
 
 __all__ = [
+    "plot_report_complaints",
     "plot_report_segments",
     "plot_report_tiers",
     "plot_report_migrations",
@@ -189,3 +190,25 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
     axes[0].figure.suptitle("KPI trend over successful runs (red: this run)", fontsize=11)
     axes[0].figure.tight_layout()
     return axes
+
+
+def plot_report_complaints(monthly, ax=None):
+    """Complaint contacts per 1,000 active customers per month; a partial month is drawn hollow.
+
+    ``monthly`` is :func:`crmlab.report.interactions.complaint_monthly` (``month``,
+    ``rate_per_1000``, ``partial``).
+    """
+    ax = get_ax(ax, figsize=(7, 3.6))
+    done = monthly[~monthly["partial"].astype(bool)]
+    part = monthly[monthly["partial"].astype(bool)]
+    ax.plot(done["month"], done["rate_per_1000"], marker="o", color="#c0504d", lw=1.6,
+            label="complete month")
+    if len(part):
+        ax.plot(part["month"], part["rate_per_1000"], marker="o", ls="none", mfc="white", color="#c0504d",
+                label="partial month (not comparable)")
+    ax.set_title("Complaints per 1,000 active customers")
+    ax.set_xlabel("month")
+    ax.set_ylabel("complaints per 1,000 active customers")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=8)
+    return ax

@@ -16,9 +16,11 @@ import pandas as pd
 
 from crmlab import segmentation as seg
 from crmlab.display import Display
+from crmlab.report.interactions import complaint_monthly
 from crmlab.report.kpis import KPI_INPUTS, KPI_LABELS, KPIS, kpi_units
 from crmlab.report.narrative import source_note
 from crmlab.report.plotting import (
+    plot_report_complaints,
     plot_report_migrations,
     plot_report_segments,
     plot_report_tiers,
@@ -33,6 +35,7 @@ __all__ = [
     "drivers_display",
     "migrations_display",
     "trends_display",
+    "complaints_display",
 ]
 
 # KPIs stored as shares (0-1), drawn on a percent axis.
@@ -103,3 +106,12 @@ def trends_display(trend: pd.DataFrame, shown: Sequence[str],
                                   currency=currency)
 
     return Display("report_trends", "", draw)
+
+
+def complaints_display(doc: Mapping[str, Any]) -> Display | None:
+    """Complaint rate per month from ``interactions.json``, the table saved beside; None without."""
+    monthly = complaint_monthly(doc)
+    if monthly is None:
+        return None
+    return Display("report_interactions_complaints", "", partial(plot_report_complaints, monthly),
+                   table=monthly, data={"monthly": monthly})
