@@ -8,6 +8,8 @@ Axes. The takeaway above a figure comes from the stage's ``narrative`` module; s
 
 from __future__ import annotations
 
+import logging
+
 import matplotlib.pyplot as plt
 
 __all__ = ["get_ax"]
@@ -68,7 +70,25 @@ def use_cjk_fallback() -> str | None:
     """
     family = cjk_font()
     if family is not None:
+        _quiet_missing_weights()
         # Matplotlib falls back glyph by glyph along an explicit family list (not along the
         # members of a generic family such as "sans-serif")
         plt.rcParams["font.family"] = ["DejaVu Sans", family]
     return family
+
+
+class _NoWeightFallbackNote(logging.Filter):
+    """Drop Matplotlib's note that a CJK family lacks a bold face (the regular one is used).
+
+    Bold titles ask every family of the fallback list for a bold face; WenQuanYi has none,
+    and the note would land in every executed notebook as an error-looking stderr cell.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Failed to find font weight" not in record.getMessage()
+
+
+def _quiet_missing_weights() -> None:
+    log = logging.getLogger("matplotlib.font_manager")
+    if not any(isinstance(f, _NoWeightFallbackNote) for f in log.filters):
+        log.addFilter(_NoWeightFallbackNote())

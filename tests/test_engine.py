@@ -82,7 +82,8 @@ def test_local_cluster_is_sized_to_the_machine(n_workers, cpus, expected):
 
 def test_params_give_the_engine_defaults_and_check_timeout():
     p = params_from_dict({"engine": {"name": "dask"}})
-    assert p.engine == {"name": "dask", "address": None, "n_workers": None, "timeout": 10.0}
+    assert p.engine == {"name": "dask", "address": None, "n_workers": None, "timeout": 10.0,
+                        "persist": True}
     with pytest.raises(InputError, match="engine.timeout"):
         params_from_dict({"engine": {"name": "dask", "timeout": 0}})
 

@@ -27,7 +27,7 @@ def test_get_ax_makes_one_when_none_is_given(restore_rc):
     assert get_ax(ax) is ax
 
 
-def test_chinese_labels_render_without_missing_glyphs(restore_rc, tmp_path):
+def test_chinese_labels_render_without_missing_glyphs(restore_rc, tmp_path, caplog):
     if cjk_font() is None:
         if os.environ.get("CI"):
             pytest.fail("no CJK font on the CI machine (.ci/run installs fonts-wqy-microhei)")
@@ -38,7 +38,9 @@ def test_chinese_labels_render_without_missing_glyphs(restore_rc, tmp_path):
         fig, ax = plt.subplots()
         ax.bar(["门店", "微信", "web"], [3, 5, 2])
         ax.set(title="渠道构成 channel mix", xlabel="渠道 (channel)", ylabel="客户数 (customers)")
+        ax.set_title("加粗标题 bold title", fontweight="bold")  # no "weight bold" note either
         fig.savefig(tmp_path / "zh.png")
     missing = [str(w.message) for w in caught if "Glyph" in str(w.message)]
     assert not missing, missing[:3]
+    assert "Failed to find font weight" not in caplog.text
     assert plt.rcParams["font.family"] == ["DejaVu Sans", family]  # Latin text keeps its font

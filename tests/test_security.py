@@ -67,6 +67,7 @@ def _hostile_inputs(tmp: Path) -> Path:
     }
     base["survey"] = {**base["survey"], "path": str(tmp / "survey.csv"), "group": "segment"}
     base["churn"] = {**base["churn"], "path": str(tmp / "churn.csv"), "id": "account"}
+    base.pop("interactions", None)  # its log's customers are CDNOW's, not these hostile ones
     (tmp / "key.txt").write_text(KEY + "\n")
     base["privacy"] = {"key_file": str(tmp / "key.txt")}
     path = tmp / "hostile.yaml"
