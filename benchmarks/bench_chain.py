@@ -62,12 +62,12 @@ def runnable_stages(params_file: str, run_name: str, only: list[str] | None = No
         if reason:
             left_out[st.name] = f"skipped: {reason}"
             continue
-        missing = [r for r in st.requires if r not in made and not (processed / r).exists()]
+        missing = [r for r in st.reads if r not in made and not (processed / r).exists()]
         if missing:
             left_out[st.name] = f"needs {', '.join(missing)} from a stage not run"
             continue
         chosen.append(st.name)
-        made.update(st.produces)
+        made.update(st.writes)
     return chosen, left_out
 
 

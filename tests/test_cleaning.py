@@ -491,3 +491,68 @@ def test_dask_cleaning_writes_readable_products_when_one_is_empty(observation_en
     assert list(clean.columns) == ["customer_id", "date", "amount", "quantity"]
     if clean_rows is not None:
         assert len(clean) == clean_rows and report["date_min"] is None and report["customers"] == 0
+
+
+# --- the fast paths for large columns give the reference results --------------------------
+
+_ODD_AMOUNTS = ["-0", "0", "0.00", "-0.0", "$12.50", "(3.20)", "1,234.50", "12,5", "", "nan",
+                " 7 ", "+5", "1e400", "inf", "123456789012345678", "-12", "5.", ".5", "１２",
+                "RMB 30", "1 234", "- 4", "abc", "9999999999999999", "-3.25", "1.234"]
+
+
+@pytest.mark.parametrize("decimal", [".", ","], ids=["decimal-point", "decimal-comma"])
+@pytest.mark.parametrize("kind", ["ints", "decimals"], ids=["ints", "decimals"])
+def test_parse_amounts_fast_path_matches_text_path(decimal, kind):
+    from crmlab.cleaning.parsing import _FAST_MIN_ROWS, _parse_amount_text
+
+    rng = np.random.default_rng(7)
+    n = _FAST_MIN_ROWS + 500
+    if kind == "ints":
+        base = rng.integers(-1000, 1000, n).astype(str).astype(object)
+    else:
+        base = np.round(rng.uniform(-500, 500, n), 2).astype(str).astype(object)
+    base[rng.integers(0, n, 200)] = rng.choice(np.array(_ODD_AMOUNTS, dtype=object), 200)
+    values = pd.Series(list(base), dtype="str")
+    fast, fast_rep = cleaning.parse_amounts(values, decimal)
+    ref, ref_rep = _parse_amount_text(values, decimal)
+    assert fast_rep == ref_rep
+    # bit for bit (-0.0 is not 0.0), NaN where the reference has NaN
+    a, b = fast.to_numpy(), ref.to_numpy()
+    assert np.array_equal(np.isnan(a), np.isnan(b))
+    assert np.array_equal(a[~np.isnan(a)].view(np.int64), b[~np.isnan(b)].view(np.int64))
+
+
+def _dup_frames(seed, n=3000):
+    rng = np.random.default_rng(seed)
+    canon = pd.DataFrame({
+        "customer_id": pd.Series(rng.integers(0, 40, n).astype(str), dtype="str"),
+        "date": pd.to_datetime(rng.integers(0, 4, n), unit="D"),
+        "amount": rng.integers(0, 3, n).astype(float),
+    })
+    canon.loc[rng.integers(0, n, 15), "amount"] = np.nan
+    canon.loc[rng.integers(0, n, 15), "customer_id"] = np.nan
+    others = pd.DataFrame({"note": pd.Series(rng.integers(0, 2, n).astype(str), dtype="str")})
+    return canon, others, pd.Series(rng.random(n) > 0.1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2], ids=["s0", "s1", "s2"])
+def test_find_duplicates_matches_group_by(seed):
+    from crmlab.cleaning.duplicates import duplicate_key, find_duplicates
+
+    canon, others, cand = _dup_frames(seed)
+    key = duplicate_key(canon, others)
+    expected = pd.Series(False, index=canon.index)
+    expected[cand] = key[cand].duplicated(keep="first")
+    pd.testing.assert_series_equal(find_duplicates(canon, others, cand), expected)
+    pd.testing.assert_series_equal(find_duplicates(canon, others), key.duplicated(keep="first"))
+
+
+def test_find_duplicates_hash_collision_falls_back_to_group_by(monkeypatch):
+    from crmlab.cleaning import keys
+    from crmlab.cleaning.duplicates import duplicate_key, find_duplicates
+
+    canon, others, _ = _dup_frames(3)
+    # every row the same hash: the check on the values sees different rows grouped
+    monkeypatch.setattr(keys, "row_hash", lambda cols: np.zeros(len(cols[0]), dtype=np.int64))
+    got = find_duplicates(canon, others)
+    pd.testing.assert_series_equal(got, duplicate_key(canon, others).duplicated(keep="first"))

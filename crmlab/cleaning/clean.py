@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.cleaning.duplicates import find_duplicates
+from crmlab.cleaning.duplicates import duplicate_rows
 from crmlab.cleaning.report import build_report, money_set_aside
 from crmlab.cleaning.rules import (
     CANONICAL,
@@ -138,9 +138,10 @@ def _finish(
     reason = reason.reset_index(drop=True)
     mapped = {c for c in columns.values() if c}
     others = [c for c in orig.columns if c not in mapped]
-    dup = find_duplicates(canon, orig[others], candidates=reason.isna())
+    passed = reason.isna()
+    dup = pd.Series(duplicate_rows(canon, orig[others], candidates=passed), index=canon.index)
     if setting(section, "duplicates") == "quarantine":
-        reason[dup & reason.isna()] = "duplicate"
+        reason[dup & passed] = "duplicate"
 
     ok = reason.isna()
     clean = canon[ok].reset_index(drop=True)
@@ -170,3 +171,4 @@ def _finish(
         section=section,
     )
     return CleaningResult(clean, quarantine, report)
+
