@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from crmlab.interactions.campaign import campaign_names
 from crmlab.config import PROJ_ROOT
+from crmlab.interactions.campaign import campaign_names
 from crmlab.interactions.common import as_timestamp
 from crmlab.interactions.feedback import comparison_split
 
