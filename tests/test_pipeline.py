@@ -81,7 +81,11 @@ def test_interactions_account_for_every_row_and_feed_every_customer(first_run):
     assert len(quarantine) > 0 and set(quarantine["reason"]) >= {"duplicate", "unknown_customer"}
     features = pd.read_parquet(products / "interaction_features.parquet")
     customers = pd.read_parquet(products / "customers.parquet")
-    assert list(features.columns) == feature_columns(summary["window_days"])
+    cols = feature_columns(summary["window_days"])
+    # today's features, their day, then the same taken at calibration_end for the churn backtest
+    assert list(features.columns) == [*cols, "as_of", *("backtest_" + c for c in cols[1:]), "backtest_as_of"]
+    assert (features["backtest_as_of"] < features["as_of"]).all()
+    assert summary["simulated"] is False and 0 <= summary["kpis"]["sentiment_mean"] <= 1  # tests/data is not the demo
     assert features["customer_id"].tolist() == customers["customer_id"].astype(str).tolist()
     # clean + quarantined = rows read: the clean rows are counted in the JSON's type table
     clean = sum(summary["reading"]["types"].values())

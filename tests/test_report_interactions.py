@@ -80,6 +80,8 @@ def test_tables_read_from_the_document():
 def test_simulated_demo_is_recognised():
     assert report.is_simulated(doc(), "data/raw/interactions/interactions.csv")
     assert report.is_simulated(doc(simulated=True), None)
+    # the stage's flag decides when present (it resolves the path; a substring test cannot)
+    assert not report.is_simulated(doc(simulated=False), "data/raw/interactions/interactions.csv")
     assert not report.is_simulated(doc(), "/shop/exports/contacts.csv")
 
 

@@ -5,6 +5,12 @@ and NaN for customers without a contact), the columns of :func:`feature_columns`
 the default ``window_days`` of 90 they are the ``contacts_90d`` ... of ``INTERACTIONS.md``.
 The window is in the names so that a 60-day run never writes a column called "90d".
 
+:func:`churn_feed` is the product ``interaction_features.parquet``: those features, an
+``as_of`` column (the day they describe) and, when ``periods.calibration_end`` falls before
+the as-of date, the same features taken **at calibration_end** from the log and the
+purchases cut at the end of that day (columns ``backtest_...`` and ``backtest_as_of``), so
+the churn warning's backtest raises its interaction signals with only what was known then.
+
 :func:`summary_json` gathers KPIs and small tables from results the notebook has already
 computed; every section names its source, and the result is JSON-safe (NaN -> null).
 """
@@ -17,13 +23,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.interactions.common import check_customers, check_log, contacts_only, in_window, windows
+from crmlab.errors import require_columns
+from crmlab.interactions.common import (
+    as_timestamp,
+    check_customers,
+    check_log,
+    contacts_only,
+    in_window,
+    windows,
+)
 from crmlab.interactions.frequency import window_contacts
 from crmlab.interactions.profitability import customer_profit
 from crmlab.interactions.tiers import loyalty_tiers
 from crmlab.satisfaction.jsonsafe import json_safe
 
-__all__ = ["feature_columns", "interaction_features", "summary_json"]
+__all__ = ["feature_columns", "interaction_features", "churn_feed", "cut_at", "recent_sentiment_mean",
+           "summary_json"]
 
 SOURCE_LOG = "interactions log (clean)"
 SOURCE_TX = "transactions.parquet"
@@ -31,11 +46,16 @@ SOURCE_CUSTOMERS = "customers.parquet"
 
 
 def feature_columns(window_days: int) -> list[str]:
-    """Return the churn feed's columns for a window of ``window_days`` (``contacts_90d`` ... at 90)."""
+    """Return the churn feed's columns for a window of ``window_days`` (``contacts_90d`` ... at 90).
+
+    ``texts_{w}`` and ``texts_prev_{w}`` count the scored texts (non-NaN ``sentiment``)
+    behind ``sentiment_{w}`` and ``sentiment_prev_{w}``: a mean of one text is weak evidence.
+    """
     w = f"{int(window_days)}d"
     return ["customer_id", f"contacts_{w}", f"contacts_prev_{w}", f"complaints_{w}",
             f"complaints_prev_{w}", "sentiment_mean", f"sentiment_{w}", f"sentiment_prev_{w}",
-            "channel_count", "cost_to_serve", "revenue", "profit", "loyalty_tier"]
+            f"texts_{w}", f"texts_prev_{w}", "channel_count", "cost_to_serve", "revenue", "profit",
+            "loyalty_tier"]
 
 
 def _mean_sentiment(log: pd.DataFrame, ids: pd.Series, mask: np.ndarray | None = None) -> np.ndarray:
@@ -44,6 +64,14 @@ def _mean_sentiment(log: pd.DataFrame, ids: pd.Series, mask: np.ndarray | None =
     s = log if mask is None else log[mask]
     mean = pd.to_numeric(s["sentiment"], errors="coerce").groupby(s["customer_id"]).mean()
     return ids.map(mean).to_numpy(dtype=np.float64)
+
+
+def _count_texts(log: pd.DataFrame, ids: pd.Series, mask: np.ndarray) -> np.ndarray:
+    if "sentiment" not in log.columns:
+        return np.zeros(len(ids), dtype=np.int64)
+    s = log[mask]
+    n = pd.to_numeric(s["sentiment"], errors="coerce").notna().groupby(s["customer_id"]).sum()
+    return ids.map(n).fillna(0).to_numpy(dtype=np.int64)
 
 
 def interaction_features(log: pd.DataFrame, transactions: pd.DataFrame, customers: pd.DataFrame,
@@ -90,8 +118,11 @@ def interaction_features(log: pd.DataFrame, transactions: pd.DataFrame, customer
     out[f"complaints_{w}"], out[f"complaints_prev_{w}"] = comp["recent"].to_numpy(), comp["previous"].to_numpy()
     prev, recent, end = windows(as_of, window_days)
     out["sentiment_mean"] = _mean_sentiment(log, ids)
-    out[f"sentiment_{w}"] = _mean_sentiment(log, ids, in_window(log["timestamp"], recent, end))
-    out[f"sentiment_prev_{w}"] = _mean_sentiment(log, ids, in_window(log["timestamp"], prev, recent))
+    in_recent, in_prev = in_window(log["timestamp"], recent, end), in_window(log["timestamp"], prev, recent)
+    out[f"sentiment_{w}"] = _mean_sentiment(log, ids, in_recent)
+    out[f"sentiment_prev_{w}"] = _mean_sentiment(log, ids, in_prev)
+    out[f"texts_{w}"] = _count_texts(log, ids, in_recent)
+    out[f"texts_prev_{w}"] = _count_texts(log, ids, in_prev)
     out["channel_count"] = ids.map(log.groupby("customer_id")["channel"].nunique()).fillna(0).astype("int64")
     profit = customer_profit(transactions, log, cust, costs, margin, as_of)
     for col in ("cost_to_serve", "revenue", "profit"):
@@ -101,6 +132,99 @@ def interaction_features(log: pd.DataFrame, transactions: pd.DataFrame, customer
     tiers = loyalty.assign(customer_id=loyalty["customer_id"].astype(str)).set_index("customer_id")["loyalty_tier"]
     out["loyalty_tier"] = ids.map(tiers.astype(str)).astype("str")
     return out[feature_columns(window_days)]
+
+
+def cut_at(log: pd.DataFrame, transactions: pd.DataFrame, day) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the log and the transactions as they were known at the end of ``day``.
+
+    Rows are kept up to and including ``day`` (a contact at 15:00 on ``day`` is kept, one
+    at 00:00 the day after is not), the same day boundary as :func:`~crmlab.interactions.common.windows`
+    and the churn backtest, whose holdout starts after ``day``.
+
+    Parameters
+    ----------
+    log : DataFrame
+        With a datetime64 ``timestamp``.
+    transactions : DataFrame
+        With a datetime64 ``date``.
+    day : date-like
+        The last day kept.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        Copies of the rows known on ``day``.
+
+    Raises
+    ------
+    InputError
+        A missing ``timestamp`` / ``date`` column or an unparseable ``day``.
+    """
+    require_columns(log, ["timestamp"], "interactions log")
+    require_columns(transactions, ["date"], "transactions")
+    end = as_timestamp(day, "calibration_end") + pd.Timedelta(days=1)
+    return log[log["timestamp"] < end].copy(), transactions[transactions["date"] < end].copy()
+
+
+def churn_feed(log: pd.DataFrame, transactions: pd.DataFrame, customers: pd.DataFrame,
+               costs: Mapping[str, Any], margin: float, as_of, window_days: int, calibration_end=None,
+               loyalty: pd.DataFrame | None = None,
+               rating_scale: Sequence[float] | None = None) -> pd.DataFrame:
+    """Build ``interaction_features.parquet``: today's features, their date and the backtest copies.
+
+    Parameters
+    ----------
+    log, transactions, customers, costs, margin, as_of, window_days, loyalty, rating_scale
+        As :func:`interaction_features` (``loyalty`` is used for today's features only; the
+        backtest's loyalty tiers are recomputed from the cut data with ``rating_scale``).
+    calibration_end : date-like, optional
+        ``periods.calibration_end``. When it falls before ``as_of``, the features are taken
+        again at that day from :func:`cut_at`'s rows -- nothing later leaks in -- and added
+        with the prefix ``backtest_``. Customers first seen after it have zero counts there.
+
+    Returns
+    -------
+    DataFrame
+        :func:`feature_columns`, ``as_of`` (datetime64, the day described) and, with a
+        usable ``calibration_end``, ``backtest_<column>`` for every feature column but
+        ``customer_id`` plus ``backtest_as_of``; one row per customer, in the customers'
+        order.
+
+    Raises
+    ------
+    InputError
+        As :func:`interaction_features` and :func:`cut_at`.
+    """
+    feats = interaction_features(log, transactions, customers, costs, margin, as_of, window_days,
+                                 loyalty=loyalty, rating_scale=rating_scale)
+    today = as_timestamp(as_of, "as_of")
+    feats["as_of"] = today
+    if calibration_end is None:
+        return feats
+    cal = as_timestamp(calibration_end, "calibration_end")
+    if cal >= today:
+        return feats
+    past_log, past_tx = cut_at(log, transactions, cal)
+    past = interaction_features(past_log, past_tx, customers, costs, margin, cal, window_days,
+                                rating_scale=rating_scale)
+    past = past.drop(columns="customer_id").add_prefix("backtest_")
+    out = pd.concat([feats, past.set_axis(feats.index)], axis=1)  # same customers, same order
+    out["backtest_as_of"] = cal
+    return out
+
+
+def recent_sentiment_mean(log: pd.DataFrame, as_of, window_days: int) -> float | None:
+    """Mean sentiment (0..1) of the scored texts in the recent window; None without any.
+
+    Each text counts once (not each customer), over the contacts (control-arm rows dropped)
+    of the ``window_days`` days ending with the as-of day.
+    """
+    log = contacts_only(check_log(log))
+    if "sentiment" not in log.columns:
+        return None
+    _, recent, end = windows(as_of, window_days)
+    s = pd.to_numeric(log.loc[in_window(log["timestamp"], recent, end), "sentiment"], errors="coerce").dropna()
+    return float(s.mean()) if len(s) else None
 
 
 def _records(df: pd.DataFrame | None, limit: int | None = None) -> list[dict] | None:
@@ -119,7 +243,8 @@ def summary_json(*, as_of, window_days: int, currency: str = "", trend=None, mon
                  mix=None, multichannel=None, rates=None, complaint_trend=None, lapse=None,
                  sentiment_monthly=None, sentiment_accuracy: Mapping | None = None,
                  campaign=None, whale=None, destroyers=None, grid=None, candidates=None,
-                 reading: Mapping | None = None) -> dict:
+                 reading: Mapping | None = None, sentiment_mean: float | None = None,
+                 simulated: bool | None = None) -> dict:
     """Build ``interactions.json``: KPIs and small tables for the report, JSON-safe.
 
     Every argument but ``as_of`` and ``window_days`` is optional (a section is left out
@@ -131,16 +256,24 @@ def summary_json(*, as_of, window_days: int, currency: str = "", trend=None, mon
     ``campaign`` a CampaignEffect, ``whale`` a WhaleCurve, ``destroyers`` the pair of
     :func:`~crmlab.interactions.profitability.value_destroyers`, ``grid`` the tier grid,
     ``candidates`` the activation candidates (counted), ``reading`` the reader's report
-    (:attr:`~crmlab.interactions.read.InteractionLog.report`: rows read, clean, set aside).
+    (:attr:`~crmlab.interactions.read.InteractionLog.report`: rows read, clean, set aside),
+    ``sentiment_mean`` the recent window's mean text sentiment (:func:`recent_sentiment_mean`,
+    written as ``kpis.sentiment_mean``), ``simulated`` whether the log is the shipped demo
+    (:func:`crmlab.interactions.stage.is_demo_log`; top-level ``simulated``, left out when None).
 
     Returns
     -------
     dict
-        ``as_of``, ``window_days``, ``currency``, ``kpis`` and one section per result.
+        ``as_of``, ``window_days``, ``currency``, ``simulated`` (when given), ``kpis`` and one
+        section per result.
     """
     out: dict[str, Any] = {"as_of": str(pd.Timestamp(as_of).date()), "window_days": int(window_days),
                            "currency": currency, "kpis": {}}
+    if simulated is not None:
+        out["simulated"] = bool(simulated)
     k = out["kpis"]
+    if sentiment_mean is not None:
+        k["sentiment_mean"] = float(sentiment_mean)
     src_log = [SOURCE_LOG]
     if reading is not None:
         keep = ("rows_in", "rows_clean", "rows_quarantined", "by_reason", "types", "channels", "groups",

@@ -437,4 +437,16 @@ def products_summary(features: pd.DataFrame, quarantined: int, window_days: int)
     return (f"`interaction_features.parquet`: {len(features):,} customers (one row per customer of "
             f"`customers.parquet`), {contacted:,} with a contact in the last {int(window_days)} days and "
             f"{with_text:,} with scored feedback; `interactions.json` for the report; "
-            f"`interactions_quarantine.parquet` with the {quarantined:,} rows set aside.")
+            f"`interactions_quarantine.parquet` with the {quarantined:,} rows set aside."
+            + _backtest_note(features, w))
+
+
+def _backtest_note(features: pd.DataFrame, w: str) -> str:
+    if "backtest_as_of" not in features.columns:
+        return (" No backtest copies: `periods.calibration_end` is not set or not before the as-of "
+                "date, so the churn backtest runs on purchases only.")
+    day = pd.Timestamp(features["backtest_as_of"].iloc[0])
+    complained = int((features[f"backtest_complaints_{w}"] > 0).sum())
+    return (f" The `backtest_…` columns repeat the features as of {day:%Y-%m-%d} (calibration end), from "
+            f"contacts and purchases up to that day only: {complained:,} customer"
+            f"{'' if complained == 1 else 's'} had complained in the {w[:-1]} days before it.")

@@ -2,20 +2,27 @@
 
 Which campaign to read, which two dates the channel migration compares, where the
 comparisons of a period with the next one split, and the quarantine as a frame that
-saves to Parquet. Kept here so the notebook only calls, and so each choice is tested.
+saves to Parquet, and whether the log is the shipped simulated demo. Kept here so the
+notebook only calls, and so each choice is tested.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from crmlab.config import PROJ_ROOT
 from crmlab.interactions.campaign import campaign_names
 from crmlab.interactions.common import as_timestamp
 from crmlab.interactions.feedback import comparison_split
 
-__all__ = ["pick_campaign", "migration_dates", "period_split", "quarantine_for_parquet"]
+__all__ = ["DEMO_LOG_DIR", "pick_campaign", "migration_dates", "period_split", "quarantine_for_parquet",
+           "is_demo_log"]
+
+# The shipped simulated log and its README (data/raw/interactions/README.md).
+DEMO_LOG_DIR = PROJ_ROOT / "data" / "raw" / "interactions"
 
 
 def pick_campaign(log: pd.DataFrame, name: str | None) -> str | None:
@@ -58,3 +65,27 @@ def quarantine_for_parquet(quarantine: pd.DataFrame) -> pd.DataFrame:
         if col not in ("source_row",):
             out[col] = out[col].astype("string")
     return out
+
+
+def is_demo_log(path: Any, demo_dir: str | Path = DEMO_LOG_DIR, root: str | Path = PROJ_ROOT) -> bool:
+    """Whether the log file is the shipped simulated demo (``interactions.json``'s ``simulated``).
+
+    The rule: the log's path, resolved (symbolic links and ``..`` followed; a relative path
+    taken from ``root``, the project root, as params paths are), lies inside ``demo_dir``,
+    ``data/raw/interactions/``. A file name alone proves nothing: a copy of the demo
+    elsewhere counts as the user's own log, and a user's log saved into that folder counts
+    as the demo (the folder is the project's raw data, not a drop box).
+
+    Parameters
+    ----------
+    path : str or Path or None
+        ``interactions.path`` (None -> False).
+    demo_dir, root : str or Path
+        The demo folder and the folder relative paths start from.
+    """
+    if path is None or str(path) == "":
+        return False
+    p = Path(path).expanduser()
+    if not p.is_absolute():
+        p = Path(root) / p
+    return p.resolve().is_relative_to(Path(demo_dir).resolve())

@@ -87,11 +87,14 @@ def interaction_kpis(doc: Mapping[str, Any]) -> dict[str, Any]:
 def is_simulated(doc: Mapping[str, Any], log_path: Any = None) -> bool:
     """Whether the interaction log is the shipped simulated demo (the campaign is a placebo).
 
-    True when the document says ``"simulated": true`` or the params' log path lies under
-    :data:`DEMO_LOG_FOLDER`.
+    The document's top-level ``simulated`` decides when present: the stage sets it from the
+    log's resolved path (:func:`crmlab.interactions.stage.is_demo_log`), which a substring
+    test cannot match. Only for a document without the key (an older run) is the params' log
+    path searched for :data:`DEMO_LOG_FOLDER`.
     """
-    if bool(_doc(doc).get("simulated")):
-        return True
+    doc = _doc(doc)
+    if doc.get("simulated") is not None:
+        return bool(doc["simulated"])
     return log_path is not None and DEMO_LOG_FOLDER in str(log_path).replace("\\", "/")
 
 
