@@ -183,3 +183,15 @@ def test_accuracy_display_has_both_languages(tiny_fit):
     assert "Chinese:" in d.takeaway and "English (VADER)" in d.takeaway
     ax = d.plot()
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_a_log_with_no_clean_contact_stops_the_stage_naming_the_file_and_reasons():
+    from crmlab.errors import InputError
+    from crmlab.interactions.stage import require_contacts
+
+    require_contacts({"rows_in": 3, "rows_clean": 1, "by_reason": {}}, "log.csv")  # fine
+    report = {"rows_in": 5, "rows_clean": 0, "by_reason": {"unknown_customer": 4, "duplicate": 1,
+                                                           "invalid_group": 0}}
+    with pytest.raises(InputError, match=r"log\.csv: no clean contact in 5 rows "
+                                         r"\(unknown_customer: 4, duplicate: 1\)"):
+        require_contacts(report, "log.csv")

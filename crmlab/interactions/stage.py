@@ -14,15 +14,37 @@ from typing import Any
 import pandas as pd
 
 from crmlab.config import PROJ_ROOT
+from crmlab.errors import InputError
 from crmlab.interactions.campaign import campaign_names
 from crmlab.interactions.common import as_timestamp
 from crmlab.interactions.feedback import comparison_split
 
-__all__ = ["DEMO_LOG_DIR", "pick_campaign", "migration_dates", "period_split", "quarantine_for_parquet",
+__all__ = ["DEMO_LOG_DIR", "require_contacts", "pick_campaign", "migration_dates", "period_split", "quarantine_for_parquet",
            "is_demo_log"]
 
 # The shipped simulated log and its README (data/raw/interactions/README.md).
 DEMO_LOG_DIR = PROJ_ROOT / "data" / "raw" / "interactions"
+
+
+def require_contacts(report: dict[str, Any], path: str) -> None:
+    """Stop the stage with one clear line when no row of the log survived the checks.
+
+    Nothing can be analysed then, and the usual cause is a log that belongs to other
+    customers (other ids, or ids pseudonymised in one file and not the other).
+
+    Raises
+    ------
+    InputError
+        Naming the file, the number of rows and the reasons they were set aside.
+    """
+    if report.get("rows_clean", 0) > 0:
+        return
+    reasons = ", ".join(f"{k}: {v:,}" for k, v in sorted((report.get("by_reason") or {}).items(),
+                                                          key=lambda kv: -kv[1]) if v)
+    raise InputError(
+        f"{path}: no clean contact in {report.get('rows_in', 0):,} rows ({reasons or 'empty log'}); "
+        "check that interactions.columns.customer_id holds the ids of the transactions"
+    )
 
 
 def pick_campaign(log: pd.DataFrame, name: str | None) -> str | None:
