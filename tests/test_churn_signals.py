@@ -136,7 +136,8 @@ def test_without_signals_the_warning_is_unchanged(base):
 
 def test_signals_add_candidates_rank_first_and_give_reasons(base):
     params = warning_section(gap_factor=2.0, p_alive_threshold=0.3, capacity=0.4)
-    out = churn.transactional_warning(base, params, churn.interaction_signals(features()))
+    out = churn.transactional_warning(base, params, churn.interaction_signals(features()),
+                                      ranking=churn.WITH_INTERACTIONS)
     # purchase candidates A (overdue), B (low P(alive)), C (overdue); signals add D and E.
     # Signalled first, by lapse probability: E 0.99, A 0.40, D 0.20; capacity 2 -> E and A
     # (without signals: B 0.95 and C 0.70)
@@ -152,7 +153,9 @@ def test_signals_add_candidates_rank_first_and_give_reasons(base):
         "(2 and 2 texts)")
     assert reasons["D"] == "rising complaints: 1 in the last 90 days vs 0 in the 90 days before"
     assert reasons["B"] == "P(alive) 0.10 < 0.30"  # not warned any more: no horizon clause
-    assert out.attrs["interaction_signals"]["ranking"].startswith("interaction signal first")
+    assert out.attrs["interaction_signals"]["ranking"] == "purchases+interactions"
+    assert out.attrs["interaction_signals"]["order"].startswith("interaction signal first")
+    assert (out["ranking"] == "purchases+interactions").all()
     metrics = churn.warning_metrics(out, params)
     s = metrics["interaction_signals"]
     assert (s["rising_complaints"], s["falling_sentiment"], s["any"]) == (2, 2, 3)
@@ -160,7 +163,24 @@ def test_signals_add_candidates_rank_first_and_give_reasons(base):
     json.dumps(metrics)
     text = churn.narrative.signals_note(metrics)
     assert "**2 customers with rising complaints**" in text and "2 of the 2 warned" in text
+    assert "Signalled candidates are ranked first" in text
     assert churn.narrative.signals_note({"warned": 2}) == churn.narrative.NO_SIGNALS
+
+
+def test_by_default_signals_are_reasons_and_purchases_rank(base):
+    params = warning_section(gap_factor=2.0, p_alive_threshold=0.3, capacity=0.4)
+    plain = churn.transactional_warning(base, params)
+    out = churn.transactional_warning(base, params, churn.interaction_signals(features()))
+    # the flags are the purchase-only warning's (B 0.95 and C 0.70); D and E are no candidates
+    assert_frame_equal(out[plain.columns].drop(columns="reason"), plain.drop(columns="reason"))
+    assert out.loc[out["warning"], "customer_id"].tolist() == ["B", "C"]
+    assert (out["ranking"] == "purchases").all() and out.attrs["interaction_signals"]["ranking"] == "purchases"
+    reasons = dict(zip(out["customer_id"], out["reason"], strict=True))
+    assert reasons["D"] == "rising complaints: 1 in the last 90 days vs 0 in the 90 days before"
+    text = churn.narrative.signals_note(churn.warning_metrics(out, params))
+    assert "The signals do not rank the warning" in text
+    with pytest.raises(InputError, match="ranking must be one of"):
+        churn.transactional_warning(base, params, churn.interaction_signals(features()), ranking="signals")
 
 
 def test_a_customer_missing_from_the_features_has_no_signal(base):
@@ -207,7 +227,8 @@ def test_planted_complainers_get_the_reason_and_the_backtest_says_they_help(plan
     params = warning_section(gap_factor=2.0, capacity=0.125, one_time_gap=10)  # 5 calls of 40
     signals = churn.interaction_signals(feats, prefix="backtest_")
     horizon = (UNTIL - CAL).days
-    warned = churn.transactional_warning(churn.warning_inputs(tx, CAL, horizon), params, signals)
+    warned = churn.transactional_warning(churn.warning_inputs(tx, CAL, horizon), params, signals,
+                                         ranking=churn.WITH_INTERACTIONS)
     planted_rows = warned[warned["customer_id"].isin([f"c{i:02d}" for i in range(5)])]
     assert planted_rows["warning"].all()
     assert planted_rows["reason"].str.contains("rising complaints: 2 in the last 90 days vs 0").all()
@@ -228,6 +249,10 @@ def test_planted_complainers_get_the_reason_and_the_backtest_says_they_help(plan
     json.dumps(churn.churn_metrics(None, {"warned": 5}, pd.DataFrame({"rank": range(5)}), a, cmp))
     # the purchase-only backtest through backtest_warning is the comparison's left column
     assert churn.backtest_warning(tx, CAL, UNTIL, horizon, params) == a
+    # the gate: 5 of 5 vs 2 of 5 lapsed, the 95% interval of the difference is above zero
+    decision = churn.ranking_decision(cmp)
+    assert decision["ranking"] == "purchases+interactions" and decision["why"] == "signals help"
+    assert a["precision"] == 0.4 and decision["interval"][0] > 0
 
 
 def test_backtest_refuses_signals_from_another_day(planted):
@@ -276,7 +301,11 @@ def test_no_swap_says_the_signals_change_nothing():
 
 @pytest.mark.slow
 def test_churn_products_do_not_change_without_interaction_features(tmp_path):
-    """params/test.yaml (no interactions section) twice: with a feature file beside, and without."""
+    """params/test.yaml (no interactions section) twice: with a feature file beside, and without.
+
+    The file has no ``backtest_`` columns: no evidence, so the purchases rank the warning and
+    the signal only adds its reason.
+    """
     import shutil
     import subprocess
     import sys
@@ -308,11 +337,14 @@ def test_churn_products_do_not_change_without_interaction_features(tmp_path):
     fed = run(tmp_path / "fed", "churn")
     before, after = (pd.read_parquet(f / "churn_warning.parquet") for f in (plain, fed))
     assert_frame_equal(after.drop(columns=["rising_complaints", "falling_sentiment", "interaction_signal",
-                                           "reason", "warning", "candidate"]),
-                       before.drop(columns=["reason", "warning", "candidate"]))
+                                           "ranking", "reason"]),
+                       before.drop(columns=["reason"]))
+    assert (after["ranking"] == "purchases").all()
+    assert json.loads((fed / "churn_metrics.json").read_text())["warning_ranking"]["why"] == "no backtest"
     first = after.set_index("customer_id").loc[planted["customer_id"].iloc[0]]
     assert first["rising_complaints"] and "rising complaints: 2 in the last 90 days vs 0" in first["reason"]
     # and the run without the file is the purchase-only warning: the same columns as ever
     assert "interaction_signal" not in before.columns
     doc = json.loads((plain / "churn_metrics.json").read_text())
     assert "warning_backtest_interactions" not in doc and "interaction_signals" not in doc["transactional"]
+    assert "warning_ranking" not in doc

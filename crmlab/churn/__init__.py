@@ -12,7 +12,9 @@ Two analyses, used as far as their inputs are present:
    purchase rhythm has stopped, sized to the team; :mod:`~crmlab.churn.backtest` checks
    the warning on the holdout. With the interactions stage's features,
    :mod:`~crmlab.churn.signals` adds "rising complaints" and "falling sentiment" signals,
-   and the backtest compares the warning with and without them.
+   and the backtest compares the warning with and without them; :mod:`~crmlab.churn.ranking`
+   lets the signals re-rank the warning only when that backtest shows they help (they stay
+   as reasons either way).
 
 :mod:`~crmlab.churn.metrics` assembles ``churn_metrics.json``; :mod:`~crmlab.churn.plotting`
 draws, :mod:`~crmlab.churn.narrative` words and :mod:`~crmlab.churn.views` returns each
@@ -73,6 +75,13 @@ from crmlab.churn.plotting import (
     plot_probability_by_class,
     plot_roc_curves,
     plot_warning_backtest,
+)
+from crmlab.churn.ranking import (
+    PURCHASES,
+    RANKING_RULE,
+    RANKINGS,
+    WITH_INTERACTIONS,
+    ranking_decision,
 )
 from crmlab.churn.risk import BANDS, CHURNED, churn_scores, risk_bands, risk_list
 from crmlab.churn.signals import (
@@ -164,6 +173,12 @@ __all__ = [
     "feature_window",
     "has_backtest_features",
     "interaction_signals",
+    # which ranking the warning uses
+    "PURCHASES",
+    "WITH_INTERACTIONS",
+    "RANKINGS",
+    "RANKING_RULE",
+    "ranking_decision",
     # products
     "labelled_metrics",
     "warning_metrics",

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from crmlab.churn.ranking import WITH_INTERACTIONS
 from crmlab.churn.signals import check_signal_date
 from crmlab.churn.warning import transactional_warning, warning_inputs
 from crmlab.engine import compute, is_dask
@@ -102,7 +103,8 @@ def backtest_warning(
         The validated ``churn_warning`` section.
     signals : DataFrame, optional
         Interaction signals **taken at calibration_end**
-        (:func:`crmlab.churn.signals.interaction_signals` with ``prefix="backtest_"``).
+        (:func:`crmlab.churn.signals.interaction_signals` with ``prefix="backtest_"``); with
+        them the list checked is the one the signals re-rank (``"purchases+interactions"``).
 
     Returns
     -------
@@ -117,7 +119,8 @@ def backtest_warning(
     """
     if signals is not None:
         check_signal_date(signals, calibration_end)
-    past = transactional_warning(warning_inputs(transactions, calibration_end, horizon_days), params, signals)
+    past = transactional_warning(warning_inputs(transactions, calibration_end, horizon_days), params, signals,
+                                 ranking=WITH_INTERACTIONS)
     return warning_backtest(past, transactions, until)
 
 
@@ -131,7 +134,9 @@ def backtest_comparison(
     BG/NBD fit) and the same capacity, so they differ only by the signals: customers the
     signals move **into** the list and the ones they push **out**. Whether the signals help
     is read from those swaps -- did the customers moved in lapse more often than the ones
-    they displaced? -- and from the precision, recall and lift of the two lists.
+    they displaced? -- and from the precision, recall and lift of the two lists;
+    :func:`crmlab.churn.ranking.ranking_decision` turns the two precisions into the ranking
+    today's warning uses.
 
     Parameters
     ----------
@@ -155,7 +160,7 @@ def backtest_comparison(
     check_signal_date(signals, calibration_end)
     inputs = warning_inputs(transactions, calibration_end, horizon_days)
     plain = transactional_warning(inputs, params)
-    mixed = transactional_warning(inputs, params, signals)
+    mixed = transactional_warning(inputs, params, signals, ranking=WITH_INTERACTIONS)
     out = {"purchases_only": warning_backtest(plain, transactions, until),
            "with_interactions": warning_backtest(mixed, transactions, until)}
     start, end = pd.Timestamp(calibration_end), pd.Timestamp(until)

@@ -134,6 +134,7 @@ def churn_metrics(
     call_list: pd.DataFrame | None,
     backtest: Mapping[str, Any] | None,
     backtest_interactions: Mapping[str, Any] | None = None,
+    ranking: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble ``churn_metrics.json`` from its parts; a part that did not run is None.
 
@@ -152,6 +153,10 @@ def churn_metrics(
         :func:`crmlab.churn.backtest.backtest_comparison` when interaction features were
         there; stored under ``warning_backtest_interactions`` (the key is absent otherwise,
         so a run without the interactions stage writes the same product as before).
+    ranking : dict or None
+        :func:`crmlab.churn.ranking.ranking_decision` when the warning had interaction
+        signals: which ranking it used, the rule, the two precisions and the interval;
+        stored under ``warning_ranking`` (absent otherwise, for the same reason).
 
     Returns
     -------
@@ -172,6 +177,8 @@ def churn_metrics(
         out["warning_backtest"] = dict(backtest) if backtest is not None else None
         if backtest_interactions is not None:
             out["warning_backtest_interactions"] = dict(backtest_interactions)
+        if ranking is not None:
+            out["warning_ranking"] = dict(ranking)
     else:
         out["transactional"] = None
         out["warning_backtest"] = None

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from crmlab.churn.evaluation import expected_calibration_error
+from crmlab.churn.ranking import WITH_INTERACTIONS
 from crmlab.errors import require_columns
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "NO_SIGNALS",
     "signals_backtest_takeaway",
     "NO_SIGNAL_BACKTEST",
+    "ranking_note",
 ]
 
 WARNING_SKIPPED = "Part B skipped: no transactions product from the cleaning stage."
@@ -302,15 +304,17 @@ def signals_takeaway(wm: Mapping[str, Any]) -> str:
     rules = s.get("rules") or {}
     texts = (f"at least {rules.get('min_texts')} scored texts in each window"
              if rules.get("text_counts") else "a mean in both windows (text counts not in the product)")
+    ranked = ("Signalled candidates are ranked first: " if s.get("ranking") == WITH_INTERACTIONS
+              else "The signals do not rank the warning (purchases alone do): ")
     return (
         f"Interaction signals over {s.get('window_days') or '?'}-day windows: "
         f"**{s['rising_complaints']:,} customers with rising complaints** (at least "
         f"{rules.get('min_complaints', 1)} in the recent window and more than in the window before) and "
         f"**{s['falling_sentiment']:,} with falling sentiment** (mean down by at least "
         f"{rules.get('sentiment_drop', 0):.2f} on the 0-1 scale, {texts}); "
-        f"{s['candidates_by_signal_only']:,} of them are candidates by these signals only. "
-        f"Signalled candidates are ranked first: {s['warned_with_signal']:,} of the "
-        f"{wm['warned']:,} warned customers carry a signal."
+        f"{s['candidates_by_signal_only']:,} of them are not purchase candidates. {ranked}"
+        f"{s['warned_with_signal']:,} of the {wm['warned']:,} warned customers carry a signal "
+        "(it is among their reasons)."
     )
 
 
@@ -348,3 +352,28 @@ def signals_backtest_takeaway(comparison: Mapping[str, Any]) -> str:
 def signals_note(wm: Mapping[str, Any]) -> str:
     """Word the warning's interaction signals (:func:`warning_metrics`), or say there were none."""
     return signals_takeaway(wm) if wm.get("interaction_signals") else NO_SIGNALS
+
+
+def _points(v: float) -> str:
+    return f"{v * 100:+.1f} points"
+
+
+def ranking_note(decision: Mapping[str, Any]) -> str:
+    """Which ranking the warning used and why (:func:`crmlab.churn.ranking.ranking_decision`)."""
+    why = decision["why"]
+    kept = ("so they do not re-rank the warning: it is ranked by purchases alone, and the signals "
+            "are shown as reasons on the customers who carry them.")
+    if why in ("no backtest", "nobody flagged"):
+        missing = ("there is no backtest of the signals taken at `periods.calibration_end` "
+                   "(no `backtest_` features or no calibration date)" if why == "no backtest"
+                   else "the backtest flagged nobody")
+        return f"**Ranking: purchases alone.** {missing[0].upper()}{missing[1:]}: no evidence that the signals help, {kept}"
+    pa, pb, (low, high) = decision["precision_purchases"], decision["precision_interactions"], decision["interval"]
+    numbers = (f"precision {pb:.1%} with the signals vs {pa:.1%} from purchases alone at the same capacity "
+               f"(difference {_points(decision['difference'])}, {decision['level']:.0%} interval "
+               f"{_points(low)} to {_points(high)})")
+    if decision["ranking"] == WITH_INTERACTIONS:
+        return (f"**Ranking: purchases + interaction signals.** The backtest shows the signals help — "
+                f"{numbers}, an interval above zero — so signalled candidates are ranked first.")
+    verdict = "worse" if why == "signals worse" else "not clearly better (the interval includes zero)"
+    return f"**Ranking: purchases alone.** In the backtest the signals were {verdict} — {numbers} — {kept}"

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.churn.narrative import falling_sentiment_reason, rising_complaints_reason
+from crmlab.churn.ranking import PURCHASES, RANKINGS, WITH_INTERACTIONS
 from crmlab.errors import InputError, require_columns
 
 __all__ = [
@@ -150,7 +151,8 @@ def warning_inputs(
     return base.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
-def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame | None = None) -> pd.DataFrame:
+def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame | None = None,
+                          ranking: str = PURCHASES) -> pd.DataFrame:
     """Flag the customers most likely to have lapsed, sized to the team's contact capacity.
 
     Two signals make a customer a **candidate**:
@@ -169,14 +171,19 @@ def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame
     ceil(``capacity`` x customers) are **warned**: a list a team can work through, not a
     share of the base.
 
-    With ``signals`` (:func:`crmlab.churn.signals.interaction_signals`), a customer with
-    *rising complaints* or *falling sentiment* is a candidate too, and candidates with such
-    an interaction signal are ranked **ahead** of those without (by lapse probability within
-    each group); the capacity does not change. Why this rule and not a weighted score: a
-    complaint spike or a sentiment drop is a fresh, specific reason to call that purchases
-    cannot show yet, and a fixed order has no weight to fit -- the warning backtest
-    (:func:`crmlab.churn.backtest.backtest_comparison`) then says whether it helps. Without
-    ``signals`` the result is exactly the purchase-only warning.
+    With ``signals`` (:func:`crmlab.churn.signals.interaction_signals`), customers with
+    *rising complaints* or *falling sentiment* get them as reasons. Whether the signals also
+    **rank** the warning is ``ranking``:
+
+    - ``"purchases"`` (the default): the flags are exactly the purchase-only warning's; the
+      signals are information for the retention team, not a reason to call;
+    - ``"purchases+interactions"``: a signalled customer is a candidate too, and signalled
+      candidates are ranked **ahead** of the others (by lapse probability within each
+      group); the capacity does not change. A fixed order, not a weighted score: it has no
+      weight to fit. Use it only when the warning backtest shows it is better
+      (:func:`crmlab.churn.ranking.ranking_decision`).
+
+    Without ``signals`` the result is exactly the purchase-only warning (``ranking`` unused).
 
     Parameters
     ----------
@@ -190,6 +197,8 @@ def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame
     signals : DataFrame, optional
         Interaction signals per customer (``customer_id``, ``rising_complaints``,
         ``falling_sentiment`` and their counts); a customer missing from it has none.
+    ranking : {"purchases", "purchases+interactions"}
+        Whether the signals re-rank the warning (see above).
 
     Returns
     -------
@@ -199,13 +208,14 @@ def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame
         ``p_alive``, ``lapse_probability``, ``overdue``, ``low_p_alive``, ``candidate``,
         ``warning``, ``reason``, ``priority_value`` (spend up to ``as_of``), then the
         optional columns of ``base``; with ``signals`` also ``rising_complaints``,
-        ``falling_sentiment`` and ``interaction_signal``; sorted by ``customer_id``.
+        ``falling_sentiment``, ``interaction_signal`` and ``ranking`` (the ranking used);
+        sorted by ``customer_id``.
 
     Raises
     ------
     InputError
-        Missing columns, inputs at more than one date, ``capacity`` not in (0, 1], or no
-        repeat buyer to learn a typical gap from while ``one_time_gap`` is null.
+        Missing columns, inputs at more than one date, ``capacity`` not in (0, 1], an
+        unknown ``ranking``, or no repeat buyer to learn a typical gap from while ``one_time_gap`` is null.
     """
     require_columns(base, [*_BASE_COLUMNS, "as_of"], "warning inputs")
     dates = pd.to_datetime(base["as_of"]).dropna().unique()
@@ -220,6 +230,8 @@ def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame
     capacity = float(params.capacity)
     if not 0 < capacity <= 1:
         raise InputError(f"key 'churn_warning.capacity': {capacity} must be in (0, 1]")
+    if ranking not in RANKINGS:
+        raise InputError(f"transactional warning: ranking must be one of {', '.join(RANKINGS)}, got {ranking!r}")
     df = base.copy()
     own = df["gap_mean"].astype("float64")
     if fixed is None:
@@ -244,10 +256,11 @@ def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame
     df["low_p_alive"] = (df["p_alive"] < threshold) & ~df["one_time_buyer"]
     df["candidate"] = df["overdue"] | df["low_p_alive"]
     sig = _attach_signals(df, signals)
-    if sig is not None:
+    rerank = sig is not None and ranking == WITH_INTERACTIONS
+    if rerank:
         df["candidate"] = df["candidate"] | df["interaction_signal"]
     risk = df["lapse_probability"].where(df["lapse_probability"].notna(), df["gap_ratio"] / 1e6)
-    order = pd.DataFrame({"sig": df["interaction_signal"] if sig is not None else False, "risk": risk,
+    order = pd.DataFrame({"sig": df["interaction_signal"] if rerank else False, "risk": risk,
                           "ratio": df["gap_ratio"], "id": df["customer_id"].astype(str),
                           "cand": df["candidate"]})
     order = order[order["cand"]].sort_values(["sig", "risk", "ratio", "id"],
@@ -279,7 +292,8 @@ def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame
             "one_time_buyer", "p_alive", "lapse_probability", "overdue", "low_p_alive",
             "candidate", "warning", "reason", "priority_value"]
     if sig is not None:
-        cols += ["rising_complaints", "falling_sentiment", "interaction_signal"]
+        df["ranking"] = WITH_INTERACTIONS if rerank else PURCHASES
+        cols += ["rising_complaints", "falling_sentiment", "interaction_signal", "ranking"]
     cols += [c for c in _EXTRA_COLUMNS if c in df.columns]
     out = df[cols].sort_values("customer_id", kind="stable").reset_index(drop=True)
     out.attrs = dict(base.attrs)
@@ -287,7 +301,9 @@ def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame
         out.attrs["interaction_signals"] = {"window_days": sig.attrs.get("window_days"),
                                             "as_of": sig.attrs.get("as_of"),
                                             "rules": dict(sig.attrs.get("rules") or {}),
-                                            "ranking": "interaction signal first, then lapse probability"}
+                                            "ranking": WITH_INTERACTIONS if rerank else PURCHASES,
+                                            "order": ("interaction signal first, then lapse probability"
+                                                      if rerank else "lapse probability (signals as reasons)")}
     return out
 
 
