@@ -224,3 +224,10 @@ def test_readme_tested_with_line_matches_the_lock():
     assert line, "README lost its 'Tested with:' line"
     for name, version in re.findall(r"([A-Za-z0-9_.\-]+) (\d[^,\s]*)", line.group(1)):
         assert lock.get(name) == version, f"README says {name} {version}, the lock {lock.get(name)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_cells_have_ids(path):
+    """nbformat 4.5 cell ids: a notebook without them warns now and will not load later."""
+    cells = nbformat.reads(path.read_text(encoding="utf-8"), as_version=nbformat.NO_CONVERT).cells
+    assert all(c.get("id") for c in cells), f"{path.name}: cell without id (nbformat.validator.normalize)"
