@@ -69,7 +69,7 @@ bench: $(VENV)/.installed-dev ## Speed / memory / accuracy benchmarks: 3 row ord
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev ## ruff over the package, tests and notebooks
-	$(BIN)/ruff check crmlab tests benchmarks notebooks
+	$(BIN)/ruff check crmlab tests benchmarks notebooks scripts
 
 clean: ## Remove derived data and run folders (never data/raw)
 	rm -rf data/processed outputs .venv-latest .venv-min

@@ -348,13 +348,22 @@ def _progress_bar(futures: list) -> None:
     """Dask's bar: a widget in a notebook with ipywidgets, else the text bar (blocks)."""
     from distributed import progress
 
-    try:
-        import ipywidgets  # noqa: F401
-
+    if _widgets_shown():
         progress(futures, notebook=True)
-    except ImportError:
+    else:
         progress(futures, notebook=False)
         print(flush=True)  # the text bar ends without a newline
+
+
+def _widgets_shown() -> bool:
+    """Say whether a widget can show: in a Jupyter kernel with ipywidgets (not a terminal or a test)."""
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
 
 
 def compute(*values: Any, what: str = "aggregates") -> tuple:

@@ -66,6 +66,7 @@ def compare(before: Path, after: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    """Compare two product folders named on the command line; 0 when identical, 1 when not."""
     if len(argv) != 2:
         print(__doc__)
         return 2

@@ -97,6 +97,7 @@ def _products(tmp: Path) -> Path:
         "periods": {"calibration_end": "1998-04-30", "observation_end": "1998-06-30"},
         "survey": {**survey, "path": str(RAW / "ecsi" / "mobi.csv")},
         "churn": {"path": str(ROOT / "tests" / "data" / "telco_small.csv"), "target": "churn"},
+        "interactions": yaml.safe_load((ROOT / "params" / "test.yaml").read_text())["interactions"],
     }
     params_path = tmp / "params.yaml"
     params_path.write_text(yaml.safe_dump(mapping, sort_keys=False))
@@ -123,6 +124,9 @@ def _products(tmp: Path) -> Path:
         "churn_probability": prob,
         "risk_band": np.where(prob > 0.9, "high", np.where(prob > 0.7, "medium", "low")),
     }), out / "churn_scores.parquet")
+    from test_report_interactions import doc as interactions_doc  # every section the report reads
+
+    write_json(interactions_doc(), out / "interactions.json")
     # the previous scheduled run: same customers, some in other tiers, a smaller input
     parent = tmp / "outputs" / "browser"
     prev = parent / "20240101T000000Z-0000"

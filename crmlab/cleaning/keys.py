@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["text_words", "label_columns", "row_hash", "repeated_rows"]
+from crmlab.features.keys import _id_words
 
-_MAX_WORDS = 4
+__all__ = ["text_words", "label_columns", "row_hash", "repeated_rows"]
 
 
 def text_words(values: pd.Series) -> list[np.ndarray] | None:
@@ -32,28 +32,10 @@ def text_words(values: pd.Series) -> list[np.ndarray] | None:
     arr = pa.array(values.array)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    n = len(arr)
-    wide = pa.types.is_large_string(arr.type)
-    if n == 0 or not (wide or pa.types.is_string(arr.type)):
+    words = _id_words(arr)  # the customer-feature key reader: the same words, one place
+    if words is None:
         return None
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32)
-    offsets = offsets[arr.offset: arr.offset + n + 1].astype(np.int64, copy=False)
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]] \
-        if arr.buffers()[2] is not None else np.zeros(0, dtype=np.uint8)
-    lengths = np.diff(offsets)
-    width = int(lengths.max())
-    n_words = max((width + 7) // 8, 1)
-    if n_words > _MAX_WORDS or (len(data) and not data.all()):
-        return None
-    padded = np.zeros((n, n_words * 8), dtype=np.uint8)
-    if int(lengths.min()) == width:
-        padded[:, :width] = data.reshape(n, width)
-    else:
-        row = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        col = np.arange(len(data), dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
-        padded[row, col] = data
-    words = padded.view(np.int64)
-    cols = [np.ascontiguousarray(words[:, j]) for j in range(n_words)]
+    cols = [np.ascontiguousarray(words[:, j]).view(np.int64) for j in range(words.shape[1])]
     if arr.null_count:
         null = arr.is_null().to_numpy(zero_copy_only=False).astype(np.int64)
         for c in cols:

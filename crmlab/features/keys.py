@@ -166,7 +166,9 @@ def _id_words(arr: pa.Array | None) -> np.ndarray | None:
     n = len(arr)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32)
     offsets = offsets[arr.offset : arr.offset + n + 1].astype(np.int64, copy=False)
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    buffer = arr.buffers()[2]  # None when every value is empty
+    data = (np.frombuffer(buffer, dtype=np.uint8)[offsets[0] : offsets[-1]] if buffer is not None
+            else np.zeros(0, dtype=np.uint8))
     lengths = np.diff(offsets)
     width = int(lengths.max())
     n_words = max((width + 7) // 8, 1)
