@@ -231,3 +231,11 @@ def test_notebook_cells_have_ids(path):
     """nbformat 4.5 cell ids: a notebook without them warns now and will not load later."""
     cells = nbformat.reads(path.read_text(encoding="utf-8"), as_version=nbformat.NO_CONVERT).cells
     assert all(c.get("id") for c in cells), f"{path.name}: cell without id (nbformat.validator.normalize)"
+
+
+def test_ci_script_parses():
+    """`.ci/run` is what CI executes on a clean clone: a shell syntax error fails the whole run."""
+    import subprocess
+
+    done = subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
