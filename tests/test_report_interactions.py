@@ -91,8 +91,13 @@ def test_sentences_by_hand():
     assert ix.reading_complaints(doc()) == (
         "**Complaints.** 12.5 complaints per 1,000 active customers in the last full month; trend "
         "+5.0% a month (95% CI -2.0% to +12.0%: no clear trend). Customers who complained lapsed "
-        "+10.0 pp more often in the following period than those who did not (95% CI +4.0 pp to "
-        "+16.0 pp: a real difference).")
+        "10.0 pp more often in the following period than those who did not (difference +10.0 pp, "
+        "95% CI +4.0 pp to +16.0 pp: a real difference).")
+    lapse_less = doc()
+    lapse_less["complaints"]["lapse"]["difference"] = {"diff": -0.113, "low": -0.151, "high": -0.075}
+    assert "lapsed 11.3 pp less often in the following period than those who did not " \
+           "(difference -11.3 pp, 95% CI -15.1 pp to -7.5 pp: a real difference)" in \
+           ix.reading_complaints(lapse_less)
     k = report.interaction_kpis(doc())
     text = ix.reading_sentiment(k, report.sentiment_accuracy_table(doc()))
     assert text.startswith("**Feedback sentiment.** Mean 0.70 on a 0 (negative) to 1 (positive) scale.")

@@ -103,8 +103,10 @@ def reading_complaints(doc: Mapping[str, Any]) -> str:
     d, dl, dh = (_num(diff.get(k)) for k in ("diff", "low", "high"))
     if d is not None and dl is not None and dh is not None:
         clear = "a real difference" if dl > 0 or dh < 0 else "not distinguishable from none"
-        out.append(f". Customers who complained lapsed {_pp(d)} more often in the following period "
-                   f"than those who did not (95% CI {_pp(dl)} to {_pp(dh)}: {clear})")
+        way = "more" if d >= 0 else "less"  # "-11.3 pp more often" would read backwards
+        out.append(f". Customers who complained lapsed {100 * abs(d):.1f} pp {way} often in the "
+                   f"following period than those who did not (difference {_pp(d)}, 95% CI "
+                   f"{_pp(dl)} to {_pp(dh)}: {clear})")
     return "".join(out) + "."
 
 
