@@ -12,7 +12,7 @@ import logging
 
 import matplotlib.pyplot as plt
 
-__all__ = ["get_ax"]
+__all__ = ["get_ax", "count_heatmap"]
 
 
 def get_ax(ax=None, figsize=(7, 4)):
@@ -20,6 +20,31 @@ def get_ax(ax=None, figsize=(7, 4)):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
     return ax
+
+
+def count_heatmap(ax, table, cmap="Blues", highlight=(), colour=None):
+    """Annotated count heatmap of a DataFrame; ``highlight`` outlines (row, col) cells.
+
+    ``colour`` (same shape, 0-1) sets the cell colours instead of the counts, so a large
+    cell does not wash out the others; the annotations are always the counts. Returns the
+    image (for a colour bar). Shared by the report's tier and migration maps and the value
+    stage's tier cross-tab.
+    """
+    import numpy as np
+
+    values = table.to_numpy(dtype=float)
+    shade = values if colour is None else np.nan_to_num(np.asarray(colour, dtype=float))
+    top = max(shade.max(), 1e-12) if shade.size else 1
+    image = ax.imshow(shade, cmap=cmap, aspect="auto", vmin=0, vmax=1 if colour is not None else top)
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=9,
+                color="white" if shade[i, j] > 0.6 * top else "#1f2328")
+    for i, j in highlight:
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#c0504d", lw=2.5))
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+    ax.set_yticks(range(table.shape[0]), [str(r) for r in table.index])
+    ax.tick_params(length=0)
+    return image
 
 
 # Families that hold the Chinese (CJK) glyphs DejaVu Sans lacks, best first: Noto/Source Han

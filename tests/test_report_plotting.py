@@ -10,6 +10,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from crmlab import report, segmentation  # noqa: E402
+from crmlab.plotting import count_heatmap  # noqa: E402
 from crmlab.report import plotting  # noqa: E402
 
 
@@ -122,12 +123,12 @@ def test_displays_draw_and_name_their_files():
 def test_report_heatmap_annotates_counts_and_outlines_cells():
     table = pd.DataFrame({"a": [1, 20], "b": [300, 0]}, index=["x", "y"])
     _, ax = plt.subplots()
-    image = plotting._report_heatmap(ax, table, highlight=[(0, 1)])
+    image = count_heatmap(ax, table, highlight=[(0, 1)])
     assert [t.get_text() for t in ax.texts] == ["1", "300", "20", "0"]
     assert len(ax.patches) == 1 and image.get_clim() == (0, 300)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
     # colour by row share: the scale is 0-1 whatever the counts
-    shaded = plotting._report_heatmap(ax, table, colour=table.div(table.sum(axis=1), axis=0))
+    shaded = count_heatmap(ax, table, colour=table.div(table.sum(axis=1), axis=0))
     assert shaded.get_clim() == (0, 1)
 
 

@@ -146,18 +146,7 @@ def plot_complaint_lapse(lapse, ax=None):
     ax.set_title(f"Lapse in the {lapse.period_days} days after {lapse.split:%Y-%m-%d}")
     ax.set_xlabel("Complained in the period before")
     ax.set_ylabel("Customers who lapsed (%)")
-    t = lapse.table
-    if t["customers"].sum() == 0:
-        return _empty(ax, "No buyer in the period")
-    rate = t["lapse_rate"].fillna(0).to_numpy()
-    err = np.vstack([rate - t["low"].fillna(0).to_numpy(), t["high"].fillna(0).to_numpy() - rate]).clip(min=0)
-    ax.bar(t["group"], rate, color=[_RED, _BLUE], yerr=err, capsize=6)
-    for i, r in enumerate(t.itertuples()):
-        ax.annotate(f"n = {r.customers:,}", (i, 0), xytext=(0, 4), textcoords="offset points",
-                    ha="center", color="white")
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_ylim(0, 1)
-    return ax
+    return _rate_bars(ax, lapse.table, "lapse_rate", "No buyer in the period")
 
 
 def plot_campaign_effect(effect, ax=None):
@@ -305,12 +294,17 @@ def plot_sentiment_repeat(result, ax=None):
     ax.set_title(f"Repeat purchase in the {result.period_days} days after {result.split:%Y-%m-%d}")
     ax.set_xlabel("Feedback in the period before")
     ax.set_ylabel("Customers who bought again (%)")
-    t = result.table
+    return _rate_bars(ax, result.table, "repeat_rate", "No buyer with feedback in the period")
+
+
+def _rate_bars(ax, t, rate, empty):
+    """Two groups' rates as bars with their 95% intervals (``low``/``high``) and group sizes."""
     if t["customers"].sum() == 0:
-        return _empty(ax, "No buyer with feedback in the period")
-    rate = t["repeat_rate"].fillna(0).to_numpy()
-    err = np.vstack([rate - t["low"].fillna(0).to_numpy(), t["high"].fillna(0).to_numpy() - rate]).clip(min=0)
-    ax.bar(t["group"], rate, color=[_RED, _BLUE], yerr=err, capsize=6)
+        return _empty(ax, empty)
+    values = t[rate].fillna(0).to_numpy()
+    err = np.vstack([values - t["low"].fillna(0).to_numpy(),
+                     t["high"].fillna(0).to_numpy() - values]).clip(min=0)
+    ax.bar(t["group"], values, color=[_RED, _BLUE], yerr=err, capsize=6)
     for i, r in enumerate(t.itertuples()):
         ax.annotate(f"n = {r.customers:,}", (i, 0), xytext=(0, 4), textcoords="offset points",
                     ha="center", color="white")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from crmlab.formatting import money_axis
-from crmlab.plotting import get_ax
+from crmlab.plotting import count_heatmap, get_ax
 
 __all__ = [
     "plot_report_complaints",
@@ -19,29 +19,6 @@ __all__ = [
     "plot_report_migrations",
     "plot_report_trends",
 ]
-
-
-def _report_heatmap(ax, table, cmap="Blues", highlight=(), colour=None):
-    """Annotated count heatmap of a DataFrame; ``highlight`` outlines (row, col) cells.
-
-    ``colour`` (same shape, 0-1) sets the cell colours instead of the counts, so a large
-    cell does not wash out the others; the annotations are always the counts.
-    """
-    import numpy as np
-
-    values = table.to_numpy(dtype=float)
-    shade = values if colour is None else np.nan_to_num(np.asarray(colour, dtype=float))
-    top = max(shade.max(), 1e-12) if shade.size else 1
-    image = ax.imshow(shade, cmap=cmap, aspect="auto", vmin=0, vmax=1 if colour is not None else top)
-    for (i, j), v in np.ndenumerate(values):
-        ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=9,
-                color="white" if shade[i, j] > 0.6 * top else "#1f2328")
-    for i, j in highlight:
-        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#c0504d", lw=2.5))
-    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
-    ax.set_yticks(range(table.shape[0]), [str(r) for r in table.index])
-    ax.tick_params(length=0)
-    return image
 
 
 def plot_report_segments(profiles, ax=None, labels=None, source=""):
@@ -87,7 +64,7 @@ def plot_report_tiers(lifecycle, watch_tiers=(), watch_stages=(), ax=None):
         for j, tier in enumerate(lifecycle.columns)
         if stage in watch_stages and tier in watch_tiers
     ]
-    _report_heatmap(ax, lifecycle, highlight=cells)
+    count_heatmap(ax, lifecycle, highlight=cells)
     title = "Customers by value tier and lifecycle stage"
     ax.set_title(title + ("\n(red outline: the watch list)" if cells else ""))
     ax.set_xlabel("value tier (customers)")
@@ -113,7 +90,7 @@ def plot_report_migrations(matrix, ax=None):
         if r == c
     ]
     totals = matrix.sum(axis=1).replace(0, 1)
-    image = _report_heatmap(ax, matrix, cmap="Oranges", colour=matrix.div(totals, axis=0))
+    image = count_heatmap(ax, matrix, cmap="Oranges", colour=matrix.div(totals, axis=0))
     bar = ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
     bar.set_label("share of the row's customers", fontsize=8)
     for i, j in diag:

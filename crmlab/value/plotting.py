@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.formatting import format_money, money_axis, money_unit
-from crmlab.plotting import get_ax
+from crmlab.plotting import count_heatmap, get_ax
 
 __all__ = [
     "plot_value_deciles",
@@ -179,7 +179,7 @@ def plot_value_tiers(crosstab, ax=None):
     rows = crosstab.to_numpy(dtype=float)
     # colour by share of the row, so the big 'low' tier does not wash out the others
     colour = rows / np.maximum(rows.sum(axis=1, keepdims=True), 1)
-    image = _heatmap(ax, crosstab, highlight=[(i, j) for i in range(n) for j in range(n) if j < i],
+    image = count_heatmap(ax, crosstab, highlight=[(i, j) for i in range(n) for j in range(n) if j < i],
                      colour=colour)
     ax.figure.colorbar(image, ax=ax, label="share of the past tier's customers")
     ax.set_title("Value tiers: past spend vs forecast CLV (outlined: undervalued)")
@@ -208,22 +208,3 @@ def plot_glm_coefficients(coefficients, ax=None):
     return ax
 
 
-def _heatmap(ax, table, highlight=(), colour=None):
-    """Annotated count heatmap of a DataFrame; ``highlight`` outlines (row, col) cells.
-
-    ``colour`` (same shape, 0-1) sets the cell colours instead of the counts, so a large
-    cell does not wash out the others; the annotations are always the counts.
-    """
-    values = table.to_numpy(dtype=float)
-    shade = values if colour is None else np.nan_to_num(np.asarray(colour, dtype=float))
-    top = max(shade.max(), 1e-12) if shade.size else 1
-    image = ax.imshow(shade, cmap="Blues", aspect="auto", vmin=0, vmax=1 if colour is not None else top)
-    for (i, j), v in np.ndenumerate(values):
-        ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=9,
-                color="white" if shade[i, j] > 0.6 * top else "#1f2328")
-    for i, j in highlight:
-        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#c0504d", lw=2.5))
-    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
-    ax.set_yticks(range(table.shape[0]), [str(r) for r in table.index])
-    ax.tick_params(length=0)
-    return image
