@@ -24,7 +24,9 @@ around their *real* purchases, and says so (``data/raw/interactions/README.md``)
   complaint ...), channels partly in Chinese (门店, 电话, 微信), so ``type_map`` and
   ``channel_map`` have work to do (:data:`DEMO_TYPE_MAP`, :data:`DEMO_CHANNEL_MAP`);
 - **a randomised win-back campaign**: customers with no purchase in the ``at_risk_days``
-  before ``campaign_date`` are shuffled and split in half. Each gets one row that day:
+  before ``campaign_date`` are randomised half and half within blocks of purchase days
+  and recency before the campaign (stratified randomisation,
+  :func:`stratified_assignment`, on its own random stream). Each gets one row that day:
   treatment rows are a contact on a campaign channel; control rows record the assignment
   (channel ``none``: nobody was contacted). Nothing in the simulation reacts to the
   contact, so the campaign is a *placebo*: its outcome is read from the real CDNOW
@@ -161,6 +163,10 @@ class DemoConfig:
     campaign_date: str = "1997-12-31"
     at_risk_days: int = 180
     campaign_channels: tuple[str, ...] = ("email", "wechat", "phone")
+    # randomisation blocks: purchase days before the campaign (1, 2, 3+) x days since the
+    # last one (< 270, 270-359, 360+); each block is split in half
+    strata_purchase_days: tuple[int, ...] = (2, 3)
+    strata_recency_days: tuple[int, ...] = (270, 360)
     # dirty rows added to show the quarantine and the masking
     n_duplicates: int = 40
     n_missing_id: int = 12
@@ -230,6 +236,40 @@ def _day_offsets(rng, start: np.ndarray, span: np.ndarray, rate: np.ndarray) -> 
     row = np.repeat(np.arange(len(start)), n)
     day = start[row] + np.floor(rng.random(len(row)) * (span[row] + 1)).astype("int64")
     return row, day
+
+
+def _strata(purchase_days: np.ndarray, recency: np.ndarray, day_edges, recency_edges) -> np.ndarray:
+    """Block number per customer from purchase days and recency cut at the given edges."""
+    d = np.searchsorted(np.asarray(day_edges), purchase_days, side="right")
+    r = np.searchsorted(np.asarray(recency_edges), recency, side="right")
+    return d * (len(recency_edges) + 1) + r
+
+
+def stratified_assignment(rng: np.random.Generator, strata: np.ndarray) -> np.ndarray:
+    """Randomise to two arms within blocks: True = treatment.
+
+    Each block is shuffled and its first half treated; a block of odd size gives its
+    extra customer to either arm by a fair coin. Every block is then split as evenly as
+    it can be, so the arms match on what defines the blocks by design, not only on
+    average, and each block's own comparison is balanced.
+
+    Parameters
+    ----------
+    rng : numpy Generator
+    strata : array of int
+        Block per customer.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    strata = np.asarray(strata)
+    arm = np.zeros(len(strata), bool)
+    for b in np.unique(strata):
+        members = rng.permutation(np.flatnonzero(strata == b))
+        half = len(members) // 2 + (int(rng.integers(0, 2)) if len(members) % 2 else 0)
+        arm[members[:half]] = True
+    return arm
 
 
 def simulate_interactions(purchases: pd.DataFrame, texts: pd.DataFrame,
@@ -302,15 +342,14 @@ def simulate_interactions(purchases: pd.DataFrame, texts: pd.DataFrame,
     prefs = rng.dirichlet(np.asarray(c.channel_alpha, float), len(ids))
     chan = np.array(CHANNELS)[_draw(rng, np.cumsum(prefs, 1)[cust])]
 
-    # campaign: at-risk customers on campaign_date, complete randomisation 50/50
+    # campaign: at-risk customers on campaign_date, randomised 50/50 within blocks
     cday = np.datetime64(pd.Timestamp(c.campaign_date).date(), "D").astype("int64")
     last_before = np.full(len(ids), np.iinfo(np.int64).min)
     np.maximum.at(last_before, code[day <= cday], day[day <= cday])
     at_risk = np.flatnonzero((first <= cday) & (last_before <= cday - c.at_risk_days))
-    order = rng.permutation(at_risk)
-    treated = np.zeros(len(ids), bool)
-    treated[order[: len(order) // 2]] = True
-    arm = treated[at_risk]
+    n_days = np.bincount(code[day <= cday], minlength=len(ids))
+    arm = stratified_assignment(np.random.default_rng([c.seed, 1]), _strata(
+        n_days[at_risk], cday - last_before[at_risk], c.strata_purchase_days, c.strata_recency_days))
     on = np.isin(CHANNELS, c.campaign_channels)
     cprefs = prefs[at_risk] * on
     camp_chan = np.array(CHANNELS)[_draw(rng, np.cumsum(cprefs / cprefs.sum(1, keepdims=True), 1))]
