@@ -17,6 +17,7 @@ from typing import Any
 
 from crmlab.config import Params, apply_privacy, load_params
 from crmlab.errors import InputError
+from crmlab.i18n import Catalog, catalog
 from crmlab.stages import Stage, get_stage, producer_of
 
 __all__ = ["StageContext", "UndeclaredProduct", "stage_context"]
@@ -51,6 +52,16 @@ class StageContext:
     processed: Path
     run_dir: Path
     fallback: Path | None = None
+
+    @property
+    def language(self) -> str:
+        """The run's language (``language`` in the params): ``en`` or ``zh``."""
+        return self.params.language
+
+    @property
+    def tr(self) -> Catalog:
+        """The run's catalog (:mod:`crmlab.i18n`): pass it to views, narrative and plots."""
+        return catalog(self.params.language)
 
     @property
     def figures(self) -> Path:
@@ -125,7 +136,7 @@ class StageContext:
         from crmlab.display import figure_of
 
         if result.takeaway:
-            display(Markdown(f"**Takeaway:** {result.takeaway}"))
+            display(Markdown(f"**{self.tr('common.takeaway')}** {result.takeaway}"))
         fig = figure_of(result.plot())
         self.save_figure(fig, result.name)
         if save_table and result.table is not None:
@@ -140,6 +151,7 @@ def stage_context(
     overrides: Iterable[str] = (),
     run_dir: str | Path | None = None,
     processed_dir: str | Path | None = None,
+    language: str | None = None,
 ) -> StageContext:
     """Build the :class:`StageContext` of ``stage`` that a notebook's parameters cell describes.
 
@@ -148,8 +160,13 @@ def stage_context(
     ``<outputs>/<run_name>/interactive/`` and products to ``<processed>/<run_name>/``;
     under ``crmlab run`` the runner passes the run folder and a staging folder for
     products. The folders are created here.
+
+    ``language`` is the notebook edition's language (its parameters cell): it overrides
+    ``language`` in the params, so the Chinese edition opened by hand speaks Chinese.
+    ``None`` keeps the params' language.
     """
     decl = stage if isinstance(stage, Stage) else get_stage(stage)
+    overrides = [*overrides, *([f"language={language}"] if language else [])]
     params = load_params(params_file, overrides)
     apply_privacy(params)
     import pandas as pd

@@ -171,11 +171,16 @@ def _inputs(params: Params) -> dict[str, dict[str, str]]:
     return out
 
 
+def notebook_source(stage: Stage, language: str = "en") -> Path:
+    """The notebook a stage runs: ``notebooks/<file>``, or ``notebooks/zh/<file>`` in Chinese."""
+    return NOTEBOOKS_DIR / stage.notebook if language == "en" else NOTEBOOKS_DIR / language / stage.notebook
+
+
 def _execute(stage: Stage, index: int, run_dir: Path, nb_params: dict, progress: bool) -> Path:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    source = NOTEBOOKS_DIR / stage.notebook
+    source = notebook_source(stage, nb_params.get("language", "en"))
     out = run_dir / f"{index:02d}_{stage.name}.ipynb"
     attempts = 2  # one retry when the kernel fails to start (ZMQ port races)
     for attempt in range(attempts):
@@ -186,7 +191,7 @@ def _execute(stage: Stage, index: int, run_dir: Path, nb_params: dict, progress:
                 parameters=nb_params,
                 kernel_name=KERNEL,
                 kernel_manager_class=ProjectKernelManager,
-                cwd=str(NOTEBOOKS_DIR),
+                cwd=str(source.parent),
                 progress_bar=progress,
                 log_output=False,
                 request_save_on_cell_execute=True,
@@ -336,6 +341,7 @@ def _run_stages(
         "overrides": [],
         "run_dir": str(run_dir),
         "processed_dir": str(staging),
+        "language": params.language,
     }
     _say(f"crmlab run {params.run_name}/{run_id} -> {run_dir}")
     runnable = [s for s in stages if not s.skip_reason(params)]
@@ -350,7 +356,8 @@ def _run_stages(
                 continue
             k += 1
             index = registry.STAGES.index(st) + 1
-            _say(f"[{k}/{len(runnable)}] {st.name}: notebooks/{st.notebook}")
+            _say(f"[{k}/{len(runnable)}] {st.name}: "
+                 f"{notebook_source(st, params.language).relative_to(NOTEBOOKS_DIR.parent).as_posix()}")
             manifest["stages"][st.name] = {"status": "running", "notebook": None}
             write_json(manifest, mpath)
             t0 = time.perf_counter()

@@ -71,7 +71,8 @@ _UPSTREAM = (
     "transactions.parquet", "quarantine.parquet", "cleaning_report.json", "customers.parquet",
     "value_predictions.parquet", "value_metrics.json", "satisfaction.json",
     "churn_scores.parquet", "churn_metrics.json", "churn_warning.parquet",
-    "interaction_features.parquet", "interactions.json", "interactions_quarantine.parquet",
+    "interactions.parquet", "customer_interactions.parquet", "interaction_metrics.json",
+    "interaction_quarantine.parquet",
 )
 
 STAGES: tuple[Stage, ...] = (
@@ -110,7 +111,8 @@ STAGES: tuple[Stage, ...] = (
         "interactions",
         reads=("transactions.parquet", "customers.parquet"),
         optional_reads=("value_predictions.parquet",),
-        writes=("interaction_features.parquet", "interactions.json", "interactions_quarantine.parquet"),
+        writes=("interactions.parquet", "customer_interactions.parquet", "interaction_metrics.json",
+                "interaction_quarantine.parquet"),
     ),
     # The labelled churn model and/or the purchase-based warning: either input is enough,
     # the notebook does what its inputs allow, so its upstream reads are optional.
@@ -118,7 +120,7 @@ STAGES: tuple[Stage, ...] = (
         "churn",
         "06_churn_warning.ipynb",
         ("churn", "transactions"),
-        optional_reads=("transactions.parquet", "customers.parquet", "interaction_features.parquet"),
+        optional_reads=("transactions.parquet", "customers.parquet", "customer_interactions.parquet"),
         writes=("churn_scores.parquet", "churn_metrics.json", "churn_warning.parquet"),
     ),
     Stage("report", "07_summary_report.ipynb", None, optional_reads=_UPSTREAM),

@@ -39,7 +39,7 @@ def features(prefix: str = "", texts: bool = True) -> pd.DataFrame:
         "sentiment_prev_90d": [0.8, 0.65, 0.9, 0.9, 0.7],
         "texts_90d": [2, 3, 0, 1, 2],
         "texts_prev_90d": [2, 3, 1, 3, 2],
-        "channel_count": [2, 1, 1, 1, 3],
+        "channels": [2, 1, 1, 1, 3],
     }
     df = pd.DataFrame(rows)
     if not texts:
@@ -333,7 +333,7 @@ def test_churn_products_do_not_change_without_interaction_features(tmp_path):
     planted = features().iloc[[0]].assign(customer_id=customers["customer_id"].astype(str).iloc[0])
     feats = pd.DataFrame({"customer_id": customers["customer_id"].astype(str)}).merge(
         planted, on="customer_id", how="left").fillna({"complaints_90d": 0, "complaints_prev_90d": 0})
-    feats.to_parquet(tmp_path / "fed" / "test" / "interaction_features.parquet", index=False)
+    feats.to_parquet(tmp_path / "fed" / "test" / "customer_interactions.parquet", index=False)
     fed = run(tmp_path / "fed", "churn")
     before, after = (pd.read_parquet(f / "churn_warning.parquet") for f in (plain, fed))
     assert_frame_equal(after.drop(columns=["rising_complaints", "falling_sentiment", "interaction_signal",

@@ -427,7 +427,7 @@ def test_features_one_row_per_customer():
     assert f.index.tolist() == ["a", "b", "c", "q"]
     assert f.loc["b", "complaints_90d"] == 2 and f.loc["c", "contacts_90d"] == 0
     assert f.loc["a", "sentiment_mean"] == pytest.approx(0.8) and math.isnan(f.loc["q", "sentiment_mean"])
-    assert f.loc["a", "channel_count"] == 1 and f.loc["q", "channel_count"] == 0
+    assert f.loc["a", "channels"] == 1 and f.loc["q", "channels"] == 0
     assert f.loc["q", "profit"] == -10.0
     assert features.feature_columns(60)[1] == "contacts_60d"
 

@@ -84,7 +84,7 @@ def test_backtest_copies_are_taken_at_calibration_end_by_hand():
     assert a["backtest_sentiment_prev_90d"] == pytest.approx(0.8)
     assert a["backtest_sentiment_mean"] == pytest.approx((0.8 + 0.9 + 0.7 + 0.1) / 4)
     assert (a["backtest_revenue"], b.loc["b", "backtest_revenue"]) == (100.0, 0.0)  # May purchases: later
-    assert b.loc["b", "backtest_contacts_90d"] == 0 and b.loc["b", "backtest_channel_count"] == 0
+    assert b.loc["b", "backtest_contacts_90d"] == 0 and b.loc["b", "backtest_channels"] == 0
 
 
 def test_nothing_after_calibration_end_reaches_the_backtest_copies():

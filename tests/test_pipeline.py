@@ -76,10 +76,10 @@ def test_interactions_account_for_every_row_and_feed_every_customer(first_run):
     tmp, _ = first_run
     products = tmp / "processed" / "test"
     raw = pd.read_csv(ROOT / "tests/data/interactions_small.csv", dtype=str, keep_default_na=False)
-    quarantine = pd.read_parquet(products / "interactions_quarantine.parquet")
-    summary = json.loads((products / "interactions.json").read_text())
+    quarantine = pd.read_parquet(products / "interaction_quarantine.parquet")
+    summary = json.loads((products / "interaction_metrics.json").read_text())
     assert len(quarantine) > 0 and set(quarantine["reason"]) >= {"duplicate", "unknown_customer"}
-    features = pd.read_parquet(products / "interaction_features.parquet")
+    features = pd.read_parquet(products / "customer_interactions.parquet")
     customers = pd.read_parquet(products / "customers.parquet")
     cols = feature_columns(summary["window_days"])
     # today's features, their day, then the same taken at calibration_end for the churn backtest
@@ -95,7 +95,7 @@ def test_interactions_account_for_every_row_and_feed_every_customer(first_run):
     assert 0.5 < accuracy["english"]["accuracy_when_scored"] < 1
     camp = summary["campaign"]
     assert camp["estimable"] and camp["conversion"]["low"] <= 0 <= camp["conversion"]["high"], "the placebo"
-    assert not any(c in (products / "interactions.json").read_text() for c in ("13800138000", "fan@example.com"))
+    assert not any(c in (products / "interaction_metrics.json").read_text() for c in ("13800138000", "fan@example.com"))
 
 
 def test_skipped_stage_is_said(tmp_path):

@@ -17,7 +17,7 @@ from crmlab.stages import STAGES, get_stage
 from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-PARAMETERS = ["params_file", "overrides", "run_dir", "processed_dir"]
+PARAMETERS = ["params_file", "overrides", "run_dir", "processed_dir", "language"]
 
 
 def _name_and_bound(req: str) -> tuple[str, str]:

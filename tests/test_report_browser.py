@@ -126,7 +126,7 @@ def _products(tmp: Path) -> Path:
     }), out / "churn_scores.parquet")
     from test_report_interactions import doc as interactions_doc  # every section the report reads
 
-    write_json(interactions_doc(), out / "interactions.json")
+    write_json(interactions_doc(), out / "interaction_metrics.json")
     # the previous scheduled run: same customers, some in other tiers, a smaller input
     parent = tmp / "outputs" / "browser"
     prev = parent / "20240101T000000Z-0000"

@@ -1,4 +1,4 @@
-"""The report's interactions section: numbers read from interactions.json, sentences, cards."""
+"""The report's interactions section: numbers read from interaction_metrics.json, sentences, cards."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ LOG = "interactions log (clean)"
 
 
 def doc(**changes):
-    """A hand-built interactions.json with every section the report reads."""
+    """A hand-built interaction_metrics.json with every section the report reads."""
     base = {
         "as_of": "1998-06-30", "window_days": 90, "currency": "$",
         "kpis": {"complaints_per_1000_last_month": 12.5, "value_destroyers_share": 0.125,
@@ -58,7 +58,7 @@ def test_interaction_kpis_by_hand():
     assert report.interaction_kpis(closed)["campaign_uplift"] is None
     empty = report.interaction_kpis({"kpis": {}})
     assert all(v is None for v in empty.values())
-    with pytest.raises(InputError, match="interactions.json"):
+    with pytest.raises(InputError, match="interaction_metrics.json"):
         report.interaction_kpis(None)
 
 

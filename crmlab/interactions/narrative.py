@@ -434,10 +434,10 @@ def products_summary(features: pd.DataFrame, quarantined: int, window_days: int)
     w = f"{int(window_days)}d"
     contacted = int((features[f"contacts_{w}"] > 0).sum())
     with_text = int(features["sentiment_mean"].notna().sum())
-    return (f"`interaction_features.parquet`: {len(features):,} customers (one row per customer of "
+    return (f"`customer_interactions.parquet`: {len(features):,} customers (one row per customer of "
             f"`customers.parquet`), {contacted:,} with a contact in the last {int(window_days)} days and "
-            f"{with_text:,} with scored feedback; `interactions.json` for the report; "
-            f"`interactions_quarantine.parquet` with the {quarantined:,} rows set aside."
+            f"{with_text:,} with scored feedback; `interaction_metrics.json` for the report; "
+            f"`interaction_quarantine.parquet` with the {quarantined:,} rows set aside."
             + _backtest_note(features, w))
 
 

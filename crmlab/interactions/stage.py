@@ -90,7 +90,7 @@ def quarantine_for_parquet(quarantine: pd.DataFrame) -> pd.DataFrame:
 
 
 def is_demo_log(path: Any, demo_dir: str | Path = DEMO_LOG_DIR, root: str | Path = PROJ_ROOT) -> bool:
-    """Whether the log file is the shipped simulated demo (``interactions.json``'s ``simulated``).
+    """Whether the log file is the shipped simulated demo (``interaction_metrics.json``'s ``simulated``).
 
     The rule: the log's path, resolved (symbolic links and ``..`` followed; a relative path
     taken from ``root``, the project root, as params paths are), lies inside ``demo_dir``,

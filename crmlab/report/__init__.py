@@ -11,7 +11,7 @@ every week — what changed since the last run. The package is laid out by conce
 - :mod:`~crmlab.report.trends`: comparison with the previous run, tier moves, input drift,
   trends, and the state a run leaves for the next;
 - :mod:`~crmlab.report.interactions`: the interactions section's numbers, read from
-  ``interactions.json`` (its sentences in :mod:`~crmlab.report.narrative_interactions`);
+  ``interaction_metrics.json`` (its sentences in :mod:`~crmlab.report.narrative_interactions`);
 - :mod:`~crmlab.report.narrative`: every sentence of the report;
 - :mod:`~crmlab.report.html`: KPI cards and styled tables (escaped);
 - :mod:`~crmlab.report.plotting` and :mod:`~crmlab.report.views`: figures, and the

@@ -1,6 +1,6 @@
-"""The report's interactions section: numbers and small tables read from ``interactions.json``.
+"""The report's interactions section: numbers and small tables read from ``interaction_metrics.json``.
 
-The interactions stage writes ``interactions.json``
+The interactions stage writes ``interaction_metrics.json``
 (:func:`crmlab.interactions.features.summary_json`): KPIs and one section per analysis,
 each with its ``source``. This module only *reads* that document -- it never recomputes
 the stage's analyses -- and returns plain numbers and DataFrames for the report's cards,
@@ -37,7 +37,7 @@ INTERACTION_KPIS = {
 
 def _doc(doc: Any) -> Mapping[str, Any]:
     if not isinstance(doc, Mapping):
-        raise InputError(f"interactions report: expected the interactions.json document, got {type(doc).__name__}")
+        raise InputError(f"interactions report: expected the interaction_metrics.json document, got {type(doc).__name__}")
     return doc
 
 

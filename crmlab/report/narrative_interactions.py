@@ -1,6 +1,6 @@
 """Every sentence of the report's interactions section (kept apart: narrative.py is full).
 
-Each function words numbers read from ``interactions.json`` by
+Each function words numbers read from ``interaction_metrics.json`` by
 :mod:`crmlab.report.interactions`; nothing here computes a result. Values that come from
 the user's files (channel and campaign names) are HTML-escaped before they enter a
 sentence, like every other value the report shows.
@@ -35,7 +35,7 @@ def _pp(x: float | None) -> str:
 
 def interactions_source_line(sources: Sequence[str], simulated: bool) -> str:
     """Name the data sets behind the section in italics, and say when the log is simulated."""
-    names = ", ".join(_esc(s) for s in sources) or "interactions.json"
+    names = ", ".join(_esc(s) for s in sources) or "interaction_metrics.json"
     sim = (" The interaction log is the **simulated demo** (contacts generated around real "
            "CDNOW purchase days, see `data/raw/interactions/README.md`).") if simulated else ""
     return f"*Data set — interactions: {names}.*{sim}"

@@ -109,7 +109,7 @@ def trends_display(trend: pd.DataFrame, shown: Sequence[str],
 
 
 def complaints_display(doc: Mapping[str, Any]) -> Display | None:
-    """Complaint rate per month from ``interactions.json``, the table saved beside; None without."""
+    """Complaint rate per month from ``interaction_metrics.json``, the table saved beside; None without."""
     monthly = complaint_monthly(doc)
     if monthly is None:
         return None
