@@ -131,8 +131,17 @@ def test_campaign_arms_balanced_and_only_at_risk(clean, purchases):
     assert camp["customer_id"].is_unique and (camp["campaign"] == SMALL.campaign_name).all()
     assert (camp["timestamp"].dt.normalize() == pd.Timestamp(SMALL.campaign_date)).all()
     n = camp["group"].value_counts()
-    assert abs(n["treatment"] - n["control"]) <= 1
+    blocks = (len(SMALL.strata_purchase_days) + 1) * (len(SMALL.strata_recency_days) + 1)
+    assert abs(n["treatment"] - n["control"]) <= blocks  # at most one apart in each block
     cday = pd.Timestamp(SMALL.campaign_date)
+    # each block (purchase days 1 / 2 / 3+ x days since the last) is split within one
+    history = purchases[purchases["date"] <= cday].drop_duplicates().groupby("customer_id")["date"]
+    days = history.nunique().clip(upper=3)
+    since = (cday - history.max()).dt.days
+    block = days.astype(str) + "/" + pd.cut(since, [0, 269, 359, np.inf]).astype(str)
+    arm = camp.set_index("customer_id")["group"]
+    per_block = pd.crosstab(block.reindex(arm.index), arm)
+    assert ((per_block["treatment"] - per_block["control"]).abs() <= 1).all()
     before = purchases[purchases["date"] <= cday].groupby("customer_id")["date"].max()
     at_risk = set(before[before <= cday - pd.Timedelta(days=SMALL.at_risk_days)].index)
     assert set(camp["customer_id"]) == at_risk
@@ -161,3 +170,16 @@ def test_inputs_checked(purchases, texts):
     with pytest.raises(ValueError, match="no positive texts in language 'en'"):
         simulate_interactions(purchases, texts[~((texts["lang"] == "en") & (texts["label"] == "positive"))],
                               SMALL)
+
+
+def test_stratified_assignment_splits_every_block_evenly():
+    from crmlab.interactions.simulate import stratified_assignment
+
+    strata = np.repeat([0, 1, 2], [10, 7, 1])
+    arm = stratified_assignment(np.random.default_rng(3), strata)
+    for b, size in ((0, 10), (1, 7), (2, 1)):
+        treated = int(arm[strata == b].sum())
+        assert treated in (size // 2, size - size // 2)
+    assert arm[strata == 0].sum() == 5
+    again = stratified_assignment(np.random.default_rng(3), strata)
+    assert (arm == again).all()  # seeded: the same draw
