@@ -61,7 +61,7 @@ _TIERS = ("high", "medium", "low")
 
 
 def rules(tr: Catalog = EN) -> dict[str, str]:
-    """The rules each analysis follows, for the notebook's method notes and the report."""
+    """Return the rules each analysis follows, for the notebook's method notes and the report."""
     return {k: tr(f"interactions.rules.{k}") for k in _RULE_KEYS}
 
 
