@@ -339,8 +339,9 @@ def test_shown_tables_read_as_before_in_english():
     assert views.interactions_table(confusion).to_html() == confusion.to_html()
     zc = views.interactions_table(confusion, tr=ZH)
     assert zc.index.name == "实际" and zc.columns.name == "预测" and list(zc.index) == ["负面", "正面"]
-    examples = pd.DataFrame({"language": ["zh", "en"], "sentiment_label": ["negative", "positive"],
+    examples = pd.DataFrame({"language": ["zh", "en"], "sentiment_label": ["negative", "neutral"],
                              "sentiment": [0.1, 0.9], "text": ["太差了", "great"]})
     assert views.interactions_table(examples).to_html() == examples.to_html()
     ze = views.interactions_table(examples, tr=ZH)
     assert list(ze.columns) == ["语言", "情感标签", "情感得分", "文本"] and list(ze["语言"]) == ["中文", "英文"]
+    assert list(ze["情感标签"]) == ["负面", "中性"]
