@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 
 __all__ = [
     "CONTACT_TYPES",
@@ -41,6 +42,8 @@ __all__ = [
     "channel_costs",
     "ordered_groups",
     "group_word",
+    "group_value",
+    "result_word",
 ]
 
 CONTACT_TYPES = ["inquiry", "complaint", "praise", "service", "campaign", "other"]
@@ -48,8 +51,9 @@ LOG_COLUMNS = ["customer_id", "timestamp", "channel", "type"]
 TX_COLUMNS = ["customer_id", "date", "amount"]
 NOT_LISTED = "not listed"  # a customer of the log or transactions missing from the customers table
 NO_CHANNEL = "none"  # no contact in a window
-_GROUP_WORDS = {"value_tier": "value tier", "rfm_segment": "RFM segment", "cluster_name": "cluster",
-                "lifecycle_stage": "lifecycle stage"}
+# customers column -> the kind of its values' display names (crmlab/locale/*/common.yaml)
+_VALUE_KINDS = {"value_tier": "tier", "rfm_segment": "segment", "lifecycle_stage": "lifecycle",
+                "loyalty_tier": "tier", "potential": "tier"}
 
 
 def check_log(log: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -167,6 +171,19 @@ def ordered_groups(values: pd.Series, order: list[str] | None = None) -> list[st
     return first + sorted(g for g in present if g not in first)
 
 
-def group_word(column: str) -> str:
+def group_word(column: str, tr: Catalog = EN) -> str:
     """Return the words for a customers column in text and on axes (``rfm_segment`` -> ``RFM segment``)."""
-    return _GROUP_WORDS.get(column, column.replace("_", " "))
+    key = f"interactions.group_word.{column}"
+    return tr(key) if tr.has(key) else column.replace("_", " ")
+
+
+def group_value(column: str | None, value: Any, tr: Catalog = EN) -> str:
+    """Display name of a value of a customers column (a segment, a tier); other values pass as text."""
+    kind = _VALUE_KINDS.get(str(column)) if column is not None else None
+    return tr.name(kind, value) if kind else str(value)
+
+
+def result_word(value: Any, tr: Catalog = EN) -> str:
+    """Display name of a group an analysis made (``multichannel``, ``complained`` ...); the tables keep the code."""
+    key = f"interactions.value.{value}"
+    return tr(key) if tr.has(key) else str(value)

@@ -6,6 +6,9 @@ not randomised (multichannel customers, complainers) is an association, not an e
 a campaign without a control group has no measurable effect at all.
 
 Values that come from the user's files (channel and segment names) are Markdown-escaped.
+Every function takes ``tr`` (a :class:`~crmlab.i18n.Catalog`, English by default): the
+words are ``crmlab/locale/<language>/interactions.yaml``'s, data values are shown under
+their display names (``tr.name``) while the computed tables keep their codes.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from typing import Any
 import pandas as pd
 
 from crmlab.formatting import format_money
+from crmlab.i18n import EN, Catalog
 from crmlab.interactions.campaign import NOT_ESTIMABLE
-from crmlab.interactions.common import group_word
+from crmlab.interactions.common import group_value, group_word
 
 __all__ = [
     "RULES",
@@ -48,43 +52,25 @@ __all__ = [
     "repeat_takeaway",
     "placebo_reading",
     "NO_CAMPAIGN",
+    "no_campaign",
     "products_summary",
 ]
 
-# The rules each analysis follows, for the notebook's method notes and the report.
-RULES = {
-    "frequency": "A customer is high-frequency when their contacts in the recent window reach the "
-                 "upper quartile of contacted customers (and at least 2); one contact or more below "
-                 "that is low-frequency; no contact, none.",
-    "activation": "Activation candidates: high value tier, and low or no contact in the recent window.",
-    "main_channel": "A customer's main channel at a date is the channel of most contacts in the window "
-                    "before it (ties: the most recent, then alphabetical).",
-    "active": "Active in a month: made a purchase or a contact that month.",
-    "lapse": "Customers who purchased in the period before the split; a lapse is no purchase in the "
-             "same length of time after it.",
-    "campaign": "Conversion: any purchase in the window after the campaign day (that day excluded); "
-                "spend: spend per customer in the window, 0 without a purchase.",
-    "profit": "Profit = margin x revenue - contacts x cost per contact of their channel - acquisition cost.",
-    "loyalty": "Loyalty points: repeat purchases per year (none 0, below the repeat buyers' median 1, "
-               "at or above 2) + complaints (none +1, one 0, more -1) + voice (promoter or rating in "
-               "the top third +1, detractor or bottom third -1); high at 3 or more, medium at 2, low below.",
-    "potential": "Potential: tertiles of the value stage's predicted value; 'unknown' without a prediction.",
-}
+_RULE_KEYS = ("frequency", "activation", "main_channel", "active", "lapse", "campaign", "profit", "loyalty", "potential")
+_TIERS = ("high", "medium", "low")
+
+
+def rules(tr: Catalog = EN) -> dict[str, str]:
+    """Return the rules each analysis follows, for the notebook's method notes and the report."""
+    return {k: tr(f"interactions.rules.{k}") for k in _RULE_KEYS}
+
+
+# The rules in English (kept for callers of the constant; :func:`rules` gives any language).
+RULES = rules()
 
 # value tier -> loyalty tier -> action; the potential adds its own clause (POTENTIAL_ACTIONS)
-TIER_STRATEGIES = {
-    "high": {"high": "Retain and reward: VIP service, early access, referral asks.",
-             "medium": "Deepen the tie: personal contact, loyalty benefits.",
-             "low": "Protect the revenue: fix what irritates them, a personal call now."},
-    "medium": {"high": "Grow the basket: cross-sell to loyal regulars.",
-               "medium": "Nurture with relevant offers on their own channel.",
-               "low": "Win back trust: resolve complaints before any offer."},
-    "low": {"high": "Serve cheaply and let them advocate (reviews, referrals).",
-            "medium": "Low-cost automated contact; no paid campaigns.",
-            "low": "Minimum service; cut the cost to serve, no acquisition spend on look-alikes."},
-}
-POTENTIAL_ACTIONS = {"high": "Potential is high: invest ahead of the spend.",
-                     "medium": "", "low": "Potential is low: keep the cost in line.", "unknown": ""}
+TIER_STRATEGIES = {v: {lo: EN(f"interactions.strategy.{v}.{lo}") for lo in _TIERS} for v in _TIERS}
+POTENTIAL_ACTIONS = {p: EN(f"interactions.potential_action.{p}") for p in ("high", "medium", "low", "unknown")}
 
 
 def _md(text: Any) -> str:
@@ -92,361 +78,366 @@ def _md(text: Any) -> str:
     return re.sub(r"([\\`*_\[\]#|<>~])", r"\\\1", str(text))
 
 
-def _pct(x: float, digits: int = 0) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}%}"
+def _nan(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def _pp(x: float) -> str:
+def _pct(x: float, digits: int = 0, tr: Catalog = EN) -> str:
+    return tr("interactions.na") if _nan(x) else f"{x:.{digits}%}"
+
+
+def _pp(x: float, tr: Catalog = EN) -> str:
     """Write a difference of proportions in percentage points."""
-    return "n/a" if x is None or math.isnan(x) else f"{100 * x:+.1f} pp"
+    return tr("interactions.na") if x is None or math.isnan(x) else tr("interactions.pp", v=100 * x)
 
 
-def _ci_pp(d: dict) -> str:
+def _ci_pp(d: dict, tr: Catalog = EN) -> str:
     if d["low"] is None or math.isnan(d["low"]):
-        return "no interval (too few customers)"
-    return f"95% CI {100 * d['low']:+.1f} to {100 * d['high']:+.1f} pp"
+        return tr("interactions.ci.none")
+    return tr("interactions.ci.pp", low=100 * d["low"], high=100 * d["high"])
 
 
-def _ci_money(low: float, high: float, currency: str, digits: int = 0) -> str:
+def _ci_money(low: float, high: float, currency: str, digits: int = 0, tr: Catalog = EN) -> str:
     if low is None or math.isnan(low):
-        return "no interval (too few customers)"
-    return f"95% CI {format_money(low, currency, digits)} to {format_money(high, currency, digits)}"
+        return tr("interactions.ci.none")
+    return tr("interactions.ci.money", low=format_money(low, currency, digits), high=format_money(high, currency, digits))
 
 
-def _verdict(low: float, high: float) -> str:
+def _verdict(low: float, high: float, tr: Catalog = EN) -> str:
     if low is None or math.isnan(low):
-        return "cannot be judged"
+        return tr("interactions.verdict.none")
     if low > 0:
-        return "is positive"
+        return tr("interactions.verdict.positive")
     if high < 0:
-        return "is negative"
-    return "is indistinguishable from zero"
+        return tr("interactions.verdict.negative")
+    return tr("interactions.verdict.zero")
 
 
-def cell_strategy(value_tier: str, loyalty_tier: str, potential: str) -> str:
+def _month(ts: Any, tr: Catalog) -> str:
+    return pd.Timestamp(ts).strftime(tr("interactions.fmt.month"))
+
+
+def _channel(value: Any, tr: Catalog) -> str:
+    return _md(tr.name("channel", value))
+
+
+def cell_strategy(value_tier: str, loyalty_tier: str, potential: str, tr: Catalog = EN) -> str:
     """Return the action for one cell of the tier grid (value x loyalty, then potential)."""
-    base = TIER_STRATEGIES.get(str(value_tier), {}).get(str(loyalty_tier), "Review this group by hand.")
-    extra = POTENTIAL_ACTIONS.get(str(potential), "")
-    return f"{base} {extra}".strip()
+    key = f"interactions.strategy.{value_tier}.{loyalty_tier}"
+    if str(value_tier) not in _TIERS or str(loyalty_tier) not in _TIERS:
+        key = "interactions.strategy.fallback"
+    base = tr(key)
+    pkey = f"interactions.potential_action.{potential}"
+    extra = tr(pkey) if tr.has(pkey) else ""
+    return tr("interactions.strategy.join", base=base, extra=extra).strip()
 
 
-def contacts_takeaway(monthly: pd.DataFrame) -> str:
+def contacts_takeaway(monthly: pd.DataFrame, tr: Catalog = EN) -> str:
     """One sentence on contacts per month (:func:`~crmlab.interactions.frequency.contacts_per_month`)."""
     if monthly.empty:
-        return "The log holds no contact."
+        return tr("interactions.contacts.empty")
     peak = monthly.loc[monthly["contacts"].idxmax()]
     mean = monthly["contacts"].mean()
     per = monthly["per_customer"].mean()
-    base = f", {per:.2f} per customer of the base" if not math.isnan(per) else ""
-    return (f"Customers made {mean:,.0f} contacts a month on average over {len(monthly)} months{base}; "
-            f"the busiest month was {peak['month']:%B %Y} with {int(peak['contacts']):,}.")
+    base = tr("interactions.contacts.per_customer", per=per) if not math.isnan(per) else ""
+    return tr("interactions.contacts.main", mean=mean, months=len(monthly), base=base,
+              peak=_month(peak["month"], tr), n=int(peak["contacts"]))
 
 
-def trend_reading(overall: dict) -> str:
+def trend_reading(overall: dict, tr: Catalog = EN) -> str:
     """Compare the recent window with the one before (``ContactTrend.overall``)."""
     w = overall["window_days"]
     rel = overall["relative_change"]
-    change = f" ({rel:+.0%})" if not math.isnan(rel) else ""
+    change = tr("interactions.trend.change", rel=rel) if not math.isnan(rel) else ""
     ci = ("" if math.isnan(overall["low"]) else
-          f"; per customer {overall['mean_change']:+.2f} contacts (95% CI {overall['low']:+.2f} to "
-          f"{overall['high']:+.2f}), which {_verdict(overall['low'], overall['high'])}")
-    return (f"Contacts in the last {w} days: {overall['recent']:,}, against {overall['previous']:,} in the "
-            f"{w} days before{change}{ci}. {overall['up']:,} customers got in touch more, "
-            f"{overall['down']:,} less.")
+          tr("interactions.trend.ci", mean_change=overall["mean_change"], low=overall["low"], high=overall["high"],
+             verdict=_verdict(overall["low"], overall["high"], tr)))
+    return tr("interactions.trend.main", w=w, recent=overall["recent"], previous=overall["previous"],
+              change=change, ci=ci, up=overall["up"], down=overall["down"])
 
 
-def frequency_takeaway(groups: pd.DataFrame, threshold: float) -> str:
+def frequency_takeaway(groups: pd.DataFrame, threshold: float, tr: Catalog = EN) -> str:
     """Sizes of the frequency groups and the threshold behind them."""
     n = groups["frequency_group"].value_counts()
     total = max(len(groups), 1)
-    return (f"{n.get('high', 0) / total:.0%} of customers are high-frequency ({threshold:.0f}+ contacts "
-            f"in the window), {n.get('low', 0) / total:.0%} low, and {n.get('none', 0) / total:.0%} "
-            "made no contact.")
+    return tr("interactions.frequency.main", high=n.get("high", 0) / total, threshold=threshold,
+              low=n.get("low", 0) / total, none=n.get("none", 0) / total)
 
 
-def activation_takeaway(candidates: pd.DataFrame, high_tier_customers: int) -> str:
+def activation_takeaway(candidates: pd.DataFrame, high_tier_customers: int, tr: Catalog = EN) -> str:
     """How many high-value customers are rarely in touch."""
     n = len(candidates)
     if n == 0:
-        return "Every high-value customer was in frequent contact in the recent window: no activation candidates."
-    share = f" ({n / high_tier_customers:.0%} of the high tier)" if high_tier_customers else ""
-    return (f"{n:,} high-value customers{share} made little or no contact in the recent window: "
-            "activation candidates for a personal touch before they drift.")
+        return tr("interactions.activation.none")
+    share = tr("interactions.activation.share", share=n / high_tier_customers) if high_tier_customers else ""
+    return tr("interactions.activation.main", n=n, share=share)
 
 
-def channel_mix_takeaway(mix: Any) -> str:
+def channel_mix_takeaway(mix: Any, tr: Catalog = EN) -> str:
     """Name the main channel of each group, and where the mix differs most (``ChannelMix``)."""
     s = mix.shares.dropna(how="all")
     if s.empty:
-        return "No contact to describe a channel mix."
+        return tr("interactions.mix.empty")
     top = s.idxmax(axis=1)
-    parts = [f"{_md(g)}: {_md(top[g])} {s.loc[g, top[g]]:.0%}" for g in s.index]
+    parts = [tr("interactions.mix.part", group=_md(group_value(mix.by, g, tr)), channel=_channel(top[g], tr),
+                share=s.loc[g, top[g]]) for g in s.index]
     spread = (s.max() - s.min()).sort_values(ascending=False)
-    word = group_word(mix.by)
-    tail = (f" The {_md(spread.index[0])} share differs most between groups ({spread.iloc[0] * 100:.0f} pp)."
+    word = group_word(mix.by, tr)
+    tail = (tr("interactions.mix.tail", channel=_channel(spread.index[0], tr), pp=spread.iloc[0] * 100)
             if len(s) > 1 else "")
-    return f"Main channel by {word} — " + "; ".join(parts) + "." + tail
+    return tr("interactions.mix.main", word=word, parts=tr("interactions.mix.sep").join(parts), tail=tail)
 
 
-def multichannel_takeaway(ms: Any, currency: str = "") -> str:
+def multichannel_takeaway(ms: Any, currency: str = "", tr: Catalog = EN) -> str:
     """Multichannel against single-channel spend, with the Welch interval and the caveat."""
     d = ms.difference
     t = ms.table.set_index("group")
     if d["n1"] == 0 or d["n2"] == 0:
-        return "All contacted customers used the same number of channels; there is nothing to compare."
-    return (f"{t.loc['multichannel', 'share']:.0%} of contacted customers use two or more channels. They "
-            f"spent {format_money(d['mean1'], currency)} on average against {format_money(d['mean2'], currency)} "
-            f"for single-channel customers: a difference of {format_money(d['diff'], currency)} "
-            f"({_ci_money(d['low'], d['high'], currency)}, Welch), which {_verdict(d['low'], d['high'])}. "
-            "An association, not an effect: customers who buy more have more reasons to get in touch.")
+        return tr("interactions.multichannel.empty")
+    return tr("interactions.multichannel.main", share=t.loc["multichannel", "share"],
+              mean1=format_money(d["mean1"], currency), mean2=format_money(d["mean2"], currency),
+              diff=format_money(d["diff"], currency), ci=_ci_money(d["low"], d["high"], currency, tr=tr),
+              verdict=_verdict(d["low"], d["high"], tr))
 
 
-def migration_takeaway(mig: Any) -> str:
+def migration_takeaway(mig: Any, tr: Catalog = EN) -> str:
     """How many kept their main channel between the two dates (``ChannelMigration``)."""
     c = mig.counts
     if c.to_numpy().sum() == 0:
-        return "No customer had a contact in either window; there is no migration to show."
+        return tr("interactions.migration.empty")
     moved = {(a, b): int(c.loc[a, b]) for a in c.index for b in c.columns
              if a != b and "none" not in (a, b) and c.loc[a, b] > 0}
     top = max(moved, key=moved.get) if moved else None
-    move = f" The largest move: {_md(top[0])} → {_md(top[1])} ({moved[top]:,} customers)." if top else ""
-    stayed = "" if math.isnan(mig.stayed) else f"{mig.stayed:.0%} of customers in touch at both dates kept their main channel."
-    return (f"Main channel on {mig.start:%Y-%m-%d} against {mig.end:%Y-%m-%d} ({mig.window_days}-day "
-            f"windows): {stayed}{move}").strip()
+    move = (tr("interactions.migration.move", source=_channel(top[0], tr), target=_channel(top[1], tr), n=moved[top])
+            if top else "")
+    stayed = "" if math.isnan(mig.stayed) else tr("interactions.migration.stayed", stayed=mig.stayed)
+    return tr("interactions.migration.main", start=f"{mig.start:%Y-%m-%d}", end=f"{mig.end:%Y-%m-%d}",
+              w=mig.window_days, stayed=stayed, move=move).strip()
 
 
-def complaint_rate_takeaway(rates: pd.DataFrame, trend: dict) -> str:
+def complaint_rate_takeaway(rates: pd.DataFrame, trend: dict, tr: Catalog = EN) -> str:
     """Report the complaint rate per 1,000 active customers and its monthly trend."""
     done = rates[~rates["partial"].astype(bool)]
     if done.empty:
-        return "No complete month to compute a complaint rate."
+        return tr("interactions.complaint_rate.empty")
     last = done.iloc[-1]
-    text = (f"In {last['month']:%B %Y}, {last['rate_per_1000']:.1f} complaints per 1,000 active customers "
-            f"(mean over {len(done)} months: {done['rate_per_1000'].mean():.1f}).")
+    text = tr("interactions.complaint_rate.main", month=_month(last["month"], tr), rate=last["rate_per_1000"],
+              months=len(done), mean=done["rate_per_1000"].mean())
     if math.isnan(trend["monthly_change"]):
-        return text + " Too few months or complaints to estimate a trend."
-    return (text + f" The rate changes by {trend['monthly_change']:+.1%} a month (95% CI "
-            f"{trend['low']:+.1%} to {trend['high']:+.1%}), which {_verdict(trend['low'], trend['high'])}.")
+        return text + tr("interactions.complaint_rate.no_trend")
+    return text + tr("interactions.complaint_rate.trend", change=trend["monthly_change"], low=trend["low"],
+                     high=trend["high"], verdict=_verdict(trend["low"], trend["high"], tr))
 
 
-def lapse_takeaway(lapse: Any) -> str:
+def lapse_takeaway(lapse: Any, tr: Catalog = EN) -> str:
     """Lapse of complainers against the others, with Newcombe's interval (``ComplaintLapse``)."""
     d = lapse.difference
     if d["n1"] == 0 or d["n2"] == 0:
-        return "Nobody (or everybody) complained among the period's buyers; there is nothing to compare."
-    rr = "" if math.isnan(d["ratio"]) else f", relative risk {d['ratio']:.2f}"
-    return (f"Of {d['n1']:,} buyers who complained in the {lapse.period_days} days before "
-            f"{lapse.split:%Y-%m-%d}, {d['p1']:.0%} bought nothing in the {lapse.period_days} days after, "
-            f"against {d['p2']:.0%} of {d['n2']:,} who did not complain: {_pp(d['diff'])} ({_ci_pp(d)}, "
-            f"Newcombe{rr}), which {_verdict(d['low'], d['high'])}. Complainers differ in other ways too; "
-            "read it as a warning sign, not as the cost of a complaint.")
+        return tr("interactions.lapse.empty")
+    rr = "" if math.isnan(d["ratio"]) else tr("interactions.lapse.rr", ratio=d["ratio"])
+    return tr("interactions.lapse.main", n1=d["n1"], days=lapse.period_days, split=f"{lapse.split:%Y-%m-%d}",
+              p1=d["p1"], p2=d["p2"], n2=d["n2"], pp=_pp(d["diff"], tr), ci=_ci_pp(d, tr), rr=rr,
+              verdict=_verdict(d["low"], d["high"], tr))
 
 
-def cannot_estimate(effect: Any) -> str:
+def cannot_estimate(effect: Any, tr: Catalog = EN) -> str:
     """Say plainly that a campaign's effect cannot be estimated, and why."""
-    why = NOT_ESTIMABLE.get(effect.reason, str(effect.reason))
+    key = f"interactions.not_estimable.{effect.reason}"
+    why = tr(key) if tr.has(key) else NOT_ESTIMABLE.get(effect.reason, str(effect.reason))
     name = _md(effect.name)
     if effect.reason in ("no_control", "no_group"):
-        return (f"The effect of campaign '{name}' cannot be estimated: {why}. Without one there is no "
-                "counterfactual — nobody knows what the contacted customers would have bought without "
-                "the contact, and their purchases after it are not its effect (they were chosen, and "
-                "would have bought some anyway). Hold back a random control group next time.")
+        return tr("interactions.cannot.no_control", name=name, why=why)
     if effect.reason == "window_open":
-        return (f"The effect of campaign '{name}' cannot be estimated yet: {why} "
-                f"({effect.window_days}-day window). Run the stage again after it closes.")
-    return f"The effect of campaign '{name}' cannot be estimated: {why}."
+        return tr("interactions.cannot.window_open", name=name, why=why, w=effect.window_days)
+    return tr("interactions.cannot.other", name=name, why=why)
 
 
-def campaign_takeaway(effect: Any, currency: str = "") -> str:
+def campaign_takeaway(effect: Any, currency: str = "", tr: Catalog = EN) -> str:
     """Report the campaign's effect on conversion and spend with intervals, or why there is none."""
     if not effect.estimable:
-        return cannot_estimate(effect)
+        return cannot_estimate(effect, tr)
     c, s = effect.conversion, effect.spend
-    return (f"Campaign '{_md(effect.name)}' ({effect.n_treatment:,} contacted, {effect.n_control:,} held back): "
-            f"{c['p1']:.1%} bought within {effect.window_days} days against {c['p2']:.1%} of the control "
-            f"group, {_pp(c['diff'])} ({_ci_pp(c)}, Newcombe), which {_verdict(c['low'], c['high'])}; "
-            f"spend per customer {format_money(s['diff'], currency, 2)} "
-            f"({_ci_money(s['low'], s['high'], currency, 2)}, Welch), which {_verdict(s['low'], s['high'])}.")
+    return tr("interactions.campaign.main", name=_md(effect.name), nt=effect.n_treatment, nc=effect.n_control,
+              p1=c["p1"], w=effect.window_days, p2=c["p2"], pp=_pp(c["diff"], tr), ci=_ci_pp(c, tr),
+              cv=_verdict(c["low"], c["high"], tr), spend=format_money(s["diff"], currency, 2),
+              sci=_ci_money(s["low"], s["high"], currency, 2, tr), sv=_verdict(s["low"], s["high"], tr))
 
 
-def roi_reading(effect: Any, currency: str = "") -> str:
+def roi_reading(effect: Any, currency: str = "", tr: Catalog = EN) -> str:
     """Incremental revenue and ROI with their intervals."""
     if not effect.estimable:
-        return cannot_estimate(effect)
+        return cannot_estimate(effect, tr)
     r = effect.incremental_revenue
-    text = (f"Incremental revenue: {format_money(r['value'], currency)} "
-            f"({_ci_money(r['low'], r['high'], currency)}).")
+    text = tr("interactions.roi.revenue", revenue=format_money(r["value"], currency),
+              ci=_ci_money(r["low"], r["high"], currency, tr=tr))
     if effect.roi is None:
-        return text + " No contact costs were given, so no ROI."
+        return text + tr("interactions.roi.no_costs")
     roi = effect.roi
     if math.isnan(roi["value"]):
-        return text + " The contacts cost nothing, so the ROI is undefined."
-    ci = "" if math.isnan(roi["low"]) else f" (95% CI {roi['low']:+.0%} to {roi['high']:+.0%})"
-    return (text + f" At a {effect.margin:.0%} margin and {format_money(effect.contact_cost, currency)} of "
-            f"contact cost, the ROI is {roi['value']:+.0%}{ci}.")
+        return text + tr("interactions.roi.free")
+    ci = "" if math.isnan(roi["low"]) else tr("interactions.roi.ci", low=roi["low"], high=roi["high"])
+    return text + tr("interactions.roi.main", margin=effect.margin, cost=format_money(effect.contact_cost, currency),
+                     roi=roi["value"], ci=ci)
 
 
-def segment_uplift_note(effect: Any) -> str:
+def segment_uplift_note(effect: Any, tr: Catalog = EN) -> str:
     """Which segments are too small to read, and the multiple-comparison warning."""
     if not effect.estimable or effect.by_segment is None or effect.by_segment.empty:
         return ""
     seg = effect.by_segment
-    small = [_md(s) for s in seg.loc[seg["small"], "segment"]]
-    note = (f"{len(seg)} segments compared: with that many intervals, one may exclude zero by chance "
-            "alone; act on a segment only when its difference is large and repeats in the next campaign.")
+    column = getattr(effect, "segment_column", None) or "rfm_segment"
+    small = [_md(group_value(column, s, tr)) for s in seg.loc[seg["small"], "segment"]]
+    note = tr("interactions.uplift.note", n=len(seg))
     if small:
-        note += f" Too few customers to read: {', '.join(small)}."
+        note += tr("interactions.uplift.small", names=tr("common.list_sep").join(small))
     return note
 
 
-def whale_takeaway(whale: Any, currency: str = "") -> str:
+def whale_takeaway(whale: Any, currency: str = "", tr: Catalog = EN) -> str:
     """Read the whale curve's peak (``WhaleCurve``)."""
     if whale.total_profit <= 0:
-        return (f"The customer base loses money in total ({format_money(whale.total_profit, currency)}); "
-                f"the profitable {whale.peak_at:.0%} earn {format_money(whale.peak_profit, currency)}.")
-    return (f"The most profitable {whale.peak_at:.0%} of customers earn {whale.peak_share:.0%} of total "
-            f"profit ({format_money(whale.peak_profit, currency)} of {format_money(whale.total_profit, currency)}); "
-            "the rest give back the difference.")
+        return tr("interactions.whale.loss", total=format_money(whale.total_profit, currency), at=whale.peak_at,
+                  peak=format_money(whale.peak_profit, currency))
+    return tr("interactions.whale.main", at=whale.peak_at, share=whale.peak_share,
+              peak=format_money(whale.peak_profit, currency), total=format_money(whale.total_profit, currency))
 
 
-def destroyers_takeaway(overall: dict, by: pd.DataFrame, currency: str = "") -> str:
-    """Who destroys value: count, share, profit lost, and where they concentrate."""
+def destroyers_takeaway(overall: dict, by: pd.DataFrame, currency: str = "", tr: Catalog = EN,
+                        column: str | None = None) -> str:
+    """Who destroys value: count, share, profit lost, and where they concentrate.
+
+    ``column`` is the customers column ``by`` groups on (``value_tier``), for the groups' display names.
+    """
     if overall["destroyers"] == 0:
-        return "No customer has a negative profit."
+        return tr("interactions.destroyers.none")
     worst = by.sort_values("destroyer_share", ascending=False).iloc[0] if len(by) else None
-    where = (f" They concentrate in '{_md(worst['group'])}' ({worst['destroyer_share']:.0%} of that group)."
-             if worst is not None else "")
-    return (f"{overall['destroyers']:,} customers ({overall['share']:.0%}) cost more than they earn, "
-            f"{format_money(-overall['profit_lost'], currency)} in total; they spent "
-            f"{format_money(overall['destroyer_mean_revenue'], currency)} on average against "
-            f"{format_money(overall['other_mean_revenue'], currency)} and made "
-            f"{overall['destroyer_mean_contacts']:.1f} contacts against {overall['other_mean_contacts']:.1f}.{where}")
+    where = (tr("interactions.destroyers.where", group=_md(group_value(column, worst["group"], tr)),
+                share=worst["destroyer_share"]) if worst is not None else "")
+    return tr("interactions.destroyers.main", n=overall["destroyers"], share=overall["share"],
+              lost=format_money(-overall["profit_lost"], currency),
+              dm=format_money(overall["destroyer_mean_revenue"], currency),
+              om=format_money(overall["other_mean_revenue"], currency),
+              dc=overall["destroyer_mean_contacts"], oc=overall["other_mean_contacts"], where=where)
 
 
-def tier_grid_takeaway(grid: pd.DataFrame) -> str:
+def tier_grid_takeaway(grid: pd.DataFrame, tr: Catalog = EN) -> str:
     """Name the largest cell of the tier grid and count the high-value, low-loyalty customers."""
     if grid["customers"].sum() == 0:
-        return "No customer to place in the tier grid."
+        return tr("interactions.grid.empty")
     top = grid.loc[grid["customers"].idxmax()]
     risk = grid[(grid["value_tier"] == "high") & (grid["loyalty_tier"] == "low")]["customers"].sum()
-    pot = "" if set(grid["potential"]) != {"unknown"} else " Potential is unknown (no value predictions)."
-    return (f"The largest cell is {top['value_tier']} value, {top['loyalty_tier']} loyalty, "
-            f"{top['potential']} potential ({top['share']:.0%} of customers); {int(risk):,} high-value "
-            f"customers show low loyalty — protect them first.{pot}")
+    pot = "" if set(grid["potential"]) != {"unknown"} else tr("interactions.grid.unknown")
+    return tr("interactions.grid.main", value=tr.name("tier", top["value_tier"]),
+              loyalty=tr.name("tier", top["loyalty_tier"]), potential=tr.name("tier", top["potential"]),
+              share=top["share"], risk=int(risk), unknown=pot)
 
 
-def sentiment_takeaway(monthly: pd.DataFrame) -> str:
-    """Mean sentiment per month: the level and the latest month against the first."""
+def sentiment_takeaway(monthly: pd.DataFrame, tr: Catalog = EN) -> str:
+    """Mean feedback sentiment per month: the level and the latest month against the first."""
     if monthly.empty:
-        return "No feedback text to score."
+        return tr("interactions.sentiment.empty")
     first, last = monthly.iloc[0], monthly.iloc[-1]
     overall = (monthly["mean"] * monthly["texts"]).sum() / monthly["texts"].sum()
-    return (f"Mean feedback sentiment {overall:.2f} on a 0-1 scale over {int(monthly['texts'].sum()):,} texts; "
-            f"{first['mean']:.2f} in {first['month']:%B %Y} and {last['mean']:.2f} in {last['month']:%B %Y}.")
+    return tr("interactions.sentiment.main", overall=overall, n=int(monthly["texts"].sum()), first=first["mean"],
+              first_month=_month(first["month"], tr), last=last["mean"], last_month=_month(last["month"], tr))
 
 
 # --- the stage notebook: reading, sentiment accuracy, sentiment readings, products ----------
 
 
-def reading_summary(report: dict, source: str) -> str:
+def _reason(code: str, tr: Catalog) -> str:
+    key = f"interactions.reason.{code}"
+    return tr(key) if tr.has(key) else code.replace("_", " ")
+
+
+def reading_summary(report: dict, source: str, tr: Catalog = EN) -> str:
     """Say what the reader did with the log: rows kept and set aside (by reason), texts masked."""
-    why = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in report["by_reason"].items() if v)
+    why = tr("common.list_sep").join(tr("interactions.reading.reason_count", reason=_reason(k, tr), n=v)
+                                     for k, v in report["by_reason"].items() if v)
     masked = report["repairs"].get("text_contacts_masked", 0)
     name = str(source).replace("\\", "/").rsplit("/", 1)[-1]  # a file's name, never the folders above it
-    return (f"**{_md(name)}**: {report['rows_in']:,} rows read; {report['rows_clean']:,} clean contacts "
-            f"of {report['customers']:,} customers, {report['timestamp_min'][:10]} to "
-            f"{report['timestamp_max'][:10]}; {report['rows_quarantined']:,} set aside"
-            + (f" ({why})" if why else "") + f". Contact details masked in {masked:,} texts.")
+    return tr("interactions.reading.main", name=_md(name), rows_in=report["rows_in"], clean=report["rows_clean"],
+              customers=report["customers"], first=report["timestamp_min"][:10], last=report["timestamp_max"][:10],
+              quarantined=report["rows_quarantined"], why=tr("interactions.reading.why", why=why) if why else "",
+              masked=masked)
 
 
-def accuracy_takeaway(accuracy: dict) -> str:
+def accuracy_takeaway(accuracy: dict, tr: Catalog = EN) -> str:
     """Report the measured accuracy of each sentiment method, with its interval and test size."""
     z = accuracy["chinese"]
-    sample = (f" (a seeded sample of {z['sampled']:,} of them, for a quick run)"
+    sample = (tr("interactions.accuracy.sample", sampled=z["sampled"])
               if z["sampled"] and z["sampled"] < z["distinct_texts"] else "")
-    text = (f"Chinese: {z['accuracy']:.1%} of {z['test_texts']:,} held-out reviews labelled correctly "
-            f"(95% Wilson {z['ci_low']:.1%} to {z['ci_high']:.1%}), trained on {z['train_texts']:,} others; "
-            f"the {z['lines']:,} corpus lines hold {z['distinct_texts']:,} distinct reviews{sample}.")
+    text = tr("interactions.accuracy.chinese", acc=z["accuracy"], test=z["test_texts"], low=z["ci_low"],
+              high=z["ci_high"], train=z["train_texts"], lines=z["lines"], distinct=z["distinct_texts"], sample=sample)
     e = accuracy.get("english")
     if e:
-        text += (f" English (VADER): the sign is right for {e['accuracy']:.1%} of {e['n']:,} rated "
-                 f"snippets (95% Wilson {e['ci_low']:.1%} to {e['ci_high']:.1%}; silent on {e['silent']:,}, "
-                 f"counted wrong), {e['accuracy_when_scored']:.1%} where it has an opinion — measured on "
-                 "its authors' own test set, so an optimistic figure.")
+        text += tr("interactions.accuracy.english", acc=e["accuracy"], n=e["n"], low=e["ci_low"], high=e["ci_high"],
+                   silent=e["silent"], scored=e["accuracy_when_scored"])
     return text
 
 
-def sentiment_groups_takeaway(table: pd.DataFrame, by: str) -> str:
+def sentiment_groups_takeaway(table: pd.DataFrame, by: str, tr: Catalog = EN) -> str:
     """Which group writes the most negative and the most positive feedback."""
     if table.empty:
-        return "No feedback text to score."
+        return tr("interactions.sentiment.empty")
     low, high = table.iloc[0], table.iloc[-1]
     if len(table) == 1:
-        return f"All scored feedback comes from '{_md(low['group'])}' (mean {low['mean']:.2f})."
+        return tr("interactions.groups.one", group=_md(group_value(by, low["group"], tr)), mean=low["mean"])
     overlap = not (math.isnan(low["high"]) or math.isnan(high["low"])) and low["high"] >= high["low"]
-    verdict = ("their intervals overlap, so the gap may be noise" if overlap
-               else "their intervals do not overlap")
-    return (f"By {group_word(by)}, the most negative feedback comes from '{_md(low['group'])}' "
-            f"(mean {low['mean']:.2f}, {int(low['texts']):,} texts) and the most positive from "
-            f"'{_md(high['group'])}' ({high['mean']:.2f}, {int(high['texts']):,} texts); {verdict}.")
+    verdict = tr("interactions.groups.overlap") if overlap else tr("interactions.groups.apart")
+    return tr("interactions.groups.main", word=group_word(by, tr), low=_md(group_value(by, low["group"], tr)),
+              low_mean=low["mean"], low_texts=int(low["texts"]), high=_md(group_value(by, high["group"], tr)),
+              high_mean=high["mean"], high_texts=int(high["texts"]), verdict=verdict)
 
 
-def repeat_takeaway(result: Any) -> str:
+def repeat_takeaway(result: Any, tr: Catalog = EN) -> str:
     """Repeat purchase after negative against positive feedback, with Newcombe's interval."""
     d = result.difference
+    split = f"{result.split:%Y-%m-%d}"
     if d["n1"] == 0 or d["n2"] == 0:
-        return (f"Among the buyers of the {result.period_days} days before {result.split:%Y-%m-%d}, "
-                "nobody (or everybody) left negative feedback; there is nothing to compare.")
-    return (f"Of {d['n1']:,} buyers whose feedback in the {result.period_days} days before "
-            f"{result.split:%Y-%m-%d} was negative on average, {d['p1']:.0%} bought again in the "
-            f"{result.period_days} days after, against {d['p2']:.0%} of {d['n2']:,} with positive feedback: "
-            f"{_pp(d['diff'])} ({_ci_pp(d)}, Newcombe), which {_verdict(d['low'], d['high'])}. "
-            "An association, not an effect: unhappy writers differ in other ways too.")
+        return tr("interactions.repeat.empty", days=result.period_days, split=split)
+    return tr("interactions.repeat.main", n1=d["n1"], days=result.period_days, split=split, p1=d["p1"],
+              p2=d["p2"], n2=d["n2"], pp=_pp(d["diff"], tr), ci=_ci_pp(d, tr), verdict=_verdict(d["low"], d["high"], tr))
 
 
-def placebo_reading(effect: Any) -> str:
+def placebo_reading(effect: Any, tr: Catalog = EN) -> str:
     """Say whether the conversion interval covers zero, and what that means for a placebo."""
     if not effect.estimable:
-        return cannot_estimate(effect)
+        return cannot_estimate(effect, tr)
     c = effect.conversion
     if c["low"] is None or math.isnan(c["low"]):
-        return "Too few customers to put an interval on the difference."
+        return tr("interactions.placebo.few")
     if c["low"] <= 0 <= c["high"]:
-        return (f"The interval ({_ci_pp(c)}) covers zero: these data cannot tell the campaign from no "
-                "campaign. On the simulated demo log, where nobody was really contacted, that is "
-                "exactly the honest answer; a difference of this size arises from the random split alone.")
+        return tr("interactions.placebo.covers", ci=_ci_pp(c, tr))
     sp = effect.spend
     spend = ("" if sp["low"] is None or math.isnan(sp["low"]) else
-             " The spend interval covers zero." if sp["low"] <= 0 <= sp["high"] else " The spend interval excludes zero too.")
-    return (f"The conversion interval ({_ci_pp(c)}) excludes zero.{spend} If nobody was really contacted "
-            "(the demo log's placebo), this is a false positive: at 95% one placebo in twenty excludes zero "
-            "by chance alone, and two outcomes tested give two chances. Before believing any campaign "
-            "estimate, check the randomisation and ask for the effect to repeat in the next campaign.")
+             tr("interactions.placebo.spend_covers") if sp["low"] <= 0 <= sp["high"]
+             else tr("interactions.placebo.spend_excludes"))
+    return tr("interactions.placebo.excludes", ci=_ci_pp(c, tr), spend=spend)
 
 
-NO_CAMPAIGN = ("The log names no campaign (`interactions.columns.campaign` unset or empty), so there is no "
-               "campaign effect to estimate. To measure one, record each randomised customer's arm "
-               "(treatment or control) in `interactions.columns.group`.")
+def no_campaign(tr: Catalog = EN) -> str:
+    """Say that the log names no campaign, and what to record to measure one."""
+    return tr("interactions.no_campaign")
 
 
-def products_summary(features: pd.DataFrame, quarantined: int, window_days: int) -> str:
+NO_CAMPAIGN = no_campaign()
+
+
+def products_summary(features: pd.DataFrame, quarantined: int, window_days: int, tr: Catalog = EN) -> str:
     """Say what the stage wrote for the chain."""
     w = f"{int(window_days)}d"
     contacted = int((features[f"contacts_{w}"] > 0).sum())
     with_text = int(features["sentiment_mean"].notna().sum())
-    return (f"`customer_interactions.parquet`: {len(features):,} customers (one row per customer of "
-            f"`customers.parquet`), {contacted:,} with a contact in the last {int(window_days)} days and "
-            f"{with_text:,} with scored feedback; `interaction_metrics.json` for the report; "
-            f"`interaction_quarantine.parquet` with the {quarantined:,} rows set aside."
-            + _backtest_note(features, w))
+    return (tr("interactions.products.main", n=len(features), contacted=contacted, days=int(window_days),
+               scored=with_text, quarantined=quarantined)
+            + _backtest_note(features, w, tr))
 
 
-def _backtest_note(features: pd.DataFrame, w: str) -> str:
+def _backtest_note(features: pd.DataFrame, w: str, tr: Catalog = EN) -> str:
     if "backtest_as_of" not in features.columns:
-        return (" No backtest copies: `periods.calibration_end` is not set or not before the as-of "
-                "date, so the churn backtest runs on purchases only.")
+        return tr("interactions.products.no_backtest")
     day = pd.Timestamp(features["backtest_as_of"].iloc[0])
     complained = int((features[f"backtest_complaints_{w}"] > 0).sum())
-    return (f" The `backtest_…` columns repeat the features as of {day:%Y-%m-%d} (calibration end), from "
-            f"contacts and purchases up to that day only: {complained:,} customer"
-            f"{'' if complained == 1 else 's'} had complained in the {w[:-1]} days before it.")
+    key = "interactions.products.backtest_one" if complained == 1 else "interactions.products.backtest_other"
+    return tr(key, day=f"{day:%Y-%m-%d}", n=complained, days=w[:-1])
