@@ -101,7 +101,7 @@ _PROFILE_BUYERS = {"one-time buyers": "one_time", "repeat buyers": "repeat"}
 
 
 def _profile_parts(profile: str) -> tuple[str, str] | None:
-    """The status and buyers keys of a canonical profile, None for an unknown text."""
+    """Return the status and buyers keys of a canonical profile, None for an unknown text."""
     for status, skey in _PROFILE_STATUS.items():
         for buyers, bkey in _PROFILE_BUYERS.items():
             if profile == f"{status} {buyers}":
@@ -110,7 +110,7 @@ def _profile_parts(profile: str) -> tuple[str, str] | None:
 
 
 def profile_text(profile: str, tr: Catalog = EN) -> str:
-    """A profile of :func:`segment_name_check` (``"mostly lapsed repeat buyers"``) in ``tr``'s words.
+    """Write a profile of :func:`segment_name_check` (``"mostly lapsed ..."``) in ``tr``'s words.
 
     The ``profile`` column keeps the English text (it is a code: :data:`PROFILE_ACTIONS`
     is keyed by it); this is its display text. Unknown texts pass through.
@@ -327,7 +327,7 @@ _STRENGTH_KEYS = {"strong": "strong", "reasonable": "reasonable", "weak": "weak"
 
 
 def strength_word(label: str, tr: Catalog = EN) -> str:
-    """A label of :data:`~crmlab.segmentation.cluster_count.SILHOUETTE_SCALE` in ``tr``'s words."""
+    """Name a label of :data:`~crmlab.segmentation.cluster_count.SILHOUETTE_SCALE` in ``tr``'s words."""
     key = _STRENGTH_KEYS.get(label)
     return tr(f"segmentation.strength.{key}") if key else label
 
@@ -344,7 +344,7 @@ def stability_takeaway(stability: pd.DataFrame, *, tr: Catalog = EN) -> str:
 
 
 def cluster_names(profiles: pd.DataFrame, tr: Catalog = EN) -> pd.Series:
-    """The display names of :func:`crmlab.segmentation.cluster_profiles`, in ``tr``'s words.
+    """Return the display names of :func:`crmlab.segmentation.cluster_profiles` in ``tr``'s words.
 
     ``cluster_name`` is a product column and stays English; in another language the names
     are written again from the same profile (:func:`crmlab.segmentation.name_clusters`).
@@ -406,7 +406,7 @@ def score_note(scores: pd.DataFrame, *, tr: Catalog = EN) -> str:
 
 
 def _range_of(label: str, score: int) -> str:
-    """The range part of a :func:`crmlab.segmentation.score_ranges` label: "231–389 days"."""
+    """Return the range part of a :func:`crmlab.segmentation.score_ranges` label: "231–389 days"."""
     return label[len(str(score)):].strip().strip("()（）").strip()
 
 

@@ -36,7 +36,7 @@ _SHARE_COLOURS = ("#bfbfbf", "#4f81bd")  # share of customers, share of revenue
 
 
 def _group_word(by, tr):
-    """The words for a grouping column (``value_tier`` -> "value tier")."""
+    """Return the words for a grouping column (``value_tier`` -> "value tier")."""
     key = f"segmentation.group.{by}"
     return tr(key) if tr.has(key) else by.replace("_", " ")
 
