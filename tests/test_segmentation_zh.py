@@ -315,3 +315,22 @@ def test_dynamic_view_in_chinese_keeps_english_groups(stage):
     text = narrative.transitions_takeaway(view.counts["value_tier"], "value_tier", tr=ZH)
     _chinese(text)
     assert "高价值客户" in text
+
+
+def test_shown_table_names_codes_for_display_only(stage):
+    c = stage["customers"]
+    table = seg.segment_sizes_display(c, tr=ZH).table
+    shown = seg.shown_table(table, tr=ZH)
+    assert set(shown["rfm_segment"]) <= {ZH.name("segment", s) for s in seg.SEGMENT_ORDER}
+    assert set(table["rfm_segment"]) <= set(seg.SEGMENT_ORDER)  # the saved table keeps codes
+    down = seg.shown_table(stage["view"].down, tr=ZH)
+    assert set(down["value_tier_before"]) <= {"高", "中", "低"}
+    assert set(down["lifecycle_stage"]) <= {"新客期", "活跃期", "风险期", "流失期"}
+    assert seg.shown_table(table) is table  # English: unchanged
+
+
+def test_lifecycle_moves_read_as_customers(stage):
+    text = narrative.transitions_takeaway(stage["view"].counts["lifecycle_stage"],
+                                          "lifecycle_stage", tr=ZH)
+    _chinese(text)
+    assert re.search(r"位\*(风险期|流失期)客户\*中", text), text

@@ -465,8 +465,10 @@ def lifecycle_takeaway(life: pd.DataFrame, fallback_gap: float | None, *,
 
 def _group_name(value: Any, tr: Catalog) -> str:
     """Display name of a group of a transition matrix (a segment, tier or lifecycle stage)."""
-    if tr.has(f"segmentation.tier_group.{value}"):  # "high" alone reads badly in Chinese
-        return tr(f"segmentation.tier_group.{value}")
+    # "high" or "at risk" alone read badly in Chinese: "high-value customers", "customers at risk"
+    for group in ("tier_group", "stage_group"):
+        if tr.has(f"segmentation.{group}.{value}"):
+            return tr(f"segmentation.{group}.{value}")
     for kind in ("segment", "lifecycle", "tier"):
         key = f"common.{kind}.{value}"
         if tr.has(key):

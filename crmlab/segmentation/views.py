@@ -38,6 +38,7 @@ __all__ = [
     "lifecycle_display",
     "transitions_display",
     "transition_tables",
+    "shown_table",
 ]
 
 
@@ -219,3 +220,28 @@ def transition_tables(view: DynamicView) -> dict[str, pd.DataFrame]:
         tables[f"segmentation_transitions_{col}_counts"] = view.counts[col].reset_index()
         tables[f"segmentation_transitions_{col}_shares"] = view.shares[col].reset_index()
     return tables
+
+
+# columns holding code values (data, English) and the kind of their display names
+_CODE_COLUMNS = {
+    "rfm_segment": "segment",
+    "value_tier": "tier",
+    "value_tier_before": "tier",
+    "value_tier_after": "tier",
+    "lifecycle_stage": "lifecycle",
+}
+
+
+def shown_table(table: pd.DataFrame, *, tr: Catalog = EN) -> pd.DataFrame:
+    """Return ``table`` as the notebook shows it: segment, tier and stage names in ``tr``'s words.
+
+    The saved tables and the products keep the English codes; this is for display only. In
+    English the table itself is returned, unchanged.
+    """
+    if tr.language == EN.language:
+        return table
+    out = table.copy()
+    for col, kind in _CODE_COLUMNS.items():
+        if col in out.columns:
+            out[col] = [tr.name(kind, v) if pd.notna(v) else v for v in out[col]]
+    return out
