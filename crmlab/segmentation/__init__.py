@@ -111,6 +111,7 @@ from crmlab.segmentation.views import (
     lorenz_display,
     rfm_grid_display,
     segment_sizes_display,
+    shown_table,
     stability_display,
     tiers_display,
     transition_tables,
@@ -211,4 +212,5 @@ __all__ = [
     "lifecycle_display",
     "transitions_display",
     "transition_tables",
+    "shown_table",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 from crmlab.segmentation.common import CLUSTER_FEATURES, require_key
 
 __all__ = [
@@ -241,7 +242,7 @@ def cluster_stability(customers: pd.DataFrame, labels: pd.Series, segmentation: 
     )
 
 
-def name_clusters(profiles: pd.DataFrame) -> pd.Series:
+def name_clusters(profiles: pd.DataFrame, *, tr: Catalog = EN) -> pd.Series:
     """Plain-language cluster names from a profile (centroid z-scores of the log features).
 
     Rules: recency ``z_days_since_last`` below -0.5 is "recent", above +0.5 "lapsed";
@@ -255,6 +256,9 @@ def name_clusters(profiles: pd.DataFrame) -> pd.Series:
     profiles : DataFrame
         Columns ``cluster``, ``one_time_share``, ``z_days_since_last``,
         ``z_purchase_days``, ``z_spend_per_line``.
+    tr : Catalog
+        The language of the names (the product's ``cluster_name`` is English; other
+        languages are for display, :func:`crmlab.segmentation.narrative.cluster_names`).
 
     Returns
     -------
@@ -273,17 +277,22 @@ def name_clusters(profiles: pd.DataFrame) -> pd.Series:
     def word(z: float, low: str, high: str, mid: str = "") -> str:
         return low if z < -_NAME_Z else high if z > _NAME_Z else mid
 
+    def w(key: str) -> str:
+        return tr(f"segmentation.cluster_name.{key}") if key else ""
+
     names = []
     for row in profiles.itertuples(index=False):
-        rec = word(row.z_days_since_last, "recent", "lapsed")
-        freq = "one-time" if row.one_time_share > 0.5 else word(
-            row.z_purchase_days, "occasional", "frequent", "occasional")
-        spend = word(row.z_spend_per_line, "low", "high", "mid") + " spend per line"
-        buyers = " ".join(w for w in (rec, freq, "buyers") if w)
-        names.append(f"{buyers}, {spend}")
+        rec = w(word(row.z_days_since_last, "recent", "lapsed"))
+        freq = w("one_time") if row.one_time_share > 0.5 else w(word(
+            row.z_purchase_days, "occasional", "frequent", "occasional"))
+        spend = tr("segmentation.cluster_name.spend", level=w(word(row.z_spend_per_line,
+                                                                    "low", "high", "mid")))
+        buyers = w("word_sep").join(x for x in (rec, freq, w("buyers")) if x)
+        names.append(tr("segmentation.cluster_name.name", buyers=buyers, spend=spend))
     out = pd.Series(names, index=profiles.index, name="cluster_name", dtype=str)
     dup = out.duplicated(keep=False)
-    out[dup] = out[dup] + " (" + profiles.loc[dup, "cluster"].astype(str) + ")"
+    out[dup] = [tr("segmentation.cluster_name.duplicate", name=n, cluster=c)
+                for n, c in zip(out[dup], profiles.loc[dup, "cluster"].astype(str), strict=True)]
     return out
 
 

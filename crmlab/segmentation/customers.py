@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 from crmlab.segmentation import narrative
 from crmlab.segmentation.common import (
     LIFECYCLE_ORDER,
@@ -64,7 +65,7 @@ PRODUCT_COLUMNS = [
 
 
 def observation_date(
-    transactions: pd.DataFrame, periods: Mapping[str, Any] | None
+    transactions: pd.DataFrame, periods: Mapping[str, Any] | None, *, tr: Catalog = EN
 ) -> tuple[pd.Timestamp, str]:
     """Return the date the customer base is observed at, and where it came from.
 
@@ -74,6 +75,8 @@ def observation_date(
         Column ``date`` (datetime64).
     periods : mapping or None
         The ``periods`` params block; its ``observation_end`` is used when set.
+    tr : Catalog
+        The language of the sentence.
 
     Returns
     -------
@@ -90,14 +93,14 @@ def observation_date(
     end = (periods or {}).get("observation_end")
     if end:
         end = pd.Timestamp(end)
-        return end, narrative.observation_source(end, from_params=True)
+        return end, narrative.observation_source(end, from_params=True, tr=tr)
     last = transactions["date"].max()
     if hasattr(last, "compute"):  # a Dask frame (engine: dask)
         last = last.compute()
     if pd.isna(last):
         raise InputError("transactions: no dated rows, and periods.observation_end is not set")
     last = pd.Timestamp(last).normalize()
-    return last, narrative.observation_source(last, from_params=False)
+    return last, narrative.observation_source(last, from_params=False, tr=tr)
 
 
 def segment_customers(summary: pd.DataFrame, segmentation: Mapping[str, Any]) -> pd.DataFrame:
@@ -180,7 +183,7 @@ _ORDERS = {"value_tier": TIER_ORDER, "lifecycle_stage": LIFECYCLE_ORDER,
 def dynamic_view(transactions: pd.DataFrame, after: pd.DataFrame, before_date: Any,
                  after_date: Any, segmentation: Mapping[str, Any],
                  columns: Sequence[str] = ("value_tier", "lifecycle_stage", "rfm_segment"),
-                 ) -> DynamicView:
+                 *, tr: Catalog = EN) -> DynamicView:
     """Segment at ``before_date`` and compare with the customers at ``after_date``.
 
     Parameters
@@ -197,6 +200,8 @@ def dynamic_view(transactions: pd.DataFrame, after: pd.DataFrame, before_date: A
         The ``segmentation`` params block (same rules at both dates).
     columns : sequence of str
         Groupings to build transition matrices for.
+    tr : Catalog
+        The language of the view's ``note``.
 
     Returns
     -------
@@ -210,7 +215,7 @@ def dynamic_view(transactions: pd.DataFrame, after: pd.DataFrame, before_date: A
     empty = {c: pd.DataFrame() for c in columns}
     if before_date is None:
         return DynamicView(
-            None, narrative.dynamic_view_note(None),
+            None, narrative.dynamic_view_note(None, tr=tr),
             pd.DataFrame(), empty, dict(empty), pd.DataFrame(),
         )
     b_day, a_day = pd.Timestamp(before_date), pd.Timestamp(after_date)
@@ -230,7 +235,8 @@ def dynamic_view(transactions: pd.DataFrame, after: pd.DataFrame, before_date: A
         shares[c] = counts[c].div(tot, axis=0)
     down = _moved_down(before, after, "value_tier", TIER_ORDER, pos)
     new = int(counts[columns[0]].loc[NEW_CUSTOMER].sum()) if columns else 0
-    note = narrative.dynamic_view_note(b_day, a_day, len(before), len(after), new, len(down))
+    note = narrative.dynamic_view_note(b_day, a_day, len(before), len(after), new, len(down),
+                                      tr=tr)
     return DynamicView(b_day, note, before, counts, shares, down)
 
 

@@ -31,6 +31,7 @@ import pandas as pd
 
 from crmlab.errors import InputError, require_columns
 from crmlab.formatting import format_money
+from crmlab.i18n import EN, Catalog
 from crmlab.segmentation.cluster_count import silhouette_strength, silhouette_ties
 from crmlab.segmentation.common import NEW_CUSTOMER
 from crmlab.segmentation.migration import transition_summary
@@ -44,6 +45,9 @@ __all__ = [
     "k_search_note",
     "k_search_reading",
     "describe_transitions",
+    "profile_text",
+    "strength_word",
+    "cluster_names",
     "observation_source",
     "dynamic_view_note",
     "customer_base_note",
@@ -90,6 +94,33 @@ _STATUS_WORDS = {
     "gone": "customers who stopped buying",
 }
 
+# a profile (the canonical English of segment_name_check's ``profile`` column) -> its keys
+_PROFILE_STATUS = {"mostly active": "active", "mostly at risk": "at_risk",
+                   "mostly lapsed": "lapsed", "mixed": "mixed"}
+_PROFILE_BUYERS = {"one-time buyers": "one_time", "repeat buyers": "repeat"}
+
+
+def _profile_parts(profile: str) -> tuple[str, str] | None:
+    """Return the status and buyers keys of a canonical profile, None for an unknown text."""
+    for status, skey in _PROFILE_STATUS.items():
+        for buyers, bkey in _PROFILE_BUYERS.items():
+            if profile == f"{status} {buyers}":
+                return skey, bkey
+    return None
+
+
+def profile_text(profile: str, tr: Catalog = EN) -> str:
+    """Write a profile of :func:`segment_name_check` (``"mostly lapsed ..."``) in ``tr``'s words.
+
+    The ``profile`` column keeps the English text (it is a code: :data:`PROFILE_ACTIONS`
+    is keyed by it); this is its display text. Unknown texts pass through.
+    """
+    parts = _profile_parts(str(profile))
+    if parts is None:
+        return str(profile)
+    return tr("segmentation.profile.text", status=tr(f"segmentation.profile.status.{parts[0]}"),
+              buyers=tr(f"segmentation.profile.buyers.{parts[1]}"))
+
 
 # --- do the segment names fit? -----------------------------------------------------------------
 
@@ -101,7 +132,8 @@ def _majority_status(row: Any) -> str:
 
 
 def segment_name_check(profiles: pd.DataFrame,
-                       claims: Mapping[str, Mapping[str, Any]] | None = None) -> pd.DataFrame:
+                       claims: Mapping[str, Mapping[str, Any]] | None = None,
+                       *, tr: Catalog = EN) -> pd.DataFrame:
     """Compare what each segment's name promises with the segment's own profile.
 
     A name promising customers who still buy (*Champions*, *Loyal*, ...) is contradicted
@@ -122,6 +154,9 @@ def segment_name_check(profiles: pd.DataFrame,
     claims : mapping, optional
         Segment name -> ``{"status": "current" | "slipping" | "gone", "repeat": bool}``;
         default :data:`SEGMENT_CLAIMS`. Names without a claim are not checked.
+    tr : Catalog
+        The language of ``warning`` (``profile`` stays the English code; see
+        :func:`profile_text`).
 
     Returns
     -------
@@ -150,30 +185,30 @@ def segment_name_check(profiles: pd.DataFrame,
             if status not in _STATUS_WORDS:
                 raise InputError(f"segment claims: {r.rfm_segment!r} has unknown status {status!r}")
             if status == "current" and r.lapsed_share > 0.5:
-                problems.append(f"{r.lapsed_share:.0%} of them have lapsed")
+                problems.append(tr("segmentation.problem.lapsed", share=r.lapsed_share))
             elif status == "slipping" and r.lapsed_share > 0.5:
-                problems.append(f"{r.lapsed_share:.0%} of them have already lapsed")
+                problems.append(tr("segmentation.problem.already_lapsed", share=r.lapsed_share))
             elif status == "slipping" and r.current_share > 0.5:
-                problems.append(f"{r.current_share:.0%} of them are still active")
+                problems.append(tr("segmentation.problem.still_active", share=r.current_share))
             elif status == "gone" and r.current_share > 0.5:
-                problems.append(f"{r.current_share:.0%} of them are still active")
+                problems.append(tr("segmentation.problem.still_active", share=r.current_share))
             if claim.get("repeat") and r.one_time_share > 0.5:
-                problems.append(f"{r.one_time_share:.0%} bought on one day only")
+                problems.append(tr("segmentation.problem.one_day", share=r.one_time_share))
         warning = ""
         if problems:
-            promise = _STATUS_WORDS[claim["status"]]
-            if claim.get("repeat"):
-                promise = promise.replace("customers", "repeat customers", 1)
-            warning = (
-                f"'{r.rfm_segment}' suggests {promise}, but {' and '.join(problems)} "
-                f"(mean {r.mean_days_since_last:,.0f} days since the last purchase, "
-                f"{int(r.customers):,} customers): read it as **{profile}**."
+            which = "claim_repeat" if claim.get("repeat") else "claim"
+            warning = tr(
+                "segmentation.name_warning", segment=tr.name("segment", r.rfm_segment),
+                promise=tr(f"segmentation.{which}.{claim['status']}"),
+                problems=tr("segmentation.problem.and").join(problems),
+                days=r.mean_days_since_last, n=int(r.customers),
+                profile=profile_text(profile, tr),
             )
         rows.append((str(r.rfm_segment), profile, not problems, warning))
     return pd.DataFrame(rows, columns=["rfm_segment", "profile", "fits", "warning"])
 
 
-def segment_labels(check: pd.DataFrame) -> dict[str, str]:
+def segment_labels(check: pd.DataFrame, *, tr: Catalog = EN) -> dict[str, str]:
     """Figure labels: the segment name, with what the data says when the name overstates.
 
     Parameters
@@ -193,12 +228,14 @@ def segment_labels(check: pd.DataFrame) -> dict[str, str]:
     """
     require_columns(check, ["rfm_segment", "profile", "fits"], "segment name check")
     return {
-        r.rfm_segment: r.rfm_segment if r.fits else f"{r.rfm_segment} (in fact: {r.profile})"
+        r.rfm_segment: tr.name("segment", r.rfm_segment) if r.fits
+        else tr("segmentation.label_in_fact", segment=tr.name("segment", r.rfm_segment),
+                profile=profile_text(r.profile, tr))
         for r in check.itertuples(index=False)
     }
 
 
-def reading_segment_names(check: pd.DataFrame) -> str:
+def reading_segment_names(check: pd.DataFrame, *, tr: Catalog = EN) -> str:
     """One Markdown paragraph: which segment names overstate their customers, or none.
 
     Raises
@@ -209,18 +246,14 @@ def reading_segment_names(check: pd.DataFrame) -> str:
     require_columns(check, ["rfm_segment", "fits", "warning"], "segment name check")
     bad = check.loc[~check["fits"].astype(bool)]
     if bad.empty:
-        return "Every segment's name fits its customers' recency and repeat buying."
-    lead = (
-        f"**{len(bad)} segment name(s) overstate their customers.** RFM scores are ranks "
-        "within this customer base, so on a base where most customers have stopped buying "
-        "even a middle recency score can be months old: "
-    )
-    return lead + " ".join(np.asarray(bad["warning"], dtype=str))
+        return tr("segmentation.names_fit")
+    lead = tr("segmentation.names_overstate", n=len(bad))
+    return lead + tr("segmentation.sentence_sep").join(np.asarray(bad["warning"], dtype=str))
 
 
 # --- clusters -------------------------------------------------------------------------------------
 
-def k_search_note(search: pd.DataFrame, k: int | None = None) -> str:
+def k_search_note(search: pd.DataFrame, k: int | None = None, *, tr: Catalog = EN) -> str:
     """One sentence for the notebook: how k was chosen and on how many customers.
 
     Parameters
@@ -231,20 +264,17 @@ def k_search_note(search: pd.DataFrame, k: int | None = None) -> str:
         The fixed ``segmentation.k``, if any.
     """
     if k is not None:
-        return (f"k = {int(k)} is fixed in the params (segmentation.k), so the k search "
-                "did not run.")
+        return tr("segmentation.k_fixed", k=int(k))
     if search.empty:
-        return "No k could be searched."
+        return tr("segmentation.k_none")
     used, total = int(search["customers"].iloc[0]), int(search["of_customers"].iloc[0])
     if used < total:
-        return (f"Every k was fitted and scored on a sample of {used:,} of the {total:,} "
-                "customers drawn with segmentation.seed (enough to choose k; all customers "
-                "are clustered below).")
-    return f"Every k was fitted and scored on all {total:,} customers."
+        return tr("segmentation.k_sample", used=used, total=total)
+    return tr("segmentation.k_all", total=total)
 
 
 def k_search_reading(search: pd.DataFrame, chosen: int, fixed: bool = False,
-                     tolerance: float = 0.01) -> str:
+                     tolerance: float = 0.01, *, tr: Catalog = EN) -> str:
     """One paragraph on the k search: the chosen k, its silhouette read on K&R's scale, ties.
 
     Parameters
@@ -275,160 +305,179 @@ def k_search_reading(search: pd.DataFrame, chosen: int, fixed: bool = False,
         raise InputError(f"k search: k = {chosen} was not scored (scored: {list(sil.index)})")
     s = float(sil.at[chosen, "silhouette"])
     strength = silhouette_strength(s)
-    how = "fixed in the params" if fixed else "the best silhouette of the search"
-    text = (
-        f"We use **k = {chosen}** ({how}): mean silhouette {s:.3f}, a **{strength} "
-        "structure** on Kaufman & Rousseeuw's scale (above 0.70 strong, 0.51–0.70 "
-        "reasonable, 0.26–0.50 weak, 0.25 or below none)."
-    )
+    how = tr("segmentation.k_how_fixed") if fixed else tr("segmentation.k_how_best")
+    text = tr("segmentation.k_reading", k=chosen, how=how, s=s,
+              strength=strength_word(strength, tr))
     if strength in ("weak", "no substantial"):
-        text += (" The clusters are slices of one continuous cloud of customers, not natural "
-                 "groups: use them as profiles, and do not expect their borders to mean much.")
+        text += tr("segmentation.k_weak")
     ties = silhouette_ties(search, chosen, tolerance)
     if ties:
-        others = ", ".join(f"k = {t} ({sil.at[t, 'silhouette']:.3f})" for t in ties)
+        others = tr("common.list_sep").join(
+            tr("segmentation.k_tie_item", k=t, s=sil.at[t, "silhouette"]) for t in ties)
         ch_best = int(sil.loc[[chosen, *ties], "calinski_harabasz"].idxmax())
-        text += (
-            f" **A tie:** {others} {'is' if len(ties) == 1 else 'are'} within {tolerance:g} "
-            "of it — a difference the "
-            "silhouette, estimated on a sample of customers, cannot tell apart."
-        )
+        tie = "segmentation.k_tie_one" if len(ties) == 1 else "segmentation.k_tie_other"
+        text += tr(tie, others=others, tolerance=tolerance)
         if not fixed and ch_best != chosen:
-            text += (
-                f" Among the tied values Calinski–Harabasz prefers k = {ch_best}; the search "
-                f"kept k = {chosen} by the last digits. Either is defensible: pick the one whose "
-                "profiles the team can act on (or fix `segmentation.k`)."
-            )
+            text += tr("segmentation.k_tie_ch", ch=ch_best, k=chosen)
     return text
 
 
-def stability_takeaway(stability: pd.DataFrame) -> str:
+_STRENGTH_KEYS = {"strong": "strong", "reasonable": "reasonable", "weak": "weak",
+                  "no substantial": "none"}
+
+
+def strength_word(label: str, tr: Catalog = EN) -> str:
+    """Name a label of :data:`~crmlab.segmentation.cluster_count.SILHOUETTE_SCALE` in ``tr``'s words."""
+    key = _STRENGTH_KEYS.get(label)
+    return tr(f"segmentation.strength.{key}") if key else label
+
+
+def stability_takeaway(stability: pd.DataFrame, *, tr: Catalog = EN) -> str:
     """Say how well the bootstrap refits of :func:`crmlab.segmentation.cluster_stability` agree."""
     if not len(stability):
-        return "stability was not checked (segmentation.bootstrap = 0)."
+        return tr("segmentation.stability_none")
     ari = stability["ari"]
-    verdict = ("the clusters are stable." if ari.min() >= 0.9
-               else "some refits disagree; treat the borders as soft.")
-    return (f"over {len(stability)} bootstrap refits the mean ARI is {ari.mean():.3f} "
-            f"(lowest {ari.min():.3f}): {verdict}")
+    verdict = (tr("segmentation.stability_stable") if ari.min() >= 0.9
+               else tr("segmentation.stability_soft"))
+    return tr("segmentation.stability", n=len(stability), mean=ari.mean(), low=ari.min(),
+              verdict=verdict)
 
 
-def cluster_profiles_takeaway(profiles: pd.DataFrame, currency: str) -> str:
+def cluster_names(profiles: pd.DataFrame, tr: Catalog = EN) -> pd.Series:
+    """Return the display names of :func:`crmlab.segmentation.cluster_profiles` in ``tr``'s words.
+
+    ``cluster_name`` is a product column and stays English; in another language the names
+    are written again from the same profile (:func:`crmlab.segmentation.name_clusters`).
+    Without the profile columns the English names are returned.
+    """
+    from crmlab.segmentation.clusters import name_clusters
+
+    need = {"cluster", "one_time_share", "z_days_since_last", "z_purchase_days",
+            "z_spend_per_line"}
+    if tr.language == EN.language or not need <= set(profiles.columns):
+        return profiles["cluster_name"].astype(str)
+    return name_clusters(profiles, tr=tr)
+
+
+def cluster_profiles_takeaway(profiles: pd.DataFrame, currency: str, *,
+                              tr: Catalog = EN) -> str:
     """Cluster 0 (the highest mean spend) in one sentence."""
     best = profiles.iloc[0]
-    return (
-        f"cluster 0, *{best.cluster_name}*, is {best.customer_share:.0%} of customers and "
-        f"brings {best.revenue_share:.0%} of revenue (mean total spend "
-        f"{format_money(best.mean_total_spend, currency)} per customer)."
-    )
+    return tr("segmentation.cluster_profiles", name=cluster_names(profiles, tr).iloc[0],
+              customer_share=best.customer_share, revenue_share=best.revenue_share,
+              spend=format_money(best.mean_total_spend, currency))
 
 
-def projection_takeaway(explained: np.ndarray) -> str:
+def projection_takeaway(explained: np.ndarray, *, tr: Catalog = EN) -> str:
     """How faithful the two-component picture is."""
-    return (
-        f"two principal components keep {explained.sum():.0%} of the variation of the three "
-        "features, so this flat picture is faithful; the clusters are slices of one "
-        "continuous cloud rather than islands, which is why their borders matter less than "
-        "their profiles."
-    )
+    return tr("segmentation.projection", share=explained.sum())
 
 
 # --- the customer base, RFM ----------------------------------------------------------------------
 
 
-def observation_source(date: pd.Timestamp, from_params: bool) -> str:
+def observation_source(date: pd.Timestamp, from_params: bool, *, tr: Catalog = EN) -> str:
     """Say where the as-of date came from (:func:`crmlab.segmentation.observation_date`)."""
     if from_params:
-        return f"periods.observation_end = {date:%Y-%m-%d}"
-    return (f"the last transaction date, {date:%Y-%m-%d} "
-            "(periods.observation_end is not set in the params)")
+        return tr("segmentation.observation_params", date=f"{date:%Y-%m-%d}")
+    return tr("segmentation.observation_last", date=f"{date:%Y-%m-%d}")
 
 
-def customer_base_note(summary: pd.DataFrame, source: str, as_of_source: str) -> str:
+def customer_base_note(summary: pd.DataFrame, source: str, as_of_source: str, *,
+                       tr: Catalog = EN) -> str:
     """Describe the customer base: how many, from what, observed when."""
-    return (
-        f"**{len(summary):,} customers** of {source} from {summary['orders'].sum():,} clean "
-        f"transactions, observed on {as_of_source}. {(summary['frequency'] == 0).mean():.0%} "
-        "of them bought on a single day only; the median customer last bought "
-        f"{summary['days_since_last'].median():.0f} days before the as-of date."
-    )
+    return tr("segmentation.customer_base", n=len(summary), source=source,
+              orders=summary["orders"].sum(), as_of=as_of_source,
+              one_day=(summary["frequency"] == 0).mean(),
+              median=summary["days_since_last"].median())
 
 
-def score_note(scores: pd.DataFrame) -> str:
+def score_note(scores: pd.DataFrame, *, tr: Catalog = EN) -> str:
     """Name the empty scores of :func:`crmlab.segmentation.score_distribution` (ties kept)."""
-    empty = [f"{col} {i}" for col in scores.columns for i in scores.index
-             if scores.at[i, col] == 0]
-    return "Customers per score. " + (
-        f"Empty because ties are kept together: {', '.join(empty)}." if empty
-        else "Every score is used.")
+    def score_name(col: str) -> str:
+        key = f"segmentation.score_name.{col}"
+        return tr(key) if tr.has(key) else str(col)
+
+    empty = [tr("segmentation.score_item", score=score_name(col), value=i)
+             for col in scores.columns for i in scores.index if scores.at[i, col] == 0]
+    return tr("segmentation.score_intro") + (
+        tr("segmentation.score_empty", empty=tr("common.list_sep").join(empty)) if empty
+        else tr("segmentation.score_all"))
 
 
-def rfm_grid_takeaway(grid: pd.DataFrame, names: pd.DataFrame, r_days: Mapping[int, str]) -> str:
+def _range_of(label: str, score: int) -> str:
+    """Return the range part of a :func:`crmlab.segmentation.score_ranges` label: "231–389 days"."""
+    return label[len(str(score)):].strip().strip("()（）").strip()
+
+
+def rfm_grid_takeaway(grid: pd.DataFrame, names: pd.DataFrame, r_days: Mapping[int, str], *,
+                      tr: Catalog = EN) -> str:
     """Name the busiest cell of the RFM map, and what R = 3 means in days."""
     top_cell = grid.stack().idxmax()
-    r3 = (f": R = 3 is {r_days[3].split(' ', 1)[1].strip('()')} since the last purchase."
-          if 3 in r_days else ".")
-    return (
-        f"the busiest cell is R = {top_cell[0]}, FM = {top_cell[1]} "
-        f"(*{names.loc[top_cell]}*, {grid.stack().max():,} customers); read the map as a "
-        "ladder: up means more recent, right means more frequent and bigger spending. The "
-        "days on the left are what each R score means here" + r3
-    )
+    r3 = (tr("segmentation.rfm_r3", range=_range_of(r_days[3], 3)) if 3 in r_days
+          else tr("segmentation.rfm_no_r3"))
+    return tr("segmentation.rfm_grid", r=top_cell[0], fm=top_cell[1],
+              segment=tr.name("segment", names.loc[top_cell]), n=grid.stack().max(), r3=r3)
 
 
-def segment_sizes_takeaway(profiles: pd.DataFrame) -> str:
+def segment_sizes_takeaway(profiles: pd.DataFrame, *, tr: Catalog = EN) -> str:
     """Compare the first segment's share of customers with its share of revenue."""
     first = profiles.set_index("rfm_segment").iloc[0]
-    return (
-        f"*{first.name}* are {first.customer_share:.0%} of customers and make "
-        f"{first.revenue_share:.0%} of revenue; the gap between the grey and the blue bar is "
-        "where the money is (or is not). A name followed by *(in fact: ...)* overstates its "
-        "customers — see below."
-    )
+    return tr("segmentation.segment_sizes", segment=tr.name("segment", first.name),
+              customer_share=first.customer_share, revenue_share=first.revenue_share)
 
 
 # --- value tiers, lifecycle ---------------------------------------------------------------------
 
 
-def lorenz_takeaway(conc: Any) -> str:
+def lorenz_takeaway(conc: Any, *, tr: Catalog = EN) -> str:
     """State the top share and the Gini of a :class:`crmlab.segmentation.Concentration`."""
     return (
-        f"the top {conc.top:.0%} of customers make **{conc.top_share:.0%}** of revenue "
-        f"(Gini {conc.gini:.2f})"
-        + (f"; {conc.clipped:,} customers with net refunds were counted as zero."
-           if conc.clipped else ".")
+        tr("segmentation.lorenz", top=conc.top, top_share=conc.top_share, gini=conc.gini)
+        + (tr("segmentation.lorenz_clipped", clipped=conc.clipped)
+           if conc.clipped else tr("segmentation.lorenz_end"))
     )
 
 
-def tiers_takeaway(tiers: pd.DataFrame, currency: str) -> str:
+def tiers_takeaway(tiers: pd.DataFrame, currency: str, *, tr: Catalog = EN) -> str:
     """Say what the high tier is worth, from :func:`crmlab.segmentation.tier_table`."""
     high = tiers.set_index("value_tier").loc["high"]
-    return (
-        f"{int(high.customers):,} high-tier customers ({high.customer_share:.0%}) make "
-        f"{high.revenue_share:.0%} of revenue, with a mean total spend of "
-        f"{format_money(high.mean_spend, currency)}: losing one of them costs as much as "
-        "losing many low-tier customers."
-    )
+    return tr("segmentation.tiers", n=int(high.customers), customer_share=high.customer_share,
+              revenue_share=high.revenue_share, spend=format_money(high.mean_spend, currency))
 
 
-def lifecycle_takeaway(life: pd.DataFrame, fallback_gap: float | None) -> str:
+def lifecycle_takeaway(life: pd.DataFrame, fallback_gap: float | None, *,
+                       tr: Catalog = EN) -> str:
     """Count customers per stage, the high-tier ones at risk; name the one-time buyers' yardstick.
 
     ``fallback_gap`` is the typical gap given to one-time buyers (None when there are none).
     """
     return (
-        f"{life.loc['active'].sum():,} customers are active, {life.loc['at risk'].sum():,} "
-        f"at risk and {life.loc['lapsed'].sum():,} lapsed; the "
-        f"{int(life.at['at risk', 'high']):,} *high-tier customers at risk* are the first "
-        "call list. "
-        + (f"One-time buyers were measured against the median gap of {fallback_gap:.0f} days."
+        tr("segmentation.lifecycle", active=life.loc["active"].sum(),
+           at_risk=life.loc["at risk"].sum(), lapsed=life.loc["lapsed"].sum(),
+           high_at_risk=int(life.at["at risk", "high"]))
+        + (tr("segmentation.lifecycle_fallback", gap=fallback_gap)
            if fallback_gap is not None else "")
     )
 
 
 # --- migration ----------------------------------------------------------------------------------
 
-def describe_transitions(counts: pd.DataFrame, groups: Sequence[str] | None = None) -> str:
+def _group_name(value: Any, tr: Catalog) -> str:
+    """Display name of a group of a transition matrix (a segment, tier or lifecycle stage)."""
+    # "high" or "at risk" alone read badly in Chinese: "high-value customers", "customers at risk"
+    for group in ("tier_group", "stage_group"):
+        if tr.has(f"segmentation.{group}.{value}"):
+            return tr(f"segmentation.{group}.{value}")
+    for kind in ("segment", "lifecycle", "tier"):
+        key = f"common.{kind}.{value}"
+        if tr.has(key):
+            return tr(key)
+    return str(value)
+
+
+def describe_transitions(counts: pd.DataFrame, groups: Sequence[str] | None = None, *,
+                         tr: Catalog = EN) -> str:
     """One sentence per earlier group: share that stayed and the main other destination.
 
     Parameters
@@ -450,63 +499,58 @@ def describe_transitions(counts: pd.DataFrame, groups: Sequence[str] | None = No
         As :func:`transition_summary`.
     """
     if counts.empty:
-        return "there is no earlier date to compare with."
+        return tr("segmentation.no_earlier")
     summ = transition_summary(counts)
     if groups is not None and summ["group"].isin(list(groups)).any():
         summ = summ[summ["group"].isin(list(groups))]
     parts = []
     for r in summ.itertuples(index=False):
-        move = (f"{r.main_move_share:.0%} moved to *{r.main_move}*" if pd.notna(r.main_move)
-                else "nobody moved")
+        move = (tr("segmentation.moved_to", share=r.main_move_share,
+                   group=_group_name(r.main_move, tr)) if pd.notna(r.main_move)
+                else tr("segmentation.nobody_moved"))
         if r.group == NEW_CUSTOMER:
-            parts.append(f"of the {r.customers:,} new customers, {r.main_move_share:.0%} "
-                         f"arrived as *{r.main_move}*")
+            parts.append(tr("segmentation.new_arrived", n=r.customers, share=r.main_move_share,
+                            group=_group_name(r.main_move, tr)))
         else:
-            parts.append(f"of the {r.customers:,} *{r.group}*, {r.stayed:.0%} stayed and {move}")
-    return "; ".join(parts) + "." if parts else "no customers to compare."
+            parts.append(tr("segmentation.group_moves", n=r.customers,
+                            group=_group_name(r.group, tr), stayed=r.stayed, move=move))
+    return (tr("segmentation.moves_sep").join(parts) + tr("segmentation.moves_end") if parts
+            else tr("segmentation.no_customers"))
 
 
 def dynamic_view_note(before_date: pd.Timestamp | None, after_date: pd.Timestamp | None = None,
-                      before: int = 0, after: int = 0, new: int = 0, down: int = 0) -> str:
+                      before: int = 0, after: int = 0, new: int = 0, down: int = 0, *,
+                      tr: Catalog = EN) -> str:
     """Say what :func:`crmlab.segmentation.dynamic_view` compared, or why nothing was."""
     if before_date is None:
-        return ("No periods.calibration_end is set, so there is no earlier date to compare "
-                "with: set it in the params to see how customers moved.")
-    return (
-        f"Segments at {before_date:%Y-%m-%d} ({before:,} customers) compared with "
-        f"{after_date:%Y-%m-%d} ({after:,} customers, {new:,} of them new since); "
-        f"{down:,} customers moved down a value tier."
-    )
+        return tr("segmentation.dynamic_none")
+    return tr("segmentation.dynamic", before_date=f"{before_date:%Y-%m-%d}", before=before,
+              after_date=f"{after_date:%Y-%m-%d}", after=after, new=new, down=down)
 
 
-# the groups each transition takeaway describes, and what it adds
+# the groups each transition takeaway describes, and the key of what it adds
 _TRANSITION_READINGS = {
-    "value_tier": (("high", "medium"), ""),
-    "lifecycle_stage": (("at risk", "lapsed"),
-                        " The share that came back to *active* without help is the bar a "
-                        "win-back campaign has to beat."),
-    "rfm_segment": (("Champions", "At risk", "Cannot lose"), " Empty cells are moves nobody made."),
+    "value_tier": (("high", "medium"), None),
+    "lifecycle_stage": (("at risk", "lapsed"), "segmentation.tail_lifecycle"),
+    "rfm_segment": (("Champions", "At risk", "Cannot lose"), "segmentation.tail_rfm"),
 }
 
 
-def transitions_takeaway(counts: pd.DataFrame, col: str) -> str:
+def transitions_takeaway(counts: pd.DataFrame, col: str, *, tr: Catalog = EN) -> str:
     """Write the takeaway of the transition matrix of ``col``: who stayed, where others went."""
-    groups, tail = _TRANSITION_READINGS.get(col, (None, ""))
-    return describe_transitions(counts, groups) + tail
+    groups, tail = _TRANSITION_READINGS.get(col, (None, None))
+    return describe_transitions(counts, groups, tr=tr) + (tr(tail) if tail else "")
 
 
-def moved_down_note(down: pd.DataFrame, currency: str) -> str:
+def moved_down_note(down: pd.DataFrame, currency: str, *, tr: Catalog = EN) -> str:
     """Sum up the retention list in one sentence (:func:`crmlab.segmentation.moved_down`)."""
     if not len(down):
-        return f"**{len(down):,} customers moved down a tier**."
+        return tr("segmentation.moved_down", n=len(down))
     idle = (down["total_spend_after"] == down["total_spend_before"]).mean()
-    return (
-        f"**{len(down):,} customers moved down a tier**; together they had spent "
-        f"{format_money(down['total_spend_before'].sum(), currency)} by the earlier date, "
-        f"and {idle:.0%} of them have not bought since."
-    )
+    return tr("segmentation.moved_down_spent", n=len(down),
+              spent=format_money(down["total_spend_before"].sum(), currency), idle=idle)
 
 
-def product_note(file_name: str, product: pd.DataFrame) -> str:
+def product_note(file_name: str, product: pd.DataFrame, *, tr: Catalog = EN) -> str:
     """Say what the stage wrote."""
-    return f"Wrote `{file_name}`: {len(product):,} customers × {product.shape[1]} columns."
+    return tr("segmentation.product", file=file_name, n=len(product), columns=product.shape[1])

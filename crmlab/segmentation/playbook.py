@@ -13,39 +13,22 @@ from typing import Any
 import pandas as pd
 
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 from crmlab.segmentation.common import SEGMENT_ORDER, TIER_ORDER, tier_thresholds
+from crmlab.segmentation.narrative import profile_text
 
-__all__ = ["segment_actions", "tier_strategies", "PROFILE_ACTIONS", "checked_actions"]
+__all__ = ["segment_actions", "tier_strategies", "PROFILE_ACTIONS", "profile_actions",
+           "checked_actions"]
 
-_SEGMENT_ACTIONS = {
-    "Champions": ("bought recently, buy often and spend the most",
-                  "Reward them: early access, recognition, ask for reviews and referrals; "
-                  "no discounts needed."),
-    "Loyal": ("buy regularly and spend well, not always the most recent",
-              "Upsell higher-value products, invite them to the loyalty programme."),
-    "Potential loyalist": ("recent customers with middling frequency and spend",
-                           "Recommend related products and offer membership to build the habit."),
-    "New": ("bought very recently, once or for little",
-            "Onboarding: a welcome series that leads to the second purchase early."),
-    "Promising": ("fairly recent, low frequency and spend",
-                  "Raise awareness with targeted offers and free trials."),
-    "Need attention": ("middling recency, frequency and spend",
-                       "Limited-time offers based on their history before they slip."),
-    "About to sleep": ("below-average recency, low frequency and spend",
-                       "Reconnect with popular products and a modest incentive."),
-    "At risk": ("used to buy often or spend well, but not for a while",
-                "Personalised win-back messages; find out what changed."),
-    "Cannot lose": ("were among the best customers, long silent",
-                    "Win back by personal contact and a strong offer; do not lose them to a "
-                    "competitor."),
-    "Hibernating": ("last purchase long ago, low frequency and spend",
-                    "Low-cost reactivation with relevant offers; do not overspend."),
-    "Lost": ("lowest recency, frequency and spend",
-             "Cheapest channel only, or let go; exclude from expensive campaigns."),
-}
+# the segments with a recommended action in the catalogs (segmentation.segment_who /
+# segment_action): what the scores say about them, and what to do
+_SEGMENT_ACTIONS = frozenset({
+    "Champions", "Loyal", "Potential loyalist", "New", "Promising", "Need attention",
+    "About to sleep", "At risk", "Cannot lose", "Hibernating", "Lost",
+})
 
 
-def segment_actions(segments: Iterable[str] | None = None) -> pd.DataFrame:
+def segment_actions(segments: Iterable[str] | None = None, *, tr: Catalog = EN) -> pd.DataFrame:
     """List the recommended action per RFM segment.
 
     Parameters
@@ -53,6 +36,8 @@ def segment_actions(segments: Iterable[str] | None = None) -> pd.DataFrame:
     segments : iterable of str, optional
         Segment names to list, in this order; ``None`` lists :data:`SEGMENT_ORDER`. Names
         from a custom segment map without a known action get ``"(no action defined)"``.
+    tr : Catalog
+        The language of ``who`` and ``action`` (``rfm_segment`` keeps the data's names).
 
     Returns
     -------
@@ -60,17 +45,22 @@ def segment_actions(segments: Iterable[str] | None = None) -> pd.DataFrame:
         Columns ``rfm_segment``, ``who`` (what the scores say), ``action``.
     """
     names = list(SEGMENT_ORDER if segments is None else segments)
-    unknown = ("(custom segment)", "(no action defined)")
+
+    def text(what: str, name: str) -> str:
+        if name in _SEGMENT_ACTIONS:
+            return tr(f"segmentation.segment_{what}.{name}")
+        return tr(f"segmentation.custom_{what}")
+
     return pd.DataFrame(
         {
             "rfm_segment": names,
-            "who": [_SEGMENT_ACTIONS.get(n, unknown)[0] for n in names],
-            "action": [_SEGMENT_ACTIONS.get(n, unknown)[1] for n in names],
+            "who": [text("who", n) for n in names],
+            "action": [text("action", n) for n in names],
         }
     )
 
 
-def tier_strategies(tiers: Mapping[str, Any]) -> pd.DataFrame:
+def tier_strategies(tiers: Mapping[str, Any], *, tr: Catalog = EN) -> pd.DataFrame:
     """List the rule and the recommended strategy per value tier.
 
     Parameters
@@ -78,6 +68,8 @@ def tier_strategies(tiers: Mapping[str, Any]) -> pd.DataFrame:
     tiers : mapping
         ``high`` and ``medium`` shares (params ``segmentation.tiers``), to write the rule
         in numbers.
+    tr : Catalog
+        The language of ``rule`` and ``strategy``.
 
     Returns
     -------
@@ -94,42 +86,39 @@ def tier_strategies(tiers: Mapping[str, Any]) -> pd.DataFrame:
         {
             "value_tier": TIER_ORDER,
             "rule": [
-                f"the top spenders who together make the first {high:.0%} of revenue",
-                f"the next spenders, up to {medium:.0%} of revenue",
-                f"everyone else: the long tail making the last {1 - medium:.0%}",
+                tr("segmentation.tier_rule.high", share=high),
+                tr("segmentation.tier_rule.medium", share=medium),
+                tr("segmentation.tier_rule.low", share=1 - medium),
             ],
-            "strategy": [
-                "Protect: personal service, recognition and early access; watch every "
-                "slowdown, a lost high-tier customer costs the most.",
-                "Grow: cross-sell and upsell to move them up a tier; loyalty programme.",
-                "Serve efficiently: automated low-cost channels; reactivate selectively "
-                "where the RFM segment says it can pay.",
-            ],
+            "strategy": [tr(f"segmentation.tier_strategy.{t}") for t in ("high", "medium", "low")],
         }
     )
 
 
 
-# What to do with a segment whose name overstates it, by what the data says it is.
-PROFILE_ACTIONS: dict[str, str] = {
-    "mostly lapsed repeat buyers": (
-        "Win back: a personal reminder and an offer built on what they used to buy. They "
-        "have stopped buying, so upselling or 'before they slip' offers come too late."),
-    "mostly lapsed one-time buyers": (
-        "Cheap reactivation only (e-mail, a modest incentive); do not spend on them what a "
-        "repeat buyer is worth."),
-    "mostly at risk repeat buyers": (
-        "Contact now, before they lapse: a reminder timed to their own buying rhythm."),
-    "mostly at risk one-time buyers": (
-        "A low-cost reminder now; most one-time buyers do not come back on their own."),
-    "mostly active repeat buyers": (
-        "They are still buying: keep them by their spend and rhythm, not as lost customers."),
-    "mostly active one-time buyers": (
-        "Recent first-time buyers: onboarding towards the second purchase."),
+# What to do with a segment whose name overstates it, by what the data says it is:
+# profile (segment_name_check's English code) -> key of the action in the catalogs.
+_PROFILE_ACTION_KEYS: dict[str, str] = {
+    "mostly lapsed repeat buyers": "segmentation.profile_action.lapsed_repeat",
+    "mostly lapsed one-time buyers": "segmentation.profile_action.lapsed_one_time",
+    "mostly at risk repeat buyers": "segmentation.profile_action.at_risk_repeat",
+    "mostly at risk one-time buyers": "segmentation.profile_action.at_risk_one_time",
+    "mostly active repeat buyers": "segmentation.profile_action.active_repeat",
+    "mostly active one-time buyers": "segmentation.profile_action.active_one_time",
 }
 
 
-def checked_actions(profiles: pd.DataFrame, check: pd.DataFrame) -> pd.DataFrame:
+def profile_actions(tr: Catalog = EN) -> dict[str, str]:
+    """Profile -> the action its customers call for, in ``tr``'s words (:data:`PROFILE_ACTIONS`)."""
+    return {profile: tr(key) for profile, key in _PROFILE_ACTION_KEYS.items()}
+
+
+# the English actions (kept for callers that look one up by profile)
+PROFILE_ACTIONS: dict[str, str] = profile_actions(EN)
+
+
+def checked_actions(profiles: pd.DataFrame, check: pd.DataFrame, *,
+                    tr: Catalog = EN) -> pd.DataFrame:
     """Replace the action of each segment whose name overstates it by the action its data calls for.
 
     A table that warns "'Loyal' is mostly lapsed" and still recommends "upsell, invite to
@@ -142,6 +131,9 @@ def checked_actions(profiles: pd.DataFrame, check: pd.DataFrame) -> pd.DataFrame
         ``action``.
     check : DataFrame
         :func:`crmlab.segmentation.segment_name_check` of the same profiles.
+    tr : Catalog
+        The language of the ``profile`` and replaced ``action`` texts (display columns;
+        ``profiles`` should come from ``segment_profiles(..., tr=tr)`` for the others).
 
     Returns
     -------
@@ -163,9 +155,10 @@ def checked_actions(profiles: pd.DataFrame, check: pd.DataFrame) -> pd.DataFrame
         raise InputError(f"segment name check: no row for {absent}")
     out = profiles.copy()
     seg = out["rfm_segment"].astype(str)
-    out["profile"] = seg.map(c["profile"]).to_numpy()
+    profile = seg.map(c["profile"])
     wrong = ~seg.map(c["fits"]).astype(bool)
-    better = out["profile"].map(PROFILE_ACTIONS)
+    better = profile.map(profile_actions(tr))
     replace = wrong & better.notna()
+    out["profile"] = [profile_text(p, tr) for p in profile]
     out.loc[replace, "action"] = better[replace]
     return out

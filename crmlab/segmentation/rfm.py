@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 from crmlab.segmentation.common import CLUSTER_FEATURES, N_BINS, SEGMENT_ORDER, text_column
 from crmlab.segmentation.playbook import segment_actions
 
@@ -303,7 +304,7 @@ def rfm_segments(scored: pd.DataFrame, segment_map: Mapping[str, str] | None = N
 
 
 def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
-                     order: Sequence[str] | None = None) -> pd.DataFrame:
+                     order: Sequence[str] | None = None, *, tr: Catalog = EN) -> pd.DataFrame:
     """Size, revenue and typical behaviour of each group.
 
     Parameters
@@ -360,12 +361,12 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
     out = g.drop(columns="revenue").reset_index()
     out["customers"] = out["customers"].astype(np.int64)
     if by == "rfm_segment":
-        out = out.merge(segment_actions(out["rfm_segment"]), on="rfm_segment", how="left")
+        out = out.merge(segment_actions(out["rfm_segment"], tr=tr), on="rfm_segment", how="left")
     return out
 
 
 def score_ranges(customers: pd.DataFrame, score: str = "r_score", value: str = "days_since_last",
-                 unit: str = "days") -> dict[int, str]:
+                 unit: str | None = None, *, tr: Catalog = EN) -> dict[int, str]:
     """Label each score with the range of the raw value behind it: ``{3: "3 (231–389 days)"}``.
 
     RFM scores are ranks: what R = 3 means in days depends on the customer base. Putting
@@ -378,8 +379,10 @@ def score_ranges(customers: pd.DataFrame, score: str = "r_score", value: str = "
         Columns ``score`` (integer scores) and ``value``.
     score, value : str
         The score column and the raw column it ranks.
-    unit : str
-        Unit words after the range.
+    unit : str, optional
+        Unit words after the range; default "days" in ``tr``'s words.
+    tr : Catalog
+        The language of the label.
 
     Returns
     -------
@@ -393,4 +396,6 @@ def score_ranges(customers: pd.DataFrame, score: str = "r_score", value: str = "
     """
     require_columns(customers, [score, value], "customers")
     g = customers.groupby(score, sort=True)[value].agg(["min", "max"])
-    return {int(s): f"{int(s)} ({r['min']:,.0f}–{r['max']:,.0f} {unit})" for s, r in g.iterrows()}
+    unit = tr("segmentation.days") if unit is None else unit
+    return {int(s): tr("segmentation.score_range", score=int(s), low=r["min"], high=r["max"],
+                       unit=unit) for s, r in g.iterrows()}

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 from crmlab.segmentation.common import TIER_ORDER, text_column, tier_thresholds
 from crmlab.segmentation.playbook import tier_strategies
 
@@ -67,7 +68,8 @@ def value_tiers(customers: pd.DataFrame, tiers: Mapping[str, Any]) -> pd.DataFra
     return df
 
 
-def tier_table(customers: pd.DataFrame, tiers: Mapping[str, Any]) -> pd.DataFrame:
+def tier_table(customers: pd.DataFrame, tiers: Mapping[str, Any], *,
+               tr: Catalog = EN) -> pd.DataFrame:
     """Size, revenue and strategy of each value tier.
 
     Parameters
@@ -107,7 +109,7 @@ def tier_table(customers: pd.DataFrame, tiers: Mapping[str, Any]) -> pd.DataFram
             ),
         }
     )
-    return out.merge(tier_strategies(tiers), on="value_tier", how="left")
+    return out.merge(tier_strategies(tiers, tr=tr), on="value_tier", how="left")
 
 
 @dataclass(frozen=True)
