@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -92,7 +92,7 @@ class Catalog:
     """
 
     language: str
-    messages: Mapping[str, str]
+    messages: Mapping[str, str] = field(repr=False)
 
     def __call__(self, key: str, /, **values: Any) -> str:
         """Return the text of ``key`` with ``values`` filled in.
