@@ -337,3 +337,19 @@ def test_model_metric_and_feature_names():
     assert narrative.metric_name("spearman", ZH) == "Spearman 相关系数"
     assert narrative.feature_label("recent_spend_share") == "share of spend in the last 90 days"
     assert narrative.feature_label("recent_spend_share", ZH) == "最近 90 天的消费占比"
+
+
+def test_backtest_summary_and_coefficients_shown_in_chinese(backtest_table):
+    summary = value.backtest_summary(backtest_table)
+    shown = views.shown_table(summary, ZH)
+    assert all(_chinese(c) for c in shown.columns), list(shown.columns)
+    assert shown.iloc[:, 1].tolist() == ["Tweedie GLM"] * 2  # the chosen model by name
+    pd.testing.assert_frame_equal(views.shown_table(summary), summary)  # English: as it was
+    coef = pd.DataFrame({"feature": ["const", "log1p_age"], "label": ["intercept", "days since first purchase (log)"],
+                         "coef": [0.1, 0.2], "std_err": [0.01, 0.02], "z": [10.0, 10.0], "p_value": [0.0, 0.0]})
+    table = views._shown_coefficients(coef, ZH)
+    assert table.index.tolist() == ["截距", "距首次消费的天数（对数）"] and table.index.name == "输入变量"
+    assert table.columns.tolist() == ["系数", "标准误", "z", "p 值"]
+    english = views._shown_coefficients(coef, EN)
+    assert english.index.tolist() == ["intercept", "days since first purchase (log)"]
+    assert english.index.name == "label" and english.columns.tolist() == ["coef", "std_err", "z", "p_value"]

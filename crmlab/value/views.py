@@ -58,7 +58,8 @@ def shown_table(table: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
     """Return a table of the stage as the notebook shows it: headers and model names translated.
 
     Columns and the index name are looked up as ``value.column.<name>`` (metric codes,
-    ``weight``, ``mean``, ``window to <date>`` ...), a ``model`` index or column through
+    ``weight``, ``mean``, ``window to <date>`` ...), a ``model`` index or a ``model`` or
+    ``chosen`` column of model codes through
     :func:`~crmlab.value.narrative.model_name`; anything the catalog does not know is kept.
     In English the table is returned as it is. Only for display: the saved tables and the
     products keep their canonical names.
@@ -74,8 +75,9 @@ def shown_table(table: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
     name = table.index.name
     if name == "model":
         out.index = pd.Index([narrative.model_name(m, tr) for m in table.index], name=name)
-    if "model" in out.columns:
-        out["model"] = [narrative.model_name(m, tr) for m in out["model"]]
+    for col in ("model", "chosen"):  # model codes (the backtest summary's ``chosen``)
+        if col in out.columns and not pd.api.types.is_bool_dtype(out[col]):
+            out[col] = [narrative.model_name(m, tr) for m in out[col]]
     if name is not None:
         out.index.name = _column(name, tr)
     out.columns = [_column(c, tr) for c in table.columns]
@@ -88,6 +90,7 @@ def _shown_coefficients(coef: pd.DataFrame, tr: Catalog) -> pd.DataFrame:
                                for f, label in zip(coef["feature"], coef["label"], strict=True)])
     shown = shown.set_index("label").drop(columns="feature").round(3)
     shown.index.name = tr("value.table.input")
+    shown.columns = [_column(c, tr) for c in shown.columns]
     return shown
 
 
