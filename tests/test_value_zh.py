@@ -353,3 +353,10 @@ def test_backtest_summary_and_coefficients_shown_in_chinese(backtest_table):
     english = views._shown_coefficients(coef, EN)
     assert english.index.tolist() == ["intercept", "days since first purchase (log)"]
     assert english.index.name == "label" and english.columns.tolist() == ["coef", "std_err", "z", "p_value"]
+
+
+def test_shown_table_keeps_a_named_column_axis():
+    wide = pd.DataFrame([[1.0, 2.0]], columns=pd.Index(["rmse", "mae"], name="metric"),
+                        index=pd.Index(["gbm"], name="model"))
+    pd.testing.assert_frame_equal(views.shown_table(wide), wide)
+    assert views.shown_table(wide, ZH).columns.name == "metric"

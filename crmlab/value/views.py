@@ -80,7 +80,7 @@ def shown_table(table: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
             out[col] = [narrative.model_name(m, tr) for m in out[col]]
     if name is not None:
         out.index.name = _column(name, tr)
-    out.columns = [_column(c, tr) for c in table.columns]
+    out.columns = pd.Index([_column(c, tr) for c in table.columns], name=table.columns.name)
     return out
 
 
