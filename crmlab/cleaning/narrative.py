@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from crmlab.formatting import format_money
+from crmlab.i18n import EN, Catalog
 
 __all__ = [
     "read_summary",
@@ -23,14 +24,40 @@ __all__ = [
     "order_values_takeaway",
     "products_written",
     "next_checks",
+    "reason_name",
+    "repair_name",
+    "month_name",
 ]
 
 
-def _code_list(names: list[str]) -> str:
-    return ", ".join(f"`{c}`" for c in names) or "none"
+def _code_list(names: list[str], tr: Catalog = EN) -> str:
+    return tr("common.list_sep").join(f"`{c}`" for c in names) or tr("common.none")
 
 
-def read_summary(report: Mapping[str, Any], source: str) -> str:
+def reason_name(code: str, tr: Catalog = EN) -> str:
+    """Display name of a quarantine reason code (the code itself in English and when unknown)."""
+    key = f"cleaning.reason.{code}"
+    return tr(key) if tr.has(key) else str(code)
+
+
+def repair_name(code: str, tr: Catalog = EN) -> str:
+    """Display name of a repair kind (the code itself in English and when unknown)."""
+    key = f"cleaning.repair.{code}"
+    return tr(key) if tr.has(key) else str(code)
+
+
+def month_name(month: Any, tr: Catalog = EN) -> str:
+    """Write a month as a reader does: ``January 2024`` / ``2024年1月``."""
+    m = pd.Timestamp(month)
+    return tr("cleaning.month_year", name=tr(f"cleaning.month_names.m{m.month}"), year=m.year)
+
+
+def _file_format(fmt: Any, tr: Catalog) -> str:
+    key = f"cleaning.file_format.{fmt}"
+    return tr(key) if tr.has(key) else str(fmt)
+
+
+def read_summary(report: Mapping[str, Any], source: str, tr: Catalog = EN) -> str:
     """Say what was read, from which file, how, and on which engine.
 
     Parameters
@@ -40,23 +67,21 @@ def read_summary(report: Mapping[str, Any], source: str) -> str:
         ``rows_in``, ``file``, ``format``, ``encoding``, ``separator``, ``engine``.
     source : str
         The data set's name (``transactions.source``, else the file name).
+    tr : Catalog
+        The run's catalog (``ctx.tr``).
     """
-    return (
-        f"Read **{report['rows_in']:,} rows** of **{source}** from `{report['file'].split('/')[-1]}` "
-        f"({report['format']}, encoding `{report['encoding']}`, delimiter `{report['separator']!r}`); "
-        f"engine: {report['engine']}."
-    )
+    return tr("cleaning.read_summary", rows=report["rows_in"], source=source,
+              file=report["file"].split("/")[-1], format=_file_format(report["format"], tr), encoding=report["encoding"],
+              separator=repr(report["separator"]), engine=report["engine"])
 
 
-def personal_data_note(report: Mapping[str, Any]) -> str:
+def personal_data_note(report: Mapping[str, Any], tr: Catalog = EN) -> str:
     """Name the personal-data columns dropped: declared (``pii_dropped``) and detected (``pii_detected``)."""
-    return (
-        f"Dropped as declared personal data: {_code_list(report['pii_dropped'])}. "
-        f"Detected and dropped as well: {_code_list(report['pii_detected'])}."
-    )
+    return tr("cleaning.personal_data_note", declared=_code_list(report["pii_dropped"], tr),
+              detected=_code_list(report["pii_detected"], tr))
 
 
-def quarantine_takeaway(report: Mapping[str, Any], reasons: pd.DataFrame) -> str:
+def quarantine_takeaway(report: Mapping[str, Any], reasons: pd.DataFrame, tr: Catalog = EN) -> str:
     """How many rows were set aside, and the largest reason.
 
     Parameters
@@ -65,16 +90,19 @@ def quarantine_takeaway(report: Mapping[str, Any], reasons: pd.DataFrame) -> str
         A cleaning report (``rows_in``, ``rows_quarantined``).
     reasons : DataFrame
         :func:`crmlab.cleaning.report.reason_table` of the report (largest first).
+    tr : Catalog
+        The run's catalog (``ctx.tr``).
     """
     n_in, n_out = report["rows_in"], report["rows_quarantined"]
-    text = f"{n_out:,} of {n_in:,} rows ({n_out / max(n_in, 1):.2%}) were set aside; "
+    counts = dict(n_out=n_out, n_in=n_in, share=n_out / max(n_in, 1))
     if not n_out:
-        return text + "no rule rejected anything."
+        return tr("cleaning.quarantine_takeaway.none", **counts)
     top = reasons.iloc[0]
-    return text + f"the largest group is `{top.reason}` with {top.rows:,} rows."
+    return tr("cleaning.quarantine_takeaway.top", **counts, reason=reason_name(top.reason, tr), rows=top.rows)
 
 
-def activity_takeaway(report: Mapping[str, Any], monthly: pd.DataFrame, source: str, currency: str = "") -> str:
+def activity_takeaway(report: Mapping[str, Any], monthly: pd.DataFrame, source: str, currency: str = "",
+                      tr: Catalog = EN) -> str:
     """Sum up customers, purchases and period; compare the busiest month with the last one.
 
     A purchase's average value in the two months tells whether a fall is in how many
@@ -90,27 +118,26 @@ def activity_takeaway(report: Mapping[str, Any], monthly: pd.DataFrame, source: 
         The data set's name.
     currency : str
         Currency of the amounts, for the money format.
+    tr : Catalog
+        The run's catalog (``ctx.tr``).
     """
     if not len(monthly):
-        return "no clean purchases remain — check the rules above."
+        return tr("cleaning.activity_takeaway.empty")
     busiest = monthly.loc[monthly["revenue"].idxmax()]
     last = monthly.iloc[-1]
     per = [row["revenue"] / max(row["purchases"], 1) for row in (busiest, last)]
     same = 0.8 <= per[1] / max(per[0], 1e-12) <= 1.25
-    return (
-        f"{report['customers']:,} customers of {source} made {report['rows_clean']:,} clean "
-        f"purchases between {report['date_min'][:10]} and {report['date_max'][:10]}; "
-        f"the busiest month was {busiest['month']:%B %Y} with "
-        f"{format_money(busiest['revenue'], currency)} in revenue, and the last month, "
-        f"{last['month']:%B %Y}, brought {last['revenue'] / max(busiest['revenue'], 1e-12):.0%} of "
-        f"that. A purchase was worth {format_money(per[0], currency, 2)} on average then and "
-        f"{format_money(per[1], currency, 2)} in the last month"
-        + (": the change is in how many purchases are made (bottom panel), not in their value."
-           if same else ": the value of a purchase changed too, not only how many are made.")
+    return tr(
+        "cleaning.activity_takeaway.same_value" if same else "cleaning.activity_takeaway.value_changed",
+        customers=report["customers"], source=source, purchases=report["rows_clean"],
+        first=report["date_min"][:10], last=report["date_max"][:10],
+        busiest_month=month_name(busiest["month"], tr), busiest_revenue=format_money(busiest["revenue"], currency),
+        last_month=month_name(last["month"], tr), last_share=last["revenue"] / max(busiest["revenue"], 1e-12),
+        busiest_per=format_money(per[0], currency, 2), last_per=format_money(per[1], currency, 2),
     )
 
 
-def order_values_takeaway(order_values: Mapping[str, Any], currency: str = "") -> str:
+def order_values_takeaway(order_values: Mapping[str, Any], currency: str = "", tr: Catalog = EN) -> str:
     """Give the median and the 90th percentile of purchase values.
 
     Parameters
@@ -119,53 +146,40 @@ def order_values_takeaway(order_values: Mapping[str, Any], currency: str = "") -
         :func:`crmlab.cleaning.order_value_summary` (``median``, ``p90``).
     currency : str
         Currency of the amounts.
+    tr : Catalog
+        The run's catalog (``ctx.tr``).
     """
-    return (
-        f"half of all purchases are worth less than {format_money(order_values['median'], currency, 2)} "
-        f"and nine in ten less than {format_money(order_values['p90'], currency, 2)}; the long right "
-        "tail is where the most valuable orders sit."
-    )
+    return tr("cleaning.order_values_takeaway", median=format_money(order_values["median"], currency, 2),
+              p90=format_money(order_values["p90"], currency, 2))
 
 
-def products_written(staged: bool, folder: str | Path) -> str:
+def products_written(staged: bool, folder: str | Path, tr: Catalog = EN) -> str:
     """Say where the three products went: a staging folder (``crmlab run``) or ``folder``."""
-    return (
-        "Written: `transactions.parquet`, `quarantine.parquet`, `cleaning_report.json`"
-        + (" (staged; they replace the previous products when the whole run succeeds)."
-           if staged else f" in `{folder}`.")
-    )
+    if staged:
+        return tr("cleaning.products_written.staged")
+    return tr("cleaning.products_written.folder", folder=folder)
 
 
-def next_checks(report: Mapping[str, Any]) -> str:
+def next_checks(report: Mapping[str, Any], tr: Catalog = EN) -> str:
     """List what the analyst should check next, as Markdown (one item per rule that fired).
 
     Parameters
     ----------
     report : mapping
         A cleaning report (``by_reason``, ``pii_detected``, ``columns``: the mapped columns).
+    tr : Catalog
+        The run's catalog (``ctx.tr``).
     """
     checks = []
     by = report["by_reason"]
     if by.get("duplicate"):
-        checks.append(f"{by['duplicate']:,} exact duplicate rows were quarantined. "
-                      + ("Map an order id (`columns.order_id`) to make duplicate detection exact."
-                         if not report["columns"].get("order_id") else "They share an order id — a double load?")
-                      + " If identical lines are real repeat orders in your system, set `duplicates: keep`.")
-    if by.get("invalid_date"):
-        checks.append(f"{by['invalid_date']:,} dates did not parse: set `date_format` (and `dayfirst`) "
-                      "to the export's format.")
-    if by.get("invalid_amount"):
-        checks.append(f"{by['invalid_amount']:,} amounts did not parse: is the decimal mark `,`? "
-                      "(`decimal: \",\"`)")
-    if by.get("negative_amount"):
-        checks.append(f"{by['negative_amount']:,} negative amounts (refunds/returns): net them against "
-                      "their purchases upstream if returns matter for value.")
-    if by.get("after_observation_end"):
-        checks.append(f"{by['after_observation_end']:,} purchases are after observation_end: move "
-                      "`periods.observation_end` if they belong in the analysis.")
+        checks.append(tr("cleaning.next_checks.duplicate_with_order_id" if report["columns"].get("order_id")
+                         else "cleaning.next_checks.duplicate_no_order_id", n=by["duplicate"]))
+    for reason in ("invalid_date", "invalid_amount", "negative_amount", "after_observation_end"):
+        if by.get(reason):
+            checks.append(tr(f"cleaning.next_checks.{reason}", n=by[reason]))
     if report["pii_detected"]:
-        checks.append("Columns that looked personal were dropped automatically: add them to "
-                      "`pii_columns` so the intent is explicit.")
+        checks.append(tr("cleaning.next_checks.pii_detected"))
     if not checks:
-        checks.append("No rule rejected more than it should: the clean transactions are ready for segmentation.")
+        checks.append(tr("cleaning.next_checks.all_well"))
     return "\n".join(f"* {c}" for c in checks)

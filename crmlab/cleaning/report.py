@@ -17,6 +17,7 @@ import pandas as pd
 
 from crmlab.cleaning.rules import setting
 from crmlab.errors import InputError
+from crmlab.i18n import EN, Catalog
 
 __all__ = [
     "build_report",
@@ -145,18 +146,26 @@ def with_source(report: Mapping[str, Any], info: Any, engine: str) -> dict[str, 
             "separator": info.sep, "engine": engine}
 
 
-def mapping_table(columns: Mapping[str, Any]) -> pd.DataFrame:
-    """Canonical name and the export's column for each mapped column (``columns`` of the params)."""
+def mapping_table(columns: Mapping[str, Any], tr: Catalog = EN) -> pd.DataFrame:
+    """Canonical name and the export's column for each mapped column (``columns`` of the params).
+
+    ``tr`` (the run's catalog) names the two columns.
+    """
     mapped = {canon: col for canon, col in columns.items() if col}
-    return pd.DataFrame({"canonical name": list(mapped), "column in the file": list(mapped.values())})
+    return pd.DataFrame({tr("cleaning.table.canonical_name"): list(mapped),
+                         tr("cleaning.table.column_in_file"): list(mapped.values())})
 
 
-def accounting_table(report: Mapping[str, Any]) -> pd.DataFrame:
-    """Rows in the file, clean and quarantined, with their share of the input (as text)."""
+def accounting_table(report: Mapping[str, Any], tr: Catalog = EN) -> pd.DataFrame:
+    """Rows in the file, clean and quarantined, with their share of the input (as text).
+
+    ``tr`` (the run's catalog) names the rows and columns.
+    """
+    rows, share = tr("cleaning.table.rows"), tr("cleaning.table.share")
     table = pd.DataFrame({
-        "rows": [report["rows_in"], report["rows_clean"], report["rows_quarantined"]],
-    }, index=["rows in the file", "clean", "quarantined"])
-    table["share"] = (table["rows"] / max(report["rows_in"], 1)).map("{:.2%}".format)
+        rows: [report["rows_in"], report["rows_clean"], report["rows_quarantined"]],
+    }, index=[tr("cleaning.table.rows_in_file"), tr("cleaning.table.clean"), tr("cleaning.table.quarantined")])
+    table[share] = (table[rows] / max(report["rows_in"], 1)).map("{:.2%}".format)
     return table
 
 
@@ -182,21 +191,34 @@ def reason_table(report: Mapping[str, Any]) -> pd.DataFrame:
     return df.sort_values(["rows", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def repair_table(report: Mapping[str, Any]) -> pd.DataFrame:
-    """Values repaired per kind of repair (counted over all input rows), largest first."""
+def repair_table(report: Mapping[str, Any], tr: Catalog = EN) -> pd.DataFrame:
+    """Values repaired per kind of repair (counted over all input rows), largest first.
+
+    ``tr`` (the run's catalog) names the columns and the kinds of repair (in English the
+    columns are ``repair`` and ``values`` and a kind is its code).
+    """
+    from crmlab.cleaning.narrative import repair_name
+
     if "repairs" not in report:
         raise InputError("cleaning report: required key 'repairs' missing")
     df = pd.DataFrame({"repair": list(report["repairs"]), "values": list(report["repairs"].values())})
     df["values"] = df["values"].astype(np.int64)
-    return df.sort_values(["values", "repair"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    df = df.sort_values(["values", "repair"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    df["repair"] = [repair_name(r, tr) for r in df["repair"]]
+    return df.rename(columns={"repair": tr("cleaning.table.repair"), "values": tr("cleaning.table.values")})
 
 
-def money_table(report: Mapping[str, Any], currency: str = "") -> pd.DataFrame:
-    """Money of the clean rows and of the quarantined rows, formatted, with their shares."""
+def money_table(report: Mapping[str, Any], currency: str = "", tr: Catalog = EN) -> pd.DataFrame:
+    """Money of the clean rows and of the quarantined rows, formatted, with their shares.
+
+    ``tr`` (the run's catalog) names the rows and columns.
+    """
     from crmlab.formatting import format_money
 
     kept, dropped = report["amount_clean"], report["amount_quarantined"]
-    money = pd.DataFrame({"amount": [kept, dropped]}, index=["clean rows", "quarantined rows (positive amounts)"])
-    money["share"] = (money["amount"] / max(kept + dropped, 1e-12)).map("{:.2%}".format)
-    money["amount"] = money["amount"].map(lambda v: format_money(v, currency, 2))
+    amount, share = tr("cleaning.table.amount"), tr("cleaning.table.share")
+    money = pd.DataFrame({amount: [kept, dropped]},
+                         index=[tr("cleaning.table.clean_rows"), tr("cleaning.table.quarantined_rows")])
+    money[share] = (money[amount] / max(kept + dropped, 1e-12)).map("{:.2%}".format)
+    money[amount] = money[amount].map(lambda v: format_money(v, currency, 2))
     return money

@@ -116,6 +116,7 @@ from crmlab.value.views import (
     gains_display,
     glm_coefficients_display,
     residuals_display,
+    shown_table,
     tiers_display,
     tracking_display,
 )
@@ -199,4 +200,5 @@ __all__ = [
     "residuals_display",
     "backtest_display",
     "tiers_display",
+    "shown_table",
 ]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from crmlab.btyd import BetaGeo, GammaGamma
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 
 __all__ = [
     "BENCHMARK_COLUMNS",
@@ -199,7 +200,7 @@ def holdout_timing(features: pd.DataFrame, benchmark: Benchmark | None, horizon_
                            (len(features), weeks))
 
 
-def benchmark_params_table(benchmark: Benchmark | None, currency: str = "") -> pd.DataFrame:
+def benchmark_params_table(benchmark: Benchmark | None, currency: str = "", tr: Catalog = EN) -> pd.DataFrame:
     """Tabulate the seven benchmark parameters with their units, and the BG/NBD scale in weeks.
 
     Parameters
@@ -208,6 +209,8 @@ def benchmark_params_table(benchmark: Benchmark | None, currency: str = "") -> p
         None when the fit failed: the table is then empty.
     currency : str
         ``report.currency``, the unit of the Gamma-Gamma scale ``gamma``.
+    tr : Catalog
+        The run's catalog (``ctx.tr``): the words of the ``unit`` column.
 
     Returns
     -------
@@ -218,9 +221,10 @@ def benchmark_params_table(benchmark: Benchmark | None, currency: str = "") -> p
     if benchmark is None:
         return pd.DataFrame(columns=["parameter", "estimate", "unit"])
     bp = benchmark.params()
-    units = {"r": "none", "alpha": "days", "a": "none", "b": "none", "p": "none", "q": "none",
-             "gamma": f"money ({currency or 'currency'})"}
+    none = tr("value.unit.none")
+    units = {"r": none, "alpha": tr("value.unit.days"), "a": none, "b": none, "p": none, "q": none,
+             "gamma": tr("value.unit.money", currency=currency or tr("value.unit.currency"))}
     table = pd.DataFrame({"parameter": list(bp), "estimate": list(bp.values()),
                           "unit": [units.get(k, "") for k in bp]})
-    weeks = pd.DataFrame({"parameter": ["alpha"], "estimate": [bp["alpha"] / 7], "unit": ["weeks"]})
+    weeks = pd.DataFrame({"parameter": ["alpha"], "estimate": [bp["alpha"] / 7], "unit": [tr("value.unit.weeks")]})
     return pd.concat([table, weeks], ignore_index=True)

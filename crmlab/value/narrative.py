@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.i18n import EN, Catalog
 from crmlab.value.models import CHOSEN_MODEL, FEATURE_LABELS
 
 __all__ = [
@@ -36,76 +37,78 @@ __all__ = [
     "tiers_takeaway",
     "products_written",
     "selection_rule",
+    "model_name",
+    "metric_name",
+    "feature_label",
 ]
 
-#: Words for the metrics in readings, in the order :func:`crmlab.value.metrics.better_metrics` lists them.
-_METRIC_WORDS = {"rmse": "RMSE", "spearman": "Spearman", "top_decile_share": "top-decile share",
-                 "aggregate_error": "aggregate error", "mae": "MAE"}
+
+def _day(d: Any) -> str:
+    return f"{pd.Timestamp(d):%Y-%m-%d}"
 
 
-def _dates(days: Sequence[Any]) -> str:
-    return ", ".join(f"{pd.Timestamp(d):%Y-%m-%d}" for d in days)
+def _dates(days: Sequence[Any], tr: Catalog = EN) -> str:
+    return tr("common.list_sep").join(_day(d) for d in days)
 
 
-def takeaway(text: str) -> str:
+def _lookup(tr: Catalog, key: str, default: Any) -> str:
+    return tr(key) if tr.has(key) else str(default)
+
+
+def model_name(model: Any, tr: Catalog = EN) -> str:
+    """Display name of a model code (``glm_tweedie`` ...); the code itself in English and when unknown."""
+    return _lookup(tr, f"value.model.{model}", model)
+
+
+def metric_name(metric: Any, tr: Catalog = EN) -> str:
+    """Display name of a metric code as a params value (``rmse``, ``spearman`` ...); the code in English."""
+    return _lookup(tr, f"value.metric_code.{metric}", metric)
+
+
+def feature_label(feature: Any, tr: Catalog = EN) -> str:
+    """Return the business words for a GLM input (:data:`~crmlab.value.models.FEATURE_LABELS` in English)."""
+    return _lookup(tr, f"value.feature.{feature}", FEATURE_LABELS.get(str(feature), str(feature)))
+
+
+def takeaway(text: str, tr: Catalog = EN) -> str:
     """Label a takeaway shown above a table (a figure's is labelled by ``ctx.show``)."""
-    return f"**Takeaway:** {text}"
+    return f"**{tr('common.takeaway')}** {text}"
 
 
-def split_reading(summary: Mapping[str, Any]) -> str:
+def split_reading(summary: Mapping[str, Any], tr: Catalog = EN) -> str:
     """Say what the models see and what only scores them (:func:`~crmlab.value.features.split_summary`)."""
     s = summary
-    return (
-        f"The models see **{s['calibration_rows']:,} calibration rows** of **{s['calibration_customers']:,} "
-        f"customers**, from {s['first_date']:%Y-%m-%d} to {s['calibration_end']:%Y-%m-%d}. "
-        f"The **{s['holdout_rows']:,} holdout rows** ({s['holdout_days']} days, to {s['observation_end']:%Y-%m-%d}) "
-        "are used only to score."
-    )
+    return tr("value.split_reading", calibration_rows=s["calibration_rows"],
+              calibration_customers=s["calibration_customers"], first_date=_day(s["first_date"]),
+              calibration_end=_day(s["calibration_end"]), holdout_rows=s["holdout_rows"],
+              holdout_days=s["holdout_days"], observation_end=_day(s["observation_end"]))
 
 
-def benchmark_reading(result: Any, calibration_end: Any, currency: str = "") -> str:
+def benchmark_reading(result: Any, calibration_end: Any, currency: str = "", tr: Catalog = EN) -> str:
     """Read the benchmark's parameters in business words, or say why it failed.
 
-    ``result`` is a :class:`~crmlab.value.forecast.ValueResult`.
+    ``result`` is a :class:`~crmlab.value.forecast.ValueResult`; ``tr`` the run's catalog.
     """
     bench = result.benchmark
     if bench is None:
-        return (
-            f"**The benchmark failed:** {result.benchmark_error}. The regression models below correct the naive "
-            "forecast instead, and every benchmark number in this chapter is missing."
-        )
-    money = currency or ""
+        return tr("value.benchmark_reading.failed", error=result.benchmark_error)
     bp = bench.params()
-    cal = pd.Timestamp(calibration_end)
-    return (
-        f"At {cal:%Y-%m-%d}: while alive, the average customer buys about "
-        f"**{bp['r'] / bp['alpha'] * 365.25:.1f} times a year** ($r/\\alpha$ per day x 365); after each "
-        f"purchase the average chance of leaving for good is **{bp['a'] / (bp['a'] + bp['b']):.0%}** "
-        f"($a/(a+b)$); the population mean spend per purchase is "
-        f"**{money}{bp['p'] * bp['gamma'] / (bp['q'] - 1):,.2f}** "
-        f"($p\\gamma/(q-1)$). The scale $\\alpha$ = {bp['alpha']:.1f} is in **days** because time is counted in "
-        f"days here; in weeks it is {bp['alpha'] / 7:.2f} - the unit of the published CDNOW estimate "
-        "(4.414, Fader, Hardie & Lee 2005, fitted on a 2,357-customer sample to 1997-09-30). $r$, $a$, $b$ do not "
-        "depend on the unit. Gamma-Gamma check: the correlation of purchase frequency and mean spend "
-        f"among the {bench.gamma_gamma.n_customers_:,} repeat buyers is **{bench.spend_frequency_corr:+.2f}** "
-        "(the model assumes about 0); "
-        f"repeat buyers with a mean spend of 0 left out of its fit: {bench.gg_excluded}."
+    return tr(
+        "value.benchmark_reading.fitted", date=_day(calibration_end), per_year=bp["r"] / bp["alpha"] * 365.25,
+        leave=bp["a"] / (bp["a"] + bp["b"]), money=currency or "", spend=bp["p"] * bp["gamma"] / (bp["q"] - 1),
+        alpha=bp["alpha"], alpha_weeks=bp["alpha"] / 7, repeat_buyers=bench.gamma_gamma.n_customers_,
+        corr=bench.spend_frequency_corr, excluded=bench.gg_excluded,
     )
 
 
-def glm_fit_reading(result: Any, diagnostics: Mapping[str, float], var_power: float) -> str:
+def glm_fit_reading(result: Any, diagnostics: Mapping[str, float], var_power: float, tr: Catalog = EN) -> str:
     """How much the GLM explains and what its dispersion means (its unit is the currency's)."""
-    return (
-        f"Training rows: **{result.panel_rows:,}** (customers x origins {_dates(result.origins)}). The GLM explains "
-        f"**{diagnostics['explained_deviance']:.0%} of the deviance** left by the benchmark offset. "
-        f"Its dispersion $\\phi$ = {diagnostics['scale']:,.1f} is measured in units of spend: with Tweedie power "
-        f"{var_power} its unit is (currency)^{2 - var_power:g}, so the same data in cents would give "
-        f"another number. It cannot be compared with the 1 of a Poisson count; it only says how spread out spend "
-        f"is around the forecast in this currency."
-    )
+    return tr("value.glm_fit_reading", rows=result.panel_rows, origins=_dates(result.origins, tr),
+              explained=diagnostics["explained_deviance"], scale=diagnostics["scale"], power=var_power,
+              exponent=2 - var_power)
 
 
-def glm_takeaway(coefficients: pd.DataFrame, outside: pd.Series, calibration_end: Any) -> str:
+def glm_takeaway(coefficients: pd.DataFrame, outside: pd.Series, calibration_end: Any, tr: Catalog = EN) -> str:
     """Name the two clearest signals (largest |z|) and the inputs clipped to their training range.
 
     ``outside`` is :meth:`~crmlab.value.models.TweedieGLM.outside_range` (share of
@@ -114,40 +117,32 @@ def glm_takeaway(coefficients: pd.DataFrame, outside: pd.Series, calibration_end
     strongest = coefficients[coefficients["feature"] != "const"].assign(
         az=lambda d: d["z"].abs()).nlargest(2, "az")
     clipped = outside[outside > 0]
-    listed = ", ".join(f"*{FEATURE_LABELS.get(k, k)}* ({s:.1%} of customers)" for k, s in clipped.items())
-    return (
-        f"the clearest signals are *{strongest['label'].iloc[0]}* and "
-        f"*{strongest['label'].iloc[1]}* (largest |z|). At {pd.Timestamp(calibration_end):%Y-%m-%d} these inputs "
-        "lie outside their training range and are clipped to it: " + (listed or "none") + "."
-    )
+    listed = tr("common.list_sep").join(tr("value.clipped_input", label=feature_label(k, tr), share=s)
+                                        for k, s in clipped.items())
+    return tr("value.glm_takeaway", first=feature_label(strongest["feature"].iloc[0], tr),
+              second=feature_label(strongest["feature"].iloc[1], tr), date=_day(calibration_end),
+              listed=listed or tr("common.none"))
 
 
-def tuning_reading(result: Any, metric: str) -> str:
+def tuning_reading(result: Any, metric: str, tr: Catalog = EN) -> str:
     """Name the validation windows and the GLM weight they chose, against w = 0 and w = 1."""
     tuning = result.weight_tuning.set_index("weight")
-    windows = ", ".join(f"{s:%Y-%m-%d} to {e:%Y-%m-%d}" for s, e in result.validation_windows)
-    return (
-        f"Validation windows {windows}: "
-        f"the weight with the best mean {metric} is **w = {result.glm_weight:.2f}** "
-        f"({metric} {tuning.loc[result.glm_weight, metric]:.3f}; w = 0, the benchmark, "
-        f"{tuning.loc[0.0, metric]:.3f}; w = 1, the full correction, {tuning.loc[1.0, metric]:.3f})."
-    )
+    windows = tr("common.list_sep").join(tr("value.window_span", start=_day(s), end=_day(e))
+                                         for s, e in result.validation_windows)
+    return tr("value.tuning_reading", windows=windows, metric=metric_name(metric, tr), weight=result.glm_weight,
+              best=tuning.loc[result.glm_weight, metric], w0=tuning.loc[0.0, metric], w1=tuning.loc[1.0, metric])
 
 
-def validation_takeaway(gap: float, swing: float, metric: str, calibration_end: Any) -> str:
+def validation_takeaway(gap: float, swing: float, metric: str, calibration_end: Any, tr: Catalog = EN) -> str:
     """Whether the regressions' gap is larger than one model's swing across windows."""
     if not np.isfinite(swing):
-        return (f"only one validation window fits before {pd.Timestamp(calibration_end):%Y-%m-%d}, so there is "
-                "no spread to judge a gap by: treat small differences as noise.")
-    return (
-        f"the three regressions' mean {metric} lie {gap:.3f} apart, while one model's {metric} swings "
-        f"by {swing:.3f} (median) from one window to the next"
-        + (" — a gap smaller than the swing is noise: on this evidence the models are equally good." if gap < swing
-           else " — the gap is larger than the swing, so the ranking is more than luck on these windows.")
-    )
+        return tr("value.validation_takeaway.one_window", date=_day(calibration_end))
+    return tr("value.validation_takeaway.noise" if gap < swing else "value.validation_takeaway.real",
+              metric=metric_name(metric, tr), gap=gap, swing=swing)
 
 
-def holdout_takeaway(scores: pd.DataFrame, chosen: str, wins: Sequence[str] | None, currency: str = "") -> str:
+def holdout_takeaway(scores: pd.DataFrame, chosen: str, wins: Sequence[str] | None, currency: str = "",
+                     tr: Catalog = EN) -> str:
     """Compare the chosen model with the benchmark on the holdout.
 
     ``wins`` is :func:`~crmlab.value.metrics.better_metrics` (None when the benchmark failed).
@@ -155,70 +150,53 @@ def holdout_takeaway(scores: pd.DataFrame, chosen: str, wins: Sequence[str] | No
     money = currency or ""
     c = scores.loc[chosen]
     if wins is None:
-        return (
-            f"the benchmark failed, so there is nothing to compare with; the chosen **{chosen}** "
-            f"has RMSE {money}{c.rmse:,.1f}, Spearman {c.spearman:.3f}, top-decile share {c.top_decile_share:.1%} "
-            f"and misses the holdout total by {c.aggregate_error:+.1%}."
-        )
+        return tr("value.holdout_takeaway.no_benchmark", chosen=model_name(chosen, tr), money=money, rmse=c.rmse,
+                  spearman=c.spearman, top=c.top_decile_share, aggregate=c.aggregate_error)
     b = scores.loc["bgnbd_gg"]
-    better = ", ".join(_METRIC_WORDS[m] for m in wins) if wins else "none"
-    return (
-        f"on the holdout the chosen **{chosen}** has RMSE {money}{c.rmse:,.1f} vs "
-        f"{money}{b.rmse:,.1f}, Spearman {c.spearman:.3f} vs {b.spearman:.3f}, top-decile share "
-        f"{c.top_decile_share:.1%} vs {b.top_decile_share:.1%}, aggregate error {c.aggregate_error:+.1%} vs "
-        f"{b.aggregate_error:+.1%} (the same total by design) and MAE {money}{c.mae:,.1f} vs {money}{b.mae:,.1f} "
-        f"against the BG/NBD x Gamma-Gamma benchmark; it is better on: {better}. "
-        f"The naive rate misses the total by {scores.loc['naive', 'aggregate_error']:+.0%}."
+    better = tr("common.list_sep").join(tr(f"value.metric.{m}") for m in wins) if wins else tr("common.none")
+    return tr(
+        "value.holdout_takeaway.compared", chosen=model_name(chosen, tr), money=money,
+        rmse=c.rmse, rmse_b=b.rmse, spearman=c.spearman, spearman_b=b.spearman,
+        top=c.top_decile_share, top_b=b.top_decile_share, aggregate=c.aggregate_error,
+        aggregate_b=b.aggregate_error, mae=c.mae, mae_b=b.mae, better=better,
+        naive=scores.loc["naive", "aggregate_error"],
     )
 
 
-def deciles_takeaway(deciles: pd.DataFrame, model: str, currency: str = "") -> str:
+def deciles_takeaway(deciles: pd.DataFrame, model: str, currency: str = "", tr: Catalog = EN) -> str:
     """Say what the top decile by forecast spent, and the bottom half's share."""
-    money = currency or ""
     top = deciles.iloc[0]
-    return (
-        f"the 10% of customers with the highest {model} forecasts spent on average "
-        f"{money}{top.mean_actual:,.0f} in the holdout against a forecast of {money}{top.mean_predicted:,.0f}, "
-        f"and made {top.share_of_actual:.0%} of all holdout spend; the bottom five deciles together made "
-        f"{deciles['share_of_actual'].iloc[5:].sum():.0%}."
-    )
+    return tr("value.deciles_takeaway", model=model_name(model, tr), money=currency or "",
+              actual=top.mean_actual, predicted=top.mean_predicted, share=top.share_of_actual,
+              bottom=deciles["share_of_actual"].iloc[5:].sum())
 
 
-def gains_takeaway(gains: pd.DataFrame, chosen: str, reference: str) -> str:
+def gains_takeaway(gains: pd.DataFrame, chosen: str, reference: str, tr: Catalog = EN) -> str:
     """Give the share of holdout spend a campaign on the top 10% reaches, model by model."""
     at10 = gains.set_index("customer_share").loc[0.1]
-    return (
-        f"contacting the top 10% by forecast reaches **{at10[chosen]:.1%}** of holdout spend "
-        f"with {chosen}, {at10[reference]:.1%} with {reference} and {at10['naive']:.1%} with the naive "
-        f"rate; hindsight (the perfect list) would reach {at10['perfect']:.1%}. The curves of the good models lie "
-        f"within a few points of each other, so the chart shows each model's gain over {reference}."
-    )
+    return tr("value.gains_takeaway", chosen=model_name(chosen, tr), reference=model_name(reference, tr),
+              chosen_share=at10[chosen], reference_share=at10[reference], naive_share=at10["naive"],
+              perfect_share=at10["perfect"])
 
 
-def tracking_takeaway(tracking: pd.DataFrame, chosen: str, currency: str = "") -> str:
+def tracking_takeaway(tracking: pd.DataFrame, chosen: str, currency: str = "", tr: Catalog = EN) -> str:
     """Actual against forecast spend at the end of the holdout."""
-    money = currency or ""
     last = tracking.iloc[-1]
-    return (
-        f"by {last.week_end:%Y-%m-%d} the customers had spent **{money}{last.actual:,.0f}**; "
-        f"the {chosen} forecast was {money}{last[chosen]:,.0f} "
-        f"({last[chosen] / last.actual - 1:+.1%})"
-        + (f", the benchmark {money}{last['bgnbd_gg']:,.0f} ({last['bgnbd_gg'] / last.actual - 1:+.1%})"
-           if "bgnbd_gg" in tracking else "") + "."
-    )
+    values = dict(date=_day(last.week_end), money=currency or "", actual=last.actual,
+                  chosen=model_name(chosen, tr), forecast=last[chosen], error=last[chosen] / last.actual - 1)
+    if "bgnbd_gg" in tracking:
+        return tr("value.tracking_takeaway.with_benchmark", **values, benchmark=last["bgnbd_gg"],
+                  benchmark_error=last["bgnbd_gg"] / last.actual - 1)
+    return tr("value.tracking_takeaway.chosen_only", **values)
 
 
-def residuals_takeaway(zero_share: float, mean_residual: float, currency: str = "") -> str:
+def residuals_takeaway(zero_share: float, mean_residual: float, currency: str = "", tr: Catalog = EN) -> str:
     """Why customer-level errors are large, and what to read instead (bias by group)."""
-    money = currency or ""
-    return (
-        f"{zero_share:.0%} of customers spent nothing in the holdout, so no forecast can be right "
-        f"customer by customer; what matters is bias by group. The mean residual is {money}{mean_residual:+,.2f} "
-        "per customer; bars above zero are groups the model under-forecast, below zero over-forecast."
-    )
+    return tr("value.residuals_takeaway", zero_share=zero_share, money=currency or "", residual=mean_residual)
 
 
-def backtest_takeaway(summary: pd.DataFrame, info: pd.DataFrame, wins: int, compared: int) -> str:
+def backtest_takeaway(summary: pd.DataFrame, info: pd.DataFrame, wins: int, compared: int,
+                      tr: Catalog = EN) -> str:
     """How often the chosen model ranks as well as the benchmark, and its error ranges.
 
     ``summary`` is :func:`~crmlab.value.backtesting.backtest_summary`, ``info`` the second
@@ -228,61 +206,53 @@ def backtest_takeaway(summary: pd.DataFrame, info: pd.DataFrame, wins: int, comp
     ok = summary.dropna(subset=["rmse_benchmark"])
     failed = info[info["benchmark_error"].notna()]
     return (
-        f"at {wins} of {compared} cut-offs ({_dates(summary['origin'])}) "
-        "the chosen model ranks customers at least as well as the benchmark (Spearman and top-decile share); "
-        f"its RMSE ranges from {ok['rmse_ratio'].min() - 1:+.1%} to {ok['rmse_ratio'].max() - 1:+.1%} of the "
-        f"benchmark's, and its total error from {summary['aggregate_error_chosen'].min():+.1%} to "
-        f"{summary['aggregate_error_chosen'].max():+.1%} - the level moves with the season the holdout holds."
-        + "".join(f" The benchmark failed at {r.origin:%Y-%m-%d}: {r.benchmark_error}." for r in failed.itertuples())
+        tr("value.backtest_takeaway", wins=wins, compared=compared, origins=_dates(summary["origin"], tr),
+           rmse_low=ok["rmse_ratio"].min() - 1, rmse_high=ok["rmse_ratio"].max() - 1,
+           total_low=summary["aggregate_error_chosen"].min(), total_high=summary["aggregate_error_chosen"].max())
+        + "".join(tr("value.backtest_failed_at", date=_day(r.origin), error=r.benchmark_error)
+                  for r in failed.itertuples())
     )
 
 
-def no_backtest() -> str:
+def no_backtest(tr: Catalog = EN) -> str:
     """Said when the backtest is switched off."""
-    return "No backtest: `value.backtest_origins` is 0."
+    return tr("value.no_backtest")
 
 
 def clv_reading(summary: Mapping[str, float], as_of: Any, value: Mapping[str, Any], chosen: str,
-                glm_weight: float, clv_error: str | None, currency: str = "") -> str:
+                glm_weight: float, clv_error: str | None, currency: str = "", tr: Catalog = EN) -> str:
     """Say what the base is worth from ``as_of`` and how concentrated it is.
 
     ``summary`` is :func:`~crmlab.value.clv.clv_summary`; ``value`` the params ``value``
     block (``horizon_months``, ``margin``, ``annual_discount_rate``).
     """
-    money = currency or ""
     s = summary
-    day = pd.Timestamp(as_of)
     return (
-        f"As of **{day:%Y-%m-%d}** (the end of the data), over the next {value['horizon_months']} months at a "
-        f"{value['margin']:.0%} margin and {value['annual_discount_rate']:.0%} a year discounting, the "
-        f"{s['customers']:,} customers are worth **{money}{s['total']:,.0f}** (mean {money}{s['mean']:,.2f}, "
-        f"median {money}{s['median']:,.2f}); the top 10% of customers hold **{s['top_decile_share']:.0%}** of it. "
-        f"The {chosen} model was refitted on the data up to {day:%Y-%m-%d} for this (correction weight "
-        f"w = {glm_weight:.2f}, as tuned above)."
-        + (f" The benchmark failed at that date ({clv_error}); its timing is replaced by an even spread."
-           if clv_error else "")
+        tr("value.clv_reading", date=_day(as_of), months=value["horizon_months"], margin=value["margin"],
+           discount=value["annual_discount_rate"], customers=s["customers"], money=currency or "",
+           total=s["total"], mean=s["mean"], median=s["median"], top_share=s["top_decile_share"],
+           chosen=model_name(chosen, tr), weight=glm_weight)
+        + (tr("value.clv_benchmark_failed", error=clv_error) if clv_error else "")
     )
 
 
-def tiers_takeaway(up: int, down: int, as_of: Any) -> str:
+def tiers_takeaway(up: int, down: int, as_of: Any, tr: Catalog = EN) -> str:
     """How many customers forecast CLV moves up (undervalued by history) and down."""
-    return (
-        f"at {pd.Timestamp(as_of):%Y-%m-%d}, **{up:,} customers** move up a tier when judged by forecast CLV "
-        f"(undervalued by history) and {down:,} move down (their spending is behind them)."
-    )
+    return tr("value.tiers_takeaway", date=_day(as_of), up=up, down=down)
 
 
-def products_written(customers: int, calibration_end: Any, observation_end: Any, chosen: str) -> str:
+def products_written(customers: int, calibration_end: Any, observation_end: Any, chosen: str,
+                     tr: Catalog = EN) -> str:
     """Say what the stage wrote."""
-    return (
-        f"Wrote `value_predictions.parquet` ({customers:,} customers: holdout forecasts made at "
-        f"{pd.Timestamp(calibration_end):%Y-%m-%d}, `clv` as of {pd.Timestamp(observation_end):%Y-%m-%d}) "
-        f"and `value_metrics.json` (chosen: {chosen})."
-    )
+    return tr("value.products_written", customers=customers, calibration_end=_day(calibration_end),
+              observation_end=_day(observation_end), chosen=model_name(chosen, tr))
 
 
 def selection_rule(select_by: str, higher_is_better: bool, windows: int) -> str:
-    """State the rule of the choice, as ``value_metrics.json`` records it (``selection.rule``)."""
+    """State the rule of the choice, as ``value_metrics.json`` records it (``selection.rule``).
+
+    Product text (the data contract): always English, whatever the run's language.
+    """
     return (f"{CHOSEN_MODEL} (interpretable by design); the weight of its correction of the benchmark "
             + ("highest" if higher_is_better else "lowest")
             + f" mean validation {select_by} over {windows} windows")
