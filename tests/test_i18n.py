@@ -23,6 +23,7 @@ ALLOWED_LATIN = {
     "West", "Huber", "Mann", "Whitney", "Chi", "Jaccard", "Sankey", "Hosmer", "Lemeshow", "Platt",
     "isotonic", "Youden", "Dirichlet", "none", "treatment", "control", "winback", "SMOTE", "GB",
     "MB", "CPU", "LR", "GBM", "HGB", "NaN", "nan", "None", "True", "False", "Kano", "Likert",
+    "Kruskal", "Wallis", "Heywood",
 }
 
 
