@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt
 
 from crmlab.i18n import EN, Catalog
 from crmlab.plotting import get_ax
-from crmlab.satisfaction.nps import nps_bands
 from crmlab.satisfaction.narrative.words import word
+from crmlab.satisfaction.nps import nps_bands
 from crmlab.satisfaction.thresholds import HTMT_LIBERAL, HTMT_STRICT, NPS_SCALE
 
 __all__ = [

@@ -20,7 +20,7 @@ import numpy as np
 from crmlab.display import Display
 from crmlab.i18n import EN, Catalog
 from crmlab.satisfaction import narrative, plotting
-from crmlab.satisfaction.narrative.words import bare
+from crmlab.satisfaction.narrative.words import bare, word
 from crmlab.satisfaction.thresholds import HTMT_LIBERAL, HTMT_STRICT
 
 if TYPE_CHECKING:
@@ -43,11 +43,35 @@ __all__ = [
     "pls_index_display",
     "pls_ipma_display",
     "show_or_note",
+    "shown_table",
 ]
+
+# Columns of the stage's tables that hold codes (English in the products): shown translated.
+_CODE_COLUMNS = {"verdict": "verdict", "quadrant": "quadrant", "loadings": "loadings_source",
+                 "kind": "effect_kind"}
 
 def _bare(tr: Catalog, takeaway: str) -> str:
     # the stage context adds the "Takeaway:" label itself
     return bare(takeaway, tr)
+
+
+def shown_table(table: Any, *, tr: Catalog = EN) -> Any:
+    """Return a stage table as the notebook shows it: labels and codes in ``tr``'s language.
+
+    Only for display: the saved tables and ``satisfaction.json`` keep their English columns
+    and codes (the data contract). Construct, item and group names are the user's and pass
+    unchanged. With the English catalog the table itself is returned.
+    """
+    if tr.language == "en" or table is None:
+        return table
+    out = table.copy()
+    for col, kind in _CODE_COLUMNS.items():
+        if col in out.columns:
+            out[col] = [word(tr, kind, v) for v in out[col]]
+    out = out.rename(columns=lambda c: word(tr, "column", c))
+    if out.index.name is not None:
+        out.index.name = word(tr, "column", out.index.name)
+    return out
 
 
 def show_or_note(ctx: Any, display: Display | None, note: str) -> Display | None:

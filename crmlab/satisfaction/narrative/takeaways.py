@@ -244,7 +244,7 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
 
 
 def _loyalty_sentence(analysis: SurveyAnalysis, tr: Catalog) -> str:
-    """The loyalty link in words: the analysis' own (English) sentence, or the same one in ``tr``."""
+    """Word the loyalty link: the analysis' own (English) sentence, or the same one in ``tr``."""
     ly, s = analysis.loyalty, analysis.settings
     if tr is EN or ly is None:
         return ly.sentence if ly is not None else ""
@@ -253,7 +253,7 @@ def _loyalty_sentence(analysis: SurveyAnalysis, tr: Catalog) -> str:
 
 
 def _loyalty_model_sentence(analysis: SurveyAnalysis, tr: Catalog) -> str:
-    """The multi-construct loyalty model in words, in ``tr`` (as :func:`loyalty_link` words it)."""
+    """Word the multi-construct loyalty model in ``tr`` (as :func:`loyalty_link` words it)."""
     ly, s = analysis.loyalty, analysis.settings
     if tr is EN:
         return ly.multiple_sentence

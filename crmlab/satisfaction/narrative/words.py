@@ -10,7 +10,7 @@ __all__ = ["word", "label", "bare"]
 
 
 def word(tr: Catalog, kind: str, value: Any) -> str:
-    """``satisfaction.<kind>.<value>`` of the catalog; a value it does not know passes as text.
+    """Look up ``satisfaction.<kind>.<value>``; a value the catalog does not know passes as text.
 
     The codes stay English in the products (``quadrant: concentrate here``); only what a
     reader sees is looked up.
@@ -20,11 +20,11 @@ def word(tr: Catalog, kind: str, value: Any) -> str:
 
 
 def label(tr: Catalog = EN) -> str:
-    """The bold "Takeaway:" label that starts every takeaway (``**Takeaway:** ``)."""
+    """Return the bold "Takeaway:" label that starts every takeaway (``**Takeaway:** ``)."""
     return f"**{tr('common.takeaway')}** "
 
 
 def bare(text: str, tr: Catalog = EN) -> str:
-    """``text`` without its leading takeaway label (the stage context adds its own)."""
+    """Return ``text`` without its leading takeaway label (the stage context adds its own)."""
     lab = label(tr)
     return text[len(lab):] if text.startswith(lab) else text
