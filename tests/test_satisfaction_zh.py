@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_i18n import ALLOWED_LATIN  # noqa: E402
+from test_satisfaction_plotting import TINY, TINY_SURVEY  # noqa: E402
 
 from crmlab import satisfaction as sat  # noqa: E402
 from crmlab.i18n import EN, catalog  # noqa: E402
@@ -28,8 +30,6 @@ from crmlab.plotting import cjk_font, use_cjk_fallback  # noqa: E402
 from crmlab.satisfaction import narrative, plotting, views  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
-from test_i18n import ALLOWED_LATIN  # noqa: E402
-from test_satisfaction_plotting import TINY, TINY_SURVEY  # noqa: E402
 
 ZH = catalog("zh")
 HAN = re.compile(r"[\u4e00-\u9fff]")
