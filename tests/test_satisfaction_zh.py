@@ -280,3 +280,9 @@ def test_shown_table_translates_labels_and_codes_for_display_only(zh_tiny, en_ti
         ZH(f"satisfaction.quadrant.{q}") for q in sat.QUADRANTS}
     assert list(actions.columns)[:2] == ["rank", "construct"]  # the table itself is untouched
     assert views.shown_table(en_tiny.actions) is en_tiny.actions  # English: as it is
+
+
+def test_intake_table_labels_the_recommend_row_in_chinese(zh_tiny):
+    shown = views.shown_table(zh_tiny[0].prepared.missing, tr=ZH)
+    assert shown["构念"].iloc[-1] == "（推荐意愿题，0-10 分）"
+    assert zh_tiny[0].prepared.missing["construct"].iloc[-1] == "(recommend, 0-10)"  # saved as is

@@ -212,7 +212,8 @@ def importance_performance_total(
 
 
 def run_pls(
-    analysis: SurveyAnalysis, survey: Mapping[str, Any], progress: bool = True
+    analysis: SurveyAnalysis, survey: Mapping[str, Any], progress: bool = True, *,
+    tr: Catalog = EN,
 ) -> PLSAnalysis | None:
     """Fit the survey's PLS path model and everything the chapter and product show.
 
@@ -226,6 +227,8 @@ def run_pls(
         ``bootstrap`` {n, seed}, ``confidence``, ``outcome``, ``actionable``, ``scale``.
     progress : bool
         Show the bootstrap's progress bar.
+    tr : Catalog, optional
+        The language of the progress bar's label (default English).
 
     Returns
     -------
@@ -259,7 +262,9 @@ def run_pls(
         scheme=scheme,
         missing=missing,
     )
-    intervals = bootstrap_pls(result, n_boot, seed, level, progress=progress) if n_boot else None
+    intervals = (bootstrap_pls(result, n_boot, seed, level, progress=progress,
+                               desc=tr("satisfaction.notebook.bootstrap_progress"))
+                 if n_boot else None)
     scale = tuple(float(v) for v in setting(survey, "scale"))
     outcome = setting(survey, "outcome")
     target = outcome if outcome in model.constructs else list(model.structural)[-1]

@@ -65,6 +65,8 @@ def shown_table(table: Any, *, tr: Catalog = EN) -> Any:
     if tr.language == "en" or table is None:
         return table
     out = table.copy()
+    if "construct" in out.columns:  # the recommend item's row of the intake table
+        out["construct"] = [word(tr, "construct_label", v) for v in out["construct"]]
     for col, kind in _CODE_COLUMNS.items():
         if col in out.columns:
             out[col] = [word(tr, kind, v) for v in out[col]]
