@@ -24,6 +24,7 @@ ALLOWED_LATIN = {
     "isotonic", "Youden", "Dirichlet", "none", "treatment", "control", "winback", "SMOTE", "GB",
     "MB", "CPU", "LR", "GBM", "HGB", "NaN", "nan", "None", "True", "False", "Kano", "Likert",
     "Kaufman", "Rousseeuw", "Calinski", "Harabasz",
+    "Kruskal", "Wallis", "Heywood",
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from crmlab.i18n import EN, Catalog
 from crmlab.satisfaction import narrative
 from crmlab.satisfaction.drivers import DriverResult, key_drivers
 from crmlab.satisfaction.groups import GroupResult, group_comparison
@@ -60,6 +61,8 @@ def analyze_survey(
     survey: Mapping[str, Any],
     loadings: Mapping[str, float] | pd.Series | None = None,
     loading_source: str | None = None,
+    *,
+    tr: Catalog = EN,
 ) -> SurveyAnalysis:
     """Run the whole satisfaction analysis on a survey file's table.
 
@@ -74,6 +77,10 @@ def analyze_survey(
         loadings) for CR and AVE; default: a maximum-likelihood one-factor model per construct.
     loading_source : str, optional
         What ``loadings`` are, shown in the reliability table and the product.
+    tr : Catalog, optional
+        The language of the text the results carry (``notes``, the reliability ``flag``,
+        the ``action`` of each driver, the loyalty sentences); default English. Codes
+        (``verdict``, ``quadrant`` ...) stay English whatever the language.
 
     Returns
     -------
@@ -96,7 +103,7 @@ def analyze_survey(
     notes: list[str] = []
     single = [c for c, items in s.constructs.items() if len(items) == 1]
     if single:
-        notes.append(narrative.single_item_note(single))
+        notes.append(narrative.single_item_note(single, tr=tr))
     partial = {}
     for name, cols in s.constructs.items():
         answered = prepared.items[cols].notna().sum(axis=1)
@@ -105,19 +112,20 @@ def analyze_survey(
     drivers, actions = DriverResult.empty(s.importance), EMPTY_ACTIONS.copy()
     if s.drivers:
         drivers = key_drivers(scores, s.outcome, s.drivers, s.confidence, s.importance)
-        actions = importance_performance(drivers.table, idx, s.actionable)
+        actions = importance_performance(drivers.table, idx, s.actionable, tr=tr)
         text = narrative.suppression_sentence(
-            drivers.table, s.outcome, scores[s.drivers].dropna().corr()
+            drivers.table, s.outcome, scores[s.drivers].dropna().corr(), tr=tr
         )
         if text:
-            notes.append(narrative.driver_suppression_note(text))
+            notes.append(narrative.driver_suppression_note(text, tr=tr))
     else:
-        notes.append(narrative.no_drivers_note(s.outcome))
+        notes.append(narrative.no_drivers_note(s.outcome, tr=tr))
     loyalty = None
     if s.loyalty is not None:
-        loyalty = loyalty_link(scores, s.outcome, s.loyalty, s.drivers, s.scale, s.confidence)
+        loyalty = loyalty_link(scores, s.outcome, s.loyalty, s.drivers, s.scale, s.confidence,
+                               tr=tr)
         if loyalty.suppressed:
-            notes.append(narrative.loyalty_suppression_note(loyalty.multiple_sentence))
+            notes.append(narrative.loyalty_suppression_note(loyalty.multiple_sentence, tr=tr))
     groups = None
     if prepared.group is not None:
         groups = group_comparison(scores, prepared.group, s.scale)
@@ -153,7 +161,8 @@ def analyze_survey(
         settings=s,
         prepared=prepared,
         scores=scores,
-        reliability=reliability(prepared.items, s.constructs, scores, loadings, loading_source),
+        reliability=reliability(prepared.items, s.constructs, scores, loadings, loading_source,
+                                tr=tr),
         items=item_statistics(prepared.items, s.constructs, loadings),
         index=idx,
         correlations=scores.corr(),

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError
+from crmlab.i18n import EN, Catalog
 
 __all__ = [
     "QUADRANTS",
@@ -169,6 +170,8 @@ def importance_performance(
     index: pd.DataFrame,
     actionable: Sequence[str] | None = None,
     crosshair: str = "midrange",
+    *,
+    tr: Catalog = EN,
 ) -> pd.DataFrame:
     """Place each driver on Martilla & James's importance-performance map and rank actions.
 
@@ -189,6 +192,9 @@ def importance_performance(
         Expectation.
     crosshair : {"midrange", "mean"}
         Where the cross-hair sits.
+    tr : Catalog, optional
+        The language of the ``action`` sentences (default English: :data:`QUADRANTS`,
+        :data:`NOT_A_LEVER`); ``quadrant`` keeps its English code.
 
     Returns
     -------
@@ -226,7 +232,7 @@ def importance_performance(
     df["quadrant"] = quadrant_of(df["importance"], df["performance"], cuts)
     df["actionable"] = df["construct"].isin(levers)
     df["action"] = [
-        QUADRANTS[q][0] if lever else NOT_A_LEVER[q]
+        tr(f"satisfaction.action.{'lever' if lever else 'not_lever'}.{q}")
         for q, lever in zip(df["quadrant"], df["actionable"], strict=True)
     ]
     df["importance_cut"], df["performance_cut"] = cuts

@@ -16,6 +16,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from crmlab.errors import InputError
+from crmlab.i18n import EN, Catalog
 from crmlab.satisfaction import narrative
 from crmlab.satisfaction.drivers import _check_regression_frame, _zscore, sign_flips
 
@@ -77,6 +78,8 @@ def loyalty_link(
     drivers: Sequence[str] = (),
     scale: Sequence[float] = (1, 10),
     confidence: float = 0.95,
+    *,
+    tr: Catalog = EN,
 ) -> LoyaltyResult:
     """Regress loyalty on satisfaction (scale points), then on satisfaction and the drivers.
 
@@ -93,6 +96,8 @@ def loyalty_link(
         The survey scale (for the sentence).
     confidence : float
         Level of the intervals.
+    tr : Catalog, optional
+        The language of ``sentence`` and ``multiple_sentence`` (default English).
 
     Returns
     -------
@@ -140,10 +145,11 @@ def loyalty_link(
             ).to_numpy()
             r2_multiple, n_multiple = float(mfit.rsquared), len(full)
             multiple_sentence = narrative.loyalty_model_sentence(
-                table, satisfaction, loyalty, r2_multiple, n_multiple, z[terms].corr()
+                table, satisfaction, loyalty, r2_multiple, n_multiple, z[terms].corr(), tr=tr
             )
     sentence = narrative.loyalty_sentence(
-        satisfaction, loyalty, scale, slope, (lo_ci, hi_ci), confidence, fit.rsquared, len(pair)
+        satisfaction, loyalty, scale, slope, (lo_ci, hi_ci), confidence, fit.rsquared, len(pair),
+        tr=tr,
     )
     return LoyaltyResult(
         slope=slope,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from crmlab.i18n import EN, Catalog
 from crmlab.plotting import get_ax
+from crmlab.satisfaction.narrative.words import word
 from crmlab.satisfaction.nps import nps_bands
 from crmlab.satisfaction.thresholds import HTMT_LIBERAL, HTMT_STRICT, NPS_SCALE
 
@@ -48,7 +50,7 @@ def _empty(ax, title, message):
     return ax
 
 
-def plot_reliability(reliability, ax=None):
+def plot_reliability(reliability, ax=None, *, tr: Catalog = EN):
     """Draw raw Cronbach's alpha, composite reliability and AVE per construct as bars.
 
     Dashed lines mark the usual minimums (0.7 for alpha and CR, 0.5 for AVE); each
@@ -64,33 +66,37 @@ def plot_reliability(reliability, ax=None):
     source = ""
     if "loadings" in df:
         kinds = sorted(set(df.loc[df["items"] > 1, "loadings"]))
-        words = {"ml": "ML one-factor", "tau-equivalent": "equal loadings for 2 items"}
-        source = f" ({', '.join(words.get(k, k) for k in kinds)})" if kinds else ""
-    labels = {"alpha": "Cronbach's alpha (raw)",
-              "composite_reliability": f"composite reliability{source}",
-              "ave": "AVE (share of item variance explained)"}
+        words = {"ml": tr("satisfaction.plot.reliability.source_ml"),
+                 "tau-equivalent": tr("satisfaction.plot.reliability.source_tau")}
+        source = (tr("satisfaction.plot.reliability.source_suffix",
+                     sources=tr("common.list_sep").join(words.get(k, k) for k in kinds))
+                  if kinds else "")
+    labels = {"alpha": tr("satisfaction.plot.reliability.alpha"),
+              "composite_reliability": tr("satisfaction.plot.reliability.cr", source=source),
+              "ave": tr("satisfaction.plot.reliability.ave")}
     for k, col in enumerate(("alpha", "composite_reliability", "ave")):
         ax.barh(y + (1 - k) * h, df[col].fillna(0), height=h, color=_COLOURS[col],
                 label=labels[col])
     for i, row in df.iterrows():
         if row["items"] == 1:
-            ax.text(0.02, i, "single item: not estimable", va="center", fontsize=8, color="#7f7f7f")
+            ax.text(0.02, i, tr("satisfaction.plot.reliability.single_item"), va="center", fontsize=8, color="#7f7f7f")
     ax.axvline(0.7, color="#333333", ls="--", lw=1)
     ax.axvline(0.5, color="#f79646", ls=":", lw=1.2)
     names = df["construct"].astype(str)
     if "verdict" in df:
-        names = [f"{c}\n({v})" if v != "single item" else c
+        names = [tr("satisfaction.plot.reliability.name_verdict", construct=c,
+                    verdict=word(tr, "verdict", v)) if v != "single item" else c
                  for c, v in zip(df["construct"], df["verdict"], strict=True)]
     ax.set_yticks(y, names)
     ax.set_xlim(0, 1.05)
-    ax.set_title("Which scales can we trust? Alpha and CR must both pass 0.7")
-    ax.set_xlabel("coefficient (0-1; dashed: 0.7 for alpha and CR, dotted: 0.5 for AVE)")
-    ax.set_ylabel("construct (verdict)")
+    ax.set_title(tr("satisfaction.plot.reliability.title"))
+    ax.set_xlabel(tr("satisfaction.plot.reliability.xlabel"))
+    ax.set_ylabel(tr("satisfaction.plot.reliability.ylabel"))
     ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return ax
 
 
-def plot_satisfaction_index(index, outcome=None, ax=None):
+def plot_satisfaction_index(index, outcome=None, ax=None, *, tr: Catalog = EN):
     """Horizontal bars of the 0-100 index per construct with confidence intervals."""
     ax = get_ax(ax, figsize=(7, 0.45 * max(len(index), 4) + 1.2))
     df = index.iloc[::-1].reset_index(drop=True)
@@ -100,16 +106,16 @@ def plot_satisfaction_index(index, outcome=None, ax=None):
                    error_kw={"elinewidth": 1, "ecolor": "#333333"})
     ax.bar_label(bars, labels=[f"{v:.1f}" for v in df["index"]], padding=14, fontsize=8)
     ax.set_xlim(0, 105)
-    title = "How customers rate each construct (0-100 index)"
+    title = tr("satisfaction.plot.index.title")
     if outcome is not None:
-        title += f"\nred: {outcome}, the number to track"
+        title += tr("satisfaction.plot.index.title_outcome", outcome=outcome)
     ax.set_title(title)
-    ax.set_xlabel("index (0-100 points; bars: mean, whiskers: confidence interval)")
-    ax.set_ylabel("construct")
+    ax.set_xlabel(tr("satisfaction.plot.index.xlabel"))
+    ax.set_ylabel(tr("satisfaction.plot.construct"))
     return ax
 
 
-def plot_construct_correlations(corr, ax=None):
+def plot_construct_correlations(corr, ax=None, *, tr: Catalog = EN):
     """Heatmap of the correlations between construct scores (annotated)."""
     import numpy as np
 
@@ -123,46 +129,47 @@ def plot_construct_correlations(corr, ax=None):
         for j in range(n):
             ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
                     color="white" if abs(m[i, j]) > 0.6 else "black")
-    ax.figure.colorbar(im, ax=ax, label="Pearson correlation (unitless)", shrink=0.8)
-    ax.set_title("How strongly construct scores move together")
-    ax.set_xlabel("construct")
-    ax.set_ylabel("construct")
+    ax.figure.colorbar(im, ax=ax, label=tr("satisfaction.plot.correlations.colorbar"), shrink=0.8)
+    ax.set_title(tr("satisfaction.plot.correlations.title"))
+    ax.set_xlabel(tr("satisfaction.plot.construct"))
+    ax.set_ylabel(tr("satisfaction.plot.construct"))
     return ax
 
 
-def plot_driver_coefficients(drivers, ax=None, outcome="outcome"):
+def plot_driver_coefficients(drivers, ax=None, outcome=None, *, tr: Catalog = EN):
     """Standardised coefficients with confidence intervals (``DriverResult.table``)."""
-    title = f"Own effect of each driver on {outcome}, others held fixed"
+    outcome = tr("satisfaction.plot.outcome") if outcome is None else outcome
+    title = tr("satisfaction.plot.coefficients.title", outcome=outcome)
     ax = get_ax(ax, figsize=(6, 0.5 * max(len(drivers) if drivers is not None else 0, 4) + 1.2))
     if drivers is None or len(drivers) == 0:
-        return _empty(ax, title, "no driver constructs")
+        return _empty(ax, title, tr("satisfaction.plot.no_drivers"))
     df = drivers.iloc[::-1].reset_index(drop=True)
     err = [df["beta"] - df["ci_low"], df["ci_high"] - df["beta"]]
     ax.errorbar(df["beta"], df["construct"], xerr=err,
                 fmt="o", color="#4f81bd", ecolor="#333333", capsize=3)
     ax.axvline(0, color="#7f7f7f", lw=1)
     ax.set_title(title)
-    ax.set_xlabel(f"standardised coefficient (SD of {outcome} per SD of the driver; "
-                  "whiskers: confidence interval)")
-    ax.set_ylabel("driver construct")
+    ax.set_xlabel(tr("satisfaction.plot.coefficients.xlabel", outcome=outcome))
+    ax.set_ylabel(tr("satisfaction.plot.driver_construct"))
     return ax
 
 
-def plot_driver_importance(drivers, r2=None, ax=None, outcome="outcome"):
+def plot_driver_importance(drivers, r2=None, ax=None, outcome=None, *, tr: Catalog = EN):
     """Bars of each driver's share of R² (Shapley/LMG or relative weights), in percent."""
-    title = f"Share of explained {outcome} per driver"
+    outcome = tr("satisfaction.plot.outcome") if outcome is None else outcome
+    title = tr("satisfaction.plot.importance.title", outcome=outcome)
     if r2 is not None:
-        title += f" (together R² = {r2:.0%})"
+        title += tr("satisfaction.plot.importance.title_r2", r2=r2)
     ax = get_ax(ax, figsize=(6, 0.5 * max(len(drivers) if drivers is not None else 0, 4) + 1.2))
     if drivers is None or len(drivers) == 0:
-        return _empty(ax, title, "no driver constructs")
+        return _empty(ax, title, tr("satisfaction.plot.no_drivers"))
     df = drivers.iloc[::-1].reset_index(drop=True)
     bars = ax.barh(df["construct"], df["importance"] * 100, color="#9bbb59")
     ax.bar_label(bars, labels=[f"{v:.0%}" for v in df["importance"]], padding=3, fontsize=8)
     ax.margins(x=0.15)
     ax.set_title(title)
-    ax.set_xlabel("importance (% of the explained variance, sums to 100%)")
-    ax.set_ylabel("driver construct")
+    ax.set_xlabel(tr("satisfaction.plot.importance.xlabel"))
+    ax.set_ylabel(tr("satisfaction.plot.driver_construct"))
     return ax
 
 
@@ -174,7 +181,14 @@ _QUADRANT_CORNERS = {  # Martilla & James: performance across, importance up
 }
 
 
-def plot_importance_performance(actions, ax=None, outcome="outcome"):
+def _quadrant_corners(ax, tr):
+    for label, (cx, cy, ha, va) in _QUADRANT_CORNERS.items():
+        ax.text(cx, cy, tr(f"satisfaction.quadrant_title.{label}"), transform=ax.transAxes,
+                ha=ha, va=va, fontsize=10, fontweight="bold", color=_QUADRANT_COLOURS[label],
+                alpha=0.9)
+
+
+def plot_importance_performance(actions, ax=None, outcome=None, *, tr: Catalog = EN):
     """Martilla & James's importance-performance map of the drivers.
 
     Performance (0-100 index) runs across, importance (% of explained variance) up; the
@@ -187,10 +201,11 @@ def plot_importance_performance(actions, ax=None, outcome="outcome"):
     """
     import numpy as np
 
-    title = f"Where to act on {outcome}: importance against performance"
+    outcome = tr("satisfaction.plot.outcome") if outcome is None else outcome
+    title = tr("satisfaction.plot.ipm.title", outcome=outcome)
     ax = get_ax(ax, figsize=(8, 6))
     if actions is None or len(actions) == 0:
-        return _empty(ax, title, "no driver constructs")
+        return _empty(ax, title, tr("satisfaction.plot.no_drivers"))
     x = actions["performance"].astype(float).to_numpy()
     y = actions["importance"].astype(float).to_numpy() * 100
     if {"importance_cut", "performance_cut"} <= set(actions.columns):
@@ -207,7 +222,7 @@ def plot_importance_performance(actions, ax=None, outcome="outcome"):
     for xi, yi, c, is_lever, name in zip(x, y, colours, lever, actions["construct"], strict=True):
         ax.scatter([xi], [yi], s=90, zorder=3, color=c if is_lever else "white",
                    edgecolor=c, linewidth=2)
-        label = name if is_lever else f"{name} (not a lever)"
+        label = name if is_lever else tr("satisfaction.plot.not_a_lever_name", name=name)
         ax.annotate(label, (xi, yi), xytext=(7, 5), textcoords="offset points", fontsize=9)
     xspan = max(x.max() - x.min(), 1.0)
     yspan = max(y.max() - y.min(), 1.0)
@@ -215,21 +230,18 @@ def plot_importance_performance(actions, ax=None, outcome="outcome"):
     ax.set_ylim(max(min(y.min(), ym) - 0.4 * yspan, 0), max(y.max(), ym) + 0.4 * yspan)
     ax.axvline(xm, color="#7f7f7f", ls="--", lw=1)
     ax.axhline(ym, color="#7f7f7f", ls="--", lw=1)
-    for label, (cx, cy, ha, va) in _QUADRANT_CORNERS.items():
-        ax.text(cx, cy, label.capitalize(), transform=ax.transAxes, ha=ha, va=va, fontsize=10,
-                fontweight="bold", color=_QUADRANT_COLOURS[label], alpha=0.9)
+    _quadrant_corners(ax, tr)
     if not lever.all():
         ax.scatter([], [], s=90, color="white", edgecolor="#7f7f7f", linewidth=2,
-                   label="not a lever the firm sets: no investment advice")
+                   label=tr("satisfaction.plot.ipm.not_a_lever_legend"))
         ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     ax.set_title(title)
-    ax.set_xlabel(f"performance (index, 0-100 points; dashed: {xm:.1f}, "
-                  "middle of the drivers' range)")
-    ax.set_ylabel(f"importance (% of explained {outcome}; dashed: {ym:.0f}%)")
+    ax.set_xlabel(tr("satisfaction.plot.ipm.xlabel", xm=xm))
+    ax.set_ylabel(tr("satisfaction.plot.ipm.ylabel", outcome=outcome, ym=ym))
     return ax
 
 
-def plot_loyalty_coefficients(table, loyalty="Loyalty", ax=None):
+def plot_loyalty_coefficients(table, loyalty="Loyalty", ax=None, *, tr: Catalog = EN):
     """Draw each term's correlation with loyalty (r) beside its coefficient (beta).
 
     r is the term alone; beta (with its interval) holds the other terms fixed. Terms whose
@@ -237,36 +249,38 @@ def plot_loyalty_coefficients(table, loyalty="Loyalty", ax=None):
     """
     import numpy as np
 
-    title = f"{loyalty}: each construct alone (r) and with the others held fixed (beta)"
+    title = tr("satisfaction.plot.loyalty_model.title", loyalty=loyalty)
     ax = get_ax(ax, figsize=(8, 0.6 * max(len(table) if table is not None else 0, 4) + 1.4))
     if table is None or len(table) == 0:
-        return _empty(ax, title, "no multi-construct loyalty model")
+        return _empty(ax, title, tr("satisfaction.plot.loyalty_model.empty"))
     df = table.iloc[::-1].reset_index(drop=True)
     yy = np.arange(len(df))
     flip = df["sign_flip"].astype(bool).to_numpy()
     ax.scatter(df["r"], yy + 0.15, marker="s", s=45, color="#bfbfbf", edgecolor="#7f7f7f",
-               zorder=3, label="r: correlation with loyalty, construct alone")
+               zorder=3, label=tr("satisfaction.plot.loyalty_model.r_legend"))
     colours = np.where(flip, "#c0504d", "#4f81bd")
     err = np.vstack([df["beta"] - df["ci_low"], df["ci_high"] - df["beta"]])
     for i in range(len(df)):
         ax.errorbar(df["beta"].iloc[i], yy[i] - 0.15, xerr=err[:, [i]], fmt="o",
                     color=colours[i], ecolor=colours[i], capsize=3, zorder=3)
     ax.errorbar([], [], xerr=[], fmt="o", color="#4f81bd",
-                label="beta: with the others held fixed (whiskers: CI)")
+                label=tr("satisfaction.plot.loyalty_model.beta_legend"))
     if flip.any():
         ax.errorbar([], [], xerr=[], fmt="o", color="#c0504d",
-                    label="sign flips: suppression, not an effect")
+                    label=tr("satisfaction.plot.loyalty_model.flip_legend"))
     ax.axvline(0, color="#7f7f7f", lw=1)
-    names = [f"{t} (sign flips)" if f else t for t, f in zip(df["term"], flip, strict=True)]
+    names = [tr("satisfaction.plot.loyalty_model.flip_name", term=t) if f else t
+             for t, f in zip(df["term"], flip, strict=True)]
     ax.set_yticks(yy, names)
     ax.set_title(title)
-    ax.set_xlabel(f"standardised association with {loyalty} (SD per SD)")
-    ax.set_ylabel("construct")
+    ax.set_xlabel(tr("satisfaction.plot.loyalty_model.xlabel", loyalty=loyalty))
+    ax.set_ylabel(tr("satisfaction.plot.construct"))
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     return ax
 
 
-def plot_loyalty_link(scores, satisfaction, loyalty, result, ax=None, scale=None):
+def plot_loyalty_link(scores, satisfaction, loyalty, result, ax=None, scale=None, *,
+                      tr: Catalog = EN):
     """Scatter of loyalty against satisfaction scores with the fitted regression line."""
     import numpy as np
 
@@ -275,43 +289,47 @@ def plot_loyalty_link(scores, satisfaction, loyalty, result, ax=None, scale=None
     # Scores are item means, so many respondents share a point: size shows how many.
     counts = pair.groupby([satisfaction, loyalty]).size().reset_index(name="n")
     ax.scatter(counts[satisfaction], counts[loyalty], s=12 * counts["n"], alpha=0.45,
-               color="#4f81bd", edgecolor="none", label="respondents (size = count)")
+               color="#4f81bd", edgecolor="none", label=tr("satisfaction.plot.loyalty.points"))
     xs = np.linspace(pair[satisfaction].min(), pair[satisfaction].max(), 50)
     ax.plot(xs, result.intercept + result.slope * xs, color="#c0504d", lw=2,
-            label=f"fit: {result.slope:+.2f} {loyalty} points per {satisfaction} point, "
-                  f"R² {result.r2:.2f}")
-    unit = f"{scale[0]:g}-{scale[1]:g} scale points" if scale is not None else "scale points"
+            label=tr("satisfaction.plot.loyalty.fit", slope=result.slope, loyalty=loyalty,
+                     satisfaction=satisfaction, r2=result.r2))
+    unit = (tr("satisfaction.plot.loyalty.unit_scale", lo=scale[0], hi=scale[1])
+            if scale is not None else tr("satisfaction.plot.loyalty.unit"))
     more = "more" if result.slope >= 0 else "less"
-    ax.set_title(f"More {satisfaction} goes with {more} {loyalty} "
-                 f"({result.slope:+.2f} points per point)")
-    ax.set_xlabel(f"{satisfaction} score ({unit})")
-    ax.set_ylabel(f"{loyalty} score ({unit})")
+    ax.set_title(tr(f"satisfaction.plot.loyalty.title_{more}", satisfaction=satisfaction,
+                    loyalty=loyalty, slope=result.slope))
+    ax.set_xlabel(tr("satisfaction.plot.loyalty.score", construct=satisfaction, unit=unit))
+    ax.set_ylabel(tr("satisfaction.plot.loyalty.score", construct=loyalty, unit=unit))
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     return ax
 
 
-def plot_group_index(means, construct, ax=None):
+def plot_group_index(means, construct, ax=None, *, tr: Catalog = EN):
     """Bars of one construct's 0-100 index per group (``GroupResult.means``)."""
     ax = get_ax(ax, figsize=(6.5, 4))
     df = means.loc[means["construct"] == construct]
     bars = ax.bar(df["group"].astype(str), df["index"], color="#4f81bd")
-    labels = [f"{v:.1f}\n(n={n})" for v, n in zip(df["index"], df["n"], strict=True)]
+    labels = [tr("satisfaction.plot.groups.bar", index=v, n=n)
+              for v, n in zip(df["index"], df["n"], strict=True)]
     ax.bar_label(bars, labels=labels, padding=2, fontsize=8)
     ax.set_ylim(0, 110)
-    ax.set_title(f"{construct} index by group")
-    ax.set_xlabel("group")
-    ax.set_ylabel("index (0-100 points)")
+    ax.set_title(tr("satisfaction.plot.groups.title", construct=construct))
+    ax.set_xlabel(tr("satisfaction.plot.groups.xlabel"))
+    ax.set_ylabel(tr("satisfaction.plot.index_points"))
     return ax
 
 
-def _band_label(name, band):
+def _band_label(name, band, tr=EN):
+    shown = tr(f"satisfaction.nps_band.{name}")
     if band is None:
-        return f"{name} (no answer)"
+        return tr("satisfaction.plot.nps.band_none", name=shown)
     lo, hi = band
-    return f"{name} ({lo:g})" if lo == hi else f"{name} ({lo:g}-{hi:g})"
+    return (tr("satisfaction.plot.nps.band_one", name=shown, lo=lo) if lo == hi
+            else tr("satisfaction.plot.nps.band_range", name=shown, lo=lo, hi=hi))
 
 
-def plot_nps(nps, ax=None):
+def plot_nps(nps, ax=None, *, tr: Catalog = EN):
     """One stacked bar: detractors, passives and promoters (%), with the NPS in the title.
 
     ``nps`` is :func:`crmlab.satisfaction.nps_summary` (or
@@ -330,21 +348,21 @@ def plot_nps(nps, ax=None):
         ("promoters", nps["promoters"], "#9bbb59"),
     )
     for name, share, colour in parts:
-        ax.barh([0], [share * 100], left=left, color=colour, label=_band_label(name, bands[name]))
+        ax.barh([0], [share * 100], left=left, color=colour, label=_band_label(name, bands[name], tr))
         if share > 0.04:
             ax.text(left + share * 50, 0, f"{share:.0%}", ha="center", va="center", fontsize=9)
         left += share * 100
     ax.set_xlim(0, 100)
     ax.set_yticks([])
-    title = f"Net Promoter Score {nps['nps']:+.0f}"
+    title = tr("satisfaction.plot.nps.title", nps=nps["nps"])
     if nps.get("ci_low") is not None and nps.get("confidence") is not None:
-        title += (f" ({nps['confidence']:.0%} CI {nps['ci_low']:+.0f} to "
-                  f"{nps['ci_high']:+.0f}, n = {nps['n']})")
+        title += tr("satisfaction.plot.nps.title_ci", confidence=nps["confidence"],
+                    ci_low=nps["ci_low"], ci_high=nps["ci_high"], n=nps["n"])
     else:
-        title += f" (n = {nps['n']})"
+        title += tr("satisfaction.plot.nps.title_n", n=nps["n"])
     ax.set_title(title)
-    ax.set_xlabel("respondents (%)")
-    ax.set_ylabel("recommend item")
+    ax.set_xlabel(tr("satisfaction.plot.nps.xlabel"))
+    ax.set_ylabel(tr("satisfaction.plot.nps.ylabel"))
     ax.legend(frameon=False, fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.35))
     return ax
 
@@ -377,7 +395,8 @@ def _path_layout(edges, nodes):
     return pos
 
 
-def plot_path_diagram(paths, r2=None, ax=None, positions=None, title=None):
+def plot_path_diagram(paths, r2=None, ax=None, positions=None, title=None, *,
+                      tr: Catalog = EN):
     """Draw a structural (path) model: boxes for constructs, arrows with path coefficients.
 
     Parameters
@@ -426,14 +445,14 @@ def plot_path_diagram(paths, r2=None, ax=None, positions=None, title=None):
     for n, (x, y) in pos.items():
         ax.add_patch(plt.Rectangle((x - w / 2, y - h / 2), w, h, fc="#dce6f2", ec="#1f4e79",
                                    lw=1.2, zorder=2))
-        label = n if n not in r2 else f"{n}\nR² = {r2[n]:.2f}"
+        label = n if n not in r2 else tr("satisfaction.plot.paths.box_r2", name=n, r2=r2[n])
         ax.text(x, y, label, ha="center", va="center", fontsize=9, zorder=3)
     ax.set_xlim(min(xs) - w, max(xs) + w)
     ax.set_ylim(min(ys + label_y) - 0.8, max(ys + label_y) + 0.8)
     ax.set_aspect("equal")  # arrows curve in screen space: keep data and screen alike
-    ax.set_title(title or "The satisfaction index model: standardised path coefficients")
-    ax.set_xlabel("cause → effect (arrow width: path coefficient, SD per SD)")
-    ax.set_ylabel("constructs (R²: share of variance explained)")
+    ax.set_title(title or tr("satisfaction.plot.paths.title"))
+    ax.set_xlabel(tr("satisfaction.plot.paths.xlabel"))
+    ax.set_ylabel(tr("satisfaction.plot.paths.ylabel"))
     ax.set_xticks([])
     ax.set_yticks([])
     for side in ("top", "right", "bottom", "left"):
@@ -441,7 +460,7 @@ def plot_path_diagram(paths, r2=None, ax=None, positions=None, title=None):
     return ax
 
 
-def plot_direct_total_effects(effects, target, ax=None):
+def plot_direct_total_effects(effects, target, ax=None, *, tr: Catalog = EN):
     """Bars of each construct's direct and indirect effect on ``target`` (stacked = total).
 
     ``effects`` is :meth:`crmlab.satisfaction.PLSResult.effects_table` (``source``, ``target``,
@@ -451,27 +470,27 @@ def plot_direct_total_effects(effects, target, ax=None):
 
     df = effects[effects["target"] == target].sort_values("total")
     ax = get_ax(ax, figsize=(7, 0.5 * max(len(df), 3) + 1.4))
-    title = f"Effects on {target}: direct path and through other constructs"
+    title = tr("satisfaction.plot.effects.title", target=target)
     if len(df) == 0:
-        return _empty(ax, title, f"nothing has an effect on {target}")
+        return _empty(ax, title, tr("satisfaction.plot.effects.empty", target=target))
     y = np.arange(len(df))
-    ax.barh(y, df["direct"], color="#4f81bd", label="direct (the path coefficient)")
+    ax.barh(y, df["direct"], color="#4f81bd", label=tr("satisfaction.plot.effects.direct"))
     ax.barh(y, df["indirect"], left=df["direct"], color="#9bbb59",
-            label="indirect (through other constructs)")
+            label=tr("satisfaction.plot.effects.indirect"))
     for yi, tot in zip(y, df["total"], strict=True):
-        ax.text(tot + 0.01 if tot >= 0 else tot - 0.01, yi, f"total {tot:.2f}", va="center",
+        ax.text(tot + 0.01 if tot >= 0 else tot - 0.01, yi, tr("satisfaction.plot.effects.total", total=tot), va="center",
                 ha="left" if tot >= 0 else "right", fontsize=8)
     ax.axvline(0, color="#7f7f7f", lw=1)
     ax.set_yticks(y, df["source"])
     ax.margins(x=0.2)
     ax.set_title(title)
-    ax.set_xlabel(f"standardised effect (SD of {target} per SD of the construct)")
-    ax.set_ylabel("construct")
+    ax.set_xlabel(tr("satisfaction.plot.effects.xlabel", target=target))
+    ax.set_ylabel(tr("satisfaction.plot.construct"))
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     return ax
 
 
-def plot_htmt(htmt, ax=None, strict=HTMT_STRICT, liberal=HTMT_LIBERAL):
+def plot_htmt(htmt, ax=None, strict=HTMT_STRICT, liberal=HTMT_LIBERAL, *, tr: Catalog = EN):
     """Heatmap of the HTMT ratios (lower triangle), cells at or over the thresholds outlined."""
     import numpy as np
 
@@ -491,14 +510,14 @@ def plot_htmt(htmt, ax=None, strict=HTMT_STRICT, liberal=HTMT_LIBERAL):
                                            ec="#e8000b" if v >= liberal else "#ffb000"))
     ax.set_xticks(np.arange(n), htmt.columns, rotation=45, ha="right")
     ax.set_yticks(np.arange(n), htmt.index)
-    ax.figure.colorbar(im, ax=ax, label="HTMT (ratio, unitless)", shrink=0.8)
-    ax.set_title(f"Are the constructs distinct? HTMT (amber: ≥ {strict:g}; red: ≥ {liberal:g})")
-    ax.set_xlabel("construct")
-    ax.set_ylabel("construct")
+    ax.figure.colorbar(im, ax=ax, label=tr("satisfaction.plot.htmt.colorbar"), shrink=0.8)
+    ax.set_title(tr("satisfaction.plot.htmt.title", strict=strict, liberal=liberal))
+    ax.set_xlabel(tr("satisfaction.plot.construct"))
+    ax.set_ylabel(tr("satisfaction.plot.construct"))
     return ax
 
 
-def plot_index_weights(index, ax=None, outcome=None):
+def plot_index_weights(index, ax=None, outcome=None, *, tr: Catalog = EN):
     """PLS-weighted (ACSI) index beside the equal-weight index per construct (0-100)."""
     import numpy as np
 
@@ -507,29 +526,29 @@ def plot_index_weights(index, ax=None, outcome=None):
     y = np.arange(len(df))
     ax.errorbar(df["index_pls"], y + 0.12, xerr=[df["index_pls"] - df["ci_low"],
                 df["ci_high"] - df["index_pls"]], fmt="o", color="#c0504d", capsize=3,
-                label="PLS-weighted (ACSI), with confidence interval")
+                label=tr("satisfaction.plot.index_weights.pls"))
     ax.scatter(df["index_equal"], y - 0.12, marker="s", color="#4f81bd",
-               label="equal item weights")
+               label=tr("satisfaction.plot.index_weights.equal"))
     names = [f"{c} ({d:+.1f})" for c, d in zip(df.index, df["difference"], strict=True)]
     if outcome is not None:
         names = [f"{n} ◀" if c == outcome else n for n, c in zip(names, df.index, strict=True)]
     ax.set_yticks(y, names)
-    ax.set_title("Index with model weights against equal weights")
-    ax.set_xlabel("index (0-100 points)")
-    ax.set_ylabel("construct (PLS minus equal, points)")
+    ax.set_title(tr("satisfaction.plot.index_weights.title"))
+    ax.set_xlabel(tr("satisfaction.plot.index_points"))
+    ax.set_ylabel(tr("satisfaction.plot.index_weights.ylabel"))
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     return ax
 
 
-def plot_ipma_total(ipma, target, ax=None):
+def plot_ipma_total(ipma, target, ax=None, *, tr: Catalog = EN):
     """Importance-performance map with importance = total effect on ``target`` (ACSI style).
 
     ``ipma`` is :func:`crmlab.satisfaction.importance_performance_total`.
     """
     ax = get_ax(ax, figsize=(8, 6))
-    title = f"Priority map for {target}: total effect against performance"
+    title = tr("satisfaction.plot.ipma.title", target=target)
     if ipma is None or len(ipma) == 0:
-        return _empty(ax, title, "no drivers")
+        return _empty(ax, title, tr("satisfaction.plot.ipma.empty"))
     x = ipma["performance"].astype(float).to_numpy()
     y = ipma["importance"].astype(float).to_numpy()
     xm, ym = float(ipma["performance_cut"].iloc[0]), float(ipma["importance_cut"].iloc[0])
@@ -538,7 +557,8 @@ def plot_ipma_total(ipma, target, ax=None):
         c = _QUADRANT_COLOURS[q]
         ax.scatter([xi], [yi], s=90, zorder=3, color=c if lever else "white", edgecolor=c,
                    linewidth=2)
-        ax.annotate(name if lever else f"{name} (not a lever)", (xi, yi), xytext=(7, 5),
+        ax.annotate(name if lever else tr("satisfaction.plot.not_a_lever_name", name=name),
+                    (xi, yi), xytext=(7, 5),
                     textcoords="offset points", fontsize=9)
     xspan = max(x.max() - x.min(), 1.0)
     yspan = max(y.max() - y.min(), 0.05)
@@ -546,10 +566,8 @@ def plot_ipma_total(ipma, target, ax=None):
     ax.set_ylim(min(y.min(), ym, 0) - 0.1 * yspan, max(y.max(), ym) + 0.4 * yspan)
     ax.axvline(xm, color="#7f7f7f", ls="--", lw=1)
     ax.axhline(ym, color="#7f7f7f", ls="--", lw=1)
-    for label, (cx, cy, ha, va) in _QUADRANT_CORNERS.items():
-        ax.text(cx, cy, label.capitalize(), transform=ax.transAxes, ha=ha, va=va, fontsize=10,
-                fontweight="bold", color=_QUADRANT_COLOURS[label], alpha=0.9)
+    _quadrant_corners(ax, tr)
     ax.set_title(title)
-    ax.set_xlabel("performance (PLS-weighted index, 0-100 points)")
-    ax.set_ylabel(f"importance (total effect: {target} index points per index point)")
+    ax.set_xlabel(tr("satisfaction.plot.ipma.xlabel"))
+    ax.set_ylabel(tr("satisfaction.plot.ipma.ylabel", target=target))
     return ax

@@ -282,6 +282,7 @@ def bootstrap_pls(
     tol: float = 1e-7,
     max_iter: int = 300,
     progress: bool = True,
+    desc: str = "PLS bootstrap",
 ) -> pd.DataFrame:
     """Percentile bootstrap intervals for paths, total and indirect effects.
 
@@ -304,6 +305,8 @@ def bootstrap_pls(
         Stop rule of each refit.
     progress : bool
         Show a tqdm progress bar.
+    desc : str
+        The progress bar's label.
 
     Returns
     -------
@@ -338,7 +341,7 @@ def bootstrap_pls(
     x = result.data.to_numpy()
     rng = np.random.default_rng(seed)
     draws = []
-    for _ in tqdm(range(n_boot), desc="PLS bootstrap", disable=not progress):
+    for _ in tqdm(range(n_boot), desc=desc, disable=not progress):
         rows = rng.integers(0, len(x), len(x))
         try:
             b = _fit_arrays(x[rows], model, result.scheme, tol, max_iter)[3]

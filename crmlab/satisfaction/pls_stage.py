@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from crmlab.errors import InputError
+from crmlab.i18n import EN, Catalog
 from crmlab.satisfaction import narrative
 from crmlab.satisfaction.ipa import actionable_drivers, ipm_crosshair, quadrant_of
 from crmlab.satisfaction.jsonsafe import json_safe
@@ -211,7 +212,8 @@ def importance_performance_total(
 
 
 def run_pls(
-    analysis: SurveyAnalysis, survey: Mapping[str, Any], progress: bool = True
+    analysis: SurveyAnalysis, survey: Mapping[str, Any], progress: bool = True, *,
+    tr: Catalog = EN,
 ) -> PLSAnalysis | None:
     """Fit the survey's PLS path model and everything the chapter and product show.
 
@@ -225,6 +227,8 @@ def run_pls(
         ``bootstrap`` {n, seed}, ``confidence``, ``outcome``, ``actionable``, ``scale``.
     progress : bool
         Show the bootstrap's progress bar.
+    tr : Catalog, optional
+        The language of the progress bar's label (default English).
 
     Returns
     -------
@@ -258,7 +262,9 @@ def run_pls(
         scheme=scheme,
         missing=missing,
     )
-    intervals = bootstrap_pls(result, n_boot, seed, level, progress=progress) if n_boot else None
+    intervals = (bootstrap_pls(result, n_boot, seed, level, progress=progress,
+                               desc=tr("satisfaction.notebook.bootstrap_progress"))
+                 if n_boot else None)
     scale = tuple(float(v) for v in setting(survey, "scale"))
     outcome = setting(survey, "outcome")
     target = outcome if outcome in model.constructs else list(model.structural)[-1]
@@ -277,7 +283,8 @@ def run_pls(
     )
 
 
-def nps_summary(analysis: SurveyAnalysis, survey: Mapping[str, Any]) -> dict[str, Any] | None:
+def nps_summary(analysis: SurveyAnalysis, survey: Mapping[str, Any], *,
+                tr: Catalog = EN) -> dict[str, Any] | None:
     """Net Promoter Score of ``survey.recommend`` on ``recommend_scale``, overall and per group.
 
     The recommend answers come from the stage's intake (``analysis.prepared.recommend``:
@@ -291,7 +298,8 @@ def nps_summary(analysis: SurveyAnalysis, survey: Mapping[str, Any]) -> dict[str
         ``promoters``, ``passives``, ``detractors`` (shares), ``nps``, ``se``, ``ci_low``,
         ``ci_high``, ``ci`` [low, high], ``confidence``, ``caveat`` (how a non-0-10 scale
         was read; ``None`` on 0-10), ``by_group`` {group: {n, nps, ci_low, ci_high}} when
-        ``survey.group`` is set. ``None`` without ``survey.recommend``.
+        ``survey.group`` is set. ``None`` without ``survey.recommend``. ``caveat`` is in
+        the language of ``tr`` (default English).
     """
     rec = recommend_settings(survey)
     if rec is None or analysis.prepared.recommend is None:
@@ -302,7 +310,7 @@ def nps_summary(analysis: SurveyAnalysis, survey: Mapping[str, Any]) -> dict[str
     outside = values.notna() & ((values < lo) | (values > hi))
     values = values.mask(outside).rename(rec["item"])
     out = nps(values, (lo, hi), level=level, mapping=rec["mapping"])
-    caveat = narrative.nps_caveat(lo, hi, rec["mapping"])
+    caveat = narrative.nps_caveat(lo, hi, rec["mapping"], tr=tr)
     summary = {
         "item": rec["item"],
         **{k: v for k, v in out.items() if k not in ("scale", "mapping")},

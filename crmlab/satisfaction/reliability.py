@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError
+from crmlab.i18n import EN, Catalog
 from crmlab.satisfaction import narrative
 from crmlab.satisfaction.factor import (
     OneFactorFit,
@@ -327,6 +328,8 @@ def reliability(
     scores: pd.DataFrame | None = None,
     loadings: Mapping[str, float] | pd.Series | None = None,
     loading_source: str | None = None,
+    *,
+    tr: Catalog = EN,
 ) -> pd.DataFrame:
     """Reliability and convergent/discriminant validity per construct, with plain-words flags.
 
@@ -350,6 +353,8 @@ def reliability(
         Item -> standardised loading from another measurement model; every item needs one.
     loading_source : str, optional
         What ``loadings`` are (shown in the ``loadings`` column); default "given".
+    tr : Catalog, optional
+        The language of the ``flag`` text (default English); codes stay English.
 
     Returns
     -------
@@ -391,7 +396,7 @@ def reliability(
             other = corr[name].drop(name).abs()
             max_r = float(other.max()) if other.notna().any() else np.nan
         sqrt_ave = math.sqrt(ave) if np.isfinite(ave) else np.nan
-        flags = narrative.reliability_flags(k, alpha, cr, ave, fit, sqrt_ave, max_r)
+        flags = narrative.reliability_flags(k, alpha, cr, ave, fit, sqrt_ave, max_r, tr=tr)
         rows.append(
             {
                 "construct": name,
@@ -409,7 +414,7 @@ def reliability(
                 "discriminant_ok": bool(sqrt_ave > max_r)
                 if np.isfinite(sqrt_ave) and np.isfinite(max_r)
                 else None,
-                "flag": "; ".join(flags),
+                "flag": tr("satisfaction.flag.sep").join(flags),
             }
         )
     return pd.DataFrame(rows)

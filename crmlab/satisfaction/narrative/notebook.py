@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crmlab.i18n import EN, Catalog
+
 if TYPE_CHECKING:
     from crmlab.satisfaction.analysis import SurveyAnalysis
     from crmlab.satisfaction.pls_stage import PLSAnalysis
@@ -14,7 +16,7 @@ __all__ = ["intake_line", "alpha_line", "pls_fit_line", "nps_caveat_line", "prod
            "what_to_do"]
 
 
-def intake_line(analysis: SurveyAnalysis, info: Any) -> str:
+def intake_line(analysis: SurveyAnalysis, info: Any, *, tr: Catalog = EN) -> str:
     """Say what was read: respondents, items, constructs, the file and how it was parsed.
 
     Parameters
@@ -31,49 +33,49 @@ def intake_line(analysis: SurveyAnalysis, info: Any) -> str:
     """
     s = analysis.settings
     name = str(info.path).split("/")[-1]
-    return (
-        f"Read **{analysis.prepared.respondents_in:,} respondents** and **{len(s.items)} "
-        f"items in {len(s.constructs)} constructs** from `{name}` "
-        f"({info.format}, encoding `{info.encoding}`, delimiter `{info.sep!r}`); scale "
-        f"{s.scale[0]:g}–{s.scale[1]:g}."
-    )
+    return tr("satisfaction.notebook.intake", respondents=analysis.prepared.respondents_in,
+              items=len(s.items), constructs=len(s.constructs), name=name, format=info.format,
+              encoding=info.encoding, sep=repr(info.sep), lo=s.scale[0], hi=s.scale[1])
 
 
-def alpha_line(construct: str, raw_alpha: float, std_alpha: float, n_items: int) -> str:
+def alpha_line(construct: str, raw_alpha: float, std_alpha: float, n_items: int, *,
+               tr: Catalog = EN) -> str:
     """Raw and standardised alpha of one construct, side by side (Markdown)."""
-    return (
-        f"{construct}: raw alpha = **{raw_alpha:.3f}**, "
-        f"standardised alpha = **{std_alpha:.3f}** ({n_items} items)."
-    )
+    return tr("satisfaction.notebook.alpha", construct=construct, raw=raw_alpha, std=std_alpha,
+              n=n_items)
 
 
-def pls_fit_line(pa: PLSAnalysis | None) -> str:
+def pls_fit_line(pa: PLSAnalysis | None, *, tr: Catalog = EN) -> str:
     """How the PLS model was fitted ("" without a model)."""
     if pa is None:
         return ""
-    return (
-        f"Fitted on **{pa.result.n} respondents** (missing answers: `{pa.settings['missing']}`), "
-        f"{pa.settings['scheme']} weighting, converged after {pa.result.iterations} outer-weight "
-        f"updates; {pa.settings['bootstrap_n']} bootstrap resamples (seed {pa.settings['seed']}); "
-        f"{pa.seconds:.1f} s."
-    )
+    return tr("satisfaction.notebook.pls_fit", n=pa.result.n, missing=pa.settings["missing"],
+              scheme=pa.settings["scheme"], iterations=pa.result.iterations,
+              bootstrap=pa.settings["bootstrap_n"], seed=pa.settings["seed"],
+              seconds=pa.seconds)
 
 
-def nps_caveat_line(nps_block: Mapping[str, Any] | None) -> str:
-    """Give the NPS scale caveat as a Markdown line ("" when the item is on 0-10 or absent)."""
+def nps_caveat_line(nps_block: Mapping[str, Any] | None, *, tr: Catalog = EN) -> str:
+    """Give the NPS scale caveat as a Markdown line ("" when the item is on 0-10 or absent).
+
+    ``nps_block["caveat"]`` is in the language :func:`crmlab.satisfaction.nps_summary` was
+    given.
+    """
     if nps_block is None or not nps_block.get("caveat"):
         return ""
-    return f"*Scale caveat:* {nps_block['caveat']}"
+    return tr("satisfaction.notebook.nps_caveat", caveat=nps_block["caveat"])
 
 
-def product_line(path: Path, result: Mapping[str, Any], pa: PLSAnalysis | None) -> str:
+def product_line(path: Path, result: Mapping[str, Any], pa: PLSAnalysis | None, *,
+                 tr: Catalog = EN) -> str:
     """Say what ``satisfaction.json`` holds in one line (Markdown)."""
+    k = "satisfaction.notebook."
     return (
-        f"Wrote `{path.name}`: satisfaction index **{result['satisfaction_index']:.1f}**, "
-        + (f"driver R² **{result['r2']:.2f}** on {result['n_regression']:,} respondents"
-           if result["r2"] is not None else "no driver analysis")
-        + (f"; PLS R² of {pa.target} **{result['pls']['r2'][pa.target]:.2f}**."
-           if result["pls"] is not None else "; no PLS model.")
+        tr(k + "product", name=path.name, index=result["satisfaction_index"])
+        + (tr(k + "product_drivers", r2=result["r2"], n=result["n_regression"])
+           if result["r2"] is not None else tr(k + "product_no_drivers"))
+        + (tr(k + "product_pls", target=pa.target, r2=result["pls"]["r2"][pa.target])
+           if result["pls"] is not None else tr(k + "product_no_pls"))
     )
 
 

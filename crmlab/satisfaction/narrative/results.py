@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError
+from crmlab.i18n import EN, Catalog
 from crmlab.satisfaction.thresholds import (
     ALPHA_MIN,
     AVE_MIN,
@@ -19,15 +20,6 @@ if TYPE_CHECKING:  # the computation modules import narrative: type names only
     from crmlab.satisfaction.factor import OneFactorFit
 
 
-_NPS_CAVEAT = (
-    "NPS is defined on a 0-10 question; this item is on {lo:g}-{hi:g}, read by its labels "
-    "(9-10 promoters, {lo:g}-6 detractors), which flatters the score slightly against a "
-    "true 0-10 question, where 0 is one more detractor point."
-)
-_NPS_LINEAR = (
-    "NPS is defined on a 0-10 question; this item is on {lo:g}-{hi:g}, mapped linearly onto "
-    "0-10 before counting promoters (9-10) and detractors (0-6)."
-)
 
 
 # --- sentences the computation carries into its results ------------------------------------
@@ -35,7 +27,7 @@ _NPS_LINEAR = (
 
 def reliability_flags(
     k: int, alpha: float, cr: float, ave: float, fit: OneFactorFit, sqrt_ave: float,
-    max_r: float,
+    max_r: float, *, tr: Catalog = EN,
 ) -> list[str]:
     """Plain-words reliability problems of one construct (empty when all is well).
 
@@ -56,38 +48,33 @@ def reliability_flags(
     """
     lam = fit.loadings
     flags = []
+
+    def f(key: str, **values: object) -> None:
+        flags.append(tr(f"satisfaction.flag.{key}", **values))
+
     if k == 1:
-        flags.append("single item: reliability cannot be estimated from the data")
+        f("single_item")
     else:
         if np.isfinite(alpha) and alpha < ALPHA_MIN:
-            flags.append(
-                f"alpha {alpha:.2f} < {ALPHA_MIN}: the items do not move together enough "
-                "to be added up as one scale; check the weakest item"
-            )
+            f("alpha", alpha=alpha, min=ALPHA_MIN)
         if np.isfinite(cr) and cr < CR_MIN:
-            flags.append(f"composite reliability {cr:.2f} < {CR_MIN}")
+            f("cr", cr=cr, min=CR_MIN)
         if fit.heywood:
-            flags.append(
-                "a loading hit 1 (Heywood case): one factor does not describe these items, "
-                "so CR and AVE overstate reliability"
-            )
+            f("heywood")
         if np.isfinite(ave) and ave < AVE_MIN:
-            flags.append(
-                f"AVE {ave:.2f} < {AVE_MIN}: the items share less than half their variance "
-                "with the construct"
-            )
+            f("ave", ave=ave, min=AVE_MIN)
         if np.isfinite(sqrt_ave) and np.isfinite(max_r) and sqrt_ave <= max_r:
-            flags.append("sqrt(AVE) <= correlation with another construct: hard to tell apart")
+            f("discriminant")
         if not np.isfinite(alpha):
-            flags.append("alpha undefined (too few complete answers or a constant item)")
+            f("alpha_undefined")
         if k == 2 and fit.method == "tau-equivalent" and not lam.notna().all():
-            flags.append("the two items do not correlate positively: no loadings")
+            f("no_loadings")
     return flags
 
 
 def loyalty_sentence(
     satisfaction: str, loyalty: str, scale: Sequence[float], slope: float,
-    ci: tuple[float, float], confidence: float, r2: float, n: int,
+    ci: tuple[float, float], confidence: float, r2: float, n: int, *, tr: Catalog = EN,
 ) -> str:
     """Put the satisfaction-only loyalty link in words (the number to quote).
 
@@ -113,17 +100,14 @@ def loyalty_sentence(
     lo, hi = (float(x) for x in scale)
     lo_ci, hi_ci = ci
     more = "more" if slope >= 0 else "less"
-    return (
-        f"One point more {satisfaction} (on the {lo:g}-{hi:g} scale) goes with {abs(slope):.2f} "
-        f"points {more} {loyalty} on average ({confidence:.0%} CI {lo_ci:.2f} to {hi_ci:.2f}); "
-        f"{satisfaction} alone accounts for {r2:.0%} of the differences in {loyalty} "
-        f"between respondents (n = {n})."
-    )
+    return tr(f"satisfaction.result.loyalty_{more}", satisfaction=satisfaction, loyalty=loyalty,
+              lo=lo, hi=hi, slope=abs(slope), confidence=confidence, ci_low=lo_ci,
+              ci_high=hi_ci, r2=r2, n=n)
 
 
 def loyalty_model_sentence(
     table: pd.DataFrame, satisfaction: str, loyalty: str, r2: float, n: int,
-    corr: pd.DataFrame,
+    corr: pd.DataFrame, *, tr: Catalog = EN,
 ) -> str:
     """Put the multi-construct loyalty model in words, explaining any sign flip.
 
@@ -147,43 +131,43 @@ def loyalty_model_sentence(
     """
     terms = table["term"].tolist()
     return (
-        f"With {_names(terms)} in one model (R² = {r2:.0%}, n = {n:,}), "
-        f"{satisfaction}'s own coefficient is {table['beta'].iloc[0]:+.2f} SD per SD. "
-        + suppression_sentence(table.rename(columns={"term": "construct"}), loyalty, corr)
+        tr("satisfaction.result.loyalty_model", terms=tr.join(terms), r2=r2, n=n,
+           satisfaction=satisfaction, beta=table["beta"].iloc[0])
+        + suppression_sentence(table.rename(columns={"term": "construct"}), loyalty, corr, tr=tr)
     )
 
 
-def single_item_note(constructs: Sequence[str]) -> str:
+def single_item_note(constructs: Sequence[str], *, tr: Catalog = EN) -> str:
     """Caveat for single-item constructs (no internal consistency to measure)."""
-    return (
-        f"{', '.join(constructs)}: single-item construct(s), so no alpha, composite reliability "
-        "or AVE (internal consistency needs at least two items)."
-    )
+    return tr("satisfaction.result.single_item_note",
+              names=tr("common.list_sep").join(constructs))
 
 
-def driver_suppression_note(text: str) -> str:
+def driver_suppression_note(text: str, *, tr: Catalog = EN) -> str:
     """Caveat for sign flips among the drivers (``text``: :func:`suppression_sentence`)."""
-    return text + " Its importance share still counts what it explains."
+    return text + tr("satisfaction.result.driver_suppression_note")
 
 
-def no_drivers_note(outcome: str) -> str:
+def no_drivers_note(outcome: str, *, tr: Catalog = EN) -> str:
     """Caveat for a survey whose outcome has no driver construct."""
-    return f"No driver constructs besides {outcome!r}: no key-driver analysis."
+    return tr("satisfaction.result.no_drivers_note", outcome=repr(outcome))
 
 
-def loyalty_suppression_note(multiple_sentence: str) -> str:
+def loyalty_suppression_note(multiple_sentence: str, *, tr: Catalog = EN) -> str:
     """Caveat for sign flips in the loyalty model with the drivers."""
-    return f"Loyalty model with the drivers: {multiple_sentence}"
+    return tr("satisfaction.result.loyalty_suppression_note", sentence=multiple_sentence)
 
 
-def nps_caveat(lo: float, hi: float, mapping: str) -> str | None:
+def nps_caveat(lo: float, hi: float, mapping: str, *, tr: Catalog = EN) -> str | None:
     """How a recommend item that is not on 0-10 was read (``None`` on 0-10)."""
     if (lo, hi) == (0.0, 10.0):
         return None
-    return (_NPS_CAVEAT if mapping == "labels" else _NPS_LINEAR).format(lo=lo, hi=hi)
+    key = "nps_caveat_labels" if mapping == "labels" else "nps_caveat_linear"
+    return tr(f"satisfaction.result.{key}", lo=lo, hi=hi)
 
 
-def suppression_sentence(table: pd.DataFrame, outcome: str, corr: pd.DataFrame) -> str:
+def suppression_sentence(table: pd.DataFrame, outcome: str, corr: pd.DataFrame, *,
+                         tr: Catalog = EN) -> str:
     """Explain every sign flip of a coefficient table in words ("" when there is none).
 
     Parameters
@@ -214,25 +198,20 @@ def suppression_sentence(table: pd.DataFrame, outcome: str, corr: pd.DataFrame) 
         others = corr[row.construct].drop(row.construct).abs()
         partner = others.idxmax() if len(others) else None
         overlap = (
-            f"it overlaps with {partner} (r = {corr.at[row.construct, partner]:.2f}) and the "
-            "other terms, and only the small part they do not already carry is left, with the "
-            "opposite sign"
+            tr("satisfaction.result.overlap", partner=partner,
+               r=corr.at[row.construct, partner])
             if partner is not None
-            else "only the part the other terms do not carry is left"
+            else tr("satisfaction.result.overlap_none")
         )
         crosses = row.ci_low <= 0 <= row.ci_high
         misread = "lowers" if row.r > 0 else "raises"
-        out.append(
-            f"{row.construct}'s coefficient is {row.beta:+.2f} although {row.construct} and "
-            f"{outcome} correlate {row.r:+.2f} on their own: a suppression effect — {overlap}"
-            + ("; its interval also crosses zero" if crosses else "")
-            + f". It does not mean that more {row.construct} {misread} {outcome}."
-        )
-    return " ".join(out)
+        out.append(tr(
+            f"satisfaction.result.suppression_{misread}", construct=row.construct,
+            beta=row.beta, outcome=outcome, r=row.r, overlap=overlap,
+            crosses=tr("satisfaction.result.crosses_zero") if crosses else "",
+        ))
+    return tr("satisfaction.result.sentence_sep").join(out)
 
 
-def _names(values: Sequence[str]) -> str:
-    values = list(values)
-    if len(values) <= 1:
-        return "".join(values)
-    return ", ".join(values[:-1]) + " and " + values[-1]
+def _names(values: Sequence[str], tr: Catalog = EN) -> str:
+    return tr.join(list(values))
