@@ -35,6 +35,7 @@ __all__ = [
     "lift_takeaway",
     "bands_takeaway",
     "risk_list_summary",
+    "as_of_source",
     "warning_takeaway",
     "WARNING_SKIPPED",
     "backtest_takeaway",
@@ -237,6 +238,17 @@ def risk_list_summary(risks: pd.DataFrame, current: int, tr: Catalog = EN) -> st
     top = risks["reason_1"].str.split(" = ").str[0].value_counts()
     return tr("churn.risk_list", n=len(risks), current=current, mean=risks["churn_probability"].mean(),
               reason=top.index[0], count=top.iloc[0])
+
+
+def as_of_source(as_of: Any, from_params: bool, tr: Catalog = EN) -> str:
+    """Say where the warning's as-of date came from, as
+    :func:`crmlab.segmentation.observation_date` does (its words, in the language of ``tr``).
+
+    ``from_params``: the date is ``periods.observation_end``; otherwise it is the last
+    transaction date.
+    """
+    key = "churn.as_of.params" if from_params else "churn.as_of.last_transaction"
+    return tr(key, date=f"{pd.Timestamp(as_of):%Y-%m-%d}")
 
 
 def warning_takeaway(wm: Mapping[str, Any], as_of_source: str, horizon: int, tr: Catalog = EN) -> str:
