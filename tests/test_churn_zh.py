@@ -376,3 +376,31 @@ def test_call_list_headings_follow_the_language(base, section):
     english = churn.call_list_view(calls, "$").data
     assert list(english.columns) == ["rank", "customer_id", "days_since_last", "gap_ratio", "lapse_probability",
                                      "priority_value", "reason"]
+
+
+def test_typing_and_model_choice_tables_follow_the_language():
+    n = 30
+    raw = pd.DataFrame({
+        "same": ["x"] * n,                                             # constant
+        "flag": [0, 1, None] * 10,                                     # 0/1 flag, blanks
+        "serial": list(range(1000, 1000 + n)),                         # identifier
+        "charges": ["5", "", "abc", "-2", "7", "8"] * 5,               # invalid, blank filled, negative
+        "calls": ["1", "", "3"] * 10,                                  # blanks imputed (mean)
+        "partner": ["Yes", "No", ""] * 10,                             # yes/no, blanks
+        "plan": ["basic", "pro", ""] * 10,                             # category, blank level
+        "code": [f"c{i}" for i in range(n)],                           # identifier-like
+    })
+    _, types = churn.infer_feature_types(raw, {"charges": 0}, 20)
+    types = pd.concat([types, pd.DataFrame([{"column": "leak", "kind": "excluded", "action":
+                       "left out: copies the target (every level has one outcome) - a leak"}])], ignore_index=True)
+    english = churn.views.typing_view(types)
+    pd.testing.assert_frame_equal(english, types)  # English: the table itself
+    chinese = churn.views.typing_view(types, tr=ZH)
+    assert list(chinese.columns[:2]) == ["列", "类型"] and chinese["列"].tolist() == types["column"].tolist()
+    for kind, action in zip(chinese["类型"], chinese["处理方式"], strict=True):
+        _chinese(kind)
+        _chinese(action.replace("(missing)", ""))  # the blank level's name is data
+    cv = pd.DataFrame({"model": ["logistic", "gradient_boosting"], "mean": [0.80, 0.81], "se": [0.02, 0.02]})
+    pd.testing.assert_frame_equal(churn.views.model_choice_view(cv), cv)
+    shown = churn.views.model_choice_view(cv, tr=ZH)
+    assert list(shown.columns) == ["模型", "均值", "标准误"] and shown["模型"].tolist() == ["逻辑回归", "梯度提升"]

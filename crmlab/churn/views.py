@@ -12,6 +12,7 @@ sentence and the figure.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -58,6 +59,8 @@ __all__ = [
     "backtest_comparison_display",
     "call_list_view",
     "column_labels",
+    "typing_view",
+    "model_choice_view",
 ]
 
 _COMPARED = ["logistic", "gradient_boosting"]
@@ -224,6 +227,64 @@ def column_labels(frame: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
         return tr(key) if tr.has(key) else c
 
     return frame.rename(columns=label)
+
+
+# What the typing did to a column (crmlab.churn.data), one pattern per phrase: the phrases of
+# an ``action`` are joined by "; " (none inside the parentheses)
+_ACTIONS = [
+    (r"left out: constant", "constant", ()),
+    (r"0/1 flag", "flag", ()),
+    (r"left out: identifier \(every value distinct\)", "identifier", ()),
+    (r"number", "number", ()),
+    (r"(?P<n>\d+) non-numeric cell\(s\) set missing", "invalid", ("n",)),
+    (r"(?P<n>\d+) blank\(s\) set to (?P<value>\S+) \(churn\.fill_blanks\)", "filled", ("n", "value")),
+    (r"missing imputed with the training mode", "impute_mode", ()),
+    (r"missing imputed with the training mean, plus a missing flag", "impute_mean", ()),
+    (r"(?P<n>\d+) negative value\(s\): check", "negative", ("n",)),
+    (r"yes/no -> 1/0", "yes_no", ()),
+    (r"left out: identifier-like \((?P<levels>\d+) levels; churn\.max_levels=(?P<max>\d+)\)", "id_like",
+     ("levels", "max")),
+    (r"category", "category", ()),
+    (r"blanks kept as level (?P<level>.+)", "blank_level", ("level",)),
+    (r"left out: copies the target \(every level has one outcome\) - a leak", "leak", ()),
+]
+
+
+def _action_words(action: Any, tr: Catalog) -> Any:
+    """An ``action`` of the typing table in the language of ``tr`` (an unknown phrase stays)."""
+    if not isinstance(action, str) or not action:
+        return action
+    words = []
+    for phrase in re.split(r"; (?![^(]*\))", action):
+        for pattern, key, fields in _ACTIONS:
+            m = re.fullmatch(pattern, phrase)
+            if m:
+                words.append(tr(f"churn.action.{key}", **{f: m.group(f) for f in fields}))
+                break
+        else:
+            words.append(phrase)
+    return tr("churn.semi").join(words)
+
+
+def typing_view(types: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
+    """The typing table (:attr:`ChurnTable.types`) to show: kinds, actions and headings in
+    the language of ``tr`` (in English it is the table itself). The saved table keeps its codes.
+    """
+    out = types.copy()
+    if "kind" in out.columns:
+        out["kind"] = [tr(f"churn.kind.{k}") if tr.has(f"churn.kind.{k}") else k for k in out["kind"]]
+    if "action" in out.columns:
+        out["action"] = [_action_words(a, tr) for a in out["action"]]
+    return column_labels(out, tr)
+
+
+def model_choice_view(cv_summary: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
+    """The cross-validation summary to show: model names and headings in the language of ``tr``."""
+    out = cv_summary.copy()
+    if "model" in out.columns:
+        out["model"] = [tr(f"churn.model_code.{m}") if tr.has(f"churn.model_code.{m}") else m
+                        for m in out["model"]]
+    return column_labels(out, tr)
 
 
 def call_list_view(call_list: pd.DataFrame, money: str, rows: int = 15, tr: Catalog = EN) -> Any:
