@@ -404,3 +404,12 @@ def test_typing_and_model_choice_tables_follow_the_language():
     pd.testing.assert_frame_equal(churn.views.model_choice_view(cv), cv)
     shown = churn.views.model_choice_view(cv, tr=ZH)
     assert list(shown.columns) == ["模型", "均值", "标准误"] and shown["模型"].tolist() == ["逻辑回归", "梯度提升"]
+
+
+def test_watch_list_view_follows_the_language():
+    risks = pd.DataFrame({"rank": [1, 2], "id": ["a", "b"], "churn_probability": [0.7, 0.5],
+                          "risk_band": ["high", "medium"], "reason_1": ["Calls = 5 (+0.80)", ""]})
+    pd.testing.assert_frame_equal(churn.views.watch_list_view(risks), risks)
+    shown = churn.views.watch_list_view(risks, tr=ZH)
+    assert list(shown.columns) == ["排名", "id", "流失概率", "风险等级", "原因1"]
+    assert shown["风险等级"].tolist() == ["高", "中"]

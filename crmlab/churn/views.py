@@ -61,6 +61,7 @@ __all__ = [
     "column_labels",
     "typing_view",
     "model_choice_view",
+    "watch_list_view",
 ]
 
 _COMPARED = ["logistic", "gradient_boosting"]
@@ -284,6 +285,15 @@ def model_choice_view(cv_summary: pd.DataFrame, tr: Catalog = EN) -> pd.DataFram
     if "model" in out.columns:
         out["model"] = [tr(f"churn.model_code.{m}") if tr.has(f"churn.model_code.{m}") else m
                         for m in out["model"]]
+    return column_labels(out, tr)
+
+
+def watch_list_view(risks: pd.DataFrame, rows: int = 15, tr: Catalog = EN) -> pd.DataFrame:
+    """The first ``rows`` of the risk list (:func:`~crmlab.churn.risk.risk_list`) to show: risk
+    bands and headings in the language of ``tr`` (in English it is the list itself)."""
+    out = risks.head(rows).copy()
+    if "risk_band" in out.columns:
+        out["risk_band"] = [tr.name("risk_band", b) for b in out["risk_band"]]
     return column_labels(out, tr)
 
 
