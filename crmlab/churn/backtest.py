@@ -11,6 +11,7 @@ from crmlab.churn.signals import check_signal_date
 from crmlab.churn.warning import transactional_warning, warning_inputs
 from crmlab.engine import compute, is_dask
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 
 __all__ = ["warning_backtest", "backtest_warning", "backtest_comparison", "comparison_table"]
 
@@ -179,16 +180,18 @@ def backtest_comparison(
     return out
 
 
-def comparison_table(comparison: dict[str, Any]) -> pd.DataFrame:
+def comparison_table(comparison: dict[str, Any], tr: Catalog = EN) -> pd.DataFrame:
     """Put the two backtests side by side: precision, recall, lift, flagged, flagged share.
 
     ``comparison`` is :func:`backtest_comparison`'s result. Returns a DataFrame indexed by
-    measure with columns ``purchases only``, ``with interaction signals`` and ``change``.
+    measure with columns ``purchases only``, ``with interaction signals`` and ``change``
+    (a table to show: its labels are in the language of ``tr``, English by default).
     """
     measures = ["precision", "recall", "lift", "flagged", "flagged_share"]
     a, b = comparison["purchases_only"], comparison["with_interactions"]
-    table = pd.DataFrame({"purchases only": [a[m] for m in measures],
-                          "with interaction signals": [b[m] for m in measures]},
-                         index=pd.Index(measures, name="measure"), dtype="float64")
-    table["change"] = table["with interaction signals"] - table["purchases only"]
+    only, withs = tr("churn.comparison.purchases_only"), tr("churn.comparison.with_interactions")
+    table = pd.DataFrame({only: [a[m] for m in measures], withs: [b[m] for m in measures]},
+                         index=pd.Index([tr(f"churn.comparison.{m}") for m in measures],
+                                        name=tr("churn.comparison.measure")), dtype="float64")
+    table[tr("churn.comparison.change")] = table[withs] - table[only]
     return table

@@ -34,6 +34,7 @@ from sklearn.pipeline import Pipeline
 from crmlab.churn.data import ChurnTable
 from crmlab.churn.estimators import DropCollinear, StatsmodelsLogit
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 
 __all__ = [
     "reliability_table",
@@ -272,7 +273,7 @@ def _marginal_odds_ratios(design: pd.DataFrame, y: np.ndarray) -> pd.Series:
 
 
 def odds_ratio_table(
-    pipeline: Pipeline, table: ChurnTable, level: float = 0.95, rows=None
+    pipeline: Pipeline, table: ChurnTable, level: float = 0.95, rows=None, tr: Catalog = EN
 ) -> pd.DataFrame:
     """Odds ratios of the fitted logistic pipeline, with confidence intervals.
 
@@ -293,7 +294,8 @@ def odds_ratio_table(
         term in words: ``Contract: Two year``), ``unit`` (how to read it: per standard
         deviation of a number, yes vs no, or a level vs the baseline level), ``coef``,
         ``odds_ratio``, ``ci_low``, ``ci_high``, ``p_value`` and, with ``rows``,
-        ``alone_odds_ratio`` and ``suppression``; sorted by odds ratio.
+        ``alone_odds_ratio`` and ``suppression``; sorted by odds ratio. ``label`` and ``unit``
+        are for display, in the language of ``tr`` (feature names and levels are data and stay).
 
     Raises
     ------
@@ -313,17 +315,17 @@ def odds_ratio_table(
         feature = _source_of(term, table)
         if term in table.numeric:
             sd = float(scaler.scale_[list(table.numeric).index(term)])
-            unit = f"per standard deviation ({sd:,.0f})" if sd >= 100 else f"per standard deviation ({sd:.3g})"
+            unit = tr("churn.odds.unit_sd", sd=f"{sd:,.0f}" if sd >= 100 else f"{sd:.3g}")
             label = business_name(feature)
         elif term.startswith("missingindicator_"):
-            unit = "missing vs present"
-            label = f"{business_name(feature)} missing"
+            unit = tr("churn.odds.unit_missing")
+            label = tr("churn.odds.label_missing", name=business_name(feature))
         elif term in table.binary:
-            unit = "1 (yes) vs 0 (no)"
+            unit = tr("churn.odds.unit_binary")
             label = business_name(feature)
         else:
-            unit = f"vs {onehot.levels_[feature][0]!r}"
-            label = f"{business_name(feature)}: {term[len(feature) + 1:]}"
+            unit = tr("churn.odds.unit_level", level=repr(onehot.levels_[feature][0]))
+            label = tr("churn.odds.label_level", name=business_name(feature), level=term[len(feature) + 1:])
         with np.errstate(over="ignore"):  # a separated level has an infinite interval
             ci_low, ci_high = np.exp(ci.loc[term].to_numpy(dtype=np.float64))
         rows_out.append({

@@ -262,7 +262,10 @@ def calibration_decision(
     -------
     dict
         ``ece``, ``brier`` (out-of-fold), ``method`` (``"sigmoid"``, ``"isotonic"`` or
-        ``None``) and ``reason`` (one sentence).
+        ``None``), ``reason`` (one sentence, English: the product's wording), ``requested``
+        (``method`` as asked) and ``tolerance`` -- what
+        :func:`crmlab.churn.narrative.calibration_reason` words the decision from in the
+        run's language.
 
     Raises
     ------
@@ -284,7 +287,8 @@ def calibration_decision(
             reason = f"cross-validated ECE {ece:.3f} <= tolerance {tolerance:.3f}: probabilities kept as they are"
     else:
         use, reason = method, f"{method} recalibration requested (churn.calibration)"
-    return {"ece": ece, "brier": brier, "method": use, "reason": reason}
+    return {"ece": ece, "brier": brier, "method": use, "reason": reason, "requested": method,
+            "tolerance": float(tolerance)}
 
 
 def calibrate(model: Any, method: str, folds: int, seed: int) -> CalibratedClassifierCV:

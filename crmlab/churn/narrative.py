@@ -1,5 +1,8 @@
 """Every run-dependent sentence of the churn stage, as Markdown strings.
 
+Each function takes ``tr`` (the run's :class:`~crmlab.i18n.Catalog`, English by default);
+the words live in ``crmlab/locale/<language>/churn.yaml``.
+
 The notebook shows these; :mod:`crmlab.churn.views` puts them above the figures. Nothing
 here computes a result: each function words numbers that were computed elsewhere.
 """
@@ -14,6 +17,7 @@ import pandas as pd
 from crmlab.churn.evaluation import expected_calibration_error
 from crmlab.churn.ranking import WITH_INTERACTIONS
 from crmlab.errors import require_columns
+from crmlab.i18n import EN, Catalog
 
 __all__ = [
     "model_name",
@@ -22,6 +26,7 @@ __all__ = [
     "blank_rows_note",
     "imbalance_summary",
     "model_choice",
+    "calibration_reason",
     "odds_takeaway",
     "roc_takeaway",
     "pr_takeaway",
@@ -30,6 +35,7 @@ __all__ = [
     "lift_takeaway",
     "bands_takeaway",
     "risk_list_summary",
+    "as_of_source",
     "warning_takeaway",
     "WARNING_SKIPPED",
     "backtest_takeaway",
@@ -45,77 +51,72 @@ __all__ = [
     "ranking_note",
 ]
 
-WARNING_SKIPPED = "Part B skipped: no transactions product from the cleaning stage."
-NO_BACKTEST = ("No backtest: `periods.calibration_end` is not set, so there is no holdout to "
-               "check against.")
+WARNING_SKIPPED = EN("churn.warning_skipped")
+NO_BACKTEST = EN("churn.no_backtest")
 
 
-def model_name(name: str) -> str:
+def model_name(name: str, tr: Catalog = EN) -> str:
     """Return a model's name in words: ``gradient_boosting`` -> ``gradient boosting``."""
-    return str(name).replace("_", " ")
+    key = f"churn.model.{name}"
+    return tr(key) if tr.has(key) else str(name).replace("_", " ")
 
 
 def _file_name(path: Any) -> str:
     return str(path).split("/")[-1]
 
 
-def run_scope(table_path: str | None, transactional: bool) -> str:
+def run_scope(table_path: str | None, transactional: bool, tr: Catalog = EN) -> str:
     """Say which parts of the chapter this run can do.
 
     ``table_path`` is the labelled table's path (None without a ``churn`` section);
     ``transactional`` says whether the cleaning stage's transactions are there.
     """
     return (
-        "**What this run can do.** "
-        + ("Part A (labelled table `" + _file_name(table_path) + "`): yes. " if table_path is not None
-           else "Part A: *skipped* — no `churn:` section in the params. ")
-        + ("Part B (transactional warning): yes, from the clean transactions, every input taken "
-           "at one as-of date." if transactional
-           else "Part B: *skipped* — no transactions product from the cleaning stage.")
+        tr("churn.scope.head")
+        + (tr("churn.scope.part_a", file=_file_name(table_path)) if table_path is not None
+           else tr("churn.scope.part_a_skipped"))
+        + (tr("churn.scope.part_b") if transactional else tr("churn.scope.part_b_skipped"))
     )
 
 
-def intake_summary(table: Any, path: str, target: str) -> str:
+def intake_summary(table: Any, path: str, target: str, tr: Catalog = EN) -> str:
     """Describe the typed churn table: rows, target, feature kinds, columns left out, key."""
     kinds = table.types["kind"].value_counts()
-    return (
-        f"Read **{len(table.features):,} customers** from `{_file_name(path)}`: "
-        f"target `{target}` with `{table.labels['positive']}` = churned; "
-        f"{kinds.get('numeric', 0)} numeric, {kinds.get('binary', 0)} binary and "
-        f"{kinds.get('categorical', 0)} categorical features; "
-        f"{kinds.get('excluded', 0)} column(s) left out; scores keyed by `{table.key.name}`."
+    return tr(
+        "churn.intake", n=len(table.features), file=_file_name(path), target=target,
+        positive=table.labels["positive"], numeric=kinds.get("numeric", 0), binary=kinds.get("binary", 0),
+        categorical=kinds.get("categorical", 0), excluded=kinds.get("excluded", 0), key=table.key.name,
     )
 
 
-def blank_rows_note(blanks: pd.DataFrame) -> str:
+def blank_rows_note(blanks: pd.DataFrame, tr: Catalog = EN) -> str:
     """Count the rows with a blank or non-numeric numeric/flag cell."""
-    return f"{len(blanks):,} row(s) had a blank or non-numeric numeric/flag cell."
+    return tr("churn.blank_rows", n=len(blanks))
 
 
-def imbalance_summary(target: pd.Series, test_size: float, seed: int) -> str:
+def imbalance_summary(target: pd.Series, test_size: float, seed: int, tr: Catalog = EN) -> str:
     """State the churn rate, what predicting *no one churns* would score, and the split."""
     rate = target.mean()
-    return (
-        f"**{int(target.sum()):,} of {len(target):,} customers churned "
-        f"({rate:.1%})**: predicting *no one churns* would already be {1 - rate:.1%} accurate. "
-        f"Test split: {test_size:.0%} of the rows, stratified, seed {seed}."
-    )
+    return tr("churn.imbalance", churned=int(target.sum()), n=len(target), rate=rate, accuracy=1 - rate,
+              test_size=test_size, seed=seed)
 
 
-def model_choice(cv_summary: pd.DataFrame, chosen: str) -> str:
+def model_choice(cv_summary: pd.DataFrame, chosen: str, tr: Catalog = EN) -> str:
     """Which model was chosen by cross-validation, and why (best, or within one SE and simpler)."""
     best = cv_summary.loc[cv_summary["mean"].idxmax()]
     mine = cv_summary.set_index("model").loc[chosen]
-    why = ("it has the best cross-validated ROC AUC" if best["model"] == chosen else
-           f"it is within one standard error ({best['se']:.3f}) of "
-           f"{model_name(best['model'])} ({best['mean']:.3f}) and simpler")
-    return (
-        f"**Chosen: {model_name(chosen)}** (cross-validated ROC AUC "
-        f"{mine['mean']:.3f} ± {mine['se']:.3f}) because {why}."
-    )
+    why = (tr("churn.choice.best") if best["model"] == chosen else
+           tr("churn.choice.within", se=best["se"], best=model_name(best["model"], tr), mean=best["mean"]))
+    return tr("churn.choice.text", model=model_name(chosen, tr), mean=mine["mean"], se=mine["se"], why=why)
 
 
-def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3) -> str:
+def _dropped_why(why: str, tr: Catalog) -> str:
+    """A dropped column's reason (:class:`~crmlab.churn.estimators.DropCollinear`) in words."""
+    vif = "variance inflation factor "
+    return tr("churn.odds.vif", value=why[len(vif):]) if why.startswith(vif) else why
+
+
+def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3, tr: Catalog = EN) -> str:
     """One markdown paragraph: what was dropped, the clearest risk raisers and protectors.
 
     "Clearest" = the confidence interval excludes 1; raisers by largest odds ratio,
@@ -136,244 +137,236 @@ def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3) ->
         sure = sure[~sure["suppression"].astype(bool)]
     up = sure[sure["odds_ratio"] > 1].nlargest(k, "odds_ratio")
     down = sure[sure["odds_ratio"] < 1].nsmallest(k, "odds_ratio")
+    sep, semi = tr("churn.sep"), tr("churn.semi")
 
     def fmt(rows: pd.DataFrame) -> str:
         pairs = zip(rows["_name"], rows["odds_ratio"], strict=True)
-        return ", ".join(f"{t} (x{o:.2f})" for t, o in pairs) or "none"
+        return sep.join(tr("churn.odds.item", name=t, odds=o) for t, o in pairs) or tr("churn.odds.none")
 
     exact = [c for c, why in dropped.items() if why.startswith("exact")]
-    near = [f"`{c}` ({why})" for c, why in dropped.items() if not why.startswith("exact")]
-    parts = ([f"{len(exact)} column(s) that exactly repeat earlier ones ("
-              + ", ".join(f"`{c}`" for c in exact) + ")"] if exact else []) + near
-    gone = "; ".join(parts) or "nothing"
-    text = (f"Dropped before fitting: {gone}.\n\nClearest risk raisers: {fmt(up)}; "
-            f"clearest protectors: {fmt(down)}.")
+    near = [tr("churn.odds.near", column=c, why=_dropped_why(why, tr))
+            for c, why in dropped.items() if not why.startswith("exact")]
+    parts = ([tr("churn.odds.exact", n=len(exact), columns=sep.join(f"`{c}`" for c in exact))]
+             if exact else []) + near
+    gone = semi.join(parts) or tr("churn.odds.nothing")
+    text = tr("churn.odds.text", gone=gone, up=fmt(up), down=fmt(down))
     if "suppression" in odds.columns and odds["suppression"].any():
         sup = odds[odds["suppression"]]
-        items = "; ".join(
-            f"{n}: x{o:.2f} with the other features held fixed, but x{a:.2f} on its own"
+        items = semi.join(
+            tr("churn.odds.suppression_item", name=n, odds=o, alone=a)
             for n, o, a in zip(sup["_name"], sup["odds_ratio"], sup["alone_odds_ratio"], strict=True)
         )
-        text += (f"\n\n**Suppression effect** — {items}. The sign flips because a correlated "
-                 "feature in the model takes over the plain association; the adjusted number is "
-                 "what is *left* once those are held fixed, not a cause to act on.")
+        text += tr("churn.odds.suppression", items=items)
     return text
 
 
-def roc_takeaway(metrics: Mapping[str, Any], chosen: str) -> str:
+def roc_takeaway(metrics: Mapping[str, Any], chosen: str, tr: Catalog = EN) -> str:
     """Test-split ROC AUC of both models and which one scores the customers."""
-    return (
-        f"On the held-out test rows, ROC AUC: logistic regression **{metrics['logistic']['roc_auc']:.3f}**, "
-        f"gradient boosting **{metrics['gradient_boosting']['roc_auc']:.3f}**; the chosen model "
-        f"({model_name(chosen)}) scores the customers."
-    )
+    return tr("churn.roc", logistic=metrics["logistic"]["roc_auc"],
+              boosting=metrics["gradient_boosting"]["roc_auc"], model=model_name(chosen, tr))
 
 
-def pr_takeaway(metrics: Mapping[str, Any], base_rate: float) -> str:
+def pr_takeaway(metrics: Mapping[str, Any], base_rate: float, tr: Catalog = EN) -> str:
     """Average precision of both models against the no-skill level (the churn rate)."""
-    return (
-        f"Average precision: logistic regression **{metrics['logistic']['pr_auc']:.3f}**, gradient boosting "
-        f"**{metrics['gradient_boosting']['pr_auc']:.3f}**, against a no-skill level of "
-        f"{base_rate:.3f} (the churn rate)."
-    )
+    return tr("churn.pr", logistic=metrics["logistic"]["pr_auc"],
+              boosting=metrics["gradient_boosting"]["pr_auc"], base_rate=base_rate)
+
+
+def calibration_reason(calibration: Mapping[str, Any], tr: Catalog = EN) -> str:
+    """Word the recalibration decision (:func:`~crmlab.churn.model.calibration_decision`).
+
+    Needs its ``requested`` and ``tolerance``; a decision without them (made by an older
+    version) keeps its stored English ``reason``.
+    """
+    requested = calibration.get("requested")
+    if requested is None or "tolerance" not in calibration:
+        return str(calibration["reason"])
+    if requested == "none":
+        return tr("churn.calibration.switched_off")
+    if requested == "auto":
+        key = "churn.calibration.above" if calibration["method"] else "churn.calibration.within"
+        return tr(key, ece=calibration["ece"], tolerance=calibration["tolerance"])
+    return tr("churn.calibration.requested", method=requested)
 
 
 def calibration_takeaway(
-    reason: str, metrics: Mapping[str, Any], curves: Mapping[str, pd.DataFrame]
+    reason: str, metrics: Mapping[str, Any], curves: Mapping[str, pd.DataFrame], tr: Catalog = EN
 ) -> str:
     """Give the recalibration decision (training rows) and the test-split ECE and Brier scores.
 
-    ``curves`` maps ``logistic``, ``gradient_boosting`` and ``final`` to reliability tables.
+    ``curves`` maps ``logistic``, ``gradient_boosting`` and ``final`` to reliability tables;
+    ``reason`` is the decision in words (:func:`calibration_reason`).
     """
     ece = expected_calibration_error
-    return (
-        f"Decision on the training rows: {reason}. On the test split: "
-        f"logistic regression ECE {ece(curves['logistic']):.3f} (Brier {metrics['logistic']['brier']:.3f}), "
-        f"gradient boosting ECE {ece(curves['gradient_boosting']):.3f} "
-        f"(Brier {metrics['gradient_boosting']['brier']:.3f}); the scores actually used (final) "
-        f"ECE {ece(curves['final']):.3f}."
+    return tr(
+        "churn.calibration.text", reason=reason,
+        ece_logistic=ece(curves["logistic"]), brier_logistic=metrics["logistic"]["brier"],
+        ece_boosting=ece(curves["gradient_boosting"]), brier_boosting=metrics["gradient_boosting"]["brier"],
+        ece_final=ece(curves["final"]),
     )
 
 
-def capacity_takeaway(cap: Mapping[str, Any]) -> str:
+def capacity_takeaway(cap: Mapping[str, Any], tr: Catalog = EN) -> str:
     """Say what calling the riskiest ``capacity`` share reaches (:func:`capacity_summary`)."""
-    return (
-        f"Calling the riskiest **{cap['capacity']:.0%}** of the test customers ({cap['contacted']:,}) "
-        f"reaches **{cap['churners_caught']:,} churners** — {cap['recall_at_k']:.0%} of all of them, "
-        f"with precision {cap['precision_at_k']:.0%} against {cap['base_rate']:.0%} for random calls "
-        f"(lift {cap['lift_at_k']:.1f}). The probabilities promised "
-        f"{cap['expected_churners_caught']:,.0f} churners among them: a check of calibration where it matters."
+    return tr(
+        "churn.capacity", capacity=cap["capacity"], contacted=cap["contacted"], caught=cap["churners_caught"],
+        recall=cap["recall_at_k"], precision=cap["precision_at_k"], base_rate=cap["base_rate"],
+        lift=cap["lift_at_k"], expected=cap["expected_churners_caught"],
     )
 
 
-def lift_takeaway(gains: pd.DataFrame) -> str:
+def lift_takeaway(gains: pd.DataFrame, tr: Catalog = EN) -> str:
     """Lift of the riskiest and of the safest decile (:func:`churn_gains`)."""
-    return (
-        f"The riskiest decile churns {gains['lift'].iloc[0]:.1f}× as often as the average customer; "
-        f"the safest {gains['lift'].iloc[-1]:.2f}×."
-    )
+    return tr("churn.lift", top=gains["lift"].iloc[0], bottom=gains["lift"].iloc[-1])
 
 
-def bands_takeaway(scores: pd.DataFrame, thresholds: Mapping[str, Any], churned: str) -> str:
+def bands_takeaway(scores: pd.DataFrame, thresholds: Mapping[str, Any], churned: str, tr: Catalog = EN) -> str:
     """Count current customers vs already churned, and the current customers per risk band."""
     counts = scores["risk_band"].value_counts()
     current = int((scores["risk_band"] != churned).sum())
-    return (
-        f"Of {len(scores):,} rows, **{current:,} are current customers** and "
-        f"{counts.get(churned, 0):,} have already churned (band *churned*: scored for "
-        f"evaluation, never for action). Current customers by band ({thresholds['rule']}, set "
-        f"on current customers): **high** from probability {thresholds['high']:.2f} "
-        f"({counts.get('high', 0):,}), **medium** from {thresholds['medium']:.2f} "
-        f"({counts.get('medium', 0):,}), **low** below ({counts.get('low', 0):,})."
+    rule = f"churn.band_rule.{thresholds['rule']}"
+    return tr(
+        "churn.bands", n=len(scores), current=current, churned=counts.get(churned, 0),
+        rule=tr(rule) if tr.has(rule) else thresholds["rule"],
+        high=thresholds["high"], n_high=counts.get("high", 0), medium=thresholds["medium"],
+        n_medium=counts.get("medium", 0), n_low=counts.get("low", 0),
     )
 
 
-def risk_list_summary(risks: pd.DataFrame, current: int) -> str:
+def risk_list_summary(risks: pd.DataFrame, current: int, tr: Catalog = EN) -> str:
     """Size of the risk list, its mean probability and the most common first reason."""
     top = risks["reason_1"].str.split(" = ").str[0].value_counts()
-    return (
-        f"Watch list: the **{len(risks):,} riskiest of {current:,} current customers** "
-        f"(mean out-of-sample churn probability {risks['churn_probability'].mean():.0%}); "
-        f"none of them has already churned. Most common first reason: "
-        f"`{top.index[0]}` ({top.iloc[0]:,} of them)."
-    )
+    return tr("churn.risk_list", n=len(risks), current=current, mean=risks["churn_probability"].mean(),
+              reason=top.index[0], count=top.iloc[0])
 
 
-def warning_takeaway(wm: Mapping[str, Any], as_of_source: str, horizon: int) -> str:
+def as_of_source(as_of: Any, from_params: bool, tr: Catalog = EN) -> str:
+    """Say where the warning's as-of date came from, as
+    :func:`crmlab.segmentation.observation_date` does (its words, in the language of ``tr``).
+
+    ``from_params``: the date is ``periods.observation_end``; otherwise it is the last
+    transaction date.
+    """
+    key = "churn.as_of.params" if from_params else "churn.as_of.last_transaction"
+    return tr(key, date=f"{pd.Timestamp(as_of):%Y-%m-%d}")
+
+
+def warning_takeaway(wm: Mapping[str, Any], as_of_source: str, horizon: int, tr: Catalog = EN) -> str:
     """Candidates, warned customers and one-time buyers of the warning (:func:`warning_metrics`)."""
-    return (
-        f"As of **{wm['as_of']}** ({as_of_source}), horizon {horizon:,} days: "
-        f"{wm['candidates']:,} of {wm['customers']:,} customers are overdue or unlikely to be "
-        f"alive ({wm['candidates'] / wm['customers']:.0%}); **{wm['warned']:,} are warned** — the "
-        f"riskiest, up to the capacity of {wm['capacity']:.0%} of the customers. "
-        f"**{wm['one_time_buyers']:,} one-time buyers** ({wm['one_time_buyers'] / wm['customers']:.0%}) "
-        f"all have P(alive) = 1 by construction ({wm['one_time_buyers_p_alive_one']:,} exactly 1): "
-        f"they are judged against a typical gap of {wm['one_time_gap_days'] or 0:,.0f} days instead."
+    return tr(
+        "churn.warning", as_of=wm["as_of"], source=as_of_source, horizon=horizon,
+        candidates=wm["candidates"], customers=wm["customers"],
+        candidate_share=wm["candidates"] / wm["customers"], warned=wm["warned"], capacity=wm["capacity"],
+        one_time=wm["one_time_buyers"], one_time_share=wm["one_time_buyers"] / wm["customers"],
+        one_time_p_one=wm["one_time_buyers_p_alive_one"], gap=wm["one_time_gap_days"] or 0,
     )
 
 
-def backtest_takeaway(backtest: Mapping[str, Any]) -> str:
+def backtest_takeaway(backtest: Mapping[str, Any], tr: Catalog = EN) -> str:
     """Precision, base rate, lift and recall of the warning raised at ``calibration_end``."""
-    lift = f"{backtest['lift']:.2f}" if backtest["lift"] is not None else "n/a"
-    return (
-        f"Flags raised at **{backtest['as_of']}** for {backtest['flagged']:,} of "
-        f"{backtest['customers']:,} customers ({backtest['flagged_share']:.0%}): "
-        f"**{(backtest['precision'] or 0):.0%}** of them bought nothing until {backtest['until']}, "
-        f"against {backtest['base_rate']:.0%} of all customers — lift **{lift}**; the list reached "
-        f"{(backtest['recall'] or 0):.0%} of everyone who bought nothing."
+    lift = f"{backtest['lift']:.2f}" if backtest["lift"] is not None else tr("churn.na")
+    return tr(
+        "churn.backtest", as_of=backtest["as_of"], flagged=backtest["flagged"], customers=backtest["customers"],
+        flagged_share=backtest["flagged_share"], precision=backtest["precision"] or 0, until=backtest["until"],
+        base_rate=backtest["base_rate"], lift=lift, recall=backtest["recall"] or 0,
     )
 
 
-def call_list_summary(call_list: pd.DataFrame, as_of: str, money: str) -> str:
+def call_list_summary(call_list: pd.DataFrame, as_of: str, money: str, tr: Catalog = EN) -> str:
     """Size of the warning's call list and what those customers spent up to ``as_of``."""
-    return (
-        f"Call list: **{len(call_list):,} warned customers**, biggest spenders first; they spent "
-        f"{money}{call_list['priority_value'].sum():,.0f} up to {as_of}."
-    )
+    return tr("churn.call_list", n=len(call_list), money=money, spent=call_list["priority_value"].sum(),
+              as_of=as_of)
 
 
-def _window(window_days: Any) -> str:
-    return f"{int(window_days)} days" if window_days else "recent window"
+def _window(window_days: Any, tr: Catalog = EN) -> str:
+    return tr("churn.window_days", days=int(window_days)) if window_days else tr("churn.window_recent")
 
 
-def rising_complaints_reason(recent: float, previous: float, window_days: Any) -> str:
+def rising_complaints_reason(recent: float, previous: float, window_days: Any, tr: Catalog = EN) -> str:
     """Word a warning reason: more complaints in the recent window than in the one before."""
-    return (f"rising complaints: {recent:,.0f} in the last {_window(window_days)} vs "
-            f"{previous:,.0f} in the {_window(window_days)} before")
+    return tr("churn.reason.rising_complaints", recent=recent, previous=previous, window=_window(window_days, tr))
 
 
 def falling_sentiment_reason(recent: float, previous: float, texts_recent: float, texts_previous: float,
-                             window_days: Any) -> str:
+                             window_days: Any, tr: Catalog = EN) -> str:
     """Word a warning reason: the recent texts' mean sentiment fell below the previous window's."""
-    counts = (f" ({texts_recent:,.0f} and {texts_previous:,.0f} texts)"
+    counts = (tr("churn.reason.texts", recent=texts_recent, previous=texts_previous)
               if pd.notna(texts_recent) and pd.notna(texts_previous) else "")
-    return (f"falling sentiment: mean {recent:.2f} in the last {_window(window_days)} vs "
-            f"{previous:.2f} before (0 = negative, 1 = positive){counts}")
+    return tr("churn.reason.falling_sentiment", recent=recent, previous=previous,
+              window=_window(window_days, tr), counts=counts)
 
 
-NO_SIGNALS = ("No interaction features (the interactions stage did not run): the warning uses "
-              "purchases alone.")
-NO_SIGNAL_BACKTEST = ("The interaction features hold no columns taken at `periods.calibration_end` "
-                      "(`backtest_...`), so the backtest cannot say whether the interaction signals "
-                      "help: signals taken today would leak the holdout into the check.")
+NO_SIGNALS = EN("churn.no_signals")
+NO_SIGNAL_BACKTEST = EN("churn.no_signal_backtest")
 
 
-def signals_takeaway(wm: Mapping[str, Any]) -> str:
+def signals_takeaway(wm: Mapping[str, Any], tr: Catalog = EN) -> str:
     """How many customers the interaction signals flag and how many of them are warned."""
     s = wm["interaction_signals"]
     rules = s.get("rules") or {}
-    texts = (f"at least {rules.get('min_texts')} scored texts in each window"
-             if rules.get("text_counts") else "a mean in both windows (text counts not in the product)")
-    ranked = ("Signalled candidates are ranked first: " if s.get("ranking") == WITH_INTERACTIONS
-              else "The signals do not rank the warning (purchases alone do): ")
-    return (
-        f"Interaction signals over {s.get('window_days') or '?'}-day windows: "
-        f"**{s['rising_complaints']:,} customers with rising complaints** (at least "
-        f"{rules.get('min_complaints', 1)} in the recent window and more than in the window before) and "
-        f"**{s['falling_sentiment']:,} with falling sentiment** (mean down by at least "
-        f"{rules.get('sentiment_drop', 0):.2f} on the 0-1 scale, {texts}); "
-        f"{s['candidates_by_signal_only']:,} of them are not purchase candidates. {ranked}"
-        f"{s['warned_with_signal']:,} of the {wm['warned']:,} warned customers carry a signal "
-        "(it is among their reasons)."
+    texts = (tr("churn.signals.texts_counted", min_texts=rules.get("min_texts"))
+             if rules.get("text_counts") else tr("churn.signals.texts_mean"))
+    ranked = (tr("churn.signals.ranked_first") if s.get("ranking") == WITH_INTERACTIONS
+              else tr("churn.signals.not_ranked"))
+    return tr(
+        "churn.signals.text", window=s.get("window_days") or tr("churn.signals.unknown_window"),
+        rising=s["rising_complaints"], min_complaints=rules.get("min_complaints", 1),
+        falling=s["falling_sentiment"], drop=rules.get("sentiment_drop", 0), texts=texts,
+        signal_only=s["candidates_by_signal_only"], ranked=ranked,
+        warned_with_signal=s["warned_with_signal"], warned=wm["warned"],
     )
 
 
-def _pct(v: Any) -> str:
-    return f"{v:.0%}" if v is not None else "n/a"
+def _pct(v: Any, tr: Catalog = EN) -> str:
+    return tr("churn.signals.pct", value=v) if v is not None else tr("churn.na")
 
 
-def signals_backtest_takeaway(comparison: Mapping[str, Any]) -> str:
+def signals_backtest_takeaway(comparison: Mapping[str, Any], tr: Catalog = EN) -> str:
     """Do the interaction signals help? The two backtests and the swaps between them."""
     a, b, sw = comparison["purchases_only"], comparison["with_interactions"], comparison["swaps"]
-    lift = [f"{x['lift']:.2f}" if x["lift"] is not None else "n/a" for x in (a, b)]
+    lift = [f"{x['lift']:.2f}" if x["lift"] is not None else tr("churn.na") for x in (a, b)]
     pa, pb = a["precision"], b["precision"]
     if sw["moved_in"] == 0:
-        verdict = "the signals moved nobody into the list, so they change nothing here."
+        verdict = tr("churn.signals.nobody_moved")
     else:
-        rate_in = sw["moved_in_lapsed"] / sw["moved_in"]
-        moved = f"the signals moved {sw['moved_in']:,} customers in ({rate_in:.0%} of them bought nothing)"
+        moved = tr("churn.signals.moved_in", n=sw["moved_in"], rate=sw["moved_in_lapsed"] / sw["moved_in"])
         if sw["moved_out"]:
-            moved += (f" and pushed {sw['moved_out']:,} out "
-                      f"({sw['moved_out_lapsed'] / sw['moved_out']:.0%} bought nothing)")
+            moved += tr("churn.signals.moved_out", n=sw["moved_out"],
+                        rate=sw["moved_out_lapsed"] / sw["moved_out"])
         if pa is None or pb is None or pa == pb:
-            judged = "no difference in precision"
+            judged = tr("churn.signals.no_difference")
         elif pb > pa:
-            judged = "**they help** on this holdout"
+            judged = tr("churn.signals.help")
         else:
-            judged = "**they do not help** on this holdout"
-        verdict = f"{moved} — {judged}."
-    return (
-        f"Backtest at {a['as_of']}: precision {_pct(a['precision'])} → **{_pct(b['precision'])}**, "
-        f"recall {_pct(a['recall'])} → **{_pct(b['recall'])}**, lift {lift[0]} → **{lift[1]}** "
-        f"(purchases only → with interaction signals); {verdict}"
+            judged = tr("churn.signals.no_help")
+        verdict = tr("churn.signals.verdict", moved=moved, judged=judged)
+    return tr(
+        "churn.signals.backtest", as_of=a["as_of"], pa=_pct(a["precision"], tr), pb=_pct(b["precision"], tr),
+        ra=_pct(a["recall"], tr), rb=_pct(b["recall"], tr), la=lift[0], lb=lift[1], verdict=verdict,
     )
 
 
-def signals_note(wm: Mapping[str, Any]) -> str:
+def signals_note(wm: Mapping[str, Any], tr: Catalog = EN) -> str:
     """Word the warning's interaction signals (:func:`warning_metrics`), or say there were none."""
-    return signals_takeaway(wm) if wm.get("interaction_signals") else NO_SIGNALS
+    return signals_takeaway(wm, tr) if wm.get("interaction_signals") else tr("churn.no_signals")
 
 
-def _points(v: float) -> str:
-    return f"{v * 100:+.1f} points"
+def _points(v: float, tr: Catalog = EN) -> str:
+    return tr("churn.ranking.points", value=v * 100)
 
 
-def ranking_note(decision: Mapping[str, Any]) -> str:
+def ranking_note(decision: Mapping[str, Any], tr: Catalog = EN) -> str:
     """Which ranking the warning used and why (:func:`crmlab.churn.ranking.ranking_decision`)."""
     why = decision["why"]
-    kept = ("so they do not re-rank the warning: it is ranked by purchases alone, and the signals "
-            "are shown as reasons on the customers who carry them.")
+    kept = tr("churn.ranking.kept")
     if why in ("no backtest", "nobody flagged"):
-        missing = ("there is no backtest of the signals taken at `periods.calibration_end` "
-                   "(no `backtest_` features or no calibration date)" if why == "no backtest"
-                   else "the backtest flagged nobody")
-        return f"**Ranking: purchases alone.** {missing[0].upper()}{missing[1:]}: no evidence that the signals help, {kept}"
+        missing = (tr("churn.ranking.missing_backtest") if why == "no backtest"
+                   else tr("churn.ranking.nobody_flagged"))
+        return tr("churn.ranking.no_evidence", missing=f"{missing[0].upper()}{missing[1:]}", kept=kept)
     pa, pb, (low, high) = decision["precision_purchases"], decision["precision_interactions"], decision["interval"]
-    numbers = (f"precision {pb:.1%} with the signals vs {pa:.1%} from purchases alone at the same capacity "
-               f"(difference {_points(decision['difference'])}, {decision['level']:.0%} interval "
-               f"{_points(low)} to {_points(high)})")
+    numbers = tr("churn.ranking.numbers", pb=pb, pa=pa, difference=_points(decision["difference"], tr),
+                 level=decision["level"], low=_points(low, tr), high=_points(high, tr))
     if decision["ranking"] == WITH_INTERACTIONS:
-        return (f"**Ranking: purchases + interaction signals.** The backtest shows the signals help — "
-                f"{numbers}, an interval above zero — so signalled candidates are ranked first.")
-    verdict = "worse" if why == "signals worse" else "not clearly better (the interval includes zero)"
-    return f"**Ranking: purchases alone.** In the backtest the signals were {verdict} — {numbers} — {kept}"
+        return tr("churn.ranking.with_signals", numbers=numbers)
+    verdict = tr("churn.ranking.worse") if why == "signals worse" else tr("churn.ranking.unclear")
+    return tr("churn.ranking.purchases", verdict=verdict, numbers=numbers, kept=kept)

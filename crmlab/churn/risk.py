@@ -18,6 +18,7 @@ from crmlab.churn.data import ChurnTable
 from crmlab.churn.evaluation import _top_order, business_name
 from crmlab.churn.model import ChurnModels
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 
 __all__ = ["BANDS", "CHURNED", "risk_bands", "churn_scores", "risk_list"]
 
@@ -143,13 +144,16 @@ def churn_scores(table: ChurnTable, models: ChurnModels, params: Any) -> tuple[p
     return out, thresholds
 
 
-def _describe(feature: str, value: Any, table: ChurnTable) -> str:
+def _describe(feature: str, value: Any, table: ChurnTable, tr: Catalog = EN) -> str:
     name = business_name(feature)
     if feature in table.binary:
-        return f"{name} = {'yes' if value == 1 else 'no' if value == 0 else 'missing'}"
+        word = ("churn.reason.binary_yes" if value == 1 else "churn.reason.binary_no" if value == 0
+                else "churn.reason.missing")
+        return tr("churn.reason.value", name=name, value=tr(word))
     if feature in table.numeric:
-        return f"{name} = {value:,.4g}" if pd.notna(value) else f"{name} missing"
-    return f"{name} = {value}"
+        return (tr("churn.reason.value", name=name, value=f"{value:,.4g}") if pd.notna(value)
+                else tr("churn.reason.numeric_missing", name=name))
+    return tr("churn.reason.value", name=name, value=value)
 
 
 def risk_list(
@@ -159,6 +163,7 @@ def risk_list(
     capacity: float,
     top_reasons: int,
     suppressed: Any = (),
+    tr: Catalog = EN,
 ) -> pd.DataFrame:
     """List the customers to call first: still customers (``actual`` 0), riskiest, with reasons.
 
@@ -184,6 +189,8 @@ def risk_list(
         Features whose odds ratio is a suppression effect (``odds_ratio_table(...,
         rows=...)``, column ``suppression``): their reasons are marked as such, so a
         caller does not read "total charges" as the cause.
+    tr : Catalog
+        Language of the reasons (English by default; the feature names are data and stay).
 
     Returns
     -------
@@ -215,8 +222,9 @@ def risk_list(
     for row, pos in zip(C, pick, strict=True):
         top = [j for j in np.argsort(-row, kind="stable")[:top_reasons] if row[j] > 0]
         texts = [
-            f"{_describe(names[j], table.features.iloc[pos][names[j]], table)} ({row[j]:+.2f})"
-            + (" [suppression effect, not a cause]" if names[j] in suppressed else "")
+            tr("churn.reason.push", describe=_describe(names[j], table.features.iloc[pos][names[j]], table, tr),
+               push=row[j])
+            + (tr("churn.reason.suppression") if names[j] in suppressed else "")
             for j in top
         ]
         reasons.append(texts + [""] * (top_reasons - len(texts)))

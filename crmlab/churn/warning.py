@@ -23,6 +23,7 @@ import pandas as pd
 from crmlab.churn.narrative import falling_sentiment_reason, rising_complaints_reason
 from crmlab.churn.ranking import PURCHASES, RANKINGS, WITH_INTERACTIONS
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 
 __all__ = [
     "FALLBACK_HORIZON_DAYS",
@@ -152,7 +153,7 @@ def warning_inputs(
 
 
 def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame | None = None,
-                          ranking: str = PURCHASES) -> pd.DataFrame:
+                          ranking: str = PURCHASES, tr: Catalog = EN) -> pd.DataFrame:
     """Flag the customers most likely to have lapsed, sized to the team's contact capacity.
 
     Two signals make a customer a **candidate**:
@@ -199,6 +200,9 @@ def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame
         ``falling_sentiment`` and their counts); a customer missing from it has none.
     ranking : {"purchases", "purchases+interactions"}
         Whether the signals re-rank the warning (see above).
+    tr : Catalog
+        Language of the ``reason`` sentences (display only; English by default). Every other
+        column is the same in every language.
 
     Returns
     -------
@@ -274,18 +278,16 @@ def transactional_warning(base: pd.DataFrame, params: Any, signals: pd.DataFrame
     ):
         parts = []
         if od and one:
-            parts.append(f"one-time buyer: {d:,.0f} days since the only purchase, {r:.1f}x the "
-                         f"shop's typical {g:,.0f}-day gap (P(alive) is 1 for every one-time "
-                         "buyer in BG/NBD: not used)")
+            parts.append(tr("churn.reason.one_time", days=d, ratio=r, gap=g))
         elif od:
-            parts.append(f"{d:,.0f} days since last purchase, {r:.1f}x their usual {g:,.0f}-day gap")
+            parts.append(tr("churn.reason.overdue", days=d, ratio=r, gap=g))
         if lo:
-            parts.append(f"P(alive) {pa:.2f} < {threshold:.2f}")
+            parts.append(tr("churn.reason.low_p_alive", p_alive=pa, threshold=threshold))
         if w and pd.notna(lp):
-            parts.append(f"{lp:.0%} likely to buy nothing in the horizon")
-        reasons.append("; ".join(parts))
+            parts.append(tr("churn.reason.lapse", lapse=lp))
+        reasons.append(tr("churn.semi").join(parts))
     if sig is not None:
-        reasons = [_with_signal_reasons(r, row, sig.attrs.get("window_days"))
+        reasons = [_with_signal_reasons(r, row, sig.attrs.get("window_days"), tr)
                    for r, row in zip(reasons, df[_SIGNAL_SHOWN].itertuples(index=False), strict=True)]
     df["reason"] = reasons
     cols = ["customer_id", "as_of", "days_since_last", "typical_gap", "gap_basis", "gap_ratio",
@@ -327,14 +329,14 @@ def _attach_signals(df: pd.DataFrame, signals: pd.DataFrame | None) -> pd.DataFr
     return signals
 
 
-def _with_signal_reasons(reason: str, row: Any, window_days: Any) -> str:
+def _with_signal_reasons(reason: str, row: Any, window_days: Any, tr: Catalog = EN) -> str:
     parts = [reason] if reason else []
     if row.rising_complaints:
-        parts.append(rising_complaints_reason(row.complaints_recent, row.complaints_previous, window_days))
+        parts.append(rising_complaints_reason(row.complaints_recent, row.complaints_previous, window_days, tr))
     if row.falling_sentiment:
         parts.append(falling_sentiment_reason(row.sentiment_recent, row.sentiment_previous,
-                                              row.texts_recent, row.texts_previous, window_days))
-    return "; ".join(parts)
+                                              row.texts_recent, row.texts_previous, window_days, tr))
+    return tr("churn.semi").join(parts)
 
 
 def warning_call_list(warning: pd.DataFrame) -> pd.DataFrame:
