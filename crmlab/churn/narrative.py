@@ -247,8 +247,9 @@ def as_of_source(as_of: Any, from_params: bool, tr: Catalog = EN) -> str:
     ``from_params``: the date is ``periods.observation_end``; otherwise it is the last
     transaction date.
     """
-    key = "churn.as_of.params" if from_params else "churn.as_of.last_transaction"
-    return tr(key, date=f"{pd.Timestamp(as_of):%Y-%m-%d}")
+    from crmlab.segmentation.narrative import observation_source
+
+    return observation_source(pd.Timestamp(as_of), from_params, tr=tr)
 
 
 def warning_takeaway(wm: Mapping[str, Any], as_of_source: str, horizon: int, tr: Catalog = EN) -> str:
