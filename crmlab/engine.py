@@ -133,13 +133,21 @@ class Engine:
         except Exception:  # the client is closed: the session has ended
             return 0  # scheduler_info() lists only a few workers
 
-    def __str__(self) -> str:
+    def describe(self, tr: Any = None) -> str:
+        """The engine in one phrase, in the language of ``tr`` (a :class:`crmlab.i18n.Catalog`)."""
+        from crmlab.i18n import EN
+
+        tr = tr or EN
         if not self.is_dask:
-            return "pandas (in memory, one process)"
-        where = "local cluster" if self.cluster is not None else "cluster"
+            return tr("common.engine.pandas")
+        where = tr("common.engine.local_cluster" if self.cluster is not None else "common.engine.cluster")
         addr = getattr(self.client, "scheduler", None)
         addr = getattr(addr, "address", "?")
-        return f"dask: {where} at {addr} with {self.n_workers} workers, dashboard {self.dashboard_link}"
+        return tr("common.engine.dask", where=where, address=addr, n=self.n_workers,
+                  dashboard=self.dashboard_link)
+
+    def __str__(self) -> str:
+        return self.describe()
 
 
 def _settings(engine: Mapping[str, Any] | str | None) -> tuple[str, str | None, int | None, float]:
