@@ -357,3 +357,62 @@ def test_chain_in_chinese_figures_have_no_missing_glyphs(zh_run):
     assert "Glyph" not in streams and "missing from font" not in streams
     assert list((run_dir / "figures").glob("report_*.png"))
     assert np.all([HAN.search(report.kpi_label(k, ZH)) for k in report.KPI_NAMES])
+
+
+def test_exported_page_says_its_language():
+    from crmlab.export import _with_lang
+
+    page = '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+    assert '<html lang="zh-CN">' in _with_lang(page, "zh")
+    assert _with_lang(page, "en") == page
+    assert '<html lang="zh-CN">' in _with_lang("<html><head>", "zh")
+
+
+@pytest.fixture(scope="module")
+def zh_report_only(tmp_path_factory):
+    """The report stage alone in Chinese on the browser test's hand-made products and previous
+    run: every section renders, the run-over-run ones included."""
+    from test_report_browser import _products
+
+    tmp = tmp_path_factory.mktemp("report_zh")
+    params = _products(tmp)
+    done = subprocess.run(
+        [sys.executable, "-m", "crmlab.cli", "run", "--params", str(params), "--only", "report",
+         "--no-progress", "--set", "language=zh"], capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    return done
+
+
+@pytest.mark.slow
+def test_report_stage_in_chinese_every_section(zh_report_only):
+    done = zh_report_only
+    assert done.returncode == 0, done.stderr[-3000:]
+    path = done.stdout.strip().splitlines()[-1].removeprefix("report: ")
+    page = open(path, encoding="utf-8").read()
+    assert re.search(r'<html[^>]*\blang="zh-CN"', page)
+    assert "Traceback" not in page and 'data-mime-type="application/vnd.jupyter.stderr"' not in page
+    text = report.visible_text(page)
+    for words in ("自上次运行以来", "较上次运行", "重点关注名单", "次带报告的运行", "降入更低价值层级的客户"):
+        assert words in text, words
+    # what the report's code shows (the cells' outputs; the zh edition's markdown is the translators')
+    nb = json.loads(open(path.replace("report.html", "07_report.ipynb"), encoding="utf-8").read())
+    keys, english = report.untranslated(_outputs_html(nb), EN, ZH)
+    assert not keys, keys
+    assert not english, english[:40]
+
+
+def _outputs_html(nb: dict) -> str:
+    """The outputs of an executed notebook as one HTML page (Markdown and text escaped)."""
+    import html
+
+    parts = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/html" in data:
+                parts.append("".join(data["text/html"]))
+            elif "text/markdown" in data:
+                parts.append(f"<p>{html.escape(''.join(data['text/markdown']))}</p>")
+            elif "text" in out:
+                parts.append(f"<pre>{html.escape(''.join(out['text']))}</pre>")
+    return "<html><body>" + "\n".join(parts) + "</body></html>"

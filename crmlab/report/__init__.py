@@ -130,6 +130,7 @@ from crmlab.report.trends import (
 )
 from crmlab.report.views import (
     complaints_display,
+    observation_date,
     drivers_display,
     migrations_display,
     segments_display,
@@ -175,7 +176,7 @@ __all__ = [
     # figures and displays
     "plot_report_segments", "plot_report_tiers", "plot_report_migrations", "plot_report_trends",
     "segments_display", "tiers_display", "drivers_display", "migrations_display",
-    "trends_display",
+    "trends_display", "observation_date",
     # run store
     "ReportInputs", "PreviousRun", "load_inputs", "previous_run", "history",
     "describe_inputs", "save_state",

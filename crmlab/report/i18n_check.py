@@ -4,9 +4,10 @@
 two kinds of leftovers:
 
 - raw catalog keys (``report.kpi.customers``): a string shown where a message was meant;
-- English catalog text: a piece of an English template (the words between its
-  ``{placeholders}`` and Markdown marks) of at least two words that appears verbatim and is
-  not also part of the template's translation (``"95% CI"`` stays, a sentence does not).
+- English catalog text: an English message of at least two words, or a piece of an English
+  template (the words between its ``{placeholders}`` and Markdown marks) with at least two
+  words that are not function words ("of the" alone says nothing), that appears verbatim
+  and is not also part of the message's translation (``"95% CI"`` stays, a sentence does not).
 
 Values from the data (file names, a user's own segment names) are not catalog text and are
 not reported.
@@ -28,6 +29,11 @@ _HIDDEN = {"script", "style", "template", "noscript"}
 _WORD = re.compile(r"^[\"'(“‘]*[A-Za-z][a-z]+(?:['’-][a-z]+)*[\"')”’,.;:!?]*$")
 # Markdown marks the renderer removes: they split a template into the pieces shown verbatim.
 _MARKS = re.compile(r"\*\*|\*|`|\n")
+# Words too common to tell a leftover piece of a template from any English text.
+_FUNCTION_WORDS = frozenset(
+    "a an and are as at be by for from has have in is it its of on or so than that the their them "
+    "they this to was were which who with".split()
+)
 
 
 class _Text(HTMLParser):
@@ -62,13 +68,22 @@ def visible_text(html_text: str) -> str:
     return _squash(" ".join(parser.parts))
 
 
+def _words(piece: str, content: bool) -> int:
+    words = [w for w in piece.split() if _WORD.match(w)]
+    if content:
+        words = [w for w in words if w.strip("\"'(“‘\")”’,.;:!?").lower() not in _FUNCTION_WORDS]
+    return len(words)
+
+
 def _pieces(template: str) -> list[str]:
     """The literal pieces of a template a reader would see verbatim (>= 2 English words)."""
+    parsed = list(string.Formatter().parse(template))
+    whole = len(parsed) == 1 and parsed[0][1] is None  # a message without placeholders
     out = []
-    for literal, _, _, _ in string.Formatter().parse(template):
+    for literal, _, _, _ in parsed:
         for piece in _MARKS.split(literal or ""):
             piece = _squash(piece).strip(" ,.;:—–-()")
-            if sum(bool(_WORD.match(w)) for w in piece.split()) >= 2:
+            if _words(piece, content=not (whole and piece == _squash(template).strip(" ,.;:—–-()"))) >= 2:
                 out.append(piece)
     return out
 

@@ -32,6 +32,7 @@ from crmlab.report.tables import top_drivers
 from crmlab.report.trends import migration_summary, trend_labels
 
 __all__ = [
+    "observation_date",
     "segments_display",
     "tiers_display",
     "drivers_display",
@@ -55,6 +56,16 @@ def _worded(fn: Callable[..., Any], tr: Catalog) -> Callable[..., Any]:
     except (TypeError, ValueError):
         takes = False
     return partial(fn, tr=tr) if takes else fn
+
+
+def observation_date(transactions: pd.DataFrame, periods: Mapping[str, Any] | None,
+                     tr: Catalog = EN) -> tuple[pd.Timestamp, str]:
+    """The day the report observes the customers at, and where it comes from, worded by ``tr``.
+
+    :func:`crmlab.segmentation.observation_date` (the segmentation stage's rule), so the
+    report and the stage notebooks never disagree.
+    """
+    return _worded(seg.observation_date, tr)(transactions, periods)
 
 
 def segments_display(customers: pd.DataFrame, sources: Mapping[str, str] | None,
