@@ -221,6 +221,14 @@ def test_shown_tables_have_chinese_headers_and_names(customers, drivers, overvie
         headers = re.findall(r"<th[^>]*>(.*?)</th>", html)
         assert headers and all(HAN.search(h) for h in headers), headers
         assert not english_left(html), english_left(html)
+    # wording the names keeps the number formats (a Styler.format dict alone resets the others)
+    for styler in stylers[1:5]:
+        html = styler.to_html()
+        assert "%" in html and not re.search(r"\d\.\d{5,}", html), html
+        assert html.replace("是", "True").count("True") == styler.data.select_dtypes(bool).sum().sum()
+    for tr in (EN, ZH):
+        html = report.style_drivers(drivers, tr=tr).to_html()
+        assert ">50%<" in html and ">60.0<" in html
     segments = report.style_segments(profiles, tr=ZH).to_html()
     assert "冠军客户" in segments and "Champions" not in segments
     assert "风险期" in report.style_watch(report.tier_watch_table(customers, P), "$", tr=ZH).to_html()

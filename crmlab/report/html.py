@@ -161,6 +161,7 @@ def _worded(styler: Any, table: pd.DataFrame, tr: Catalog, done: Mapping[str, An
     """Word the header row and the data-value columns of ``table``'s Styler in ``tr``'s language.
 
     ``done`` holds the formatters the caller already set: they are kept for those columns.
+    Every ``format`` call names its ``subset``: a dict alone resets every other column.
     """
     def name(kind: str) -> Any:
         return lambda v: tr.name(kind, v)
@@ -173,7 +174,7 @@ def _worded(styler: Any, table: pd.DataFrame, tr: Catalog, done: Mapping[str, An
         names["language"] = lambda v: (tr(f"report.text_language.{v}") if tr.has(f"report.text_language.{v}")
                                        else str(v))
     if names:
-        styler = styler.format(names, escape="html")
+        styler = styler.format(names, subset=list(names), escape="html")
     return styler.format_index(lambda c: column_label(c, tr), escape="html", axis=1)
 
 
@@ -208,7 +209,7 @@ def style_drivers(drivers: pd.DataFrame, tr: Catalog = EN) -> Any:
     """Style :func:`crmlab.report.tables.top_drivers`: importance in percent, performance 0-100."""
     styler = drivers.style.format({"importance": "{:.0%}", "performance": "{:.1f}"}, escape="html")
     if "actionable" in drivers:
-        styler = styler.format({"actionable": lambda v: _yes_no(v, tr)}, escape="html")
+        styler = styler.format({"actionable": lambda v: _yes_no(v, tr)}, subset=["actionable"], escape="html")
     return _worded(styler.hide(axis="index"), drivers, tr)
 
 
@@ -239,7 +240,7 @@ def style_first_rows(table: pd.DataFrame, rows: int = 10, tr: Catalog = EN) -> A
     styler = table.style.format(precision=2, escape="html")
     flags = [c for c in table.columns if pd.api.types.is_bool_dtype(table[c])]
     if flags:
-        styler = styler.format({c: (lambda v: _yes_no(v, tr)) for c in flags}, escape="html")
+        styler = styler.format({c: (lambda v: _yes_no(v, tr)) for c in flags}, subset=flags, escape="html")
     return _worded(styler.hide(axis="index"), table, tr)
 
 
@@ -252,7 +253,8 @@ def style_drift(drift: pd.DataFrame, tr: Catalog = EN) -> Any:
     """Style :func:`crmlab.report.trends.input_drift`: input, check and flag worded by ``tr``."""
     styler = drift.style.format({"input": lambda v: section_name(v, tr),
                                  "check": lambda v: drift_check_name(v, tr),
-                                 "flag": lambda v: _yes_no(v, tr)}, escape="html")
+                                 "flag": lambda v: _yes_no(v, tr)},
+                                subset=[c for c in ("input", "check", "flag") if c in drift], escape="html")
     return _worded(styler.hide(axis="index"), drift, tr)
 
 
