@@ -424,3 +424,10 @@ def _outputs_html(nb: dict) -> str:
             elif "text" in out:
                 parts.append(f"<pre>{html.escape(''.join(out['text']))}</pre>")
     return "<html><body>" + "\n".join(parts) + "</body></html>"
+
+
+def test_untranslated_leaves_glosses_but_not_leaks():
+    gloss = "<p>已运行（ran）；左上方（“重点改进区”，Concentrate here）；手动（by hand）</p>"
+    assert report.untranslated(gloss, EN, ZH) == ([], [])
+    leak = "<p>Built from the products of 3 stage(s): 数据清洗。</p>"
+    assert report.untranslated(leak, EN, ZH)[1] == ["report.stages.built: Built from the products of"]

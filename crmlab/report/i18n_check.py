@@ -10,7 +10,9 @@ two kinds of leftovers:
   and is not also part of the message's translation (``"95% CI"`` stays, a sentence does not).
 
 Values from the data (file names, a user's own segment names) are not catalog text and are
-not reported.
+not reported, nor are glosses: English in full-width parentheses, the way a Chinese
+textbook names the original term (``已运行（ran）``, ``提升度（lift）``). An English template
+that leaks shows its own ASCII parentheses, so glosses are all this leaves out.
 """
 
 from __future__ import annotations
@@ -53,6 +55,18 @@ class _Text(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._hidden:
             self.parts.append(data)
+
+
+# A gloss: full-width parentheses holding no other full-width parentheses.
+_GLOSS = re.compile(r"（[^（）]*）")
+
+
+def _without_glosses(text: str) -> str:
+    while True:
+        shorter = _GLOSS.sub(" ", text)
+        if shorter == text:
+            return text
+        text = shorter
 
 
 def _squash(text: str) -> str:
@@ -108,6 +122,7 @@ def untranslated(html_text: str, en_catalog: Catalog, zh_catalog: Catalog) -> tu
     keys = sorted(k for k in en_catalog.messages
                   if "." in k and re.search(rf"(?<![\w.]){re.escape(k)}(?![\w.])", text))
     found = set()
+    text = _without_glosses(text)
     for key, template in en_catalog.messages.items():
         theirs = _squash(zh_catalog.messages.get(key, ""))
         for piece in _pieces(template):
