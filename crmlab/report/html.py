@@ -152,7 +152,7 @@ _NAME_COLUMNS = {"rfm_segment": "segment", "value_tier": "tier", "lifecycle_stag
 
 
 def column_label(column: Any, tr: Catalog = EN) -> str:
-    """The header of a shown table's column (``report.col.<column>``; other names pass through)."""
+    """Word the header of a shown table's column (``report.col.<column>``; other names pass through)."""
     key = f"report.col.{column}"
     return tr(key) if tr.has(key) else str(column)
 

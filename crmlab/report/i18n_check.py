@@ -74,8 +74,10 @@ def _squash(text: str) -> str:
 
 
 def visible_text(html_text: str) -> str:
-    """The text a reader sees in ``html_text`` (title included; scripts, styles and tags not),
-    whitespace collapsed to single spaces."""
+    """Return the text a reader sees in ``html_text``, whitespace collapsed to single spaces.
+
+    The title is included; scripts, styles and the tags themselves are not.
+    """
     parser = _Text()
     parser.feed(html_text)
     parser.close()
@@ -85,12 +87,12 @@ def visible_text(html_text: str) -> str:
 def _words(piece: str, content: bool) -> int:
     words = [w for w in piece.split() if _WORD.match(w)]
     if content:
-        words = [w for w in words if w.strip("\"'(“‘\")”’,.;:!?").lower() not in _FUNCTION_WORDS]
+        words = [w for w in words if re.sub(r"[^A-Za-z'’-]", "", w).lower() not in _FUNCTION_WORDS]
     return len(words)
 
 
 def _pieces(template: str) -> list[str]:
-    """The literal pieces of a template a reader would see verbatim (>= 2 English words)."""
+    """Return the literal pieces of a template a reader would see verbatim (>= 2 English words)."""
     parsed = list(string.Formatter().parse(template))
     whole = len(parsed) == 1 and parsed[0][1] is None  # a message without placeholders
     out = []

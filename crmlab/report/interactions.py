@@ -29,7 +29,7 @@ DEMO_LOG_FOLDER = "data/raw/interactions"
 
 
 def interaction_kpi_label(name: str, tr: Catalog = EN) -> str:
-    """The card label of an interactions KPI in the language of ``tr`` (``report.ix_kpi.<name>``)."""
+    """Return the card label of an interactions KPI in the language of ``tr`` (``report.ix_kpi.<name>``)."""
     return tr(f"report.ix_kpi.{name}")
 
 

@@ -120,12 +120,12 @@ HISTORY_COLUMNS: tuple[str, ...] = ("run_id", "finished", "observation_end", "st
 
 
 def kpi_label(name: str, tr: Catalog = EN) -> str:
-    """The label of a KPI in the language of ``tr`` (``report.kpi.<name>``)."""
+    """Return the label of a KPI in the language of ``tr`` (``report.kpi.<name>``)."""
     return tr(f"report.kpi.{name}")
 
 
 def input_kind(section: str, tr: Catalog = EN) -> str:
-    """What an input section is, in the reader's words (``purchases``), in the language of ``tr``."""
+    """Say what an input section is, in the reader's words (``purchases``), in the language of ``tr``."""
     key = f"report.input.{section}"
     return tr(key) if tr.has(key) else INPUT_KINDS.get(section, section)
 

@@ -69,7 +69,7 @@ def missing_reasons(overview: pd.DataFrame, tr: Catalog = EN) -> dict[str, str]:
 
 
 def localized_overview(overview: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
-    """The overview with stage, status, products and note worded in the language of ``tr``."""
+    """Return the overview with stage, status, products and note worded in the language of ``tr``."""
     notes = overview_notes(overview, tr)
     products = overview.attrs.get(_PRODUCTS) or {}
     out = overview.copy()

@@ -21,7 +21,15 @@ from crmlab.engine import compute, is_dask
 from crmlab.errors import InputError, require_columns
 from crmlab.i18n import EN, Catalog
 from crmlab.report._values import _num, _ordered
-from crmlab.report.kpis import KPI_NAMES, KPIS, TREND_KPIS, append_history, format_kpi, kpi_delta, kpi_label
+from crmlab.report.kpis import (
+    KPI_NAMES,
+    KPIS,
+    TREND_KPIS,
+    append_history,
+    format_kpi,
+    kpi_delta,
+    kpi_label,
+)
 from crmlab.segmentation import NEW_CUSTOMER, NOT_LISTED, TIER_ORDER
 
 __all__ = [

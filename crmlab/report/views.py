@@ -60,7 +60,7 @@ def _worded(fn: Callable[..., Any], tr: Catalog) -> Callable[..., Any]:
 
 def observation_date(transactions: pd.DataFrame, periods: Mapping[str, Any] | None,
                      tr: Catalog = EN) -> tuple[pd.Timestamp, str]:
-    """The day the report observes the customers at, and where it comes from, worded by ``tr``.
+    """Return the day the report observes the customers at, and where it comes from, worded by ``tr``.
 
     :func:`crmlab.segmentation.observation_date` (the segmentation stage's rule), so the
     report and the stage notebooks never disagree.
