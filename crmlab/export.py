@@ -14,7 +14,7 @@ from pathlib import Path
 
 from crmlab.io import write_text
 
-__all__ = ["METHOD_TAG", "export_html", "export_report"]
+__all__ = ["METHOD_TAG", "HTML_LANG", "export_html", "export_report"]
 
 # Cells tagged like this (formulas, method notes for a class) stay in NN_report.html and the
 # notebook but are left out of report.html, which is for readers who skip the method.
@@ -68,7 +68,17 @@ def _with_csp(body: str, policy: str) -> str:
     return body[: head.end()] + "\n" + meta + body[head.end():]
 
 
-def export_html(notebook: Path, target: Path) -> Path:
+# The ``lang`` of the exported page per run language (BCP 47: screen readers, fonts, search).
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+def _with_lang(body: str, language: str) -> str:
+    """Set ``<html lang="...">`` to the run language (nbconvert writes ISO 639-1 codes only)."""
+    lang = HTML_LANG.get(language, language)
+    return re.sub(r'<html(?:\s+lang="[^"]*")?', f'<html lang="{lang}"', body, count=1)
+
+
+def export_html(notebook: Path, target: Path, language: str = "en") -> Path:
     """Render an executed notebook to HTML with code hidden (formulas need MathJax online).
 
     Parameters
@@ -77,6 +87,8 @@ def export_html(notebook: Path, target: Path) -> Path:
         The executed notebook.
     target : Path
         The HTML file to write.
+    language : str
+        The run language (``en``, ``zh``): the page's ``lang`` (:data:`HTML_LANG`).
 
     Returns
     -------
@@ -89,10 +101,10 @@ def export_html(notebook: Path, target: Path) -> Path:
 
     nb = nbformat.read(notebook, as_version=4)
     body, _ = _exporter(mathjax=True).from_notebook_node(nb)
-    return write_text(_with_csp(body, STAGE_CSP), target)
+    return write_text(_with_csp(_with_lang(body, language), STAGE_CSP), target)
 
 
-def export_report(notebook: Path, target: Path, title: str) -> Path:
+def export_report(notebook: Path, target: Path, title: str, language: str = "en") -> Path:
     """Render the report notebook to ``report.html``: code hidden, fully offline.
 
     Cells tagged ``method`` (formulas and method notes) are left out, and no script is
@@ -109,6 +121,8 @@ def export_report(notebook: Path, target: Path, title: str) -> Path:
         The HTML file to write.
     title : str
         The page title.
+    language : str
+        The run language (``en``, ``zh``): the page's ``lang`` (:data:`HTML_LANG`).
 
     Returns
     -------
@@ -122,4 +136,4 @@ def export_report(notebook: Path, target: Path, title: str) -> Path:
     nb = nbformat.read(notebook, as_version=4)
     nb.metadata["title"] = title
     body, _ = _exporter(mathjax=False, remove_tags=(METHOD_TAG,)).from_notebook_node(nb)
-    return write_text(_with_csp(body, REPORT_CSP), target)
+    return write_text(_with_csp(_with_lang(body, language), REPORT_CSP), target)

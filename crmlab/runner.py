@@ -61,6 +61,7 @@ from crmlab.config import (
 )
 from crmlab.errors import InputError, Terminated
 from crmlab.export import export_html, export_report
+from crmlab.i18n import catalog
 from crmlab.io import check_inputs, file_sha256, write_json, write_text
 from crmlab.kernel import ProjectKernelManager
 from crmlab.runstore import (
@@ -383,8 +384,8 @@ def _run_stages(
                 "html": html.name,
             }
             if st.name == "report":
-                title = f"crmlab report: {params.run_name} {run_id}"
-                entry["report"] = export_report(out, run_dir / REPORT_FILE, title).name
+                title = catalog(params.language)("report.page_title", run_name=params.run_name, run_id=run_id)
+                entry["report"] = export_report(out, run_dir / REPORT_FILE, title, params.language).name
             manifest["stages"][st.name] = entry
             write_json(manifest, mpath)
             _say(f"      done in {entry['seconds']:.1f} s")

@@ -16,7 +16,11 @@ every week — what changed since the last run. The package is laid out by conce
 - :mod:`~crmlab.report.html`: KPI cards and styled tables (escaped);
 - :mod:`~crmlab.report.plotting` and :mod:`~crmlab.report.views`: figures, and the
   Display objects that compute, draw and save them;
-- :mod:`~crmlab.report.inputs`: the run store as the report reads and leaves it.
+- :mod:`~crmlab.report.inputs`: the run store as the report reads and leaves it;
+- :mod:`~crmlab.report.i18n_check`: English left in a translated report (:func:`untranslated`).
+
+Every function that words text for a reader takes ``tr`` (a :class:`crmlab.i18n.Catalog`,
+English by default); the products keep their canonical (English) names and values.
 
 Everything but :mod:`~crmlab.report.inputs` is pure: no files, no clock.
 """
@@ -24,8 +28,10 @@ Everything but :mod:`~crmlab.report.inputs` is pure: no files, no clock.
 from crmlab.report import narrative_interactions
 from crmlab.report._values import _money as _money  # the tests check the shared formatter
 from crmlab.report.html import (
+    column_label,
     interaction_cards_html,
     kpi_cards_html,
+    style_drift,
     style_drivers,
     style_first_rows,
     style_interaction_table,
@@ -36,6 +42,7 @@ from crmlab.report.html import (
     style_tiers,
     style_watch,
 )
+from crmlab.report.i18n_check import untranslated, visible_text
 from crmlab.report.inputs import (
     PreviousRun,
     ReportInputs,
@@ -49,6 +56,7 @@ from crmlab.report.interactions import (
     INTERACTION_KPIS,
     channel_share_table,
     complaint_monthly,
+    interaction_kpi_label,
     interaction_kpis,
     interaction_sources,
     is_simulated,
@@ -71,6 +79,7 @@ from crmlab.report.kpis import (
     history_row,
     kpi_delta,
     kpi_doc,
+    kpi_label,
     kpi_units,
 )
 from crmlab.report.narrative import (
@@ -97,7 +106,7 @@ from crmlab.report.narrative import (
     trend_count,
     unavailable,
 )
-from crmlab.report.overview import stage_overview
+from crmlab.report.overview import localized_overview, missing_reasons, stage_name, stage_overview
 from crmlab.report.plotting import (
     plot_report_complaints,
     plot_report_migrations,
@@ -109,6 +118,7 @@ from crmlab.report.tables import risk_band_table, tier_watch_table, top_drivers
 from crmlab.report.trends import (
     compare_kpis,
     customer_snapshot,
+    drift_check_name,
     input_drift,
     input_profile,
     kpi_change_table,
@@ -122,6 +132,7 @@ from crmlab.report.views import (
     complaints_display,
     drivers_display,
     migrations_display,
+    observation_date,
     segments_display,
     tiers_display,
     trends_display,
@@ -131,9 +142,9 @@ __all__ = [
     # KPIs and history
     "Kpi", "KPIS", "KPI_NAMES", "KPI_LABELS", "KPI_INPUTS", "INPUT_KINDS", "TREND_KPIS",
     "HISTORY_COLUMNS", "data_sources", "customer_kpis", "headline_kpis", "format_kpi",
-    "kpi_delta", "kpi_units", "kpi_doc", "history_row", "append_history",
+    "kpi_delta", "kpi_units", "kpi_label", "kpi_doc", "history_row", "append_history",
     # stages, tables, run over run
-    "stage_overview", "top_drivers", "tier_watch_table", "risk_band_table",
+    "stage_overview", "stage_name", "missing_reasons", "localized_overview", "drift_check_name", "top_drivers", "tier_watch_table", "risk_band_table",
     "customer_snapshot", "input_profile", "compare_kpis", "kpi_change_table",
     "migration_summary", "new_watch_entries", "input_drift", "trend_table", "trend_labels",
     "trend_kpis",
@@ -147,6 +158,7 @@ __all__ = [
     "narrative_interactions",
     "INTERACTION_KPIS",
     "interaction_kpis",
+    "interaction_kpi_label",
     "is_simulated",
     "sentiment_accuracy_table",
     "channel_share_table",
@@ -158,11 +170,13 @@ __all__ = [
     "plot_report_complaints",
     # markup
     "kpi_cards_html", "style_overview", "style_segments", "style_tiers", "style_drivers",
-    "style_risk_bands", "style_watch", "style_first_rows", "style_plain",
+    "style_risk_bands", "style_watch", "style_first_rows", "style_plain", "style_drift", "column_label",
+    # language check
+    "untranslated", "visible_text",
     # figures and displays
     "plot_report_segments", "plot_report_tiers", "plot_report_migrations", "plot_report_trends",
     "segments_display", "tiers_display", "drivers_display", "migrations_display",
-    "trends_display",
+    "trends_display", "observation_date",
     # run store
     "ReportInputs", "PreviousRun", "load_inputs", "previous_run", "history",
     "describe_inputs", "save_state",

@@ -20,10 +20,13 @@ import pandas as pd
 
 from crmlab.errors import InputError
 from crmlab.formatting import format_money
+from crmlab.i18n import EN, Catalog
 from crmlab.report._values import _mapping, _num
-from crmlab.report.interactions import INTERACTION_KPIS
-from crmlab.report.kpis import KPIS, format_kpi, kpi_delta
+from crmlab.report.interactions import INTERACTION_KPIS, interaction_kpi_label
+from crmlab.report.kpis import KPIS, format_kpi, kpi_delta, kpi_label, section_name
 from crmlab.report.narrative_interactions import format_interaction_kpi
+from crmlab.report.overview import localized_overview
+from crmlab.report.trends import drift_check_name
 
 __all__ = [
     "kpi_cards_html",
@@ -37,6 +40,8 @@ __all__ = [
     "style_watch",
     "style_first_rows",
     "style_plain",
+    "style_drift",
+    "column_label",
 ]
 
 # Good news green, bad news red, neither grey.
@@ -48,6 +53,7 @@ def kpi_cards_html(
     previous: Mapping[str, Any] | None = None,
     currency: str = "",
     notes: Mapping[str, str] | None = None,
+    tr: Catalog = EN,
 ) -> str:
     """Render the headline KPIs as a grid of cards (self-contained HTML, inline CSS).
 
@@ -61,6 +67,8 @@ def kpi_cards_html(
         Prefix for money values.
     notes : mapping, optional
         KPI name -> small caption under the label (e.g. "last 90 days").
+    tr : Catalog
+        The language of the labels, values and changes.
 
     Returns
     -------
@@ -80,12 +88,12 @@ def kpi_cards_html(
     for k in KPIS:
         if k.name not in kpis:
             continue
-        value = format_kpi(k.name, kpis[k.name], currency)
-        delta, verdict = kpi_delta(k.name, kpis[k.name], (previous or {}).get(k.name))
+        value = format_kpi(k.name, kpis[k.name], currency, tr)
+        delta, verdict = kpi_delta(k.name, kpis[k.name], (previous or {}).get(k.name), tr)
         colour = _VERDICT_COLOURS[verdict]
-        delta = f"{delta} vs last run" if delta else ""
+        delta = tr("report.format.vs_last_run", delta=delta) if delta else ""
         missing = _num(kpis[k.name]) is None
-        cards.append(_card(k.label, value, notes.get(k.name, ""), delta, colour, missing))
+        cards.append(_card(kpi_label(k.name, tr), value, notes.get(k.name, ""), delta, colour, missing))
     return _grid(cards)
 
 
@@ -110,7 +118,8 @@ def _grid(cards: list[str]) -> str:
     )
 
 
-def interaction_cards_html(kpis: Mapping[str, Any], notes: Mapping[str, str] | None = None) -> str:
+def interaction_cards_html(kpis: Mapping[str, Any], notes: Mapping[str, str] | None = None,
+                           tr: Catalog = EN) -> str:
     """Render the interactions stage's KPIs as cards, like :func:`kpi_cards_html` (escaped, inline CSS).
 
     ``kpis`` is :func:`crmlab.report.interactions.interaction_kpis`; ``notes`` the lines under
@@ -124,80 +133,137 @@ def interaction_cards_html(kpis: Mapping[str, Any], notes: Mapping[str, str] | N
     if not isinstance(kpis, Mapping):
         raise InputError(f"interaction cards: expected a mapping of KPI values, got {type(kpis).__name__}")
     notes = _mapping(notes, "interaction card notes") or {}
-    cards = [_card(label, format_interaction_kpi(name, kpis), notes.get(name, ""), "",
+    cards = [_card(interaction_kpi_label(name, tr), format_interaction_kpi(name, kpis, tr), notes.get(name, ""), "",
                    _VERDICT_COLOURS["neutral"], _num(kpis.get(name)) is None)
-             for name, label in INTERACTION_KPIS.items()]
+             for name in INTERACTION_KPIS]
     return _grid(cards)
 
 # --- tables -------------------------------------------------------------------------------------
+#
+# The tables keep their canonical column names and values (they are the products' and the
+# saved tables'); the header row and the columns that hold data values (segment, tier,
+# lifecycle stage, risk band ...) are worded for the reader at display time.
+
+# column -> kind of data value (``tr.name(kind, value)``)
+_NAME_COLUMNS = {"rfm_segment": "segment", "value_tier": "tier", "lifecycle_stage": "lifecycle",
+                 "risk_band": "risk_band", "construct": "construct",
+                 "contact_type": "contact_type", "group": "group",
+                 "value_tier_before": "tier", "value_tier_after": "tier"}
 
 
-def style_overview(overview: pd.DataFrame) -> Any:
-    """Style the :func:`crmlab.report.overview.stage_overview` table (without ``use``)."""
-    return overview.drop(columns="use").style.set_properties(**{"text-align": "left"}).hide(axis="index")
+def column_label(column: Any, tr: Catalog = EN) -> str:
+    """Word the header of a shown table's column (``report.col.<column>``; other names pass through)."""
+    key = f"report.col.{column}"
+    return tr(key) if tr.has(key) else str(column)
 
 
-def style_segments(profiles: pd.DataFrame) -> Any:
+def _worded(styler: Any, table: pd.DataFrame, tr: Catalog, done: Mapping[str, Any] | None = None) -> Any:
+    """Word the header row and the data-value columns of ``table``'s Styler in ``tr``'s language.
+
+    ``done`` holds the formatters the caller already set: they are kept for those columns.
+    Every ``format`` call names its ``subset``: a dict alone resets every other column.
+    """
+    def name(kind: str) -> Any:
+        return lambda v: tr.name(kind, v)
+
+    names = {c: name(k) for c, k in _NAME_COLUMNS.items() if c in table.columns and c not in (done or {})}
+    if "quadrant" in table.columns and "quadrant" not in (done or {}):  # the satisfaction stage's words
+        names["quadrant"] = lambda v: (tr(f"satisfaction.quadrant.{v}") if tr.has(f"satisfaction.quadrant.{v}")
+                                       else str(v))
+    if "language" in table.columns and "language" not in (done or {}):  # the sentiment accuracy table
+        names["language"] = lambda v: (tr(f"report.text_language.{v}") if tr.has(f"report.text_language.{v}")
+                                       else str(v))
+    if names:
+        styler = styler.format(names, subset=list(names), escape="html")
+    return styler.format_index(lambda c: column_label(c, tr), escape="html", axis=1)
+
+
+def style_overview(overview: pd.DataFrame, tr: Catalog = EN) -> Any:
+    """Style the :func:`crmlab.report.overview.stage_overview` table (without ``use``), worded by ``tr``."""
+    table = localized_overview(overview, tr).drop(columns="use")
+    return _worded(table.style.set_properties(**{"text-align": "left"}).hide(axis="index"), table, tr)
+
+
+def style_segments(profiles: pd.DataFrame, tr: Catalog = EN) -> Any:
     """Style the segment profiles: segment, customers, shares in percent, action."""
-    return (
-        profiles[["rfm_segment", "customers", "customer_share", "revenue_share", "action"]]
-        .style.format({"customer_share": "{:.1%}", "revenue_share": "{:.1%}", "customers": "{:,}"},
-                      escape="html")
+    table = profiles[["rfm_segment", "customers", "customer_share", "revenue_share", "action"]]
+    return _worded(
+        table.style.format({"customer_share": "{:.1%}", "revenue_share": "{:.1%}", "customers": "{:,}"},
+                           escape="html")
         .set_properties(subset=["action"], **{"text-align": "left"})
-        .hide(axis="index")
-    )
+        .hide(axis="index"), table, tr)
 
 
-def style_tiers(tiers: pd.DataFrame, currency: str) -> Any:
+def style_tiers(tiers: pd.DataFrame, currency: str, tr: Catalog = EN) -> Any:
     """Style the tier table: tier, customers, shares in percent, mean spend, strategy."""
-    return (
-        tiers[["value_tier", "customers", "customer_share", "revenue_share", "mean_spend", "strategy"]]
-        .style.format({"customer_share": "{:.1%}", "revenue_share": "{:.1%}",
-                       "mean_spend": lambda v: format_money(v, currency), "customers": "{:,}"},
-                      escape="html")
+    table = tiers[["value_tier", "customers", "customer_share", "revenue_share", "mean_spend", "strategy"]]
+    return _worded(
+        table.style.format({"customer_share": "{:.1%}", "revenue_share": "{:.1%}",
+                            "mean_spend": lambda v: format_money(v, currency), "customers": "{:,}"},
+                           escape="html")
         .set_properties(subset=["strategy"], **{"text-align": "left"})
-        .hide(axis="index")
-    )
+        .hide(axis="index"), table, tr)
 
 
-def style_drivers(drivers: pd.DataFrame) -> Any:
+def style_drivers(drivers: pd.DataFrame, tr: Catalog = EN) -> Any:
     """Style :func:`crmlab.report.tables.top_drivers`: importance in percent, performance 0-100."""
-    return (drivers.style.format({"importance": "{:.0%}", "performance": "{:.1f}"}, escape="html")
-            .hide(axis="index"))
+    styler = drivers.style.format({"importance": "{:.0%}", "performance": "{:.1f}"}, escape="html")
+    if "actionable" in drivers:
+        styler = styler.format({"actionable": lambda v: _yes_no(v, tr)}, subset=["actionable"], escape="html")
+    return _worded(styler.hide(axis="index"), drivers, tr)
 
 
-def style_risk_bands(bands: pd.DataFrame) -> Any:
+def _yes_no(value: Any, tr: Catalog) -> str:
+    return tr("report.bool.true") if bool(value) else tr("report.bool.false")
+
+
+def style_risk_bands(bands: pd.DataFrame, tr: Catalog = EN) -> Any:
     """Style :func:`crmlab.report.tables.risk_band_table`: shares and rates in percent."""
-    return bands.style.format({"share": "{:.1%}", "mean_probability": "{:.1%}",
-                               "test_churn_rate": "{:.1%}", "customers": "{:,}"},
-                              escape="html").hide(axis="index")
+    return _worded(bands.style.format({"share": "{:.1%}", "mean_probability": "{:.1%}",
+                                       "test_churn_rate": "{:.1%}", "customers": "{:,}"},
+                                      escape="html").hide(axis="index"), bands, tr)
 
 
-def style_watch(watch: pd.DataFrame, currency: str, rows: int = 15) -> Any:
+def style_watch(watch: pd.DataFrame, currency: str, rows: int = 15, tr: Catalog = EN) -> Any:
     """Style the first ``rows`` of the watch list: amounts in ``currency``, whole days."""
     money_cols = [c for c in ("total_spend", "clv", "predicted_value") if c in watch]
-    return watch.head(rows).style.format(precision=2, escape="html").format(
+    table = watch.head(rows)
+    return _worded(table.style.format(precision=2, escape="html").format(
         {c: (lambda v: format_money(v, currency, 2)) for c in money_cols}
         | {"days_since_last": "{:,.0f}"}, escape="html"
-    ).hide(axis="index")
+    ).hide(axis="index"), table, tr)
 
 
-def style_first_rows(table: pd.DataFrame, rows: int = 10) -> Any:
+def style_first_rows(table: pd.DataFrame, rows: int = 10, tr: Catalog = EN) -> Any:
     """Style the first ``rows`` of a customer list, numbers to two decimals."""
-    return table.head(rows).style.format(precision=2, escape="html").hide(axis="index")
+    table = table.head(rows)
+    styler = table.style.format(precision=2, escape="html")
+    flags = [c for c in table.columns if pd.api.types.is_bool_dtype(table[c])]
+    if flags:
+        styler = styler.format({c: (lambda v: _yes_no(v, tr)) for c in flags}, subset=flags, escape="html")
+    return _worded(styler.hide(axis="index"), table, tr)
 
 
-def style_plain(table: pd.DataFrame) -> Any:
-    """Style a table as it is, without its index (KPI changes, input drift)."""
-    return table.style.hide(axis="index")
+def style_plain(table: pd.DataFrame, tr: Catalog = EN) -> Any:
+    """Style a table as it is, without its index (KPI changes, input drift); headers worded by ``tr``."""
+    return _worded(table.style.hide(axis="index"), table, tr)
 
 
-def style_interaction_table(table: pd.DataFrame, percent: tuple[str, ...] = ()) -> Any:
+def style_drift(drift: pd.DataFrame, tr: Catalog = EN) -> Any:
+    """Style :func:`crmlab.report.trends.input_drift`: input, check and flag worded by ``tr``."""
+    styler = drift.style.format({"input": lambda v: section_name(v, tr),
+                                 "check": lambda v: drift_check_name(v, tr),
+                                 "flag": lambda v: _yes_no(v, tr)},
+                                subset=[c for c in ("input", "check", "flag") if c in drift], escape="html")
+    return _worded(styler.hide(axis="index"), drift, tr)
+
+
+def style_interaction_table(table: pd.DataFrame, percent: tuple[str, ...] = (), tr: Catalog = EN) -> Any:
     """Style a small interactions table: ``percent`` columns in percent; cells *and* headers escaped.
 
     The channel table's column names are the user's channel names, so the header row is
-    escaped too (``format`` escapes only the cells).
+    escaped too (``format`` escapes only the cells); known names are worded by ``tr``.
     """
     fmt = {c: "{:.1%}" for c in table.columns if c in percent}
-    return (table.style.format(fmt, escape="html", na_rep="–", precision=2)
-            .format_index(escape="html", axis=1).hide(axis="index"))
+    return _worded(table.style.format(fmt, escape="html", na_rep="–", precision=2).hide(axis="index"),
+                   table, tr, fmt)

@@ -17,16 +17,23 @@ from typing import Any
 import pandas as pd
 
 from crmlab.errors import InputError
+from crmlab.i18n import EN, Catalog
 from crmlab.report._values import _num
 
-__all__ = ["DEMO_LOG_FOLDER", "INTERACTION_KPIS", "interaction_kpis", "is_simulated", "sentiment_accuracy_table",
-           "channel_share_table", "complaint_monthly", "interaction_sources"]
+__all__ = ["DEMO_LOG_FOLDER", "INTERACTION_KPIS", "interaction_kpi_label", "interaction_kpis", "is_simulated",
+           "sentiment_accuracy_table", "channel_share_table", "complaint_monthly", "interaction_sources"]
 
 # The shipped simulated log lives here (data/raw/interactions/README.md): a run on it gets
 # the placebo caveat on its campaign.
 DEMO_LOG_FOLDER = "data/raw/interactions"
 
-# card name -> label, in the order the cards are shown
+
+def interaction_kpi_label(name: str, tr: Catalog = EN) -> str:
+    """Return the card label of an interactions KPI in the language of ``tr`` (``report.ix_kpi.<name>``)."""
+    return tr(f"report.ix_kpi.{name}")
+
+
+# card name -> label (English; :func:`interaction_kpi_label` in any language), in the order the cards are shown
 INTERACTION_KPIS = {
     "complaints_per_1000": "Complaints per 1,000 active customers (last full month)",
     "sentiment_mean": "Mean feedback sentiment (0 = negative, 1 = positive)",

@@ -38,6 +38,7 @@ import pandas as pd
 from crmlab.engine import compute, is_dask
 from crmlab.errors import InputError, require_columns
 from crmlab.features import customer_summary
+from crmlab.i18n import EN, Catalog
 from crmlab.report._values import _mapping, _money, _num, _param, _pct
 from crmlab.report.tables import tier_watch_table
 from crmlab.segmentation import concentration
@@ -56,6 +57,7 @@ __all__ = [
     "headline_kpis",
     "format_kpi",
     "kpi_delta",
+    "kpi_label",
     "kpi_units",
     "kpi_doc",
     "history_row",
@@ -66,6 +68,9 @@ __all__ = [
 @dataclass(frozen=True)
 class Kpi:
     """One headline number: machine name, label, kind of value and the stage it needs.
+
+    ``label`` is the English label; the reader's label in any language is
+    :func:`kpi_label` (catalog key ``report.kpi.<name>``).
 
     ``kind`` is ``count``, ``money``, ``share`` (0-1) or ``index`` (0-100);
     ``better`` is ``"up"``, ``"down"`` or ``None`` (neither direction is good news).
@@ -112,6 +117,23 @@ INPUT_KINDS: dict[str, str] = {"transactions": "purchases", "survey": "survey",
 _BASE_KPIS = ("customers", "active_customers", "revenue", "revenue_recent", "repeat_rate",
               "top_share_revenue")
 HISTORY_COLUMNS: tuple[str, ...] = ("run_id", "finished", "observation_end", "stages")
+
+
+def kpi_label(name: str, tr: Catalog = EN) -> str:
+    """Return the label of a KPI in the language of ``tr`` (``report.kpi.<name>``)."""
+    return tr(f"report.kpi.{name}")
+
+
+def input_kind(section: str, tr: Catalog = EN) -> str:
+    """Say what an input section is, in the reader's words (``purchases``), in the language of ``tr``."""
+    key = f"report.input.{section}"
+    return tr(key) if tr.has(key) else INPUT_KINDS.get(section, section)
+
+
+def section_name(section: str, tr: Catalog = EN) -> str:
+    """Display name of an input section of the params (``transactions``; codes pass through)."""
+    key = f"report.section.{section}"
+    return tr(key) if tr.has(key) else str(section)
 
 
 # --- which data set each number comes from -------------------------------------------------
@@ -296,7 +318,7 @@ def headline_kpis(
     return {k: _num(v) for k, v in out.items()}
 
 
-def format_kpi(name: str, value: Any, currency: str = "") -> str:
+def format_kpi(name: str, value: Any, currency: str = "", tr: Catalog = EN) -> str:
     """Format one KPI value for people: ``23,570``, ``$2,500,316``, ``37.6%``, ``74.1 / 100``.
 
     Raises
@@ -308,18 +330,18 @@ def format_kpi(name: str, value: Any, currency: str = "") -> str:
         raise InputError(f"unknown KPI {name!r} (known: {', '.join(KPI_NAMES)})")
     value = _num(value)
     if value is None:
-        return "n/a"
+        return tr("report.na")
     kind = _KPI[name].kind
     if kind == "money":
         return _money(value, currency)
     if kind == "share":
         return _pct(value, 1)
     if kind == "index":
-        return f"{value:.1f} / 100"
+        return tr("report.format.index", value=value)
     return f"{value:,.0f}"
 
 
-def kpi_delta(name: str, cur: Any, prev: Any) -> tuple[str, str]:
+def kpi_delta(name: str, cur: Any, prev: Any, tr: Catalog = EN) -> tuple[str, str]:
     """Change of a KPI since the previous run as text, and whether it is good news.
 
     Returns
@@ -336,9 +358,9 @@ def kpi_delta(name: str, cur: Any, prev: Any) -> tuple[str, str]:
     kpi = _KPI[name]
     diff = cur - prev
     if kpi.kind == "share":
-        text = f"{100 * diff:+.1f} pts"
+        text = tr("report.format.delta_pp", value=100 * diff)
     elif kpi.kind == "index":
-        text = f"{diff:+.1f} pts"
+        text = tr("report.format.delta_points", value=diff)
     elif prev:
         text = f"{100 * diff / abs(prev):+.1f}%"
     else:
@@ -349,12 +371,13 @@ def kpi_delta(name: str, cur: Any, prev: Any) -> tuple[str, str]:
     return f"{arrow} {text}", "good" if good else "bad" if bad else "neutral"
 
 
-def kpi_units(currency: str = "") -> dict[str, str]:
+def kpi_units(currency: str = "", tr: Catalog = EN) -> dict[str, str]:
     """Return the unit of each KPI, for axis labels (shares are drawn in percent)."""
-    unit = {"count": "customers", "money": f"amount ({currency.strip() or 'currency units'})",
-            "share": "% of customers", "index": "index points (0-100)"}
+    unit = {"count": tr("report.unit.count"),
+            "money": tr("report.unit.money", currency=currency.strip() or tr("report.unit.currency_units")),
+            "share": tr("report.unit.share"), "index": tr("report.unit.index")}
     out = {k.name: unit[k.kind] for k in KPIS}
-    out["top_share_revenue"] = "% of revenue"
+    out["top_share_revenue"] = tr("report.unit.revenue_share")
     return out
 
 

@@ -14,8 +14,20 @@ from typing import Any
 import pandas as pd
 
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 from crmlab.report._values import _mapping, _money, _num, _param
-from crmlab.report.kpis import INPUT_KINDS, KPI_INPUTS, KPI_NAMES, KPIS, format_kpi
+from crmlab.report.kpis import (
+    INPUT_KINDS,
+    KPI_INPUTS,
+    KPI_NAMES,
+    KPIS,
+    format_kpi,
+    input_kind,
+    kpi_label,
+    section_name,
+)
+from crmlab.report.overview import overview_notes, stage_name
+from crmlab.report.trends import drift_check_name
 from crmlab.segmentation import TIER_ORDER
 
 __all__ = [
@@ -47,7 +59,7 @@ __all__ = [
 # --- which data set, which stages -------------------------------------------------------------
 
 
-def source_note(sources: Mapping[str, str] | None, section: str) -> str:
+def source_note(sources: Mapping[str, str] | None, section: str, tr: Catalog = EN) -> str:
     """Return ``"purchases: CDNOW_master.txt"`` for an input section ("" when unknown).
 
     Raises
@@ -58,10 +70,10 @@ def source_note(sources: Mapping[str, str] | None, section: str) -> str:
     label = _mapping(sources, "data sources").get(section)
     if not label:
         return ""
-    return f"{INPUT_KINDS.get(section, section)}: {label}"
+    return tr("report.source_note", kind=input_kind(section, tr), label=label)
 
 
-def reading_sources(sources: Mapping[str, str] | None) -> str:
+def reading_sources(sources: Mapping[str, str] | None, tr: Catalog = EN) -> str:
     """One paragraph: which data set feeds which part of the report, and that they differ.
 
     Raises
@@ -71,56 +83,54 @@ def reading_sources(sources: Mapping[str, str] | None) -> str:
     """
     sources = _mapping(sources, "data sources")
     if not sources:
-        return "No input data set is configured."
-    uses = {"transactions": "headline customer numbers, segments, value tiers, watch list, "
-                            "predicted value and the purchase-based early warning",
-            "survey": "the satisfaction index and its drivers",
-            "churn": "the churn-risk bands"}
-    parts = [f"**{source_note(sources, s)}** ({uses[s]})" for s in INPUT_KINDS if s in sources]
-    text = "Data sets: " + "; ".join(parts) + "."
+        return tr("report.sources.none")
+    parts = [tr("report.sources.part", note=source_note(sources, s, tr), use=tr(f"report.sources.use.{s}"))
+             for s in INPUT_KINDS if s in sources]
+    text = tr("report.sources.line", parts=tr("report.sep.semicolon").join(parts))
     if len(set(sources.values())) > 1:
-        text += (
-            " They are separate data sets and need not describe the same customers or even "
-            "the same business: every number below names its data set, and numbers of "
-            "different data sets are never added up or compared as if they were one company's."
-        )
+        text += tr("report.sources.separate")
     return text
 
 
-def reading_stages(overview: pd.DataFrame) -> str:
+def reading_stages(overview: pd.DataFrame, tr: Catalog = EN) -> str:
     """One sentence: which stages fed the report and which did not (and why)."""
     require_columns(overview, ["stage", "status", "note", "use"], "stage overview")
     used = overview.loc[overview["use"], "stage"].tolist()
     unused = overview.loc[~overview["use"]]
-    parts = [f"Built from the products of {len(used)} stage(s): {', '.join(used) or 'none'}."]
+    notes = overview_notes(overview, tr)
+    names = tr("report.sep.comma").join(stage_name(s, tr) for s in used) or tr("common.none")
+    parts = [tr("report.stages.built", n=len(used), stages=names)]
     if len(unused):
-        why = "; ".join(f"**{r.stage}** — {r.note}" for r in unused.itertuples())
-        parts.append(f"Not in this report: {why}. Sections that need them say so below.")
+        why = tr("report.sep.semicolon").join(
+            tr("report.stages.why", stage=stage_name(r.stage, tr), note=notes.get(r.stage, r.note))
+            for r in unused.itertuples())
+        parts.append(tr("report.stages.not_in", why=why))
     else:
-        parts.append("Every stage contributed.")
-    return " ".join(parts)
+        parts.append(tr("report.stages.all"))
+    return tr("report.sep.sentence").join(parts)
 
 
 def run_header(run_name: str, run_label: str, sources: Mapping[str, str] | None,
-               observation_end: Any, observation_source: str, previous_id: str | None) -> str:
+               observation_end: Any, observation_source: str, previous_id: str | None,
+               tr: Catalog = EN) -> str:
     """Open the report: which run, the purchases' data set and date, what it is compared with."""
-    since = f"compared with run **{previous_id}**" if previous_id else "no earlier run to compare with"
+    since = (tr("report.header.compared", previous_id=previous_id) if previous_id
+             else tr("report.header.no_earlier"))
     if observation_end is None:
-        return f"Run **{run_name} / {run_label}**; no transactions in this run; {since}."
-    return (f"Run **{run_name} / {run_label}**; purchases of "
-            f"{_mapping(sources, 'data sources').get('transactions')} observed at "
-            f"**{pd.Timestamp(observation_end):%Y-%m-%d}** ({observation_source}); {since}.")
+        return tr("report.header.no_transactions", run_name=run_name, run_label=run_label, since=since)
+    return tr("report.header.run", run_name=run_name, run_label=run_label,
+              source=_mapping(sources, "data sources").get("transactions"),
+              date=f"{pd.Timestamp(observation_end):%Y-%m-%d}", how=observation_source, since=since)
 
 
-def data_set_line(sources: Mapping[str, str] | None, section: str) -> str:
+def data_set_line(sources: Mapping[str, str] | None, section: str, tr: Catalog = EN) -> str:
     """Name a section's data set in italics: ``*Data set — purchases: CDNOW.*``.
 
     The survey's line adds that the people surveyed are not the other sections' customers.
     """
     if section == "survey":
-        return (f"*Data set — {source_note(sources, 'survey')}: the people surveyed "
-                "are not the customers of the other sections.*")
-    return f"*Data set — {source_note(sources, section)}.*"
+        return tr("report.data_set.survey", note=source_note(sources, "survey", tr))
+    return tr("report.data_set.line", note=source_note(sources, section, tr))
 
 
 # --- headline numbers -------------------------------------------------------------------------
@@ -134,6 +144,7 @@ def kpi_readings(
     horizon_months: int | None = None,
     sources: Mapping[str, str] | None = None,
     clv_as_of: str | None = None,
+    tr: Catalog = EN,
 ) -> str:
     """One sentence of reading per headline KPI, as a Markdown bullet list.
 
@@ -164,85 +175,58 @@ def kpi_readings(
     top = _param(p, "top_share")
     lines: dict[str, str] = {}
     n = v["customers"]
+    R = "report.reading."
     if n:
-        lines["customers"] = f"{n:,} customers have bought at least once up to the end of the data."
+        lines["customers"] = tr(R + "customers", n=n)
         a = v["active_customers"] or 0
-        lines["active_customers"] = (
-            f"{a:,} of them ({a / n:.0%}) bought in the last {days} days; the other "
-            f"{n - a:,} can only be reached by reactivation campaigns."
-        )
+        lines["active_customers"] = tr(R + "active_customers", a=a, share=a / n, days=days, rest=n - a)
     if v["revenue"] is not None:
-        lines["revenue"] = f"Customers spent {_money(v['revenue'], currency)} in all the data."
+        lines["revenue"] = tr(R + "revenue", amount=_money(v["revenue"], currency))
     if v["revenue_recent"] is not None and v["revenue"]:
         share = v["revenue_recent"] / v["revenue"]
-        lines["revenue_recent"] = (
-            f"{_money(v['revenue_recent'], currency)} of it ({share:.0%}) came in the last "
-            f"{days} days — the number to compare week by week."
-        )
+        lines["revenue_recent"] = tr(R + "revenue_recent", amount=_money(v["revenue_recent"], currency),
+                                     share=share, days=days)
     if v["repeat_rate"] is not None:
         r = v["repeat_rate"]
-        lines["repeat_rate"] = (
-            f"{r:.0%} of customers came back on a second day; {1 - r:.0%} bought once only, "
-            "so the step from first to second purchase is where onboarding pays most."
-        )
+        lines["repeat_rate"] = tr(R + "repeat_rate", rate=r, once=1 - r)
     if v["top_share_revenue"] is not None:
         s = v["top_share_revenue"]
-        lines["top_share_revenue"] = (
-            f"The top {top:.0%} of customers bring {s:.0%} of revenue"
-            + (": losing a few of them costs more than losing many others." if s >= 0.5 else ".")
-        )
+        lines["top_share_revenue"] = tr(R + ("top_share_big" if s >= 0.5 else "top_share"), top=top, share=s)
     if v["satisfaction_index"] is not None:
-        lines["satisfaction_index"] = (
-            f"Surveyed customers rate their satisfaction {v['satisfaction_index']:.1f} on a "
-            "0-100 scale; track it run by run rather than reading the level alone."
-        )
+        lines["satisfaction_index"] = tr(R + "satisfaction_index", index=v["satisfaction_index"])
     if v["high_risk_customers"] is not None:
-        lines["high_risk_customers"] = (
-            f"{v['high_risk_customers']:,} current customers (not counting those who already "
-            f"left) are in the '{_param(p, 'high_risk_band')}' churn-risk band, scored by "
-            "models that did not train on them: the retention team's call list."
-        )
+        lines["high_risk_customers"] = tr(R + "high_risk_customers", n=v["high_risk_customers"],
+                                          band=tr.name("risk_band", _param(p, "high_risk_band")))
     if v["warning_flags"] is not None:
-        lines["warning_flags"] = (
-            f"{v['warning_flags']:,} customers are overdue against their usual purchase rhythm "
-            "and the least likely to buy again (a list capped at the team's contact capacity): "
-            "they have lapsed, so this is a win-back list, not an early reminder."
-        )
+        lines["warning_flags"] = tr(R + "warning_flags", n=v["warning_flags"])
     if v["predicted_value"] is not None:
+        value = _money(v["predicted_value"], currency)
         if clv_as_of:
-            over = f" over the {horizon_months} months after that date" if horizon_months else ""
-            lines["predicted_value"] = (
-                f"Refitted on all purchases up to {clv_as_of}, the value model expects the customers on "
-                f"the books that day to be worth {_money(v['predicted_value'], currency)}{over} "
-                "(customer lifetime value: discounted margin)."
-            )
+            over = tr(R + "value_over_after", months=horizon_months) if horizon_months else ""
+            lines["predicted_value"] = tr(R + "predicted_value_as_of", as_of=clv_as_of, value=value, over=over)
         else:
-            over = f" over the next {horizon_months} months" if horizon_months else ""
-            lines["predicted_value"] = (
-                f"The value model expects its customers to be worth "
-                f"{_money(v['predicted_value'], currency)}{over} (customer lifetime value)."
-            )
+            over = tr(R + "value_over_next", months=horizon_months) if horizon_months else ""
+            lines["predicted_value"] = tr(R + "predicted_value", value=value, over=over)
     if v["watch_list"] is not None:
-        tiers = "/".join(_param(p, "watch_tiers"))
-        stages = "/".join(_param(p, "watch_stages"))
-        lines["watch_list"] = (
-            f"{v['watch_list']:,} {tiers}-tier customers are '{stages}': contact them "
-            "personally before they lapse."
-        )
+        tiers = "/".join(tr.names("tier", _param(p, "watch_tiers")))
+        stages = "/".join(tr.names("lifecycle", _param(p, "watch_stages")))
+        lines["watch_list"] = tr(R + "watch_list", n=v["watch_list"], tiers=tiers, stages=stages)
     sources = _mapping(sources, "data sources")
     out = []
     for k in KPIS:
         text = lines.get(k.name)
         if text is None:
             why = missing.get(k.stage)
-            text = f"not available — {why}." if why else "not available for this data."
-        where = source_note(sources, KPI_INPUTS.get(k.name, ""))
-        out.append(f"- **{k.label}**{f' ({where})' if where else ''}: {text}")
+            text = tr(R + "not_available_why", why=why) if why else tr(R + "not_available")
+        where = source_note(sources, KPI_INPUTS.get(k.name, ""), tr)
+        label = kpi_label(k.name, tr)
+        out.append(tr(R + "line_source", label=label, where=where, text=text) if where
+                   else tr(R + "line", label=label, text=text))
     return "\n".join(out)
 
 
 def kpi_notes(params: Mapping[str, Any] | None = None, horizon_months: int | None = None,
-              sources: Mapping[str, str] | None = None) -> dict[str, str]:
+              sources: Mapping[str, str] | None = None, tr: Catalog = EN) -> dict[str, str]:
     """Return the small caption under each KPI card: how it is measured, and on which data.
 
     ``sources`` (:func:`data_sources`) appends the KPI's data set, e.g. "last 90 days ·
@@ -255,30 +239,20 @@ def kpi_notes(params: Mapping[str, Any] | None = None, horizon_months: int | Non
     """
     p = _mapping(params, "report params")
     days = _param(p, "active_days")
-    notes = {
-        "customers": "bought at least once",
-        "active_customers": f"bought in the last {days} days",
-        "revenue": "all clean purchases",
-        "revenue_recent": f"last {days} days",
-        "repeat_rate": "bought on 2 or more days",
-        "top_share_revenue": f"top {_param(p, 'top_share'):.0%} of customers",
-        "satisfaction_index": "survey, 0-100",
-        "high_risk_customers": f"current customers, band '{_param(p, 'high_risk_band')}'",
-        "warning_flags": "lapsed vs own rhythm, up to capacity",
-        "predicted_value": "customer lifetime value",
-        "watch_list": "valuable customers slipping",
-    }
+    values = {"days": days, "top": _param(p, "top_share"),
+              "band": tr.name("risk_band", _param(p, "high_risk_band"))}
+    notes = {name: tr(f"report.kpi_note.{name}", **values) for name in KPI_NAMES}
     if horizon_months:
-        notes["predicted_value"] += f", {horizon_months} months"
+        notes["predicted_value"] += tr("report.kpi_note.horizon", months=horizon_months)
     sources = _mapping(sources, "data sources")
     for name in notes:
         label = sources.get(KPI_INPUTS.get(name, ""))
         if label:
-            notes[name] += f" · {label}"
+            notes[name] += tr("report.kpi_note.source", label=label)
     return notes
 
 
-def unavailable(stage: str, missing: Mapping[str, str] | None = None) -> str:
+def unavailable(stage: str, missing: Mapping[str, str] | None = None, tr: Catalog = EN) -> str:
     """Say, in one Markdown line, that a section is empty because a stage is missing.
 
     Raises
@@ -288,14 +262,14 @@ def unavailable(stage: str, missing: Mapping[str, str] | None = None) -> str:
     """
     if not stage:
         raise InputError("unavailable: a stage name is needed")
-    why = _mapping(missing, "missing stages").get(stage) or "its products were not found"
-    return f"*Not available in this run — the **{stage}** stage: {why}.*"
+    why = _mapping(missing, "missing stages").get(stage) or tr("report.unavailable.not_found")
+    return tr("report.unavailable.line", stage=stage_name(stage, tr), why=why)
 
 
 # --- segments, tiers, drivers, churn risk, watch list -----------------------------------------
 
 
-def reading_segments(profiles: pd.DataFrame) -> str:
+def reading_segments(profiles: pd.DataFrame, tr: Catalog = EN) -> str:
     """One sentence on the RFM segment profiles: where the revenue sits and what to do there.
 
     ``profiles`` is :func:`crmlab.segmentation.segment_profiles` output (``rfm_segment``,
@@ -309,24 +283,20 @@ def reading_segments(profiles: pd.DataFrame) -> str:
     require_columns(profiles, ["rfm_segment", "customer_share", "revenue_share", "action"],
              "segment profiles")
     if profiles.empty:
-        return "No customers to segment."
+        return tr("report.segments.none")
     top = profiles.sort_values("revenue_share", ascending=False, kind="stable").iloc[0]
     big = profiles.sort_values("customer_share", ascending=False, kind="stable").iloc[0]
     action = str(top.action)
-    text = (
-        f"'{top.rfm_segment}' carries the most revenue ({top.revenue_share:.0%} from "
-        f"{top.customer_share:.0%} of customers) — {action[:1].lower()}{action[1:]}"
-    )
+    text = tr("report.segments.top", segment=tr.name("segment", top.rfm_segment), revenue=top.revenue_share,
+              customers=top.customer_share, action=f"{action[:1].lower()}{action[1:]}")
     if big.rfm_segment != top.rfm_segment:
-        text += (
-            f" The largest group, '{big.rfm_segment}' ({big.customer_share:.0%} of customers), "
-            f"brings {big.revenue_share:.0%} of revenue."
-        )
+        text += tr("report.segments.largest", segment=tr.name("segment", big.rfm_segment),
+                   customers=big.customer_share, revenue=big.revenue_share)
     return text
 
 
 def reading_tiers(
-    tiers: pd.DataFrame, lifecycle: pd.DataFrame, watch_stages: Sequence[str]
+    tiers: pd.DataFrame, lifecycle: pd.DataFrame, watch_stages: Sequence[str], tr: Catalog = EN
 ) -> str:
     """One sentence on the value tiers: the high tier's weight and how many are slipping.
 
@@ -343,18 +313,20 @@ def reading_tiers(
     require_columns(tiers, ["value_tier", "customer_share", "revenue_share"], "tier table")
     hi = tiers.loc[tiers["value_tier"] == TIER_ORDER[0]]
     if hi.empty or not hi.iloc[0]["customer_share"] > 0:
-        return "No customer is in the high tier."
+        return tr("report.tiers.no_high")
     h = hi.iloc[0]
     rows = [s for s in watch_stages if s in lifecycle.index]
     slipping = int(lifecycle.loc[rows, TIER_ORDER[0]].sum()) if TIER_ORDER[0] in lifecycle else 0
-    return (
-        f"The high tier is {h.customer_share:.0%} of customers and {h.revenue_share:.0%} of "
-        f"revenue; {slipping:,} of them are '{'/'.join(watch_stages)}' and need personal "
-        "attention now, while the medium tier is where upselling pays."
-    )
+    return tr("report.tiers.reading", customers=h.customer_share, revenue=h.revenue_share, n=slipping,
+              stages="/".join(tr.names("lifecycle", watch_stages)))
 
 
-def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction") -> str:
+def construct_name(construct: Any, tr: Catalog = EN) -> str:
+    """Display name of a survey construct (``common.construct.<name>`` when the catalog has it)."""
+    return tr.name("construct", construct)
+
+
+def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction", tr: Catalog = EN) -> str:
     """One sentence on the drivers: the most important one, and which lever to improve first.
 
     Only a driver the firm can act on (``actionable``, default True) is named as the one to
@@ -363,30 +335,27 @@ def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction") -> str
     """
     require_columns(drivers, ["construct", "importance", "performance", "quadrant"], "drivers")
     if drivers.empty:
-        return "No drivers were estimated."
+        return tr("report.drivers.none")
     top = drivers.iloc[0]
-    text = (
-        f"'{top.construct}' matters most for {outcome} ({top.importance:.0%} of the explained "
-        f"variance) and scores {top.performance:.0f}/100"
-    )
+    text = tr("report.drivers.top", construct=construct_name(top.construct, tr),
+              outcome=construct_name(outcome, tr) if outcome != "satisfaction" else tr("report.drivers.satisfaction"),
+              importance=top.importance, performance=top.performance)
     lever = (drivers["actionable"].astype(bool) if "actionable" in drivers
              else pd.Series(True, index=drivers.index))
     concentrate = drivers["quadrant"] == "concentrate here"
     focus = drivers.loc[concentrate & lever]
     if len(focus):
         f = focus.iloc[0]
-        text += (f"; improve '{f.construct}' first (more important than most drivers but only "
-                 f"{f.performance:.0f}/100)")
+        text += tr("report.drivers.focus", construct=construct_name(f.construct, tr), performance=f.performance)
     else:
-        text += "; no driver the firm can act on is both important and weak — keep up the current level"
+        text += tr("report.drivers.no_focus")
     for r in drivers.loc[concentrate & ~lever].itertuples():
-        text += (f"; '{r.construct}' is important and weak too, but not a lever: shape it through "
-                 "what the firm promises, do not budget for it as such")
-    return text + "."
+        text += tr("report.drivers.not_lever", construct=construct_name(r.construct, tr))
+    return text + tr("report.sep.end")
 
 
 def reading_index_model(satisfaction: Mapping[str, Any] | None,
-                        sources: Mapping[str, str] | None = None) -> str:
+                        sources: Mapping[str, str] | None = None, tr: Catalog = EN) -> str:
     """One or two sentences on the PLS index model and the NPS of ``satisfaction.json``.
 
     Names the data set (:func:`source_note`); "" when the product has neither ``pls`` nor
@@ -404,81 +373,67 @@ def reading_index_model(satisfaction: Mapping[str, Any] | None,
         target = (pls.get("ipma") or {}).get("target") or sat.get("outcome")
         r2 = _num((pls.get("r2") or {}).get(target))
         if r2 is not None:
-            parts.append(
-                f"The satisfaction index model (PLS path model) explains {r2:.0%} of the "
-                f"differences in {target} (R²)"
-            )
+            parts.append(tr("report.index.r2", r2=r2, target=construct_name(target, tr)))
     if isinstance(nps, Mapping) and _num(nps.get("nps")) is not None:
         lo, hi = _num(nps.get("ci_low")), _num(nps.get("ci_high"))
-        ci = f" ({nps.get('confidence', 0.95):.0%} CI {lo:+.0f} to {hi:+.0f})" if lo is not None else ""
+        ci = (tr("report.index.nps_ci", confidence=nps.get("confidence", 0.95), low=lo, high=hi)
+              if lo is not None else "")
         scale = nps.get("scale") or [0, 10]
-        note = (f", from a {scale[0]:g}-{scale[1]:g} item (NPS is defined on 0-10)"
+        note = (tr("report.index.nps_scale", low=scale[0], high=scale[1])
                 if list(scale) != [0, 10] else "")
-        parts.append(f"the Net Promoter Score is {nps['nps']:+.0f}{ci}{note}")
+        parts.append(tr("report.index.nps", nps=nps["nps"], ci=ci, note=note))
     if not parts:
         return ""
-    text = "; ".join(parts)
-    where = source_note(sources, "survey")
-    return f"{where + ': ' if where else ''}{text[0].upper()}{text[1:]}."
+    text = tr("report.sep.semicolon").join(parts)
+    where = source_note(sources, "survey", tr)
+    text = f"{text[0].upper()}{text[1:]}"
+    return tr("report.index.with_source", where=where, text=text) if where else tr("report.index.plain", text=text)
 
 
 def reading_watch(watch: pd.DataFrame, params: Mapping[str, Any] | None = None,
-                  currency: str = "") -> str:
+                  currency: str = "", tr: Catalog = EN) -> str:
     """One sentence on the watch list: how many, how much they spent, what to do."""
     require_columns(watch, ["customer_id"], "watch list")
-    tiers = "/".join(_param(params, "watch_tiers"))
-    stages = "/".join(_param(params, "watch_stages"))
+    tiers = "/".join(tr.names("tier", _param(params, "watch_tiers")))
+    stages = "/".join(tr.names("lifecycle", _param(params, "watch_stages")))
     if watch.empty:
-        return f"No {tiers}-tier customer is '{stages}' today: nobody to chase this run."
+        return tr("report.watch.none", tiers=tiers, stages=stages)
     spent = ""
     if "total_spend" in watch.columns:
-        spent = f", who have spent {_money(float(watch['total_spend'].sum()), currency)} so far"
-    return (
-        f"{len(watch):,} {tiers}-tier customers are '{stages}'{spent}: give the list to the "
-        "account team and call the biggest spenders first."
-    )
+        spent = tr("report.watch.spent", amount=_money(float(watch["total_spend"].sum()), currency))
+    return tr("report.watch.reading", n=len(watch), tiers=tiers, stages=stages, spent=spent)
 
 
-def churn_lists_line(sources: Mapping[str, str] | None) -> str:
+def churn_lists_line(sources: Mapping[str, str] | None, tr: Catalog = EN) -> str:
     """Name the data sets of the two retention lists, and warn when they differ."""
     sources = _mapping(sources, "data sources")
-    return (
-        f"*Data sets — churn-risk bands: {source_note(sources, 'churn') or 'no churn table'}; "
-        f"watch list: {source_note(sources, 'transactions') or 'no purchases'}. "
-        + ("Two lists from two different data sets: their customers are not the same people, and "
-           "their counts are not to be added.*" if len(set(sources.values())) > 1 else "*")
-    )
+    head = tr("report.churn_lists.head",
+              churn=source_note(sources, "churn", tr) or tr("report.churn_lists.no_churn"),
+              watch=source_note(sources, "transactions", tr) or tr("report.churn_lists.no_purchases"))
+    return head + tr("report.churn_lists.different" if len(set(sources.values())) > 1
+                     else "report.churn_lists.end")
 
 
-def reading_risk_bands(high_risk_customers: Any, band: str) -> str:
+def reading_risk_bands(high_risk_customers: Any, band: str, tr: Catalog = EN) -> str:
     """Introduce the churn-risk band table: how many are at high risk, and how to read it."""
-    return (
-        f"{format_kpi('high_risk_customers', high_risk_customers)} current customers "
-        f"are in the '{band}' band (customers who already left are the 'churned' "
-        "row: they evaluate the model, nobody calls them); the table shows how often each band "
-        "actually left in the held-out test data — the check that the bands mean what they say."
-    )
+    return tr("report.risk_bands.reading", n=format_kpi("high_risk_customers", high_risk_customers, tr=tr),
+              band=tr.name("risk_band", band), churned=tr.name("risk_band", "churned"))
 
 
 # --- since the last run -----------------------------------------------------------------------
 
 
-def first_run_note(run_name: str) -> str:
+def first_run_note(run_name: str, tr: Catalog = EN) -> str:
     """Say that the first run with a report has nothing to compare with yet."""
-    return (
-        f"This is the first successful run of **{run_name}** with a report: there is nothing "
-        "to compare with yet. From the next run on this section shows KPI changes, tier moves, "
-        "new watch-list entries and input drift."
-    )
+    return tr("report.since.first_run", run_name=run_name)
 
 
-def compared_with(previous_id: str, observation_end: str | None) -> str:
+def compared_with(previous_id: str, observation_end: str | None, tr: Catalog = EN) -> str:
     """Name the previous run the changes are measured against, and its data's date."""
-    return (f"Compared with run **{previous_id}** (data observed at "
-            f"{observation_end or 'unknown'}).")
+    return tr("report.since.compared", previous_id=previous_id, date=observation_end or tr("common.unknown"))
 
 
-def reading_migrations(summary: Mapping[str, int]) -> str:
+def reading_migrations(summary: Mapping[str, int], tr: Catalog = EN) -> str:
     """One sentence on tier migrations since the previous run.
 
     Raises
@@ -490,48 +445,41 @@ def reading_migrations(summary: Mapping[str, int]) -> str:
     up, down = summary.get("up", 0), summary.get("down", 0)
     moved = up + down
     if not moved and not summary.get("new", 0) and not summary.get("gone", 0):
-        return "No customer changed value tier since the previous run."
-    text = f"Since the previous run {up:,} customers moved up a tier and {down:,} moved down"
+        return tr("report.since.no_moves")
+    text = tr("report.since.moves", up=up, down=down)
     if summary.get("new", 0):
-        text += f"; {summary['new']:,} are new"
+        text += tr("report.since.new", n=summary["new"])
     if summary.get("gone", 0):
-        text += f"; {summary['gone']:,} are no longer in the data"
-    if down > up:
-        text += " — more are slipping than growing: start with the movers down from the high tier."
-    else:
-        text += " — the base is holding its value; thank the movers up."
+        text += tr("report.since.gone", n=summary["gone"])
+    text += tr("report.since.slipping" if down > up else "report.since.holding")
     return text
 
 
-def moved_down_summary(moved_down: int, new_on_watch: int) -> str:
+def moved_down_summary(moved_down: int, new_on_watch: int, tr: Catalog = EN) -> str:
     """Count the customers who moved down a tier and those new on the watch list."""
-    return (
-        f"**{moved_down:,} customers moved down a tier** (largest former spenders first) and "
-        f"**{new_on_watch:,} are new on the watch list**; both full lists are in `tables/`."
-    )
+    return tr("report.since.moved_down", moved_down=moved_down, new_on_watch=new_on_watch)
 
 
-def reading_drift(drift: pd.DataFrame) -> str:
+def reading_drift(drift: pd.DataFrame, tr: Catalog = EN) -> str:
     """One sentence on input drift: flagged checks, or all clear."""
     require_columns(drift, ["input", "check", "flag", "note"], "input drift")
     flagged = drift.loc[drift["flag"]]
     if drift.empty:
-        return "No input facts to compare with the previous run."
+        return tr("report.drift.no_facts")
     if flagged.empty:
-        return "The inputs look like last time's: row counts within tolerance, same columns and dates."
-    items = "; ".join(f"{r.input} {r.check}: {r.note}" for r in flagged.itertuples())
-    return f"Check the inputs before trusting the changes above — {items}."
+        return tr("report.drift.clear")
+    items = tr("report.sep.semicolon").join(
+        tr("report.drift.item", input=section_name(r.input, tr), check=drift_check_name(r.check, tr), note=r.note)
+        for r in flagged.itertuples())
+    return tr("report.drift.flagged", items=items)
 
 
-def trend_count(runs_with_report: int, history_runs: int) -> str:
+def trend_count(runs_with_report: int, history_runs: int, tr: Catalog = EN) -> str:
     """Say how many runs the trend chart draws (runs without the report stage are left out).
 
     ``history_runs`` counts the successful runs before this one, with or without a report.
     """
-    return (
-        f"{runs_with_report} runs with a report so far ({history_runs + 1 - runs_with_report} "
-        "successful runs without the report stage are not drawn); each panel is one headline number."
-    )
+    return tr("report.trend_count", runs=runs_with_report, without=history_runs + 1 - runs_with_report)
 
 
 # --- what to do ---------------------------------------------------------------------------------
@@ -544,6 +492,7 @@ def next_steps(
     drift: pd.DataFrame | None = None,
     missing: Mapping[str, str] | None = None,
     sources: Mapping[str, str] | None = None,
+    tr: Catalog = EN,
 ) -> str:
     """Turn the report into a short, ordered to-do list (Markdown) for the CRM team.
 
@@ -567,32 +516,32 @@ def next_steps(
         raise InputError(f"next steps: expected a mapping of KPI values, got {type(kpis).__name__}")
     steps = []
     if drift is not None and len(drift) and drift["flag"].any():
-        steps.append(f"Check the input data first: {int(drift['flag'].sum())} input drift "
-                     "check(s) flagged — the changes may come from the export, not from customers.")
+        steps.append(tr("report.next.drift", n=int(drift["flag"].sum())))
     src = _mapping(sources, "data sources")
+
+    def of(section: str) -> str:
+        return tr("report.next.of", source=src[section]) if src.get(section) else ""
+
     wl = _num(kpis.get("watch_list"))
     if wl:
-        extra = f" ({new_watch:,} new since the last run)" if new_watch else ""
-        of = f" of {src['transactions']}" if src.get("transactions") else ""
-        steps.append(f"Call the {wl:,} customers{of} on the watch list{extra}, biggest spenders first.")
+        extra = tr("report.next.new_since", n=new_watch) if new_watch else ""
+        steps.append(tr("report.next.watch", n=wl, of=of("transactions"), extra=extra))
     hr = _num(kpis.get("high_risk_customers"))
     if hr:
-        of = f" of {src['churn']}" if src.get("churn") else ""
-        steps.append(f"Hand the {hr:,} current customers{of} at high churn risk to the retention team.")
+        steps.append(tr("report.next.high_risk", n=hr, of=of("churn")))
     if drivers is not None and len(drivers):
         focus = drivers.loc[drivers["quadrant"] == "concentrate here"]
         if "actionable" in focus:
             focus = focus.loc[focus["actionable"].astype(bool)]
         if len(focus):
-            where = f" in the {src['survey']} survey" if src.get("survey") else ""
-            steps.append(f"Improve '{focus.iloc[0]['construct']}': it drives satisfaction{where} "
-                         "and scores below the other drivers.")
+            where = tr("report.next.in_survey", survey=src["survey"]) if src.get("survey") else ""
+            steps.append(tr("report.next.driver", construct=construct_name(focus.iloc[0]["construct"], tr),
+                            where=where))
     rr = _num(kpis.get("repeat_rate"))
     if rr is not None and rr < 0.5:
-        of = f" of {src['transactions']}" if src.get("transactions") else ""
-        steps.append(f"Work on the second purchase: most customers{of} bought only once.")
+        steps.append(tr("report.next.second_purchase", of=of("transactions")))
     for stage, why in _mapping(missing, "missing stages").items():
-        steps.append(f"Fill the gap: the {stage} stage is not in this report ({why}).")
+        steps.append(tr("report.next.gap", stage=stage_name(stage, tr), why=why))
     if not steps:
-        steps.append("Nothing urgent: keep the programme running and watch the trends.")
+        steps.append(tr("report.next.nothing"))
     return "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))

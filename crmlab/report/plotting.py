@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from crmlab.formatting import money_axis
+from crmlab.i18n import EN, Catalog
 from crmlab.plotting import count_heatmap, get_ax
 
 __all__ = [
@@ -21,13 +22,19 @@ __all__ = [
 ]
 
 
-def plot_report_segments(profiles, ax=None, labels=None, source=""):
+def _names(frame, kind_index, kind_columns, tr):
+    """``frame`` with its index and columns worded as display names (``tr.name``)."""
+    return frame.rename(index=lambda v: tr.name(kind_index, v), columns=lambda v: tr.name(kind_columns, v))
+
+
+def plot_report_segments(profiles, ax=None, labels=None, source="", tr: Catalog = EN):
     """Paired bars per RFM segment: share of customers vs share of revenue (percent).
 
     ``profiles`` is ``segmentation.segment_profiles`` output (``rfm_segment``,
     ``customer_share``, ``revenue_share``), drawn top to bottom in its row order. Both bars
     carry their value. ``labels`` maps a segment to its tick label (e.g.
-    ``crmlab.segmentation.segment_labels``: a name that overstates its customers says so);
+    ``crmlab.segmentation.segment_labels``: a name that overstates its customers says so;
+    else the segment's display name ``tr.name("segment", ...)``);
     ``source`` (the data set) is named in the title.
     """
     import numpy as np
@@ -37,21 +44,21 @@ def plot_report_segments(profiles, ax=None, labels=None, source=""):
     df = profiles.iloc[::-1].reset_index(drop=True)
     y = np.arange(len(df))
     h = 0.38
-    for k, (col, label, offset) in enumerate((("customer_share", "share of customers", h / 2),
-                                              ("revenue_share", "share of revenue", -h / 2))):
+    for k, (col, label, offset) in enumerate((("customer_share", tr("report.fig.segments.customers"), h / 2),
+                                              ("revenue_share", tr("report.fig.segments.revenue"), -h / 2))):
         bars = ax.barh(y + offset, df[col] * 100, h, color=("#a5a5a5", "#4f81bd")[k], label=label)
         ax.bar_label(bars, labels=[f"{v:.0%}" for v in df[col]], padding=3, fontsize=8)
-    ax.set_yticks(y, [labels.get(str(n), str(n)) for n in df["rfm_segment"]], fontsize=8)
-    ax.set_title("Share of customers and of revenue per RFM segment"
-                 + (f"\n({source})" if source else ""))
-    ax.set_xlabel("share of all customers / of all revenue (%)")
-    ax.set_ylabel("RFM segment")
+    ax.set_yticks(y, [labels.get(str(n), tr.name("segment", n)) for n in df["rfm_segment"]], fontsize=8)
+    ax.set_title(tr("report.fig.segments.title")
+                 + (tr("report.fig.source", source=source) if source else ""))
+    ax.set_xlabel(tr("report.fig.segments.xlabel"))
+    ax.set_ylabel(tr("report.fig.segments.ylabel"))
     ax.margins(x=0.12)
     ax.legend(frameon=False, loc="lower right")
     return ax
 
 
-def plot_report_tiers(lifecycle, watch_tiers=(), watch_stages=(), ax=None):
+def plot_report_tiers(lifecycle, watch_tiers=(), watch_stages=(), ax=None, tr: Catalog = EN):
     """Heatmap of customers by lifecycle stage (rows) and value tier (columns).
 
     ``lifecycle`` is ``segmentation.lifecycle_table`` output; the cells of the watch list
@@ -64,15 +71,15 @@ def plot_report_tiers(lifecycle, watch_tiers=(), watch_stages=(), ax=None):
         for j, tier in enumerate(lifecycle.columns)
         if stage in watch_stages and tier in watch_tiers
     ]
-    count_heatmap(ax, lifecycle, highlight=cells)
-    title = "Customers by value tier and lifecycle stage"
-    ax.set_title(title + ("\n(red outline: the watch list)" if cells else ""))
-    ax.set_xlabel("value tier (customers)")
-    ax.set_ylabel("lifecycle stage")
+    count_heatmap(ax, _names(lifecycle, "lifecycle", "tier", tr), highlight=cells)
+    title = tr("report.fig.tiers.title")
+    ax.set_title(title + (tr("report.fig.tiers.outline") if cells else ""))
+    ax.set_xlabel(tr("report.fig.tiers.xlabel"))
+    ax.set_ylabel(tr("report.fig.tiers.ylabel"))
     return ax
 
 
-def plot_report_migrations(matrix, ax=None):
+def plot_report_migrations(matrix, ax=None, tr: Catalog = EN):
     """Heatmap of value-tier moves: previous run's tier (rows) to this run's (columns).
 
     ``matrix`` is ``segmentation.transition_matrix`` counts (with the ``new`` row and the
@@ -90,20 +97,20 @@ def plot_report_migrations(matrix, ax=None):
         if r == c
     ]
     totals = matrix.sum(axis=1).replace(0, 1)
-    image = count_heatmap(ax, matrix, cmap="Oranges", colour=matrix.div(totals, axis=0))
+    shown = _names(matrix, "tier", "tier", tr)
+    image = count_heatmap(ax, shown, cmap="Oranges", colour=matrix.div(totals, axis=0))
     bar = ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
-    bar.set_label("share of the row's customers", fontsize=8)
+    bar.set_label(tr("report.fig.moves.colorbar"), fontsize=8)
     for i, j in diag:
         ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#7f7f7f", lw=1, ls="--"))
-    ax.set_title("Value-tier moves since the previous run (customers)\n"
-                 "right of the dashed diagonal: moved down; left of it: moved up")
-    ax.set_xlabel("value tier in this run")
-    ax.set_ylabel("value tier in the previous run")
+    ax.set_title(tr("report.fig.moves.title"))
+    ax.set_xlabel(tr("report.fig.moves.xlabel"))
+    ax.set_ylabel(tr("report.fig.moves.ylabel"))
     return ax
 
 
 def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=None, money=(),
-                       currency=""):
+                       currency="", tr: Catalog = EN):
     """Small multiples: one line per KPI over the runs in ``history`` (oldest first).
 
     Parameters
@@ -144,7 +151,7 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
         ax.set_ylabel(units.get(kpi, ""), fontsize=8)
         ax.set_xticks(x, ticks, fontsize=7)
         ax.set_xlim(-0.5, len(x) - 0.5)
-        ax.set_xlabel("run (data up to)", fontsize=8)
+        ax.set_xlabel(tr("report.fig.trends.xlabel"), fontsize=8)
         if kpi in percent:
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
         elif kpi in money:
@@ -164,12 +171,12 @@ def plot_report_trends(history, kpis, labels, units, ticks, percent=(), axes=Non
         ax.grid(axis="y", color="#eeeeee")
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
-    axes[0].figure.suptitle("KPI trend over successful runs (red: this run)", fontsize=11)
+    axes[0].figure.suptitle(tr("report.fig.trends.title"), fontsize=11)
     axes[0].figure.tight_layout()
     return axes
 
 
-def plot_report_complaints(monthly, ax=None):
+def plot_report_complaints(monthly, ax=None, tr: Catalog = EN):
     """Complaint contacts per 1,000 active customers per month; a partial month is drawn hollow.
 
     ``monthly`` is :func:`crmlab.report.interactions.complaint_monthly` (``month``,
@@ -179,13 +186,13 @@ def plot_report_complaints(monthly, ax=None):
     done = monthly[~monthly["partial"].astype(bool)]
     part = monthly[monthly["partial"].astype(bool)]
     ax.plot(done["month"], done["rate_per_1000"], marker="o", color="#c0504d", lw=1.6,
-            label="complete month")
+            label=tr("report.fig.complaints.complete"))
     if len(part):
         ax.plot(part["month"], part["rate_per_1000"], marker="o", ls="none", mfc="white", color="#c0504d",
-                label="partial month (not comparable)")
-    ax.set_title("Complaints per 1,000 active customers")
-    ax.set_xlabel("month")
-    ax.set_ylabel("complaints per 1,000 active customers")
+                label=tr("report.fig.complaints.partial"))
+    ax.set_title(tr("report.fig.complaints.title"))
+    ax.set_xlabel(tr("report.fig.complaints.xlabel"))
+    ax.set_ylabel(tr("report.fig.complaints.ylabel"))
     ax.set_ylim(bottom=0)
     ax.legend(frameon=False, fontsize=8)
     return ax

@@ -19,8 +19,17 @@ import pandas as pd
 
 from crmlab.engine import compute, is_dask
 from crmlab.errors import InputError, require_columns
+from crmlab.i18n import EN, Catalog
 from crmlab.report._values import _num, _ordered
-from crmlab.report.kpis import KPI_NAMES, KPIS, TREND_KPIS, append_history, format_kpi, kpi_delta
+from crmlab.report.kpis import (
+    KPI_NAMES,
+    KPIS,
+    TREND_KPIS,
+    append_history,
+    format_kpi,
+    kpi_delta,
+    kpi_label,
+)
 from crmlab.segmentation import NEW_CUSTOMER, NOT_LISTED, TIER_ORDER
 
 __all__ = [
@@ -33,6 +42,7 @@ __all__ = [
     "input_drift",
     "trend_table",
     "trend_labels",
+    "drift_check_name",
     "trend_kpis",
 ]
 
@@ -197,7 +207,7 @@ def compare_kpis(previous: Mapping[str, Any], current: Mapping[str, Any]) -> pd.
     return pd.DataFrame(rows, columns=["kpi", "label", "previous", "current", "change", "change_pct"])
 
 
-def kpi_change_table(changes: pd.DataFrame, currency: str = "") -> pd.DataFrame:
+def kpi_change_table(changes: pd.DataFrame, currency: str = "", tr: Catalog = EN) -> pd.DataFrame:
     """Format :func:`compare_kpis` output for people: values as on the cards, signed changes.
 
     Parameters
@@ -222,10 +232,12 @@ def kpi_change_table(changes: pd.DataFrame, currency: str = "") -> pd.DataFrame:
     require_columns(changes, ["kpi", "label", "previous", "current"], "KPI changes")
     rows = []
     for r in changes.itertuples(index=False):
-        delta, _ = kpi_delta(r.kpi, r.current, r.previous)
-        rows.append((r.label, format_kpi(r.kpi, r.previous, currency),
-                     format_kpi(r.kpi, r.current, currency), delta))
-    return pd.DataFrame(rows, columns=["KPI", "previous run", "this run", "change"])
+        delta, _ = kpi_delta(r.kpi, r.current, r.previous, tr)
+        label = kpi_label(r.kpi, tr) if tr.has(f"report.kpi.{r.kpi}") else r.label
+        rows.append((label, format_kpi(r.kpi, r.previous, currency, tr),
+                     format_kpi(r.kpi, r.current, currency, tr), delta))
+    columns = [tr(f"report.change_table.{c}") for c in ("kpi", "previous", "current", "change")]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def migration_summary(matrix: pd.DataFrame, order: Sequence[str] = TIER_ORDER) -> dict[str, int]:
@@ -299,6 +311,7 @@ def input_drift(
     previous: Mapping[str, Mapping[str, Any]],
     current: Mapping[str, Mapping[str, Any]],
     tolerance: float,
+    tr: Catalog = EN,
 ) -> pd.DataFrame:
     """Compare two :func:`input_profile` results and flag what an operator should check.
 
@@ -320,7 +333,9 @@ def input_drift(
     -------
     DataFrame
         ``input``, ``check``, ``previous``, ``current``, ``change``, ``flag`` (bool), ``note``
-        — all as text except ``flag``.
+        — all as text except ``flag``; ``note`` (and the words in ``previous``,
+        ``current``, ``change``) in the language of ``tr``, ``input`` and ``check`` are codes
+        (:func:`drift_check_name` words a check).
 
     Raises
     ------
@@ -335,9 +350,10 @@ def input_drift(
     for section in _ordered([*previous, *current], ("transactions", "survey", "churn")):
         p, c = previous.get(section) or {}, current.get(section) or {}
         if not p or not c:
-            state = "input added" if c else "input removed"
-            rows.append((section, "input", "present" if p else "absent",
-                         "present" if c else "absent", state, True, f"{state} since the previous run"))
+            state = "added" if c else "removed"
+            rows.append((section, "input", tr("report.drift.present" if p else "report.drift.absent"),
+                         tr("report.drift.present" if c else "report.drift.absent"),
+                         tr(f"report.drift.input_{state}"), True, tr(f"report.drift.input_{state}_note")))
             continue
         for key in ("rows", "rows_clean", "rows_quarantined", "customers"):
             a, b = _num(p.get(key)), _num(c.get(key))
@@ -346,33 +362,34 @@ def input_drift(
             rel = (b - a) / a if a else (0.0 if b == a else math.inf)
             flag = abs(rel) > tolerance
             change = f"{b - a:+,.0f} ({rel:+.1%})" if math.isfinite(rel) else f"{b - a:+,.0f}"
-            note = f"changed by more than {tolerance:.0%}" if flag else "within tolerance"
+            note = (tr("report.drift.beyond", tolerance=tolerance) if flag
+                    else tr("report.drift.within"))
             rows.append((section, key, f"{a:,.0f}", f"{b:,.0f}", change, flag, note))
         if p.get("date_min") and c.get("date_min"):
             moved_start = p["date_min"] != c["date_min"]
             backwards = (p.get("date_max") or "") > (c.get("date_max") or "")
-            note = ("first date changed: older history was added or removed" if moved_start
-                    else "last date moved backwards" if backwards
-                    else "data extends further" if p.get("date_max") != c.get("date_max")
-                    else "same dates")
+            which = ("first_date" if moved_start else "backwards" if backwards
+                     else "extends" if p.get("date_max") != c.get("date_max") else "same_dates")
             rows.append((section, "date range", f"{p['date_min']} .. {p.get('date_max')}",
                          f"{c['date_min']} .. {c.get('date_max')}",
-                         "" if note == "same dates" else "changed",
-                         bool(moved_start or backwards), note))
+                         "" if which == "same_dates" else tr("report.drift.changed"),
+                         bool(moved_start or backwards), tr(f"report.drift.{which}")))
         if p.get("columns") is not None and c.get("columns") is not None:
             added = [x for x in c["columns"] if x not in p["columns"]]
             removed = [x for x in p["columns"] if x not in c["columns"]]
-            change = "; ".join(
-                [f"new: {', '.join(added)}"] * bool(added) + [f"missing: {', '.join(removed)}"] * bool(removed)
+            comma = tr("report.sep.comma")
+            change = tr("report.sep.semicolon").join(
+                [tr("report.drift.new_columns", columns=comma.join(added))] * bool(added)
+                + [tr("report.drift.missing_columns", columns=comma.join(removed))] * bool(removed)
             )
             rows.append((section, "columns", str(len(p["columns"])), str(len(c["columns"])),
                          change, bool(added or removed),
-                         "columns changed: check the export layout" if added or removed else "same columns"))
+                         tr("report.drift.columns_changed" if added or removed else "report.drift.same_columns")))
         if p.get("sha256") and c.get("sha256"):
             same = p["sha256"] == c["sha256"]
             rows.append((section, "file content", p["sha256"][:12], c["sha256"][:12],
-                         "" if same else "changed", False,
-                         "identical file: was a fresh export expected?" if same else "new file content"))
+                         "" if same else tr("report.drift.changed"), False,
+                         tr("report.drift.same_file" if same else "report.drift.new_file")))
     return pd.DataFrame(rows, columns=["input", "check", "previous", "current", "change", "flag", "note"])
 
 
@@ -396,7 +413,13 @@ def trend_table(history: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataF
     return table.loc[table[kpis].notna().any(axis=1)].reset_index(drop=True)
 
 
-def trend_labels(history: pd.DataFrame) -> list[str]:
+def drift_check_name(check: Any, tr: Catalog = EN) -> str:
+    """Display name of an :func:`input_drift` check (``rows``, ``date range`` ...); codes pass through."""
+    key = f"report.drift.check.{check}"
+    return tr(key) if tr.has(key) else str(check)
+
+
+def trend_labels(history: pd.DataFrame, tr: Catalog = EN) -> list[str]:
     """Return one x-axis label per history row: run date and the data's end date.
 
     Raises
@@ -409,8 +432,9 @@ def trend_labels(history: pd.DataFrame) -> list[str]:
     for row in history.itertuples(index=False):
         finished = getattr(row, "finished", None)
         obs = getattr(row, "observation_end", None)
-        when = str(finished)[:16].replace("T", " ") if pd.notna(finished) and finished else "this run"
-        labels.append(f"{when}\n(to {str(obs)[:10]})" if pd.notna(obs) and obs else when)
+        when = (str(finished)[:16].replace("T", " ") if pd.notna(finished) and finished
+                else tr("report.trend.this_run"))
+        labels.append(tr("report.trend.tick", when=when, date=str(obs)[:10]) if pd.notna(obs) and obs else when)
     return labels
 
 
