@@ -374,9 +374,9 @@ def _run_stages(
                 }
                 if nb.exists():
                     with contextlib.suppress(Exception):
-                        export_html(nb, nb.with_suffix(".html"))
+                        export_html(nb, nb.with_suffix(".html"), language=params.language)
                 raise
-            html = export_html(out, out.with_suffix(".html"))
+            html = export_html(out, out.with_suffix(".html"), language=params.language)
             entry = {
                 "status": "success",
                 "seconds": round(time.perf_counter() - t0, 2),

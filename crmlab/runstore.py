@@ -323,7 +323,7 @@ def load_report_inputs(ctx: StageContext, engine: Any = None) -> ReportInputs:
                 here = ctx.fallback is not None and path.parent == ctx.processed
                 found[name] = "this run" if here else "earlier run"
     plan = [
-        {"name": s.name, "skip_reason": s.skip_reason(ctx.params), "produces": s.writes}
+        {"name": s.name, "skip_reason": s.skip_reason(ctx.params, ctx.tr), "produces": s.writes}
         for s in upstream
     ]
     overview = stage_overview(plan, (manifest or {}).get("stages") if manifest else None, found)

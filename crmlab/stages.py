@@ -52,18 +52,21 @@ class Stage:
         """Say whether the stage declared ``product`` among its (optional) reads."""
         return product in self.reads or product in self.optional_reads
 
-    def skip_reason(self, params: Any) -> str | None:
-        """Why this stage cannot run with these params, or None."""
+    def skip_reason(self, params: Any, tr: Any = None) -> str | None:
+        """Why this stage cannot run with these params, or None (in the language of ``tr``)."""
+        from crmlab.i18n import EN
+
+        tr = tr or EN
         sections = (self.section,) if isinstance(self.section, str) else (self.section or ())
         if sections and not any(params.get(s) for s in sections):
-            names = " or ".join(f"'{s}:'" for s in sections)
-            return f"no {names} section in the params"
+            names = tr("common.skip.or").join(f"'{s}:'" for s in sections)
+            return tr("common.skip.no_section", names=names)
         for dotted in self.needs_keys:
             node: Any = params
             for part in dotted.split("."):
                 node = node.get(part) if hasattr(node, "get") else None
             if node in (None, ""):
-                return f"params key '{dotted}' is not set"
+                return tr("common.skip.key_not_set", key=dotted)
         return None
 
 
