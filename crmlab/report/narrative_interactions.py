@@ -47,7 +47,7 @@ def _pp(x: float | None, tr: Catalog = EN) -> str:
 
 def interactions_source_line(sources: Sequence[str], simulated: bool, tr: Catalog = EN) -> str:
     """Name the data sets behind the section in italics, and say when the log is simulated."""
-    names = tr("report.sep.comma").join(_esc(s) for s in sources) or "interaction_metrics.json"
+    names = tr("report.sep.comma").join(_esc(tr.name("source", s)) for s in sources) or "interaction_metrics.json"
     sim = tr(X + "simulated") if simulated else ""
     return tr(X + "source_line", names=names) + sim
 
@@ -151,7 +151,7 @@ def reading_sentiment(kpis: Mapping[str, Any], accuracy: pd.DataFrame | None, tr
         texts = tr(X + "held_out", n=n) if n is not None else ""
         lang_key = f"report.text_language.{r['language']}"
         lang = tr(lang_key) if tr.has(lang_key) else r["language"]
-        parts.append(tr(X + "accuracy_part", language=_esc(lang), method=_esc(r["method"]),
+        parts.append(tr(X + "accuracy_part", language=_esc(lang), method=_esc(tr.name("method", r["method"])),
                         accuracy=_pct(acc, 1, tr), texts=texts, ci=ci))
     return head + tr(X + "accuracy", parts=tr("report.sep.semicolon").join(parts))
 
