@@ -25,6 +25,7 @@ from crmlab.churn.evaluation import (
     capacity_summary,
     churn_gains,
     curve_points,
+    level_name,
     odds_ratio_table,
     reliability_table,
 )
@@ -173,8 +174,8 @@ def probability_display(scores: pd.DataFrame, thresholds: dict, table: ChurnTabl
             scores["churn_probability"],
             scores["actual"],
             thresholds={"high": thresholds["high"], "medium": thresholds["medium"]},
-            labels=(tr("churn.plot.current_customers", label=table.labels["negative"]),
-                    tr("churn.plot.already_churned", label=table.labels["positive"])),
+            labels=(tr("churn.plot.current_customers", label=level_name(table.labels["negative"], tr)),
+                    tr("churn.plot.already_churned", label=level_name(table.labels["positive"], tr))),
             tr=tr,
         ),
     )
