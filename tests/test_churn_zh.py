@@ -401,7 +401,8 @@ def test_typing_and_model_choice_tables_follow_the_language():
     assert list(chinese.columns[:2]) == ["列", "类型"] and chinese["列"].tolist() == types["column"].tolist()
     for kind, action in zip(chinese["类型"], chinese["处理方式"], strict=True):
         _chinese(kind)
-        _chinese(action.replace("(missing)", ""))  # the blank level's name is data
+        _chinese(action)
+    assert any("空白保留为单独的水平“（缺失）”" in a for a in chinese["处理方式"])  # the lab's blank level
     cv = pd.DataFrame({"model": ["logistic", "gradient_boosting"], "mean": [0.80, 0.81], "se": [0.02, 0.02]})
     pd.testing.assert_frame_equal(churn.views.model_choice_view(cv), cv)
     shown = churn.views.model_choice_view(cv, tr=ZH)

@@ -247,7 +247,8 @@ _ACTIONS = [
     (r"left out: identifier-like \((?P<levels>\d+) levels; churn\.max_levels=(?P<max>\d+)\)", "id_like",
      ("levels", "max")),
     (r"category", "category", ()),
-    (r"blanks kept as level (?P<level>.+)", "blank_level", ("level",)),
+    # the level is written as its repr ('(missing)'); shown by level_name (the lab's word)
+    (r"blanks kept as level (?P<level>'[^'\\]*')", "blank_level", ("level",)),
     (r"left out: copies the target \(every level has one outcome\) - a leak", "leak", ()),
 ]
 
@@ -261,7 +262,10 @@ def _action_words(action: Any, tr: Catalog) -> Any:
         for pattern, key, fields in _ACTIONS:
             m = re.fullmatch(pattern, phrase)
             if m:
-                words.append(tr(f"churn.action.{key}", **{f: m.group(f) for f in fields}))
+                values = {f: m.group(f) for f in fields}
+                if "level" in values:
+                    values["level"] = level_name(values["level"][1:-1], tr)
+                words.append(tr(f"churn.action.{key}", **values))
                 break
         else:
             words.append(phrase)
