@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_i18n import _latin_words  # noqa: E402
 
 from crmlab import churn  # noqa: E402
 from crmlab.churn import narrative, plotting  # noqa: E402
@@ -27,7 +28,6 @@ from crmlab.i18n import EN, catalog  # noqa: E402
 from crmlab.plotting import cjk_font, use_cjk_fallback  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
-from test_i18n import _latin_words  # noqa: E402
 
 ZH = catalog("zh")
 CJK = re.compile(r"[\u4e00-\u9fff]")

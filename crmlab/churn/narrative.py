@@ -111,7 +111,7 @@ def model_choice(cv_summary: pd.DataFrame, chosen: str, tr: Catalog = EN) -> str
 
 
 def _dropped_why(why: str, tr: Catalog) -> str:
-    """A dropped column's reason (:class:`~crmlab.churn.estimators.DropCollinear`) in words."""
+    """Word a dropped column's reason (:class:`~crmlab.churn.estimators.DropCollinear`)."""
     vif = "variance inflation factor "
     return tr("churn.odds.vif", value=why[len(vif):]) if why.startswith(vif) else why
 
@@ -241,8 +241,9 @@ def risk_list_summary(risks: pd.DataFrame, current: int, tr: Catalog = EN) -> st
 
 
 def as_of_source(as_of: Any, from_params: bool, tr: Catalog = EN) -> str:
-    """Say where the warning's as-of date came from, as
-    :func:`crmlab.segmentation.observation_date` does (its words, in the language of ``tr``).
+    """Say where the warning's as-of date came from.
+
+    In the words of :func:`crmlab.segmentation.observation_date`, in the language of ``tr``.
 
     ``from_params``: the date is ``periods.observation_end``; otherwise it is the last
     transaction date.

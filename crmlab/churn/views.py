@@ -254,7 +254,7 @@ _ACTIONS = [
 
 
 def _action_words(action: Any, tr: Catalog) -> Any:
-    """An ``action`` of the typing table in the language of ``tr`` (an unknown phrase stays)."""
+    """Word an ``action`` of the typing table in the language of ``tr`` (an unknown phrase stays)."""
     if not isinstance(action, str) or not action:
         return action
     words = []
@@ -273,8 +273,10 @@ def _action_words(action: Any, tr: Catalog) -> Any:
 
 
 def typing_view(types: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
-    """The typing table (:attr:`ChurnTable.types`) to show: kinds, actions and headings in
-    the language of ``tr`` (in English it is the table itself). The saved table keeps its codes.
+    """Return the typing table (:attr:`ChurnTable.types`) to show.
+
+    Kinds, actions and headings are in the language of ``tr`` (in English it is the table
+    itself). The saved table keeps its codes.
     """
     out = types.copy()
     if "kind" in out.columns:
@@ -285,7 +287,7 @@ def typing_view(types: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
 
 
 def model_choice_view(cv_summary: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
-    """The cross-validation summary to show: model names and headings in the language of ``tr``."""
+    """Return the cross-validation summary to show: model names and headings in the language of ``tr``."""
     out = cv_summary.copy()
     if "model" in out.columns:
         out["model"] = [tr(f"churn.model_code.{m}") if tr.has(f"churn.model_code.{m}") else m
@@ -294,8 +296,10 @@ def model_choice_view(cv_summary: pd.DataFrame, tr: Catalog = EN) -> pd.DataFram
 
 
 def watch_list_view(risks: pd.DataFrame, rows: int = 15, tr: Catalog = EN) -> pd.DataFrame:
-    """The first ``rows`` of the risk list (:func:`~crmlab.churn.risk.risk_list`) to show: risk
-    bands and headings in the language of ``tr`` (in English it is the list itself)."""
+    """Return the first ``rows`` of the risk list (:func:`~crmlab.churn.risk.risk_list`) to show.
+
+    Risk bands and headings are in the language of ``tr`` (in English it is the list itself).
+    """
     out = risks.head(rows).copy()
     if "risk_band" in out.columns:
         out["risk_band"] = [tr.name("risk_band", b) for b in out["risk_band"]]
