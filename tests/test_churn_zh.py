@@ -434,6 +434,8 @@ def test_telco_names_in_the_catalog_are_todays_english():
         # English: exactly what business_name said before the catalog held the names
         assert churn.feature_name(column) == churn.business_name(column)
         _chinese(churn.feature_name(column, ZH))
+        assert EN(f"churn.term.{column}") == column  # English names a dropped column by itself
+        assert ZH(f"churn.term.{column}") == churn.feature_name(column, ZH)
     for level in _telco_levels(raw) | {churn.MISSING_LEVEL}:
         assert churn.level_name(level) == level
         assert ZH.has(f"churn.level.{level}"), level
@@ -503,3 +505,21 @@ def test_probability_legend_names_the_telco_outcomes_in_chinese(telco):
     assert legend[0].startswith("现有客户，目标值 否") and legend[1].startswith("已流失，目标值 是"), legend
     english = churn.probability_display(scores, {"high": 0.8, "medium": 0.5, "rule": "capacity"}, table).plot()
     assert [t.get_text() for t in english.get_legend().get_texts()][0].startswith("No (current customers)")
+
+
+def test_dropped_telco_columns_named_in_chinese():
+    dropped = {"multiple_lines=No phone service": "exact linear combination of earlier columns",
+               "online_security=No internet service": "exact linear combination of earlier columns",
+               "monthly_charges": "variance inflation factor 876",
+               "my_col": "variance inflation factor 12"}
+    odds = pd.DataFrame({"term": ["tenure"], "label": ["在网时长（月）"], "odds_ratio": [0.3],
+                         "ci_low": [0.2], "ci_high": [0.4]})
+    text = narrative.odds_takeaway(odds, dropped, tr=ZH)
+    assert "2 列与前面的列完全重复（多条电话线路：无电话业务、网络安全服务：无互联网服务）" in text, text
+    assert "月费（美元）（方差膨胀因子 876）" in text and "`my_col`（方差膨胀因子 12）" in text, text
+    _chinese(text)  # the unknown column is code, which the check skips
+    english = narrative.odds_takeaway(odds.assign(label="Tenure"), dropped)
+    assert english.startswith("Dropped before fitting: 2 column(s) that exactly repeat earlier ones "
+                              "(`multiple_lines=No phone service`, `online_security=No internet service`); "
+                              "`monthly_charges` (variance inflation factor 876); "
+                              "`my_col` (variance inflation factor 12)."), english
