@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_i18n import _latin_words  # noqa: E402
 
 from crmlab import churn  # noqa: E402
 from crmlab.churn import narrative, plotting  # noqa: E402
@@ -27,7 +28,6 @@ from crmlab.i18n import EN, catalog  # noqa: E402
 from crmlab.plotting import cjk_font, use_cjk_fallback  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
-from test_i18n import _latin_words  # noqa: E402
 
 ZH = catalog("zh")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -187,10 +187,11 @@ def test_odds_ratio_figure_in_chinese(price_odds):
     ax = plotting.plot_odds_ratios(odds, tr=ZH)
     _drawn_in_chinese(ax)
     ticks = [t.get_text() for t in ax.get_yticklabels()]
-    # the feature names are data (column names) and stay; the words around them are Chinese
-    assert any(t.startswith("Total charges") and "抑制效应" in t for t in ticks), ticks
+    # Telco's column names have Chinese names in the catalog
+    assert any(t.startswith("累计收费（美元）") and "抑制效应" in t for t in ticks), ticks
     assert all("每增加一个标准差" in t for t in ticks), ticks
-    assert not any("suppression" in t or "standard deviation" in t for t in ticks)
+    for tick in ticks:
+        _chinese(tick)
 
 
 def test_odds_ratio_units_and_labels_in_chinese():
@@ -204,7 +205,8 @@ def test_odds_ratio_units_and_labels_in_chinese():
     )
     logit = churn.make_logit_pipeline(table, max_vif=None).fit(table.features, table.target)
     odds = churn.odds_ratio_table(logit, table, tr=ZH).set_index("term")
-    assert odds.loc["plan=max", "label"] == "Plan：max" and odds.loc["plan=max", "unit"] == "对比 'basic'"
+    # columns and levels the catalog does not know (a user's own table) are shown as they are
+    assert odds.loc["plan=max", "label"] == "Plan：max" and odds.loc["plan=max", "unit"] == "对比“basic”"
     assert odds.loc["calls", "unit"].startswith("每增加一个标准差（")
     english = churn.odds_ratio_table(logit, table).set_index("term")
     assert english.loc["plan=max", "label"] == "Plan: max" and english.loc["plan=max", "unit"] == "vs 'basic'"
@@ -399,7 +401,8 @@ def test_typing_and_model_choice_tables_follow_the_language():
     assert list(chinese.columns[:2]) == ["列", "类型"] and chinese["列"].tolist() == types["column"].tolist()
     for kind, action in zip(chinese["类型"], chinese["处理方式"], strict=True):
         _chinese(kind)
-        _chinese(action.replace("(missing)", ""))  # the blank level's name is data
+        _chinese(action)
+    assert any("空白保留为单独的水平“（缺失）”" in a for a in chinese["处理方式"])  # the lab's blank level
     cv = pd.DataFrame({"model": ["logistic", "gradient_boosting"], "mean": [0.80, 0.81], "se": [0.02, 0.02]})
     pd.testing.assert_frame_equal(churn.views.model_choice_view(cv), cv)
     shown = churn.views.model_choice_view(cv, tr=ZH)
@@ -413,3 +416,110 @@ def test_watch_list_view_follows_the_language():
     shown = churn.views.watch_list_view(risks, tr=ZH)
     assert list(shown.columns) == ["排名", "id", "流失概率", "风险等级", "原因1"]
     assert shown["风险等级"].tolist() == ["高", "中"]
+
+
+# --- Telco's feature names and levels (worded by the lab, so in the run's language) ---------------
+
+
+TELCO = ROOT / "data" / "raw" / "telco" / "telco_churn.csv"
+
+
+def _telco_levels(raw: pd.DataFrame) -> set[str]:
+    return {str(v) for c in raw.columns if not pd.api.types.is_numeric_dtype(raw[c]) for v in raw[c].dropna()}
+
+
+def test_telco_names_in_the_catalog_are_todays_english():
+    raw = pd.read_csv(TELCO)
+    for column in raw.columns:
+        # English: exactly what business_name said before the catalog held the names
+        assert churn.feature_name(column) == churn.business_name(column)
+        _chinese(churn.feature_name(column, ZH))
+        assert EN(f"churn.term.{column}") == column  # English names a dropped column by itself
+        assert ZH(f"churn.term.{column}") == churn.feature_name(column, ZH)
+    for level in _telco_levels(raw) | {churn.MISSING_LEVEL}:
+        assert churn.level_name(level) == level
+        assert ZH.has(f"churn.level.{level}"), level
+    assert churn.level_name("Month-to-month", ZH) == "按月" and churn.level_name("No", ZH) == "否"
+    # anything else (a user's own churn table) falls back to today's behaviour
+    assert churn.feature_name("calls_last_month", ZH) == "Calls last month"
+    assert churn.level_name("Gold plan", ZH) == "Gold plan" and churn.level_name(3, ZH) == 3
+
+
+@pytest.fixture(scope="module")
+def telco():
+    section = params_from_dict({"churn": {"path": str(TELCO), "target": "churn",
+                                          "fill_blanks": {"total_charges": 0}}}).churn
+    raw = pd.read_csv(TELCO).iloc[:2000]
+    table = churn.prepare_churn_table(raw, section)
+    logit = churn.make_logit_pipeline(table, max_vif=10.0).fit(table.features, table.target)
+    return table, logit
+
+
+def test_telco_odds_ratio_figure_names_features_and_levels_in_chinese(telco):
+    table, logit = telco
+    odds = churn.odds_ratio_table(logit, table, tr=ZH)
+    ax = plotting.plot_odds_ratios(odds, tr=ZH)
+    _drawn_in_chinese(ax)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    for tick in ticks:
+        _chinese(tick)  # no English feature name or level left
+    assert "合同期限：两年  ［对比“按月”］" in ticks, ticks
+    assert "电子账单  ［1（是）对比 0（否）］" in ticks, ticks
+    assert any(t.startswith("在网时长（月）  ［每增加一个标准差（") for t in ticks), ticks
+    # the table keeps the raw names beside the words
+    by_term = odds.set_index("term")
+    assert by_term.loc["contract=Two year", "feature"] == "contract"
+    # English is what it always was
+    english = churn.odds_ratio_table(logit, table).set_index("term")
+    assert english.loc["contract=Two year", "label"] == "Contract: Two year"
+    assert english.loc["contract=Two year", "unit"] == "vs 'Month-to-month'"
+    assert english.loc["paperless_billing", "label"] == "Paperless billing"
+    assert english.loc["tenure", "label"] == "Tenure"
+
+
+def test_telco_reasons_and_summary_in_chinese(telco):
+    table, logit = telco
+    n = len(table.features)
+    scores = pd.DataFrame({"row": table.key.to_numpy(), "actual": 0,
+                           "churn_probability": np.linspace(0.9, 0.1, n), "risk_band": "high"})
+    scores = scores.rename(columns={"row": table.key.name})
+    contrib = churn.logit_contributions(logit, table, table.features)
+    risks = churn.risk_list(scores, contrib, table, capacity=0.05, top_reasons=3, tr=ZH)
+    said = [r for c in ("reason_1", "reason_2", "reason_3") for r in risks[c] if r]
+    assert said
+    for reason in said:
+        _chinese(reason)
+    assert any(r.startswith("合同期限 = 按月（+") for r in said), said[:10]
+    _chinese(narrative.risk_list_summary(risks, n, tr=ZH))
+    english = churn.risk_list(scores, contrib, table, capacity=0.05, top_reasons=3)
+    assert any(r.startswith("Contract = Month-to-month (+") for r in english["reason_1"])
+
+
+def test_probability_legend_names_the_telco_outcomes_in_chinese(telco):
+    table, _ = telco
+    scores = pd.DataFrame({"churn_probability": PROB, "actual": ACTUAL,
+                           "risk_band": np.where(np.array(ACTUAL) == 1, churn.CHURNED, "low")})
+    shown = churn.probability_display(scores, {"high": 0.8, "medium": 0.5, "rule": "capacity"}, table, tr=ZH)
+    ax = shown.plot()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("现有客户，目标值 否") and legend[1].startswith("已流失，目标值 是"), legend
+    english = churn.probability_display(scores, {"high": 0.8, "medium": 0.5, "rule": "capacity"}, table).plot()
+    assert [t.get_text() for t in english.get_legend().get_texts()][0].startswith("No (current customers)")
+
+
+def test_dropped_telco_columns_named_in_chinese():
+    dropped = {"multiple_lines=No phone service": "exact linear combination of earlier columns",
+               "online_security=No internet service": "exact linear combination of earlier columns",
+               "monthly_charges": "variance inflation factor 876",
+               "my_col": "variance inflation factor 12"}
+    odds = pd.DataFrame({"term": ["tenure"], "label": ["在网时长（月）"], "odds_ratio": [0.3],
+                         "ci_low": [0.2], "ci_high": [0.4]})
+    text = narrative.odds_takeaway(odds, dropped, tr=ZH)
+    assert "2 列与前面的列完全重复（多条电话线路：无电话业务、网络安全服务：无互联网服务）" in text, text
+    assert "月费（美元）（方差膨胀因子 876）" in text and "`my_col`（方差膨胀因子 12）" in text, text
+    _chinese(text)  # the unknown column is code, which the check skips
+    english = narrative.odds_takeaway(odds.assign(label="Tenure"), dropped)
+    assert english.startswith("Dropped before fitting: 2 column(s) that exactly repeat earlier ones "
+                              "(`multiple_lines=No phone service`, `online_security=No internet service`); "
+                              "`monthly_charges` (variance inflation factor 876); "
+                              "`my_col` (variance inflation factor 12)."), english

@@ -44,6 +44,8 @@ __all__ = [
     "churn_gains",
     "capacity_summary",
     "business_name",
+    "feature_name",
+    "level_name",
     "odds_ratio_table",
     "logit_contributions",
 ]
@@ -250,6 +252,28 @@ def business_name(feature: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def feature_name(feature: str, tr: Catalog = EN) -> str:
+    """Return an input column's name for display, in the language of ``tr``.
+
+    The columns of the bundled Telco table have names in the catalog
+    (``churn.feature.<column>``: ``total_charges`` -> ``Total charges`` / ``累计收费（美元）``);
+    any other column (a user's own churn table) is worded by :func:`business_name`.
+    """
+    key = f"churn.feature.{feature}"
+    return tr(key) if tr.has(key) else business_name(feature)
+
+
+def level_name(level: Any, tr: Catalog = EN) -> Any:
+    """Return a category level for display, in the language of ``tr``.
+
+    The levels of the bundled Telco table (``Month-to-month``, ``Fiber optic`` ...) and the
+    lab's own blank level ``(missing)`` have names in the catalog (``churn.level.<level>``);
+    any other level is returned as it is (the same object, so its ``repr`` is unchanged).
+    """
+    key = f"churn.level.{level}"
+    return tr(key) if tr.has(key) else level
+
+
 def _marginal_odds_ratios(design: pd.DataFrame, y: np.ndarray) -> pd.Series:
     """Odds ratio of each design column on its own (intercept + that column only)."""
     from statsmodels.discrete.discrete_model import Logit
@@ -295,7 +319,9 @@ def odds_ratio_table(
         deviation of a number, yes vs no, or a level vs the baseline level), ``coef``,
         ``odds_ratio``, ``ci_low``, ``ci_high``, ``p_value`` and, with ``rows``,
         ``alone_odds_ratio`` and ``suppression``; sorted by odds ratio. ``label`` and ``unit``
-        are for display, in the language of ``tr`` (feature names and levels are data and stay).
+        are for display, in the language of ``tr``: feature names by :func:`feature_name`,
+        levels by :func:`level_name` (a column or level the catalog does not know stays as
+        it is); ``term`` and ``feature`` keep the raw column names.
 
     Raises
     ------
@@ -316,16 +342,17 @@ def odds_ratio_table(
         if term in table.numeric:
             sd = float(scaler.scale_[list(table.numeric).index(term)])
             unit = tr("churn.odds.unit_sd", sd=f"{sd:,.0f}" if sd >= 100 else f"{sd:.3g}")
-            label = business_name(feature)
+            label = feature_name(feature, tr)
         elif term.startswith("missingindicator_"):
             unit = tr("churn.odds.unit_missing")
-            label = tr("churn.odds.label_missing", name=business_name(feature))
+            label = tr("churn.odds.label_missing", name=feature_name(feature, tr))
         elif term in table.binary:
             unit = tr("churn.odds.unit_binary")
-            label = business_name(feature)
+            label = feature_name(feature, tr)
         else:
-            unit = tr("churn.odds.unit_level", level=repr(onehot.levels_[feature][0]))
-            label = tr("churn.odds.label_level", name=business_name(feature), level=term[len(feature) + 1:])
+            unit = tr("churn.odds.unit_level", level=level_name(onehot.levels_[feature][0], tr))
+            label = tr("churn.odds.label_level", name=feature_name(feature, tr),
+                       level=level_name(term[len(feature) + 1:], tr))
         with np.errstate(over="ignore"):  # a separated level has an infinite interval
             ci_low, ci_high = np.exp(ci.loc[term].to_numpy(dtype=np.float64))
         rows_out.append({

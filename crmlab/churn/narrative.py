@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from crmlab.churn.evaluation import expected_calibration_error
+from crmlab.churn.evaluation import expected_calibration_error, level_name
 from crmlab.churn.ranking import WITH_INTERACTIONS
 from crmlab.errors import require_columns
 from crmlab.i18n import EN, Catalog
@@ -111,9 +111,25 @@ def model_choice(cv_summary: pd.DataFrame, chosen: str, tr: Catalog = EN) -> str
 
 
 def _dropped_why(why: str, tr: Catalog) -> str:
-    """A dropped column's reason (:class:`~crmlab.churn.estimators.DropCollinear`) in words."""
+    """Word a dropped column's reason (:class:`~crmlab.churn.estimators.DropCollinear`)."""
     vif = "variance inflation factor "
     return tr("churn.odds.vif", value=why[len(vif):]) if why.startswith(vif) else why
+
+
+def term_words(term: Any, tr: Catalog = EN) -> str:
+    """Name a design column (``contract=Two year``, ``tenure``) in a sentence.
+
+    A column of the bundled Telco table (``churn.term.<column>`` in the catalog) is worded in
+    the language of ``tr`` (its level by :func:`~crmlab.churn.evaluation.level_name`); in
+    English, and for any other column, it is the design column's own name as code.
+    """
+    column, eq, level = str(term).partition("=")
+    key = f"churn.term.{column}"
+    if not tr.has(key):
+        return tr("churn.odds.code", column=term)
+    if eq:
+        return tr("churn.odds.term_level", column=tr(key), level=level_name(level, tr))
+    return tr("churn.odds.term", column=tr(key))
 
 
 def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3, tr: Catalog = EN) -> str:
@@ -144,9 +160,9 @@ def odds_takeaway(odds: pd.DataFrame, dropped: Mapping[str, str], k: int = 3, tr
         return sep.join(tr("churn.odds.item", name=t, odds=o) for t, o in pairs) or tr("churn.odds.none")
 
     exact = [c for c, why in dropped.items() if why.startswith("exact")]
-    near = [tr("churn.odds.near", column=c, why=_dropped_why(why, tr))
+    near = [tr("churn.odds.near", column=term_words(c, tr), why=_dropped_why(why, tr))
             for c, why in dropped.items() if not why.startswith("exact")]
-    parts = ([tr("churn.odds.exact", n=len(exact), columns=sep.join(f"`{c}`" for c in exact))]
+    parts = ([tr("churn.odds.exact", n=len(exact), columns=sep.join(term_words(c, tr) for c in exact))]
              if exact else []) + near
     gone = semi.join(parts) or tr("churn.odds.nothing")
     text = tr("churn.odds.text", gone=gone, up=fmt(up), down=fmt(down))
@@ -241,8 +257,9 @@ def risk_list_summary(risks: pd.DataFrame, current: int, tr: Catalog = EN) -> st
 
 
 def as_of_source(as_of: Any, from_params: bool, tr: Catalog = EN) -> str:
-    """Say where the warning's as-of date came from, as
-    :func:`crmlab.segmentation.observation_date` does (its words, in the language of ``tr``).
+    """Say where the warning's as-of date came from.
+
+    In the words of :func:`crmlab.segmentation.observation_date`, in the language of ``tr``.
 
     ``from_params``: the date is ``periods.observation_end``; otherwise it is the last
     transaction date.

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.churn.data import ChurnTable
-from crmlab.churn.evaluation import _top_order, business_name
+from crmlab.churn.evaluation import _top_order, feature_name, level_name
 from crmlab.churn.model import ChurnModels
 from crmlab.errors import InputError, require_columns
 from crmlab.i18n import EN, Catalog
@@ -145,7 +145,7 @@ def churn_scores(table: ChurnTable, models: ChurnModels, params: Any) -> tuple[p
 
 
 def _describe(feature: str, value: Any, table: ChurnTable, tr: Catalog = EN) -> str:
-    name = business_name(feature)
+    name = feature_name(feature, tr)
     if feature in table.binary:
         word = ("churn.reason.binary_yes" if value == 1 else "churn.reason.binary_no" if value == 0
                 else "churn.reason.missing")
@@ -153,7 +153,7 @@ def _describe(feature: str, value: Any, table: ChurnTable, tr: Catalog = EN) -> 
     if feature in table.numeric:
         return (tr("churn.reason.value", name=name, value=f"{value:,.4g}") if pd.notna(value)
                 else tr("churn.reason.numeric_missing", name=name))
-    return tr("churn.reason.value", name=name, value=value)
+    return tr("churn.reason.value", name=name, value=level_name(value, tr))
 
 
 def risk_list(
@@ -190,7 +190,9 @@ def risk_list(
         rows=...)``, column ``suppression``): their reasons are marked as such, so a
         caller does not read "total charges" as the cause.
     tr : Catalog
-        Language of the reasons (English by default; the feature names are data and stay).
+        Language of the reasons (English by default): feature names and levels by
+        :func:`~crmlab.churn.evaluation.feature_name` and
+        :func:`~crmlab.churn.evaluation.level_name` (unknown ones stay as they are).
 
     Returns
     -------

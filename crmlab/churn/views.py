@@ -25,6 +25,7 @@ from crmlab.churn.evaluation import (
     capacity_summary,
     churn_gains,
     curve_points,
+    level_name,
     odds_ratio_table,
     reliability_table,
 )
@@ -173,8 +174,8 @@ def probability_display(scores: pd.DataFrame, thresholds: dict, table: ChurnTabl
             scores["churn_probability"],
             scores["actual"],
             thresholds={"high": thresholds["high"], "medium": thresholds["medium"]},
-            labels=(tr("churn.plot.current_customers", label=table.labels["negative"]),
-                    tr("churn.plot.already_churned", label=table.labels["positive"])),
+            labels=(tr("churn.plot.current_customers", label=level_name(table.labels["negative"], tr)),
+                    tr("churn.plot.already_churned", label=level_name(table.labels["positive"], tr))),
             tr=tr,
         ),
     )
@@ -246,13 +247,14 @@ _ACTIONS = [
     (r"left out: identifier-like \((?P<levels>\d+) levels; churn\.max_levels=(?P<max>\d+)\)", "id_like",
      ("levels", "max")),
     (r"category", "category", ()),
-    (r"blanks kept as level (?P<level>.+)", "blank_level", ("level",)),
+    # the level is written as its repr ('(missing)'); shown by level_name (the lab's word)
+    (r"blanks kept as level (?P<level>'[^'\\]*')", "blank_level", ("level",)),
     (r"left out: copies the target \(every level has one outcome\) - a leak", "leak", ()),
 ]
 
 
 def _action_words(action: Any, tr: Catalog) -> Any:
-    """An ``action`` of the typing table in the language of ``tr`` (an unknown phrase stays)."""
+    """Word an ``action`` of the typing table in the language of ``tr`` (an unknown phrase stays)."""
     if not isinstance(action, str) or not action:
         return action
     words = []
@@ -260,7 +262,10 @@ def _action_words(action: Any, tr: Catalog) -> Any:
         for pattern, key, fields in _ACTIONS:
             m = re.fullmatch(pattern, phrase)
             if m:
-                words.append(tr(f"churn.action.{key}", **{f: m.group(f) for f in fields}))
+                values = {f: m.group(f) for f in fields}
+                if "level" in values:
+                    values["level"] = level_name(values["level"][1:-1], tr)
+                words.append(tr(f"churn.action.{key}", **values))
                 break
         else:
             words.append(phrase)
@@ -268,8 +273,10 @@ def _action_words(action: Any, tr: Catalog) -> Any:
 
 
 def typing_view(types: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
-    """The typing table (:attr:`ChurnTable.types`) to show: kinds, actions and headings in
-    the language of ``tr`` (in English it is the table itself). The saved table keeps its codes.
+    """Return the typing table (:attr:`ChurnTable.types`) to show.
+
+    Kinds, actions and headings are in the language of ``tr`` (in English it is the table
+    itself). The saved table keeps its codes.
     """
     out = types.copy()
     if "kind" in out.columns:
@@ -280,7 +287,7 @@ def typing_view(types: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
 
 
 def model_choice_view(cv_summary: pd.DataFrame, tr: Catalog = EN) -> pd.DataFrame:
-    """The cross-validation summary to show: model names and headings in the language of ``tr``."""
+    """Return the cross-validation summary to show: model names and headings in the language of ``tr``."""
     out = cv_summary.copy()
     if "model" in out.columns:
         out["model"] = [tr(f"churn.model_code.{m}") if tr.has(f"churn.model_code.{m}") else m
@@ -289,8 +296,10 @@ def model_choice_view(cv_summary: pd.DataFrame, tr: Catalog = EN) -> pd.DataFram
 
 
 def watch_list_view(risks: pd.DataFrame, rows: int = 15, tr: Catalog = EN) -> pd.DataFrame:
-    """The first ``rows`` of the risk list (:func:`~crmlab.churn.risk.risk_list`) to show: risk
-    bands and headings in the language of ``tr`` (in English it is the list itself)."""
+    """Return the first ``rows`` of the risk list (:func:`~crmlab.churn.risk.risk_list`) to show.
+
+    Risk bands and headings are in the language of ``tr`` (in English it is the list itself).
+    """
     out = risks.head(rows).copy()
     if "risk_band" in out.columns:
         out["risk_band"] = [tr.name("risk_band", b) for b in out["risk_band"]]
