@@ -147,7 +147,7 @@ def interaction_cards_html(kpis: Mapping[str, Any], notes: Mapping[str, str] | N
 # column -> kind of data value (``tr.name(kind, value)``)
 _NAME_COLUMNS = {"rfm_segment": "segment", "value_tier": "tier", "lifecycle_stage": "lifecycle",
                  "risk_band": "risk_band", "construct": "construct",
-                 "contact_type": "contact_type", "group": "group",
+                 "contact_type": "contact_type", "group": "group", "method": "method",
                  "value_tier_before": "tier", "value_tier_after": "tier"}
 
 
