@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.cleaning.duplicates import duplicate_rows
+from crmlab.cleaning.keys import distinct_count
 from crmlab.cleaning.report import build_report, money_set_aside
 from crmlab.cleaning.rules import (
     CANONICAL,
@@ -166,7 +167,7 @@ def _finish(
         amount_quarantined=money_set_aside(canon["amount"][~ok], section),
         date_min=clean["date"].min() if len(clean) else None,
         date_max=clean["date"].max() if len(clean) else None,
-        customers=clean["customer_id"].nunique(),
+        customers=distinct_count(clean["customer_id"]),
         observation_end=observation_end,
         section=section,
     )

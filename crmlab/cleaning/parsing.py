@@ -14,7 +14,7 @@ import pandas as pd
 
 __all__ = [
     "MISSING_TOKENS", "normalise_ids", "parse_amounts", "parse_dates", "guess_date_format", "as_text",
-    "has_zone",
+    "has_zone", "is_missing_token",
 ]
 
 MISSING_TOKENS = frozenset({"", "nan", "none", "null", "na", "n/a", "#n/a", "-", "--"})
@@ -27,6 +27,22 @@ _HAS_ZONE = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::
 def as_text(values: pd.Series) -> pd.Series:
     """Any column as trimmed text with blanks as ``""`` (Parquet inputs may hold nulls)."""
     return values.astype("str").fillna("").str.strip()
+
+
+_TOKEN_CHARS = max(len(t) for t in MISSING_TOKENS)
+
+
+def is_missing_token(s: pd.Series) -> pd.Series:
+    """``s.str.lower().isin(MISSING_TOKENS)``, lower-casing only the values short enough.
+
+    No token is longer than four characters and lower-casing never shortens a text, so
+    the longer values (nearly all of them) are not copied in lower case.
+    """
+    short = (s.str.len() <= _TOKEN_CHARS).to_numpy(dtype=bool, na_value=False)
+    out = np.zeros(len(s), dtype=bool)
+    if short.any():
+        out[short] = s[short].str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
+    return pd.Series(out, index=s.index)
 
 
 def has_zone(s: pd.Series) -> pd.Series:
@@ -66,12 +82,13 @@ def normalise_ids(ids: pd.Series, strip_leading_zeros: bool = False) -> tuple[pd
     # Excel turns numeric ids into floats: "42.0" is the id 42
     is_float = out.str.fullmatch(r"\d+\.0+")
     repairs["id_excel_float_suffix"] = int(is_float.sum())
-    out = out.where(~is_float, out.str.replace(r"\.0+$", "", regex=True))
+    if is_float.any():  # the replacement runs on the few rows it applies to
+        out = out.where(~is_float, out[is_float].str.replace(r"\.0+$", "", regex=True))
     if strip_leading_zeros:
         stripped = out.str.replace(r"^0+(?=.)", "", regex=True)
         repairs["id_leading_zeros_stripped"] = int((stripped != out).sum())
         out = stripped
-    missing = out.str.lower().isin(MISSING_TOKENS)
+    missing = is_missing_token(out)
     return out.mask(missing), repairs
 
 
@@ -284,7 +301,7 @@ def parse_dates(
             .str.replace(r"\s*月\s*", "-", regex=True)
             .str.replace(r"\s*[日号]", "", regex=True),
         )
-    blank = s.str.lower().isin(MISSING_TOKENS)
+    blank = is_missing_token(s)
     if date_format:
         out = pd.to_datetime(s.mask(blank), format=date_format, errors="coerce")
         repairs["date_second_format"] = 0

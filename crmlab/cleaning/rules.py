@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from crmlab.cleaning.parsing import (
-    MISSING_TOKENS,
     as_text,
     guess_date_format,
+    is_missing_token,
     normalise_ids,
     parse_amounts,
     parse_dates,
@@ -164,7 +164,7 @@ def row_rules(
     bad_qty = pd.Series(False, index=orig.index)
     if columns["quantity"]:
         qtext = as_text(orig[columns["quantity"]])
-        qblank = qtext.str.lower().isin(MISSING_TOKENS)
+        qblank = is_missing_token(qtext)
         qty, _ = parse_amounts(qtext.mask(qblank, "0"), decimal)
         qfinite = np.isfinite(qty.to_numpy(dtype=np.float64, na_value=np.nan))
         bad_qty = (qty.isna() | ~qfinite) & ~qblank
@@ -172,7 +172,7 @@ def row_rules(
         repairs["quantity_blank"] = int(qblank.sum())
     if columns["order_id"]:
         oid = as_text(orig[columns["order_id"]])
-        data["order_id"] = oid.mask(oid.str.lower().isin(MISSING_TOKENS))
+        data["order_id"] = oid.mask(is_missing_token(oid))
 
     reason = pd.Series(pd.NA, index=orig.index, dtype=object)
 
