@@ -19,6 +19,7 @@ __all__ = [
     "NOT_LISTED",
     "N_BINS",
     "require_key",
+    "run_bounds",
     "text_column",
     "tier_thresholds",
 ]
@@ -59,6 +60,25 @@ def require_key(block: Mapping[str, Any], key: str, dotted: str) -> Any:
         return block[key]
     except (KeyError, TypeError):
         raise InputError(f"params: missing key '{dotted}'") from None
+
+
+def run_bounds(s: np.ndarray, side: str) -> np.ndarray:
+    """Return ``np.searchsorted(s, s, side)`` for sorted values without NaN, in linear time.
+
+    Equal values form runs: ``"left"`` is where each value's run starts, ``"right"`` one
+    past where it ends (the binary searches cost more than the sort before them).
+    """
+    n = len(s)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    run = np.cumsum(new)
+    run -= 1
+    bound = starts if side == "left" else np.append(starts[1:], n)
+    return bound[run]
 
 
 def text_column(names: Sequence[str], codes: np.ndarray, index: pd.Index) -> pd.Series:
