@@ -223,12 +223,14 @@ def dynamic_view(transactions: pd.DataFrame, after: pd.DataFrame, before_date: A
     for name, df in (("before", before), ("after", after)):
         require_columns(df, ["customer_id", "total_spend", *columns], name)
     pos = _align(before, after)  # one join of the two dates serves every table below
-    counts = {c: _transitions(before, after, c, _ORDERS.get(c), False, pos) for c in columns}
+    memo: dict = {}  # each group column is encoded once for all the tables below
+    counts = {c: _transitions(before, after, c, _ORDERS.get(c), False, pos, memo)
+              for c in columns}
     shares = {}
     for c in columns:
         tot = counts[c].sum(axis=1).replace(0, np.nan)
         shares[c] = counts[c].div(tot, axis=0)
-    down = _moved_down(before, after, "value_tier", TIER_ORDER, pos)
+    down = _moved_down(before, after, "value_tier", TIER_ORDER, pos, memo)
     new = int(counts[columns[0]].loc[NEW_CUSTOMER].sum()) if columns else 0
     note = narrative.dynamic_view_note(b_day, a_day, len(before), len(after), new, len(down))
     return DynamicView(b_day, note, before, counts, shares, down)
