@@ -140,7 +140,8 @@ def _finish(
     mapped = {c for c in columns.values() if c}
     others = [c for c in orig.columns if c not in mapped]
     passed = reason.isna()
-    dup = pd.Series(duplicate_rows(canon, orig[others], candidates=passed), index=canon.index)
+    dup = pd.Series(duplicate_rows(canon, orig[others], candidates=passed), index=canon.index,
+                    copy=False)
     if setting(section, "duplicates") == "quarantine":
         reason[dup & passed] = "duplicate"
 

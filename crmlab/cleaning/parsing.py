@@ -38,11 +38,18 @@ def is_missing_token(s: pd.Series) -> pd.Series:
     No token is longer than four characters and lower-casing never shortens a text, so
     the longer values (nearly all of them) are not copied in lower case.
     """
-    short = (s.str.len() <= _TOKEN_CHARS).to_numpy(dtype=bool, na_value=False)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        return s.str.lower().isin(MISSING_TOKENS)
+    arr = pa.array(s.array)
+    short = pc.less_equal(pc.utf8_length(arr), _TOKEN_CHARS).fill_null(False)
+    rows = np.flatnonzero(short.to_numpy(zero_copy_only=False))
     out = np.zeros(len(s), dtype=bool)
-    if short.any():
-        out[short] = s[short].str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
-    return pd.Series(out, index=s.index)
+    if len(rows):
+        out[rows] = s.iloc[rows].str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
+    return pd.Series(out, index=s.index, copy=False)
 
 
 def has_zone(s: pd.Series) -> pd.Series:
@@ -56,7 +63,7 @@ def has_zone(s: pd.Series) -> pd.Series:
     out = np.zeros(len(s), dtype=bool)
     if colon.any():
         out[colon] = s[colon].str.contains(_HAS_ZONE).fillna(False).to_numpy(bool)
-    return pd.Series(out, index=s.index)
+    return pd.Series(out, index=s.index, copy=False)
 
 
 
@@ -171,7 +178,7 @@ def _parse_mostly_plain(values: pd.Series, decimal: str, plain: np.ndarray, dott
     repairs = {"amount_currency_symbol": 0, "amount_accounting_negative": 0,
                "amount_thousands_separator": 0, "amount_decimal_comma": 0}
     if not rest.any():
-        return pd.Series(floats, index=values.index, dtype=np.float64), repairs
+        return pd.Series(floats, index=values.index, dtype=np.float64, copy=False), repairs
     ints = floats[plain & ~dotted]
     stand_ins = (["0.5"] if dotted.any() else []) + (["-1"] if (ints < 0).any() else []) + (
         ["1"] if (ints > 0).any() else [])
@@ -180,7 +187,7 @@ def _parse_mostly_plain(values: pd.Series, decimal: str, plain: np.ndarray, dott
     parsed, repairs = _parse_amount_text(text, decimal)
     out = floats.copy()
     out[rest] = parsed.to_numpy(dtype=np.float64)[: int(rest.sum())]
-    return pd.Series(out, index=values.index, dtype=np.float64), repairs
+    return pd.Series(out, index=values.index, dtype=np.float64, copy=False), repairs
 
 
 def _parse_amount_text(values: pd.Series, decimal: str) -> tuple[pd.Series, dict]:

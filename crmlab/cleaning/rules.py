@@ -158,7 +158,8 @@ def row_rules(
     amount, rep = parse_amounts(orig[columns["amount"]], decimal)
     repairs.update(rep)
     max_amount = float(setting(section, "max_amount"))
-    finite = pd.Series(np.isfinite(amount.to_numpy(dtype=np.float64, na_value=np.nan)), index=amount.index)
+    finite = pd.Series(np.isfinite(amount.to_numpy(dtype=np.float64, na_value=np.nan)),
+                       index=amount.index, copy=False)
     undecodable = _undecodable_rows(orig, [columns["customer_id"], columns["order_id"]])
     data = {"customer_id": cid, "date": date, "amount": amount}
     bad_qty = pd.Series(False, index=orig.index)
@@ -175,9 +176,13 @@ def row_rules(
         data["order_id"] = oid.mask(is_missing_token(oid))
 
     reason = pd.Series(pd.NA, index=orig.index, dtype=object)
+    unset = np.ones(len(reason), dtype=bool)  # rows without a reason yet (first rule wins)
 
     def flag(mask: pd.Series, code: str) -> None:
-        reason[mask & reason.isna()] = code
+        hit = mask.to_numpy(dtype=bool) & unset
+        if hit.any():
+            reason[hit] = code
+            unset[hit] = False
 
     flag(undecodable, "undecodable_text")
     flag(cid.isna(), "missing_customer_id")
