@@ -31,6 +31,7 @@ from crmlab.segmentation.common import (
     CLUSTER_FEATURES,
     N_BINS,
     SEGMENT_ORDER,
+    count_grid,
     run_bounds,
     text_column,
 )
@@ -288,8 +289,7 @@ def rfm_grid(customers: pd.DataFrame) -> pd.DataFrame:
     require_columns(customers, ["r_score", "fm_score"], "customers")
     rows = list(range(N_BINS, 0, -1))
     cols = list(range(1, N_BINS + 1))
-    counts = pd.crosstab(customers["r_score"], customers["fm_score"])
-    counts = counts.reindex(index=rows, columns=cols, fill_value=0).astype(np.int64)
+    counts = count_grid(customers["r_score"], customers["fm_score"], rows, cols)
     counts.index.name, counts.columns.name = "r_score", "fm_score"
     return counts
 
