@@ -137,6 +137,24 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("str").fillna("").str.strip()
 
 
+def _first_values(values: pd.Series, sample: int) -> pd.Series:
+    """Return the first ``sample`` non-blank values of a column as stripped text.
+
+    Rows are converted to text in growing slices and only until ``sample`` non-blank
+    values are found: the same values as converting the whole column first (the
+    conversion is value by value), without a text copy of millions of rows.
+    """
+    parts, found, start, step = [], 0, 0, max(4 * sample, 1024)
+    while start < len(values) and found < sample:
+        s = _text(values.iloc[start : start + step])
+        s = s[(s != "") & (s.str.lower() != "nan")]
+        parts.append(s)
+        found += len(s)
+        start += step
+        step *= 4
+    return pd.concat(parts).head(sample) if parts else _text(values.iloc[:0])
+
+
 def personal_kind(values: pd.Series, sample: int = 1000, share: float = 0.5) -> str | None:
     """Name the personal data most of a column's values are: ``email`` | ``phone`` | ``id_card``.
 
@@ -144,8 +162,7 @@ def personal_kind(values: pd.Series, sample: int = 1000, share: float = 0.5) -> 
     of them match it. Plain numbers (order ids, amounts, dates like ``19970101``) never
     count as phone numbers: a phone needs a mobile-number shape or separators/``+``.
     """
-    s = _text(values)
-    s = s[(s != "") & (s.str.lower() != "nan")].head(sample)
+    s = _first_values(values, sample)
     if s.empty:
         return None
     if s.str.match(_EMAIL).mean() > share:
@@ -275,7 +292,8 @@ def screen_pii(
             PersonalDataWarning,
             stacklevel=2,
         )
-    out = rest.drop(columns=detected) if drop else df.copy()
+    # a shallow copy: under copy-on-write, replacing a column below never touches ``df``
+    out = rest.drop(columns=detected) if drop else df.copy(deep=False)
     for col in ids:
         if col not in out.columns:
             continue

@@ -276,3 +276,17 @@ def test_word_codes_follow_the_string_order(span):
     assert (np.argsort(code, kind="stable") == np.argsort(expected, kind="stable")).all()
     assert len(set(code.tolist())) == len(ranks) and code.max() < bound
     assert (bound * span).bit_length() <= 62
+
+
+def test_summaries_at_several_dates_equal_one_summary_per_date(cdnow_clean):
+    from crmlab.features import customer_summaries
+
+    tx, periods = cdnow_clean
+    shuffled = tx.sample(frac=1, random_state=3).reset_index(drop=True)
+    dates = [periods.calibration_end, periods.observation_end, "1997-01-10", "1996-01-01"]
+    for frame in (tx, shuffled):
+        got = customer_summaries(frame, dates)
+        assert len(got) == len(dates)
+        for day, table in zip(dates, got, strict=True):
+            assert_frame_equal(table, customer_summary(frame, day), check_exact=True)
+    assert customer_summaries(tx, []) == []

@@ -667,6 +667,25 @@ def test_dynamic_view_at_two_dates():
     assert "2 of them new since" in view.note
 
 
+def test_dynamic_view_takes_the_earlier_summary_when_given():
+    from crmlab.features import customer_summaries
+
+    after_summary, before_summary = customer_summaries(TX, ["2020-03-01", "2020-01-15"])
+    after = seg.segment_customers(after_summary, SEG)
+    ref = seg.dynamic_view(TX, after, "2020-01-15", "2020-03-01", SEG)
+    got = seg.dynamic_view(TX, after, "2020-01-15", "2020-03-01", SEG,
+                           before_summary=before_summary)
+    assert_frame_equal(got.before, ref.before, check_exact=True)
+    assert_frame_equal(got.down, ref.down, check_exact=True)
+    for col in ref.counts:
+        assert_frame_equal(got.counts[col], ref.counts[col], check_exact=True)
+        assert_frame_equal(got.shares[col], ref.shares[col], check_exact=True)
+    assert got.note == ref.note
+    with pytest.raises(InputError, match="no purchases on or before"):
+        seg.dynamic_view(TX, after, "2020-01-15", "2020-03-01", SEG,
+                         before_summary=before_summary.iloc[:0])
+
+
 def test_dynamic_view_without_an_earlier_date_says_so():
     view = seg.dynamic_view(TX, AFTER, None, "2020-03-01", SEG)
     assert view.before_date is None and "calibration_end" in view.note

@@ -46,15 +46,9 @@ def monthly_activity(clean: pd.DataFrame) -> pd.DataFrame:
         purchases=("amount", "size"), revenue=("amount", "sum")
     )
     if len(out):
-        codes, _ = pd.factorize(clean["customer_id"])
-        m0, n_codes = int(out.index.min()), max(int(codes.max()) + 1, 1)
-        pairs = np.sort((month_no - m0) * n_codes + codes)  # (month, customer) keys
-        first = np.empty(len(pairs), dtype=bool)
-        first[:1] = True
-        np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
-        # distinct pairs by a sort, not np.unique: NumPy 2's hash-based unique took 20 s
-        # on 7M distinct keys where the sort takes well under one
-        counts = np.bincount(pairs[first] // n_codes, minlength=int(out.index.max()) - m0 + 1)
+        m0 = int(out.index.min())
+        months = int(out.index.max()) - m0 + 1
+        counts = _buyers_per_month(clean["customer_id"], month_no - m0, months)
         out["customers"] = counts[out.index.to_numpy() - m0]
         out.index = pd.PeriodIndex(
             pd.to_datetime(out.index.to_numpy().astype("datetime64[M]")), freq="M"
@@ -67,6 +61,36 @@ def monthly_activity(clean: pd.DataFrame) -> pd.DataFrame:
     out.index = out.index.to_timestamp() if len(out) else pd.DatetimeIndex([])
     out = out.rename_axis("month").reset_index()
     return out.astype({"purchases": np.int64, "customers": np.int64, "revenue": np.float64})
+
+
+def _buyers_per_month(ids: pd.Series, month: np.ndarray, months: int) -> np.ndarray:
+    """Distinct customers per month (``month`` 0..months-1 per row), by integer codes.
+
+    Short Arrow ids are read as integer words (:func:`crmlab.cleaning.keys.id_codes`, no
+    string hashed), others factorised. Distinct (month, customer) pairs are marked in a
+    table of one byte per pair when it is small, else found by a sort (not np.unique:
+    NumPy 2's hash-based unique took 20 s on 7M distinct keys where the sort takes well
+    under one).
+    """
+    from crmlab.cleaning.keys import _SEEN_TABLE_BYTES, id_codes
+
+    found = id_codes(ids, months)
+    if found is None:
+        codes, _ = pd.factorize(ids)
+        n_codes = max(int(codes.max()) + 1, 1)
+    else:
+        codes, n_codes = found
+    pairs = month * n_codes
+    pairs += codes  # (month, customer) keys
+    if found is not None and months * n_codes <= max(_SEEN_TABLE_BYTES, 8 * len(pairs)):
+        seen = np.zeros(months * n_codes, dtype=bool)
+        seen[pairs] = True
+        return np.count_nonzero(seen.reshape(months, n_codes), axis=1).astype(np.int64)
+    pairs.sort()
+    first = np.empty(len(pairs), dtype=bool)
+    first[:1] = True
+    np.not_equal(pairs[1:], pairs[:-1], out=first[1:])
+    return np.bincount(pairs[first] // n_codes, minlength=months)
 
 
 def _monthly_activity_dask(clean) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.cleaning.duplicates import duplicate_rows
+from crmlab.cleaning.keys import distinct_count
 from crmlab.cleaning.report import build_report, money_set_aside
 from crmlab.cleaning.rules import (
     CANONICAL,
@@ -139,7 +140,8 @@ def _finish(
     mapped = {c for c in columns.values() if c}
     others = [c for c in orig.columns if c not in mapped]
     passed = reason.isna()
-    dup = pd.Series(duplicate_rows(canon, orig[others], candidates=passed), index=canon.index)
+    dup = pd.Series(duplicate_rows(canon, orig[others], candidates=passed), index=canon.index,
+                    copy=False)
     if setting(section, "duplicates") == "quarantine":
         reason[dup & passed] = "duplicate"
 
@@ -166,7 +168,7 @@ def _finish(
         amount_quarantined=money_set_aside(canon["amount"][~ok], section),
         date_min=clean["date"].min() if len(clean) else None,
         date_max=clean["date"].max() if len(clean) else None,
-        customers=clean["customer_id"].nunique(),
+        customers=distinct_count(clean["customer_id"]),
         observation_end=observation_end,
         section=section,
     )

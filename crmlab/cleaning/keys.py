@@ -16,7 +16,7 @@ import pandas as pd
 
 from crmlab.features.keys import _id_words
 
-__all__ = ["text_words", "label_columns", "row_hash", "repeated_rows"]
+__all__ = ["text_words", "label_columns", "row_hash", "repeated_rows", "id_codes", "distinct_count"]
 
 
 def text_words(values: pd.Series) -> list[np.ndarray] | None:
@@ -101,18 +101,17 @@ def repeated_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, bool]:
     if n < 2:
         return dup, True
     h = row_hash(columns)
-    order = np.argsort(h)  # quicksort: the first row of a group is found by a minimum below
-    hs = h[order]
+    # the hashes alone are sorted (several times cheaper than an argsort) to find the
+    # shared ones; a hash look-up then finds their rows, in row order
+    hs = np.sort(h)
     same = hs[1:] == hs[:-1]  # position i+1 shares the hash of position i
     if not same.any():
         return dup, True
-    shared = np.zeros(n, dtype=bool)
-    shared[1:] |= same
-    shared[:-1] |= same
-    pos = np.flatnonzero(shared)  # sorted positions of rows in groups of 2 or more
-    rows, hv = order[pos], hs[pos]
+    rows = np.flatnonzero(pd.Series(h, copy=False).isin(hs[1:][same]).to_numpy())
+    del hs
     # within the shared rows: sort by (hash, row), so each group's first row leads it
-    sub = np.lexsort((rows, hv))
+    hv = h[rows]
+    sub = np.argsort(hv, kind="stable")  # rows ascend, so ties keep row order
     rows, hv = rows[sub], hv[sub]
     lead = np.ones(len(rows), dtype=bool)
     lead[1:] = hv[1:] != hv[:-1]
@@ -120,3 +119,41 @@ def repeated_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, bool]:
     exact = all(bool((c[rows] == c[first]).all()) for c in columns)
     dup[rows[~lead]] = True
     return dup, exact
+
+
+def id_codes(values: pd.Series, span: int = 1) -> tuple[np.ndarray, int] | None:
+    """Integer codes of a text column, equal exactly when the texts are, and their bound.
+
+    Short Arrow texts are read as integer words (:func:`text_words`) and the words ranked
+    (:func:`crmlab.features.keys._word_codes`): no string is hashed. The codes are not
+    dense; ``code * span`` stays below 2**62. Returns None when the column holds a missing
+    value or cannot be read as words (the caller then hashes the strings).
+    """
+    from crmlab.features.keys import _arrow_strings, _word_codes
+
+    arr = _arrow_strings(values)
+    if arr is None or arr.null_count or len(arr) == 0:
+        return None
+    words = _id_words(arr)
+    if words is None:
+        return None
+    return _word_codes(words, max(int(span), 1))
+
+
+# a table of seen codes (one byte per possible code) is used while it is at most this many
+# bytes or a few bytes per row; otherwise the codes are sorted
+_SEEN_TABLE_BYTES = 1 << 26
+
+
+def distinct_count(values: pd.Series) -> int:
+    """``values.nunique()`` of a text column, without hashing its strings when they are short."""
+    found = id_codes(values)
+    if found is None:
+        return int(values.nunique())
+    codes, bound = found
+    if bound <= max(_SEEN_TABLE_BYTES, 4 * len(codes)):
+        seen = np.zeros(bound, dtype=bool)
+        seen[codes] = True
+        return int(np.count_nonzero(seen))
+    codes = np.sort(codes)
+    return int(np.count_nonzero(codes[1:] != codes[:-1])) + 1

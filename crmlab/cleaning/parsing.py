@@ -14,7 +14,7 @@ import pandas as pd
 
 __all__ = [
     "MISSING_TOKENS", "normalise_ids", "parse_amounts", "parse_dates", "guess_date_format", "as_text",
-    "has_zone",
+    "has_zone", "is_missing_token",
 ]
 
 MISSING_TOKENS = frozenset({"", "nan", "none", "null", "na", "n/a", "#n/a", "-", "--"})
@@ -29,6 +29,29 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype("str").fillna("").str.strip()
 
 
+_TOKEN_CHARS = max(len(t) for t in MISSING_TOKENS)
+
+
+def is_missing_token(s: pd.Series) -> pd.Series:
+    """``s.str.lower().isin(MISSING_TOKENS)``, lower-casing only the values short enough.
+
+    No token is longer than four characters and lower-casing never shortens a text, so
+    the longer values (nearly all of them) are not copied in lower case.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        return s.str.lower().isin(MISSING_TOKENS)
+    arr = pa.array(s.array)
+    short = pc.less_equal(pc.utf8_length(arr), _TOKEN_CHARS).fill_null(False)
+    rows = np.flatnonzero(short.to_numpy(zero_copy_only=False))
+    out = np.zeros(len(s), dtype=bool)
+    if len(rows):
+        out[rows] = s.iloc[rows].str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
+    return pd.Series(out, index=s.index, copy=False)
+
+
 def has_zone(s: pd.Series) -> pd.Series:
     """Which texts end in a time with a UTC offset (``Z``, ``+08:00``, ``UTC`` ...).
 
@@ -40,7 +63,7 @@ def has_zone(s: pd.Series) -> pd.Series:
     out = np.zeros(len(s), dtype=bool)
     if colon.any():
         out[colon] = s[colon].str.contains(_HAS_ZONE).fillna(False).to_numpy(bool)
-    return pd.Series(out, index=s.index)
+    return pd.Series(out, index=s.index, copy=False)
 
 
 
@@ -66,12 +89,13 @@ def normalise_ids(ids: pd.Series, strip_leading_zeros: bool = False) -> tuple[pd
     # Excel turns numeric ids into floats: "42.0" is the id 42
     is_float = out.str.fullmatch(r"\d+\.0+")
     repairs["id_excel_float_suffix"] = int(is_float.sum())
-    out = out.where(~is_float, out.str.replace(r"\.0+$", "", regex=True))
+    if is_float.any():  # the replacement runs on the few rows it applies to
+        out = out.where(~is_float, out[is_float].str.replace(r"\.0+$", "", regex=True))
     if strip_leading_zeros:
         stripped = out.str.replace(r"^0+(?=.)", "", regex=True)
         repairs["id_leading_zeros_stripped"] = int((stripped != out).sum())
         out = stripped
-    missing = out.str.lower().isin(MISSING_TOKENS)
+    missing = is_missing_token(out)
     return out.mask(missing), repairs
 
 
@@ -154,7 +178,7 @@ def _parse_mostly_plain(values: pd.Series, decimal: str, plain: np.ndarray, dott
     repairs = {"amount_currency_symbol": 0, "amount_accounting_negative": 0,
                "amount_thousands_separator": 0, "amount_decimal_comma": 0}
     if not rest.any():
-        return pd.Series(floats, index=values.index, dtype=np.float64), repairs
+        return pd.Series(floats, index=values.index, dtype=np.float64, copy=False), repairs
     ints = floats[plain & ~dotted]
     stand_ins = (["0.5"] if dotted.any() else []) + (["-1"] if (ints < 0).any() else []) + (
         ["1"] if (ints > 0).any() else [])
@@ -163,7 +187,7 @@ def _parse_mostly_plain(values: pd.Series, decimal: str, plain: np.ndarray, dott
     parsed, repairs = _parse_amount_text(text, decimal)
     out = floats.copy()
     out[rest] = parsed.to_numpy(dtype=np.float64)[: int(rest.sum())]
-    return pd.Series(out, index=values.index, dtype=np.float64), repairs
+    return pd.Series(out, index=values.index, dtype=np.float64, copy=False), repairs
 
 
 def _parse_amount_text(values: pd.Series, decimal: str) -> tuple[pd.Series, dict]:
@@ -284,7 +308,7 @@ def parse_dates(
             .str.replace(r"\s*月\s*", "-", regex=True)
             .str.replace(r"\s*[日号]", "", regex=True),
         )
-    blank = s.str.lower().isin(MISSING_TOKENS)
+    blank = is_missing_token(s)
     if date_format:
         out = pd.to_datetime(s.mask(blank), format=date_format, errors="coerce")
         repairs["date_second_format"] = 0

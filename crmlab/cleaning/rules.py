@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from crmlab.cleaning.parsing import (
-    MISSING_TOKENS,
     as_text,
     guess_date_format,
+    is_missing_token,
     normalise_ids,
     parse_amounts,
     parse_dates,
@@ -158,13 +158,14 @@ def row_rules(
     amount, rep = parse_amounts(orig[columns["amount"]], decimal)
     repairs.update(rep)
     max_amount = float(setting(section, "max_amount"))
-    finite = pd.Series(np.isfinite(amount.to_numpy(dtype=np.float64, na_value=np.nan)), index=amount.index)
+    finite = pd.Series(np.isfinite(amount.to_numpy(dtype=np.float64, na_value=np.nan)),
+                       index=amount.index, copy=False)
     undecodable = _undecodable_rows(orig, [columns["customer_id"], columns["order_id"]])
     data = {"customer_id": cid, "date": date, "amount": amount}
     bad_qty = pd.Series(False, index=orig.index)
     if columns["quantity"]:
         qtext = as_text(orig[columns["quantity"]])
-        qblank = qtext.str.lower().isin(MISSING_TOKENS)
+        qblank = is_missing_token(qtext)
         qty, _ = parse_amounts(qtext.mask(qblank, "0"), decimal)
         qfinite = np.isfinite(qty.to_numpy(dtype=np.float64, na_value=np.nan))
         bad_qty = (qty.isna() | ~qfinite) & ~qblank
@@ -172,12 +173,16 @@ def row_rules(
         repairs["quantity_blank"] = int(qblank.sum())
     if columns["order_id"]:
         oid = as_text(orig[columns["order_id"]])
-        data["order_id"] = oid.mask(oid.str.lower().isin(MISSING_TOKENS))
+        data["order_id"] = oid.mask(is_missing_token(oid))
 
     reason = pd.Series(pd.NA, index=orig.index, dtype=object)
+    unset = np.ones(len(reason), dtype=bool)  # rows without a reason yet (first rule wins)
 
     def flag(mask: pd.Series, code: str) -> None:
-        reason[mask & reason.isna()] = code
+        hit = mask.to_numpy(dtype=bool) & unset
+        if hit.any():
+            reason[hit] = code
+            unset[hit] = False
 
     flag(undecodable, "undecodable_text")
     flag(cid.isna(), "missing_customer_id")

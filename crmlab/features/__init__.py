@@ -6,6 +6,11 @@ The definitions and how the summary stays fast and exact are in
 
 # _by_customer (each customer's rows in one Dask partition) is shared with crmlab.cleaning
 from crmlab.features.partitions import _by_customer  # noqa: F401
-from crmlab.features.summary import SUMMARY_COLUMNS, customer_summary, daily_purchases
+from crmlab.features.summary import (
+    SUMMARY_COLUMNS,
+    customer_summaries,
+    customer_summary,
+    daily_purchases,
+)
 
-__all__ = ["SUMMARY_COLUMNS", "customer_summary", "daily_purchases"]
+__all__ = ["SUMMARY_COLUMNS", "customer_summary", "customer_summaries", "daily_purchases"]

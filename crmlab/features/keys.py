@@ -134,11 +134,14 @@ def _sort_with_order(key: np.ndarray, bound: int) -> np.ndarray:
     n = len(key)
     bits = max(int(n - 1).bit_length(), 1)
     if bound > 0 and (bound - 1).bit_length() + bits <= 62:
-        packed = key << bits
-        packed |= np.arange(n, dtype=np.int64)
-        packed.sort()
-        order = packed & ((1 << bits) - 1)
-        np.right_shift(packed, bits, out=key)
+        # packed in place in ``key``; the row numbers' buffer is reused for the order (two
+        # fewer arrays of n: fresh memory costs page faults, on a VM more than the sort)
+        order = np.arange(n, dtype=np.int64)
+        np.left_shift(key, bits, out=key)
+        key |= order
+        key.sort()
+        np.bitwise_and(key, (1 << bits) - 1, out=order)
+        np.right_shift(key, bits, out=key)
         return order
     order = np.argsort(key, kind="stable")
     key[:] = key[order]

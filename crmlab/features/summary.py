@@ -69,7 +69,7 @@ from crmlab.features.keys import (
 from crmlab.features.partitions import REQUIRED_COLUMNS, _by_customer, _dask_apply, _meta_frame
 from crmlab.features.sums import _kahan_segments
 
-__all__ = ["daily_purchases", "customer_summary", "SUMMARY_COLUMNS"]
+__all__ = ["daily_purchases", "customer_summary", "customer_summaries", "SUMMARY_COLUMNS"]
 
 SUMMARY_COLUMNS = [
     "customer_id",
@@ -411,3 +411,40 @@ def customer_summary(transactions, observation_end, calibration_end=None) -> pd.
         return _dask_apply(transactions, func, meta, ["customer_id"])
     _check(transactions)
     return _summary_pandas(transactions, observation_end, calibration_end)
+
+
+def customer_summaries(transactions, dates) -> list[pd.DataFrame]:
+    """:func:`customer_summary` at several observation dates, grouping the rows once.
+
+    ``[customer_summary(transactions, d) for d in dates]``, the same tables to the last
+    bit. On pandas the rows are merged into customer-days once (up to the latest date)
+    and each summary takes the customer-days up to its own date: a purchase day is wholly
+    before a date or not, so every day total and every feature is the one the rows would
+    give. A Dask frame is summarised once per date.
+
+    Parameters
+    ----------
+    transactions : DataFrame (pandas or Dask)
+        As for :func:`customer_summary`.
+    dates : sequence of date-like
+        Observation dates, in any order.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        One customer table per date, in the order of ``dates``.
+
+    Raises
+    ------
+    InputError
+        As :func:`customer_summary`.
+    """
+    dates = list(dates)
+    if _is_dask(transactions) or not dates:
+        return [customer_summary(transactions, d) for d in dates]
+    _check(transactions)
+    days = [_day_number(d) for d in dates]
+    latest = max(days)
+    daily = _daily(transactions, latest)
+    return [_features(daily if day == latest else daily.subset(daily.day <= day), day)
+            for day in days]

@@ -144,7 +144,10 @@ def snapshot(transactions: pd.DataFrame, as_of: Any, segmentation: Mapping[str, 
     """
     from crmlab.features import customer_summary
 
-    summary = customer_summary(transactions, as_of)
+    return _segment_snapshot(customer_summary(transactions, as_of), as_of, segmentation)
+
+
+def _segment_snapshot(summary: pd.DataFrame, as_of: Any, segmentation: Mapping[str, Any]) -> pd.DataFrame:
     if summary.empty:
         raise InputError(f"transactions: no purchases on or before {pd.Timestamp(as_of):%Y-%m-%d}")
     return segment_customers(summary, segmentation)
@@ -183,7 +186,7 @@ _ORDERS = {"value_tier": TIER_ORDER, "lifecycle_stage": LIFECYCLE_ORDER,
 def dynamic_view(transactions: pd.DataFrame, after: pd.DataFrame, before_date: Any,
                  after_date: Any, segmentation: Mapping[str, Any],
                  columns: Sequence[str] = ("value_tier", "lifecycle_stage", "rfm_segment"),
-                 *, tr: Catalog = EN) -> DynamicView:
+                 before_summary: pd.DataFrame | None = None, *, tr: Catalog = EN) -> DynamicView:
     """Segment at ``before_date`` and compare with the customers at ``after_date``.
 
     Parameters
@@ -200,6 +203,10 @@ def dynamic_view(transactions: pd.DataFrame, after: pd.DataFrame, before_date: A
         The ``segmentation`` params block (same rules at both dates).
     columns : sequence of str
         Groupings to build transition matrices for.
+    before_summary : DataFrame, optional
+        :func:`crmlab.features.customer_summary` of ``transactions`` at ``before_date``,
+        when the caller has it (:func:`crmlab.features.customer_summaries` computes it
+        with the summary at ``after_date`` in one pass); otherwise it is computed here.
     tr : Catalog
         The language of the view's ``note``.
 
@@ -224,16 +231,21 @@ def dynamic_view(transactions: pd.DataFrame, after: pd.DataFrame, before_date: A
             f"periods.calibration_end ({b_day:%Y-%m-%d}) must be before the observation date "
             f"({a_day:%Y-%m-%d})"
         )
-    before = snapshot(transactions, b_day, segmentation)
+    if before_summary is None:
+        before = snapshot(transactions, b_day, segmentation)
+    else:
+        before = _segment_snapshot(before_summary, b_day, segmentation)
     for name, df in (("before", before), ("after", after)):
         require_columns(df, ["customer_id", "total_spend", *columns], name)
     pos = _align(before, after)  # one join of the two dates serves every table below
-    counts = {c: _transitions(before, after, c, _ORDERS.get(c), False, pos) for c in columns}
+    memo: dict = {}  # each group column is encoded once for all the tables below
+    counts = {c: _transitions(before, after, c, _ORDERS.get(c), False, pos, memo)
+              for c in columns}
     shares = {}
     for c in columns:
         tot = counts[c].sum(axis=1).replace(0, np.nan)
         shares[c] = counts[c].div(tot, axis=0)
-    down = _moved_down(before, after, "value_tier", TIER_ORDER, pos)
+    down = _moved_down(before, after, "value_tier", TIER_ORDER, pos, memo)
     new = int(counts[columns[0]].loc[NEW_CUSTOMER].sum()) if columns else 0
     note = narrative.dynamic_view_note(b_day, a_day, len(before), len(after), new, len(down),
                                       tr=tr)

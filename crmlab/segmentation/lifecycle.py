@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 
 from crmlab.errors import InputError, require_columns
-from crmlab.segmentation.common import LIFECYCLE_ORDER, TIER_ORDER, require_key, text_column
+from crmlab.segmentation.common import (
+    LIFECYCLE_ORDER,
+    TIER_ORDER,
+    count_grid,
+    require_key,
+    text_column,
+)
 
 __all__ = ["lifecycle_stages", "lifecycle_table"]
 
@@ -86,7 +92,6 @@ def lifecycle_table(customers: pd.DataFrame) -> pd.DataFrame:
         When ``lifecycle_stage`` or ``value_tier`` is missing.
     """
     require_columns(customers, ["lifecycle_stage", "value_tier"], "customers")
-    t = pd.crosstab(customers["lifecycle_stage"], customers["value_tier"])
-    t = t.reindex(index=LIFECYCLE_ORDER, columns=TIER_ORDER, fill_value=0).astype(np.int64)
+    t = count_grid(customers["lifecycle_stage"], customers["value_tier"], LIFECYCLE_ORDER, TIER_ORDER)
     t.index.name, t.columns.name = "lifecycle_stage", "value_tier"
     return t

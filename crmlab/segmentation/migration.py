@@ -77,17 +77,21 @@ def _id_array(df: pd.DataFrame):
     return arr.cast(pa.large_string())
 
 
-def _check_unique(arr, name: str) -> None:
-    """Raise when ``customer_id`` repeats; a strictly increasing column needs no hashing."""
+def _check_unique(arr, name: str) -> bool:
+    """Raise when ``customer_id`` repeats; a strictly increasing column needs no hashing.
+
+    Returns whether the ids are strictly increasing (no missing value).
+    """
     import pyarrow.compute as pc
 
     n = len(arr)
-    if n < 2:
-        return
-    if arr.null_count == 0 and pc.all(pc.less(arr.slice(0, n - 1), arr.slice(1))).as_py():
-        return
-    if pc.count_distinct(arr, mode="all").as_py() != n:
+    if arr.null_count == 0 and (
+        n < 2 or pc.all(pc.less(arr.slice(0, n - 1), arr.slice(1))).as_py()
+    ):
+        return True
+    if n >= 2 and pc.count_distinct(arr, mode="all").as_py() != n:
         raise InputError(f"{name}: 'customer_id' is not unique")
+    return False
 
 
 def _align(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:
@@ -99,11 +103,41 @@ def _align(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:
     import pyarrow.compute as pc
 
     b, a = _id_array(before), _id_array(after)
-    _check_unique(b, "before")
-    _check_unique(a, "after")
+    b_sorted = _check_unique(b, "before")
+    a_sorted = _check_unique(a, "after")
+    if b_sorted and a_sorted:  # customer tables come sorted by id: a merge, no hashing
+        pos = _align_sorted(b, a)
+        if pos is not None:
+            return pos
     return pc.index_in(b, value_set=a).fill_null(-1).to_numpy(zero_copy_only=False).astype(
         np.int64, copy=False
     )
+
+
+def _align_sorted(b, a) -> np.ndarray | None:
+    """:func:`_align` of two strictly increasing id arrays, by integer codes in id order.
+
+    Short ids are read as integer words (:func:`crmlab.features.keys._id_words`), both
+    sides ranked together into codes that follow the id order, and ``after``'s codes
+    searched for ``before``'s. None when the ids cannot be read as words.
+    """
+    from crmlab.features.keys import _id_words, _word_codes
+
+    if len(b) == 0 or len(a) == 0:
+        return None
+    wb, wa = _id_words(b), _id_words(a)
+    if wb is None or wa is None:
+        return None
+    width = max(wb.shape[1], wa.shape[1])
+    words = np.zeros((len(wb) + len(wa), width), dtype=np.uint64)
+    words[: len(wb), : wb.shape[1]] = wb
+    words[len(wb) :, : wa.shape[1]] = wa
+    del wb, wa
+    code, _ = _word_codes(words, 1)
+    cb, ca = code[: len(b)], code[len(b) :]
+    at = np.searchsorted(ca, cb)  # both increasing: sorted queries
+    np.minimum(at, len(ca) - 1, out=at)
+    return np.where(ca[at] == cb, at, -1).astype(np.int64, copy=False)
 
 
 def _codes_in(values: pd.Series, cats: list[str]) -> np.ndarray:
@@ -118,17 +152,60 @@ def _distinct_text(values: pd.Series) -> list[str]:
     return [str(v) for v in pd.unique(values.dropna().astype(str))]
 
 
+def _text_codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes of a group column (-1 where missing) and its distinct values as text, one pass.
+
+    An Arrow text column is dictionary-encoded by Arrow; any other is factorised as
+    text, as :func:`_codes_in` does, on its non-missing values.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        arr = pa.array(values.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        enc = pc.dictionary_encode(arr)
+        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, [str(v) for v in enc.dictionary.to_pylist()]
+    has = values.notna().to_numpy()
+    codes = np.full(len(values), -1, dtype=np.int64)
+    found, uniq = pd.factorize(values[has].astype(str), use_na_sentinel=False)
+    codes[has] = found
+    return codes, [str(u) for u in uniq]
+
+
+def _codes_of(memo: dict | None, side: str, df: pd.DataFrame, col: str) -> tuple[np.ndarray, list[str]]:
+    """:func:`_text_codes` of ``df[col]``, kept in ``memo`` for the other tables of a view."""
+    if memo is None:
+        return _text_codes(df[col])
+    key = (side, col)
+    if key not in memo:
+        memo[key] = _text_codes(df[col])
+    return memo[key]
+
+
+def _recode(codes: np.ndarray, uniq: list[str], cats: list[str]) -> np.ndarray:
+    """Positions in ``cats`` of coded values (-1 stays -1)."""
+    where = {c: i for i, c in enumerate(cats)}
+    lookup = np.array([where[u] for u in uniq] + [-1], dtype=np.int64)
+    return lookup[codes]  # code -1 takes the last entry: -1
+
+
 def _transitions(before: pd.DataFrame, after: pd.DataFrame, col: str,
-                 order: Sequence[str] | None, normalise: bool, pos: np.ndarray) -> pd.DataFrame:
-    """:func:`transition_matrix` from an alignment: counts by ``np.bincount`` over codes."""
-    cats = _category_order(_distinct_text(before[col]) + _distinct_text(after[col]), order)
+                 order: Sequence[str] | None, normalise: bool, pos: np.ndarray,
+                 memo: dict | None = None) -> pd.DataFrame:
+    """:func:`transition_matrix` from an alignment: counts by ``np.bincount`` over codes.
+
+    ``memo`` keeps each column's codes for the other tables built from the same frames.
+    """
+    codes_b, uniq_b = _codes_of(memo, "before", before, col)
+    codes_a, uniq_a = _codes_of(memo, "after", after, col)
+    cats = _category_order(uniq_b + uniq_a, order)
     n_cat = len(cats)
-    b_has, a_has = before[col].notna().to_numpy(), after[col].notna().to_numpy()
     # a missing group counts as "new" before and "not listed" after, as a missing customer
-    b = np.where(b_has, 0, -1)
-    b[b_has] = _codes_in(before.loc[b_has, col], cats)
-    a = np.where(a_has, 0, -1)
-    a[a_has] = _codes_in(after.loc[a_has, col], cats)
+    b = _recode(codes_b, uniq_b, cats)
+    a = _recode(codes_a, uniq_a, cats)
     matched = pos >= 0
     row_b = np.where(b >= 0, b + 1, 0)  # row 0 is NEW_CUSTOMER
     a_of_b = np.where(matched, a[np.where(matched, pos, 0)], -1)
@@ -258,20 +335,26 @@ def moved_down(before: pd.DataFrame, after: pd.DataFrame, col: str = "value_tier
 
 
 def _moved_down(before: pd.DataFrame, after: pd.DataFrame, col: str, order: Sequence[str],
-                pos: np.ndarray) -> pd.DataFrame:
+                pos: np.ndarray, memo: dict | None = None) -> pd.DataFrame:
     """:func:`moved_down` from an alignment (only the movers' rows are ever copied)."""
-    for name, df in (("before", before), ("after", after)):
-        unknown = sorted(set(_distinct_text(df[col])) - {str(c) for c in order})
+    codes_b, uniq_b = _codes_of(memo, "before", before, col)
+    codes_a, uniq_a = _codes_of(memo, "after", after, col)
+    for name, uniq in (("before", uniq_b), ("after", uniq_a)):
+        unknown = sorted(set(uniq) - {str(c) for c in order})
         if unknown:
             raise InputError(f"{name}: {col!r} value {unknown[0]!r} is not one of {list(order)}")
     extra = [c for c in ("days_since_last", "rfm_segment", "lifecycle_stage") if c in after.columns]
     order = [str(c) for c in order]
-    rank_b = _codes_in(before[col], order)
-    rank_a = _codes_in(after[col], order)
+    if (codes_b < 0).any() or (codes_a < 0).any():  # a missing group: the text path
+        rank_b = _codes_in(before[col], order)
+        rank_a = _codes_in(after[col], order)
+    else:
+        rank_b = _recode(codes_b, uniq_b, order)
+        rank_a = _recode(codes_a, uniq_a, order)
     matched = np.flatnonzero(pos >= 0)
     down = matched[rank_a[pos[matched]] > rank_b[matched]]
-    b = before.iloc[down]
-    a = after.iloc[pos[down]]
+    b = before[["customer_id", col, "total_spend"]].iloc[down]  # only the columns kept
+    a = after[list(dict.fromkeys([col, "total_spend", *extra]))].iloc[pos[down]]
     out = pd.DataFrame(
         {
             "customer_id": b["customer_id"].array,

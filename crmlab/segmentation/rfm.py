@@ -28,7 +28,14 @@ import pandas as pd
 
 from crmlab.errors import InputError, require_columns
 from crmlab.i18n import EN, Catalog
-from crmlab.segmentation.common import CLUSTER_FEATURES, N_BINS, SEGMENT_ORDER, text_column
+from crmlab.segmentation.common import (
+    CLUSTER_FEATURES,
+    N_BINS,
+    SEGMENT_ORDER,
+    count_grid,
+    run_bounds,
+    text_column,
+)
 from crmlab.segmentation.playbook import segment_actions
 
 __all__ = [
@@ -108,16 +115,38 @@ def quantile_scores(values: Sequence[float] | pd.Series, higher_is_better: bool 
     n = len(v)
     if n == 0:
         return np.array([], dtype=np.int64)
-    # searching the sorted values for themselves, in sorted order, keeps the binary
-    # searches in cache (random-order queries cost 10x more at millions of customers)
+    worse = _worse_by_counting(v, higher_is_better)
+    if worse is not None:
+        return (1 + (n_bins * worse) // n).astype(np.int64)
+    # the values strictly worse than each sorted value: where its run of equal values
+    # starts (or ends), found in one pass over the sorted values; scores are computed in
+    # sorted order and scattered back once
     order = np.argsort(v)  # ties get equal scores whatever their order here
     s = v[order]
-    worse = np.empty(n, dtype=np.int64)
+    worse = run_bounds(s, "left") if higher_is_better else n - run_bounds(s, "right")
+    scores = np.empty(n, dtype=np.int64)
+    scores[order] = 1 + (n_bins * worse) // n
+    return scores
+
+
+def _worse_by_counting(v: np.ndarray, higher_is_better: bool) -> np.ndarray | None:
+    """How many values are strictly worse than each, by counting, for whole numbers.
+
+    Days and purchase counts are whole numbers in a range much smaller than the number of
+    customers: a histogram of the values and its running sum give every count without a
+    sort. None for other values (the caller sorts).
+    """
+    lo, hi = float(v.min()), float(v.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo > max(len(v), 1 << 16):
+        return None
+    if not np.array_equal(np.floor(v), v):
+        return None
+    k = (v - lo).astype(np.int64)
+    counts = np.bincount(k)
+    upto = np.cumsum(counts)  # values <= each whole number
     if higher_is_better:
-        worse[order] = np.searchsorted(s, s, side="left")
-    else:
-        worse[order] = n - np.searchsorted(s, s, side="right")
-    return (1 + (n_bins * worse) // n).astype(np.int64)
+        return (upto - counts)[k]  # values strictly smaller
+    return len(v) - upto[k]  # values strictly larger
 
 
 def rfm_scores(customers: pd.DataFrame, monetary: str) -> pd.DataFrame:
@@ -261,8 +290,7 @@ def rfm_grid(customers: pd.DataFrame) -> pd.DataFrame:
     require_columns(customers, ["r_score", "fm_score"], "customers")
     rows = list(range(N_BINS, 0, -1))
     cols = list(range(1, N_BINS + 1))
-    counts = pd.crosstab(customers["r_score"], customers["fm_score"])
-    counts = counts.reindex(index=rows, columns=cols, fill_value=0).astype(np.int64)
+    counts = count_grid(customers["r_score"], customers["fm_score"], rows, cols)
     counts.index.name, counts.columns.name = "r_score", "fm_score"
     return counts
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from crmlab.errors import InputError, require_columns
 from crmlab.i18n import EN, Catalog
-from crmlab.segmentation.common import TIER_ORDER, text_column, tier_thresholds
+from crmlab.segmentation.common import TIER_ORDER, run_bounds, text_column, tier_thresholds
 from crmlab.segmentation.playbook import tier_strategies
 
 __all__ = ["value_tiers", "tier_table", "Concentration", "concentration"]
@@ -58,12 +58,13 @@ def value_tiers(customers: pd.DataFrame, tiers: Mapping[str, Any]) -> pd.DataFra
     order = np.argsort(spend)  # ties share a tier whatever their order here
     asc = spend[order]
     upto = np.concatenate([[0.0], np.cumsum(asc)])
-    at = np.empty(len(spend), dtype=np.int64)
-    at[order] = np.searchsorted(asc, asc, side="right")  # sorted queries: cache-friendly
-    above = total - upto[at]
+    # in sorted order: the revenue of customers spending strictly more (past the run of
+    # equal spends), then each tier scattered back once
+    above = total - upto[run_bounds(asc, "right")]
     share_above = above / total
     df = customers.copy(deep=False)  # copy-on-write: nothing is duplicated
-    tier = np.where(share_above < high, 0, np.where(share_above < medium, 1, 2))
+    tier = np.empty(len(spend), dtype=np.int64)
+    tier[order] = np.where(share_above < high, 0, np.where(share_above < medium, 1, 2))
     df["value_tier"] = text_column(["high", "medium", "low"], tier, df.index)
     return df
 
