@@ -88,7 +88,7 @@ def shown_table(table: Any, *, tr: Catalog = EN) -> Any:
     out = out.rename(columns=lambda c: word(tr, "column", c))
     if out.index.name == "construct":
         out.index = out.index.map(lambda v: construct_name(v, tr))
-    elif out.index.dtype == object and any(" -> " in str(v) for v in out.index):
+    elif any(isinstance(v, str) and " -> " in v for v in out.index):
         out.index = out.index.map(lambda v: path_name(v, tr))  # bootstrap and effects tables
     if out.index.name is not None:
         out.index.name = word(tr, "column", out.index.name)
