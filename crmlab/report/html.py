@@ -147,7 +147,7 @@ def interaction_cards_html(kpis: Mapping[str, Any], notes: Mapping[str, str] | N
 
 # column -> kind of data value (``tr.name(kind, value)``)
 _NAME_COLUMNS = {"rfm_segment": "segment", "value_tier": "tier", "lifecycle_stage": "lifecycle",
-                 "risk_band": "risk_band",
+                 "risk_band": "risk_band", "construct": "construct",
                  "contact_type": "contact_type", "group": "group",
                  "value_tier_before": "tier", "value_tier_after": "tier"}
 
@@ -168,7 +168,7 @@ def _worded(styler: Any, table: pd.DataFrame, tr: Catalog, done: Mapping[str, An
         return lambda v: tr.name(kind, v)
 
     names = {c: name(k) for c, k in _NAME_COLUMNS.items() if c in table.columns and c not in (done or {})}
-    if "construct" in table.columns and "construct" not in (done or {}):  # the satisfaction stage's names
+    if "construct" in names:  # the satisfaction stage's names (the lab's default constructs)
         names["construct"] = lambda v: construct_name(v, tr)
     if "quadrant" in table.columns and "quadrant" not in (done or {}):  # the satisfaction stage's words
         names["quadrant"] = lambda v: (tr(f"satisfaction.quadrant.{v}") if tr.has(f"satisfaction.quadrant.{v}")
