@@ -296,6 +296,35 @@ def test_report_displays_pass_the_language_on(customers):
     plt.close("all")
 
 
+def test_driver_constructs_are_named_in_chinese(drivers, cjk):
+    """The ECSI construct names are the lab's words: the report shows them in Chinese."""
+    text = report.reading_drivers(drivers, "Satisfaction", tr=ZH)
+    assert "感知质量" in text and "期望" in text and "满意度" in text
+    assert not re.search("Quality|Expectation|Satisfaction", text), text
+    steps = report.next_steps(KPIS, None, drivers, tr=ZH)
+    assert "感知质量" in steps and "Quality" not in steps
+    sat = {"pls": {"ipma": {"target": "Satisfaction"}, "r2": {"Satisfaction": 0.55}}}
+    assert "满意度" in report.reading_index_model(sat, SOURCES, tr=ZH)
+    html = report.style_drivers(drivers, tr=ZH).to_html()
+    assert "感知质量" in html and "形象" in html and "Quality" not in html
+    # English stays as it was; a user's own construct passes unchanged
+    assert "Quality" in report.style_drivers(drivers).to_html()
+    assert "Quality" in report.reading_drivers(drivers, "Satisfaction")
+    assert "Service" in report.reading_drivers(drivers.assign(construct=["Service", "Price", "Staff"]), tr=ZH)
+    product = {"drivers": {r.construct: {"importance": r.importance, "performance": r.performance,
+                                         "quadrant": r.quadrant, "actionable": r.actionable}
+                           for r in drivers.itertuples()}}
+    shown = report.drivers_display(product, "Satisfaction", tr=ZH)
+    assert list(shown["drivers"]["construct"]) == ["Quality", "Expectation", "Image"]  # the data keep the names
+    ax = shown.draw()
+    labels = [t.get_text() for t in ax.texts]
+    assert "感知质量" in labels and any(t.startswith("期望") for t in labels), labels
+    assert "满意度" in ax.get_title() and "满意度" in ax.get_ylabel()
+    assert not any(re.search("Quality|Expectation|Image|Satisfaction", t) for t in labels + [ax.get_title()])
+    _drawn_in_chinese(ax.figure)
+    plt.close("all")
+
+
 # --- (b) the scan for English left in a report -------------------------------------------------
 
 

@@ -286,3 +286,135 @@ def test_intake_table_labels_the_recommend_row_in_chinese(zh_tiny):
     shown = views.shown_table(zh_tiny[0].prepared.missing, tr=ZH)
     assert shown["构念"].iloc[-1] == "（推荐意愿题，0-10 分）"
     assert zh_tiny[0].prepared.missing["construct"].iloc[-1] == "(recommend, 0-10)"  # saved as is
+
+
+# --- the lab's default (ECSI) constructs are named in Chinese ---------------------------------
+#
+# The default params' construct names (Image ... Loyalty) are the lab's words, not a user's:
+# a zh run shows them through satisfaction.construct (形象 ... 忠诚度). The tiny survey above
+# checks that a user's own names (Happy, Service ...) still pass unchanged.
+
+ECSI_ZH = {"Image": "形象", "Expectation": "期望", "Quality": "感知质量", "Value": "感知价值",
+           "Satisfaction": "满意度", "Complaints": "投诉", "Loyalty": "忠诚度"}
+ECSI_EN = re.compile(r"(?<![A-Za-z])(" + "|".join(ECSI_ZH) + r")(?![A-Za-z])")
+
+
+@pytest.fixture(scope="module")
+def zh_ecsi():
+    from crmlab.config import load_params
+
+    survey = load_params(ROOT / "params" / "test.yaml").survey  # the ECSI survey, 50 resamples
+    raw, _ = read_table(survey.path)
+    analysis = sat.analyze_survey(raw, survey, tr=ZH)
+    pa = sat.run_pls(analysis, survey, progress=False, tr=ZH)
+    nps_block = sat.nps_summary(analysis, survey, tr=ZH)
+    return analysis, pa, nps_block
+
+
+def _every_text(ax) -> list[str]:
+    """Title, axis labels, texts, legend and tick labels of an Axes."""
+    texts = _all_texts(ax)
+    texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    return [t for t in texts if t]
+
+
+def test_construct_names_come_from_the_catalog_and_a_users_own_pass():
+    from crmlab.satisfaction.narrative.words import construct_name, path_name
+
+    for name, shown in ECSI_ZH.items():
+        assert construct_name(name, ZH) == shown
+        assert construct_name(name) == name  # English: the params' name itself
+        assert construct_name(shown, ZH) == shown  # naming twice changes nothing
+    assert construct_name("Happy", ZH) == "Happy"  # a user's own construct
+    assert path_name("Quality -> Satisfaction", ZH) == "感知质量 -> 满意度"
+    assert path_name("Quality -> Satisfaction") == "Quality -> Satisfaction"
+
+
+def _ecsi_figures(analysis, pa, nps_block):
+    figures = _figures(analysis, pa, nps_block)
+    figures["plot_direct_total_effects"] = lambda: plotting.plot_direct_total_effects(
+        pa.effects, "Loyalty", tr=ZH)
+    # the ECSI survey has no group column: two made-up groups
+    means = pd.DataFrame({"construct": ["Satisfaction", "Satisfaction"], "group": ["A", "B"],
+                          "index": [70.0, 74.0], "n": [120, 130]})
+    figures["plot_group_index"] = lambda: plotting.plot_group_index(means, "Satisfaction", tr=ZH)
+    return figures
+
+
+@pytest.mark.parametrize("name", plotting.__all__)
+def test_ecsi_figures_name_the_constructs_in_chinese(zh_ecsi, name):
+    drawn = _draw_without_missing_glyphs(_ecsi_figures(*zh_ecsi)[name])
+    texts = [t for ax in drawn for t in _every_text(ax)]
+    english = sorted({m for t in texts for m in ECSI_EN.findall(t)})
+    assert not english, f"{name}: English construct names {english} in {texts}"
+    if name != "plot_nps":  # every other figure names constructs
+        assert any(zh in t for t in texts for zh in ECSI_ZH.values()), f"{name}: {texts}"
+    plt.close("all")
+
+
+def test_ecsi_path_diagram_and_driver_chart_in_chinese(zh_ecsi):
+    analysis, pa, _ = zh_ecsi
+    ax = plotting.plot_path_diagram(pa.result.to_dict()["paths"], pa.result.r2.to_dict(), tr=ZH)
+    boxes = " ".join(t.get_text() for t in ax.texts)
+    for shown in ECSI_ZH.values():
+        assert shown in boxes, (shown, boxes)
+    assert not ECSI_EN.search(boxes), boxes
+    plt.close("all")
+
+    t = sat.takeaways(analysis, tr=ZH)
+    display = views.drivers_display(analysis, t, tr=ZH)
+    axes = _draw_without_missing_glyphs(display.plot)
+    texts = [x for ax in axes for x in _every_text(ax)]
+    ticks = [x.get_text() for ax in axes for x in ax.get_yticklabels()]
+    assert {"形象", "期望", "感知质量", "感知价值"} <= set(ticks), ticks
+    assert all("满意度" in ax.get_title() for ax in axes)
+    assert not any(ECSI_EN.search(x) for x in texts), texts
+    plt.close("all")
+
+
+def test_ecsi_sentences_name_the_constructs_in_chinese(zh_ecsi):
+    analysis, pa, nps_block = zh_ecsi
+    s = analysis.settings
+    t = sat.takeaways(analysis, tr=ZH)
+    tp = sat.pls_takeaways(pa, nps_block, tr=ZH)
+    result = sat.add_to_summary(sat.summary_json(analysis), pa, nps_block)
+    lines = [*t.values(), *tp.values(), *analysis.notes, analysis.loyalty.sentence,
+             analysis.loyalty.multiple_sentence,
+             narrative.alpha_line(s.outcome, 0.77, 0.78, 3, tr=ZH),
+             narrative.product_line(ROOT / "satisfaction.json", result, pa, tr=ZH),
+             narrative.what_to_do(t, tp)]
+    for line in lines:
+        assert not ECSI_EN.search(line), line
+    assert "满意度指数为" in t["index"] and "感知质量得分最高" in t["index"]
+    assert "满意度" in tp["paths"] and "忠诚度" in analysis.loyalty.sentence
+    # the product keeps the params' names: keys are the data contract
+    assert "Satisfaction" in result["constructs"] and "Quality" in result["drivers"]
+    assert set(result["pls"]["r2"]) <= set(ECSI_ZH)
+
+
+def test_ecsi_shown_tables_name_the_constructs_in_chinese(zh_ecsi):
+    analysis, pa, _ = zh_ecsi
+    tables = [analysis.prepared.missing, analysis.reliability, analysis.items, analysis.index,
+              analysis.drivers.table, analysis.actions, analysis.loyalty.table,
+              pa.bootstrap[pa.bootstrap["kind"] == "path"], pa.effects, pa.reliability,
+              pa.result.outer, pa.index, pa.ipma]
+    for table in tables:
+        shown = views.shown_table(table, tr=ZH)
+        cells = [str(v) for col in shown.columns if not pd.api.types.is_numeric_dtype(shown[col])
+                 for v in shown[col]]
+        cells += [str(v) for v in shown.index]
+        english = sorted({m for c in cells for m in ECSI_EN.findall(c)})
+        assert not english, (list(table.columns), english)
+    effects = views.shown_table(pa.effects, tr=ZH)
+    assert "感知质量 -> 满意度" in effects.index and "感知质量" in set(effects["来源构念"])
+    assert "Quality -> Satisfaction" in pa.effects.index  # the table itself keeps the params' names
+    assert views.shown_table(pa.index, tr=ZH).index.tolist()[:2] == ["形象", "期望"]
+    assert analysis.index["construct"].iloc[0] == "Image"
+
+
+def test_english_ecsi_figures_keep_the_params_names(zh_ecsi):
+    _, pa, _ = zh_ecsi
+    ax = plotting.plot_path_diagram(pa.result.to_dict()["paths"], pa.result.r2.to_dict())
+    boxes = " ".join(t.get_text() for t in ax.texts)
+    assert all(name in boxes for name in ECSI_ZH) and not HAN.search(boxes)
+    plt.close("all")

@@ -24,6 +24,7 @@ from crmlab.i18n import EN, Catalog
 from crmlab.report._values import _mapping, _num
 from crmlab.report.interactions import INTERACTION_KPIS, interaction_kpi_label
 from crmlab.report.kpis import KPIS, format_kpi, kpi_delta, kpi_label, section_name
+from crmlab.report.narrative import construct_name
 from crmlab.report.narrative_interactions import format_interaction_kpi
 from crmlab.report.overview import localized_overview
 from crmlab.report.trends import drift_check_name
@@ -167,6 +168,8 @@ def _worded(styler: Any, table: pd.DataFrame, tr: Catalog, done: Mapping[str, An
         return lambda v: tr.name(kind, v)
 
     names = {c: name(k) for c, k in _NAME_COLUMNS.items() if c in table.columns and c not in (done or {})}
+    if "construct" in names:  # the satisfaction stage's names (the lab's default constructs)
+        names["construct"] = lambda v: construct_name(v, tr)
     if "quadrant" in table.columns and "quadrant" not in (done or {}):  # the satisfaction stage's words
         names["quadrant"] = lambda v: (tr(f"satisfaction.quadrant.{v}") if tr.has(f"satisfaction.quadrant.{v}")
                                        else str(v))

@@ -322,8 +322,14 @@ def reading_tiers(
 
 
 def construct_name(construct: Any, tr: Catalog = EN) -> str:
-    """Display name of a survey construct (``common.construct.<name>`` when the catalog has it)."""
-    return tr.name("construct", construct)
+    """Display name of a survey construct, as the satisfaction stage shows it.
+
+    :func:`crmlab.satisfaction.narrative.words.construct_name`: the lab's default (ECSI)
+    constructs in ``tr``'s language, a user's own construct names as they are.
+    """
+    from crmlab.satisfaction.narrative.words import construct_name as shown
+
+    return shown(construct, tr)
 
 
 def reading_drivers(drivers: pd.DataFrame, outcome: str = "satisfaction", tr: Catalog = EN) -> str:

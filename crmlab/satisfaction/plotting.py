@@ -2,7 +2,10 @@
 
 Every function takes computed results and ``ax=None``, sets the title and axis labels (with
 units) and returns the Axes; the takeaway above each figure is :mod:`.narrative`'s, saving
-is the stage context's (:mod:`.views` pairs them).
+is the stage context's (:mod:`.views` pairs them). Construct names are shown through
+:func:`~crmlab.satisfaction.narrative.words.construct_name` (the lab's default constructs in
+the catalog's language, a user's own names as they are); the data are looked up by the
+params' names.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import matplotlib.pyplot as plt
 
 from crmlab.i18n import EN, Catalog
 from crmlab.plotting import get_ax
-from crmlab.satisfaction.narrative.words import word
+from crmlab.satisfaction.narrative.words import construct_name, construct_names, word
 from crmlab.satisfaction.nps import nps_bands
 from crmlab.satisfaction.thresholds import HTMT_LIBERAL, HTMT_STRICT, NPS_SCALE
 
@@ -82,11 +85,11 @@ def plot_reliability(reliability, ax=None, *, tr: Catalog = EN):
             ax.text(0.02, i, tr("satisfaction.plot.reliability.single_item"), va="center", fontsize=8, color="#7f7f7f")
     ax.axvline(0.7, color="#333333", ls="--", lw=1)
     ax.axvline(0.5, color="#f79646", ls=":", lw=1.2)
-    names = df["construct"].astype(str)
+    names = construct_names(df["construct"], tr)
     if "verdict" in df:
         names = [tr("satisfaction.plot.reliability.name_verdict", construct=c,
                     verdict=word(tr, "verdict", v)) if v != "single item" else c
-                 for c, v in zip(df["construct"], df["verdict"], strict=True)]
+                 for c, v in zip(names, df["verdict"], strict=True)]
     ax.set_yticks(y, names)
     ax.set_xlim(0, 1.05)
     ax.set_title(tr("satisfaction.plot.reliability.title"))
@@ -102,13 +105,14 @@ def plot_satisfaction_index(index, outcome=None, ax=None, *, tr: Catalog = EN):
     df = index.iloc[::-1].reset_index(drop=True)
     colours = ["#c0504d" if c == outcome else "#4f81bd" for c in df["construct"]]
     err = [df["index"] - df["ci_low"], df["ci_high"] - df["index"]]
-    bars = ax.barh(df["construct"], df["index"], color=colours, xerr=err, capsize=3,
+    bars = ax.barh(construct_names(df["construct"], tr), df["index"], color=colours, xerr=err,
+                   capsize=3,
                    error_kw={"elinewidth": 1, "ecolor": "#333333"})
     ax.bar_label(bars, labels=[f"{v:.1f}" for v in df["index"]], padding=14, fontsize=8)
     ax.set_xlim(0, 105)
     title = tr("satisfaction.plot.index.title")
     if outcome is not None:
-        title += tr("satisfaction.plot.index.title_outcome", outcome=outcome)
+        title += tr("satisfaction.plot.index.title_outcome", outcome=construct_name(outcome, tr))
     ax.set_title(title)
     ax.set_xlabel(tr("satisfaction.plot.index.xlabel"))
     ax.set_ylabel(tr("satisfaction.plot.construct"))
@@ -123,8 +127,8 @@ def plot_construct_correlations(corr, ax=None, *, tr: Catalog = EN):
     m = corr.to_numpy(dtype=float)
     im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
     n = len(corr)
-    ax.set_xticks(np.arange(n), corr.columns, rotation=45, ha="right")
-    ax.set_yticks(np.arange(n), corr.index)
+    ax.set_xticks(np.arange(n), construct_names(corr.columns, tr), rotation=45, ha="right")
+    ax.set_yticks(np.arange(n), construct_names(corr.index, tr))
     for i in range(n):
         for j in range(n):
             ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
@@ -138,14 +142,14 @@ def plot_construct_correlations(corr, ax=None, *, tr: Catalog = EN):
 
 def plot_driver_coefficients(drivers, ax=None, outcome=None, *, tr: Catalog = EN):
     """Standardised coefficients with confidence intervals (``DriverResult.table``)."""
-    outcome = tr("satisfaction.plot.outcome") if outcome is None else outcome
+    outcome = tr("satisfaction.plot.outcome") if outcome is None else construct_name(outcome, tr)
     title = tr("satisfaction.plot.coefficients.title", outcome=outcome)
     ax = get_ax(ax, figsize=(6, 0.5 * max(len(drivers) if drivers is not None else 0, 4) + 1.2))
     if drivers is None or len(drivers) == 0:
         return _empty(ax, title, tr("satisfaction.plot.no_drivers"))
     df = drivers.iloc[::-1].reset_index(drop=True)
     err = [df["beta"] - df["ci_low"], df["ci_high"] - df["beta"]]
-    ax.errorbar(df["beta"], df["construct"], xerr=err,
+    ax.errorbar(df["beta"], construct_names(df["construct"], tr), xerr=err,
                 fmt="o", color="#4f81bd", ecolor="#333333", capsize=3)
     ax.axvline(0, color="#7f7f7f", lw=1)
     ax.set_title(title)
@@ -156,7 +160,7 @@ def plot_driver_coefficients(drivers, ax=None, outcome=None, *, tr: Catalog = EN
 
 def plot_driver_importance(drivers, r2=None, ax=None, outcome=None, *, tr: Catalog = EN):
     """Bars of each driver's share of R² (Shapley/LMG or relative weights), in percent."""
-    outcome = tr("satisfaction.plot.outcome") if outcome is None else outcome
+    outcome = tr("satisfaction.plot.outcome") if outcome is None else construct_name(outcome, tr)
     title = tr("satisfaction.plot.importance.title", outcome=outcome)
     if r2 is not None:
         title += tr("satisfaction.plot.importance.title_r2", r2=r2)
@@ -164,7 +168,7 @@ def plot_driver_importance(drivers, r2=None, ax=None, outcome=None, *, tr: Catal
     if drivers is None or len(drivers) == 0:
         return _empty(ax, title, tr("satisfaction.plot.no_drivers"))
     df = drivers.iloc[::-1].reset_index(drop=True)
-    bars = ax.barh(df["construct"], df["importance"] * 100, color="#9bbb59")
+    bars = ax.barh(construct_names(df["construct"], tr), df["importance"] * 100, color="#9bbb59")
     ax.bar_label(bars, labels=[f"{v:.0%}" for v in df["importance"]], padding=3, fontsize=8)
     ax.margins(x=0.15)
     ax.set_title(title)
@@ -201,7 +205,7 @@ def plot_importance_performance(actions, ax=None, outcome=None, *, tr: Catalog =
     """
     import numpy as np
 
-    outcome = tr("satisfaction.plot.outcome") if outcome is None else outcome
+    outcome = tr("satisfaction.plot.outcome") if outcome is None else construct_name(outcome, tr)
     title = tr("satisfaction.plot.ipm.title", outcome=outcome)
     ax = get_ax(ax, figsize=(8, 6))
     if actions is None or len(actions) == 0:
@@ -222,6 +226,7 @@ def plot_importance_performance(actions, ax=None, outcome=None, *, tr: Catalog =
     for xi, yi, c, is_lever, name in zip(x, y, colours, lever, actions["construct"], strict=True):
         ax.scatter([xi], [yi], s=90, zorder=3, color=c if is_lever else "white",
                    edgecolor=c, linewidth=2)
+        name = construct_name(name, tr)
         label = name if is_lever else tr("satisfaction.plot.not_a_lever_name", name=name)
         ax.annotate(label, (xi, yi), xytext=(7, 5), textcoords="offset points", fontsize=9)
     xspan = max(x.max() - x.min(), 1.0)
@@ -249,6 +254,7 @@ def plot_loyalty_coefficients(table, loyalty="Loyalty", ax=None, *, tr: Catalog 
     """
     import numpy as np
 
+    loyalty = construct_name(loyalty, tr)
     title = tr("satisfaction.plot.loyalty_model.title", loyalty=loyalty)
     ax = get_ax(ax, figsize=(8, 0.6 * max(len(table) if table is not None else 0, 4) + 1.4))
     if table is None or len(table) == 0:
@@ -270,7 +276,7 @@ def plot_loyalty_coefficients(table, loyalty="Loyalty", ax=None, *, tr: Catalog 
                     label=tr("satisfaction.plot.loyalty_model.flip_legend"))
     ax.axvline(0, color="#7f7f7f", lw=1)
     names = [tr("satisfaction.plot.loyalty_model.flip_name", term=t) if f else t
-             for t, f in zip(df["term"], flip, strict=True)]
+             for t, f in zip(construct_names(df["term"], tr), flip, strict=True)]
     ax.set_yticks(yy, names)
     ax.set_title(title)
     ax.set_xlabel(tr("satisfaction.plot.loyalty_model.xlabel", loyalty=loyalty))
@@ -290,17 +296,18 @@ def plot_loyalty_link(scores, satisfaction, loyalty, result, ax=None, scale=None
     counts = pair.groupby([satisfaction, loyalty]).size().reset_index(name="n")
     ax.scatter(counts[satisfaction], counts[loyalty], s=12 * counts["n"], alpha=0.45,
                color="#4f81bd", edgecolor="none", label=tr("satisfaction.plot.loyalty.points"))
+    satisfaction_name, loyalty_name = construct_name(satisfaction, tr), construct_name(loyalty, tr)
     xs = np.linspace(pair[satisfaction].min(), pair[satisfaction].max(), 50)
     ax.plot(xs, result.intercept + result.slope * xs, color="#c0504d", lw=2,
-            label=tr("satisfaction.plot.loyalty.fit", slope=result.slope, loyalty=loyalty,
-                     satisfaction=satisfaction, r2=result.r2))
+            label=tr("satisfaction.plot.loyalty.fit", slope=result.slope, loyalty=loyalty_name,
+                     satisfaction=satisfaction_name, r2=result.r2))
     unit = (tr("satisfaction.plot.loyalty.unit_scale", lo=scale[0], hi=scale[1])
             if scale is not None else tr("satisfaction.plot.loyalty.unit"))
     more = "more" if result.slope >= 0 else "less"
-    ax.set_title(tr(f"satisfaction.plot.loyalty.title_{more}", satisfaction=satisfaction,
-                    loyalty=loyalty, slope=result.slope))
-    ax.set_xlabel(tr("satisfaction.plot.loyalty.score", construct=satisfaction, unit=unit))
-    ax.set_ylabel(tr("satisfaction.plot.loyalty.score", construct=loyalty, unit=unit))
+    ax.set_title(tr(f"satisfaction.plot.loyalty.title_{more}", satisfaction=satisfaction_name,
+                    loyalty=loyalty_name, slope=result.slope))
+    ax.set_xlabel(tr("satisfaction.plot.loyalty.score", construct=satisfaction_name, unit=unit))
+    ax.set_ylabel(tr("satisfaction.plot.loyalty.score", construct=loyalty_name, unit=unit))
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     return ax
 
@@ -314,7 +321,7 @@ def plot_group_index(means, construct, ax=None, *, tr: Catalog = EN):
               for v, n in zip(df["index"], df["n"], strict=True)]
     ax.bar_label(bars, labels=labels, padding=2, fontsize=8)
     ax.set_ylim(0, 110)
-    ax.set_title(tr("satisfaction.plot.groups.title", construct=construct))
+    ax.set_title(tr("satisfaction.plot.groups.title", construct=construct_name(construct, tr)))
     ax.set_xlabel(tr("satisfaction.plot.groups.xlabel"))
     ax.set_ylabel(tr("satisfaction.plot.index_points"))
     return ax
@@ -445,7 +452,8 @@ def plot_path_diagram(paths, r2=None, ax=None, positions=None, title=None, *,
     for n, (x, y) in pos.items():
         ax.add_patch(plt.Rectangle((x - w / 2, y - h / 2), w, h, fc="#dce6f2", ec="#1f4e79",
                                    lw=1.2, zorder=2))
-        label = n if n not in r2 else tr("satisfaction.plot.paths.box_r2", name=n, r2=r2[n])
+        shown = construct_name(n, tr)
+        label = shown if n not in r2 else tr("satisfaction.plot.paths.box_r2", name=shown, r2=r2[n])
         ax.text(x, y, label, ha="center", va="center", fontsize=9, zorder=3)
     ax.set_xlim(min(xs) - w, max(xs) + w)
     ax.set_ylim(min(ys + label_y) - 0.8, max(ys + label_y) + 0.8)
@@ -470,9 +478,10 @@ def plot_direct_total_effects(effects, target, ax=None, *, tr: Catalog = EN):
 
     df = effects[effects["target"] == target].sort_values("total")
     ax = get_ax(ax, figsize=(7, 0.5 * max(len(df), 3) + 1.4))
-    title = tr("satisfaction.plot.effects.title", target=target)
+    shown = construct_name(target, tr)
+    title = tr("satisfaction.plot.effects.title", target=shown)
     if len(df) == 0:
-        return _empty(ax, title, tr("satisfaction.plot.effects.empty", target=target))
+        return _empty(ax, title, tr("satisfaction.plot.effects.empty", target=shown))
     y = np.arange(len(df))
     ax.barh(y, df["direct"], color="#4f81bd", label=tr("satisfaction.plot.effects.direct"))
     ax.barh(y, df["indirect"], left=df["direct"], color="#9bbb59",
@@ -481,10 +490,10 @@ def plot_direct_total_effects(effects, target, ax=None, *, tr: Catalog = EN):
         ax.text(tot + 0.01 if tot >= 0 else tot - 0.01, yi, tr("satisfaction.plot.effects.total", total=tot), va="center",
                 ha="left" if tot >= 0 else "right", fontsize=8)
     ax.axvline(0, color="#7f7f7f", lw=1)
-    ax.set_yticks(y, df["source"])
+    ax.set_yticks(y, construct_names(df["source"], tr))
     ax.margins(x=0.2)
     ax.set_title(title)
-    ax.set_xlabel(tr("satisfaction.plot.effects.xlabel", target=target))
+    ax.set_xlabel(tr("satisfaction.plot.effects.xlabel", target=shown))
     ax.set_ylabel(tr("satisfaction.plot.construct"))
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     return ax
@@ -508,8 +517,8 @@ def plot_htmt(htmt, ax=None, strict=HTMT_STRICT, liberal=HTMT_LIBERAL, *, tr: Ca
             if v >= strict:
                 ax.add_patch(plt.Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False, lw=2.5,
                                            ec="#e8000b" if v >= liberal else "#ffb000"))
-    ax.set_xticks(np.arange(n), htmt.columns, rotation=45, ha="right")
-    ax.set_yticks(np.arange(n), htmt.index)
+    ax.set_xticks(np.arange(n), construct_names(htmt.columns, tr), rotation=45, ha="right")
+    ax.set_yticks(np.arange(n), construct_names(htmt.index, tr))
     ax.figure.colorbar(im, ax=ax, label=tr("satisfaction.plot.htmt.colorbar"), shrink=0.8)
     ax.set_title(tr("satisfaction.plot.htmt.title", strict=strict, liberal=liberal))
     ax.set_xlabel(tr("satisfaction.plot.construct"))
@@ -529,7 +538,7 @@ def plot_index_weights(index, ax=None, outcome=None, *, tr: Catalog = EN):
                 label=tr("satisfaction.plot.index_weights.pls"))
     ax.scatter(df["index_equal"], y - 0.12, marker="s", color="#4f81bd",
                label=tr("satisfaction.plot.index_weights.equal"))
-    names = [f"{c} ({d:+.1f})" for c, d in zip(df.index, df["difference"], strict=True)]
+    names = [f"{construct_name(c, tr)} ({d:+.1f})" for c, d in zip(df.index, df["difference"], strict=True)]
     if outcome is not None:
         names = [f"{n} ◀" if c == outcome else n for n, c in zip(names, df.index, strict=True)]
     ax.set_yticks(y, names)
@@ -546,6 +555,7 @@ def plot_ipma_total(ipma, target, ax=None, *, tr: Catalog = EN):
     ``ipma`` is :func:`crmlab.satisfaction.importance_performance_total`.
     """
     ax = get_ax(ax, figsize=(8, 6))
+    target = construct_name(target, tr)
     title = tr("satisfaction.plot.ipma.title", target=target)
     if ipma is None or len(ipma) == 0:
         return _empty(ax, title, tr("satisfaction.plot.ipma.empty"))
@@ -557,6 +567,7 @@ def plot_ipma_total(ipma, target, ax=None, *, tr: Catalog = EN):
         c = _QUADRANT_COLOURS[q]
         ax.scatter([xi], [yi], s=90, zorder=3, color=c if lever else "white", edgecolor=c,
                    linewidth=2)
+        name = construct_name(name, tr)
         ax.annotate(name if lever else tr("satisfaction.plot.not_a_lever_name", name=name),
                     (xi, yi), xytext=(7, 5),
                     textcoords="offset points", fontsize=9)

@@ -20,7 +20,13 @@ import numpy as np
 from crmlab.display import Display
 from crmlab.i18n import EN, Catalog
 from crmlab.satisfaction import narrative, plotting
-from crmlab.satisfaction.narrative.words import bare, word
+from crmlab.satisfaction.narrative.words import (
+    bare,
+    construct_name,
+    construct_names,
+    path_name,
+    word,
+)
 from crmlab.satisfaction.thresholds import HTMT_LIBERAL, HTMT_STRICT
 
 if TYPE_CHECKING:
@@ -49,6 +55,8 @@ __all__ = [
 # Columns of the stage's tables that hold codes (English in the products): shown translated.
 _CODE_COLUMNS = {"verdict": "verdict", "quadrant": "quadrant", "loadings": "loadings_source",
                  "kind": "effect_kind"}
+# Columns that hold construct names besides ``construct`` (the loyalty model, the PLS effects).
+_CONSTRUCT_COLUMNS = ("term", "source", "target")
 
 def _bare(tr: Catalog, takeaway: str) -> str:
     # the stage context adds the "Takeaway:" label itself
@@ -59,18 +67,29 @@ def shown_table(table: Any, *, tr: Catalog = EN) -> Any:
     """Return a stage table as the notebook shows it: labels and codes in ``tr``'s language.
 
     Only for display: the saved tables and ``satisfaction.json`` keep their English columns
-    and codes (the data contract). Construct, item and group names are the user's and pass
-    unchanged. With the English catalog the table itself is returned.
+    and codes (the data contract). Construct names (columns ``construct``, ``term``,
+    ``source``, ``target``, a ``construct`` index, path labels ``"A -> B"`` in the index) are
+    shown through :func:`~crmlab.satisfaction.narrative.words.construct_name`: the lab's
+    default constructs in ``tr``'s language, a user's own names as they are. Item and group
+    names pass unchanged. With the English catalog the table itself is returned.
     """
     if tr.language == "en" or table is None:
         return table
     out = table.copy()
-    if "construct" in out.columns:  # the recommend item's row of the intake table
-        out["construct"] = [word(tr, "construct_label", v) for v in out["construct"]]
+    if "construct" in out.columns:  # the recommend item's row of the intake table has a label
+        out["construct"] = [construct_name(word(tr, "construct_label", v), tr)
+                            for v in out["construct"]]
+    for col in _CONSTRUCT_COLUMNS:
+        if col in out.columns:
+            out[col] = construct_names(out[col], tr)
     for col, kind in _CODE_COLUMNS.items():
         if col in out.columns:
             out[col] = [word(tr, kind, v) for v in out[col]]
     out = out.rename(columns=lambda c: word(tr, "column", c))
+    if out.index.name == "construct":
+        out.index = out.index.map(lambda v: construct_name(v, tr))
+    elif any(isinstance(v, str) and " -> " in v for v in out.index):
+        out.index = out.index.map(lambda v: path_name(v, tr))  # bootstrap and effects tables
     if out.index.name is not None:
         out.index.name = word(tr, "column", out.index.name)
     return out

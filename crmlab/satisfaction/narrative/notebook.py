@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crmlab.i18n import EN, Catalog
+from crmlab.satisfaction.narrative.words import construct_name
 
 if TYPE_CHECKING:
     from crmlab.satisfaction.analysis import SurveyAnalysis
@@ -41,7 +42,7 @@ def intake_line(analysis: SurveyAnalysis, info: Any, *, tr: Catalog = EN) -> str
 def alpha_line(construct: str, raw_alpha: float, std_alpha: float, n_items: int, *,
                tr: Catalog = EN) -> str:
     """Raw and standardised alpha of one construct, side by side (Markdown)."""
-    return tr("satisfaction.notebook.alpha", construct=construct, raw=raw_alpha, std=std_alpha,
+    return tr("satisfaction.notebook.alpha", construct=construct_name(construct, tr), raw=raw_alpha, std=std_alpha,
               n=n_items)
 
 
@@ -74,7 +75,7 @@ def product_line(path: Path, result: Mapping[str, Any], pa: PLSAnalysis | None, 
         tr(k + "product", name=path.name, index=result["satisfaction_index"])
         + (tr(k + "product_drivers", r2=result["r2"], n=result["n_regression"])
            if result["r2"] is not None else tr(k + "product_no_drivers"))
-        + (tr(k + "product_pls", target=pa.target, r2=result["pls"]["r2"][pa.target])
+        + (tr(k + "product_pls", target=construct_name(pa.target, tr), r2=result["pls"]["r2"][pa.target])
            if result["pls"] is not None else tr(k + "product_no_pls"))
     )
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from crmlab.errors import InputError
 from crmlab.i18n import EN, Catalog
+from crmlab.satisfaction.narrative.words import construct_name, construct_names
 from crmlab.satisfaction.thresholds import (
     ALPHA_MIN,
     AVE_MIN,
@@ -100,7 +101,8 @@ def loyalty_sentence(
     lo, hi = (float(x) for x in scale)
     lo_ci, hi_ci = ci
     more = "more" if slope >= 0 else "less"
-    return tr(f"satisfaction.result.loyalty_{more}", satisfaction=satisfaction, loyalty=loyalty,
+    return tr(f"satisfaction.result.loyalty_{more}", satisfaction=construct_name(satisfaction, tr),
+              loyalty=construct_name(loyalty, tr),
               lo=lo, hi=hi, slope=abs(slope), confidence=confidence, ci_low=lo_ci,
               ci_high=hi_ci, r2=r2, n=n)
 
@@ -131,8 +133,8 @@ def loyalty_model_sentence(
     """
     terms = table["term"].tolist()
     return (
-        tr("satisfaction.result.loyalty_model", terms=tr.join(terms), r2=r2, n=n,
-           satisfaction=satisfaction, beta=table["beta"].iloc[0])
+        tr("satisfaction.result.loyalty_model", terms=tr.join(construct_names(terms, tr)), r2=r2,
+           n=n, satisfaction=construct_name(satisfaction, tr), beta=table["beta"].iloc[0])
         + suppression_sentence(table.rename(columns={"term": "construct"}), loyalty, corr, tr=tr)
     )
 
@@ -140,7 +142,7 @@ def loyalty_model_sentence(
 def single_item_note(constructs: Sequence[str], *, tr: Catalog = EN) -> str:
     """Caveat for single-item constructs (no internal consistency to measure)."""
     return tr("satisfaction.result.single_item_note",
-              names=tr("common.list_sep").join(constructs))
+              names=tr("common.list_sep").join(construct_names(constructs, tr)))
 
 
 def driver_suppression_note(text: str, *, tr: Catalog = EN) -> str:
@@ -150,7 +152,7 @@ def driver_suppression_note(text: str, *, tr: Catalog = EN) -> str:
 
 def no_drivers_note(outcome: str, *, tr: Catalog = EN) -> str:
     """Caveat for a survey whose outcome has no driver construct."""
-    return tr("satisfaction.result.no_drivers_note", outcome=repr(outcome))
+    return tr("satisfaction.result.no_drivers_note", outcome=repr(construct_name(outcome, tr)))
 
 
 def loyalty_suppression_note(multiple_sentence: str, *, tr: Catalog = EN) -> str:
@@ -198,7 +200,7 @@ def suppression_sentence(table: pd.DataFrame, outcome: str, corr: pd.DataFrame, 
         others = corr[row.construct].drop(row.construct).abs()
         partner = others.idxmax() if len(others) else None
         overlap = (
-            tr("satisfaction.result.overlap", partner=partner,
+            tr("satisfaction.result.overlap", partner=construct_name(partner, tr),
                r=corr.at[row.construct, partner])
             if partner is not None
             else tr("satisfaction.result.overlap_none")
@@ -206,8 +208,9 @@ def suppression_sentence(table: pd.DataFrame, outcome: str, corr: pd.DataFrame, 
         crosses = row.ci_low <= 0 <= row.ci_high
         misread = "lowers" if row.r > 0 else "raises"
         out.append(tr(
-            f"satisfaction.result.suppression_{misread}", construct=row.construct,
-            beta=row.beta, outcome=outcome, r=row.r, overlap=overlap,
+            f"satisfaction.result.suppression_{misread}",
+            construct=construct_name(row.construct, tr), beta=row.beta,
+            outcome=construct_name(outcome, tr), r=row.r, overlap=overlap,
             crosses=tr("satisfaction.result.crosses_zero") if crosses else "",
         ))
     return tr("satisfaction.result.sentence_sep").join(out)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # the computation modules import narrative: type names only
     from crmlab.satisfaction.analysis import SurveyAnalysis
 
 from crmlab.satisfaction.narrative.results import loyalty_model_sentence, loyalty_sentence
-from crmlab.satisfaction.narrative.words import label, word
+from crmlab.satisfaction.narrative.words import construct_name, construct_names, label, word
 
 
 def _effect_words(value: float, tr: Catalog = EN) -> str:
@@ -69,6 +69,12 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
     lab = label(tr)
     names = tr.join
 
+    def c(value: Any) -> str:  # a construct as the reader sees it
+        return construct_name(value, tr)
+
+    def cs(values: Any) -> list[str]:
+        return construct_names(values, tr)
+
     def k(key: str, **values: Any) -> str:
         return tr(f"satisfaction.takeaway.{key}", **values)
 
@@ -96,13 +102,13 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
     source = names([words.get(x, x) for x in sources])
 
     def ac(r: Any) -> str:
-        return k("alpha_cr", construct=r.construct, alpha=r.alpha, cr=r.composite_reliability)
+        return k("alpha_cr", construct=c(r.construct), alpha=r.alpha, cr=r.composite_reliability)
 
     groups = {v: [r for r in multi.itertuples() if r.verdict == v]
               for v in ("reliable", "borderline", "unreliable")}
     parts = []
     if groups["reliable"]:
-        parts.append(k("reliable", names=names([r.construct for r in groups["reliable"]])))
+        parts.append(k("reliable", names=names([c(r.construct) for r in groups["reliable"]])))
     if groups["borderline"]:
         parts.append(k("borderline", names=names([ac(r) for r in groups["borderline"]])))
     if groups["unreliable"]:
@@ -111,9 +117,10 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
                        names=names([ac(r) for r in groups["unreliable"]])))
     heywood = multi.loc[multi["heywood"], "construct"].tolist()
     if heywood:
-        parts.append(k("heywood", names=names(heywood)))
+        parts.append(k("heywood", names=names(cs(heywood))))
     if single:
-        parts.append(k("single_one" if len(single) == 1 else "single_other", names=names(single)))
+        parts.append(k("single_one" if len(single) == 1 else "single_other",
+                       names=names(cs(single))))
     sep = k("parts_sep")
     out["reliability"] = lab + (
         k("reliability", source=source, parts=sep.join(parts))
@@ -124,7 +131,7 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
     comparison = loading_comparison(analysis.prepared.items, s.constructs)
     if len(comparison):
         w = comparison.sort_values("cr_gap", ascending=False).iloc[0]
-        values = {"construct": w.construct, "cr_pca": w.cr_pca, "cr_model": w.cr_model,
+        values = {"construct": c(w.construct), "cr_pca": w.cr_pca, "cr_model": w.cr_model,
                   "alpha": w.alpha, "gap": w.cr_gap}
         out["loadings"] = lab + (k("loadings_reliable", **values)
                                  if w.cr_pca >= CR_MIN > w.cr_model
@@ -137,7 +144,7 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
     if len(items):
         w = items.iloc[0]
         base = w.alpha_if_deleted - w.alpha_change
-        out["items"] = lab + k("items", item=w["item"], construct=w.construct, base=base,
+        out["items"] = lab + k("items", item=w["item"], construct=c(w.construct), base=base,
                                alpha=w.alpha_if_deleted, r=w.item_total_r)
     else:
         out["items"] = lab + k("items_none")
@@ -146,8 +153,8 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
     o = idx.loc[s.outcome]
     top, low = idx["index"].idxmax(), idx["index"].idxmin()
     out["index"] = lab + k(
-        "index", outcome=s.outcome, index=o["index"], confidence=s.confidence, ci_low=o.ci_low,
-        ci_high=o.ci_high, n=int(o.n), top=top, top_index=idx.at[top, "index"], low=low,
+        "index", outcome=c(s.outcome), index=o["index"], confidence=s.confidence, ci_low=o.ci_low,
+        ci_high=o.ci_high, n=int(o.n), top=c(top), top_index=idx.at[top, "index"], low=c(low),
         low_index=idx.at[low, "index"],
     )
 
@@ -155,7 +162,7 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
     if corr.shape[0] > 1:
         m = corr.where(~np.eye(len(corr), dtype=bool)).abs()
         a, b = m.stack().idxmax()
-        out["correlations"] = lab + k("correlations", r=corr.at[a, b], a=a, b=b)
+        out["correlations"] = lab + k("correlations", r=corr.at[a, b], a=c(a), b=c(b))
     else:
         out["correlations"] = lab + k("correlations_none")
 
@@ -164,11 +171,11 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
         t = dr.table
         flips = t.loc[t["sign_flip"].astype(bool)]
         out["drivers"] = lab + k(
-            "drivers", r2=dr.r2, outcome=s.outcome, n=dr.n, top=t.construct.iloc[0],
-            top_share=t.importance.iloc[0], low=t.construct.iloc[-1],
+            "drivers", r2=dr.r2, outcome=c(s.outcome), n=dr.n, top=c(t.construct.iloc[0]),
+            top_share=t.importance.iloc[0], low=c(t.construct.iloc[-1]),
             low_share=t.importance.iloc[-1],
             flips=k("drivers_flips", names=names([
-                k("drivers_flip", construct=r.construct, beta=r.beta, r=r.r)
+                k("drivers_flip", construct=c(r.construct), beta=r.beta, r=r.r)
                 for r in flips.itertuples()])) if len(flips) else "",
         )
         act = analysis.actions
@@ -177,19 +184,19 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
         keep = act.loc[(act["quadrant"] == "keep up the good work") & lever, "construct"].tolist()
         not_levers = act.loc[~lever]
         worst = act.loc[act["performance"].idxmin()]
-        first = k("ipm_first", names=names(conc)) if conc else k("ipm_first_none")
+        first = k("ipm_first", names=names(cs(conc))) if conc else k("ipm_first_none")
         one = len(not_levers) == 1
         out["ipm"] = lab + k(
-            "ipm", first=first, keep=k("ipm_keep", names=names(keep)) if keep else "",
-            worst=worst.construct, performance=worst.performance, importance=worst.importance,
+            "ipm", first=first, keep=k("ipm_keep", names=names(cs(keep))) if keep else "",
+            worst=c(worst.construct), performance=worst.performance, importance=worst.importance,
             not_levers=k(
                 "ipm_not_levers_one" if one else "ipm_not_levers_other",
-                names=names(not_levers["construct"].tolist()),
+                names=names(cs(not_levers["construct"])),
                 quadrants=names([word(tr, "quadrant", q) for q in not_levers["quadrant"]]),
             ) if len(not_levers) else "",
         )
     else:
-        out["drivers"] = lab + k("drivers_none", outcome=s.outcome)
+        out["drivers"] = lab + k("drivers_none", outcome=c(s.outcome))
         out["ipm"] = lab + k("ipm_none")
 
     ly = analysis.loyalty
@@ -203,9 +210,9 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
                 "loyalty_flips_" + ("hurts" if flipped["beta"].iloc[0] < 0 else "helps"),
                 terms=names([
                     k("loyalty_flip_" + ("negative" if r.beta < 0 else "positive"),
-                      term=r.term, beta=r.beta, r=r.r)
+                      term=c(r.term), beta=r.beta, r=r.r)
                     for r in flipped.itertuples()]),
-                names=names(flipped["term"].tolist()), loyalty=s.loyalty,
+                names=names(cs(flipped["term"])), loyalty=c(s.loyalty),
             )
             if len(flipped)
             else ""
@@ -224,7 +231,7 @@ def takeaways(analysis: SurveyAnalysis, *, tr: Catalog = EN) -> dict[str, str]:
         means = g.means.loc[g.means["construct"] == s.outcome].set_index("group")["index"]
         if np.isfinite(row.eta_sq):
             out["groups"] = lab + k(
-                "groups", outcome=s.outcome, low=means.min(), low_group=means.idxmin(),
+                "groups", outcome=c(s.outcome), low=means.min(), low_group=means.idxmin(),
                 high=means.max(), high_group=means.idxmax(), anova_p=row.anova_p,
                 eta_sq=row.eta_sq, effect=_effect_words(row.eta_sq, tr), kruskal_p=row.kruskal_p,
             )
