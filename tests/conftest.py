@@ -30,3 +30,43 @@ def write_params(tmp_path):
         return path
 
     return _write
+
+
+def _cjk_setup():
+    """Chinese glyphs as matplotlib's fallback; fail on CI without a font, skip elsewhere."""
+    import os
+
+    import matplotlib.pyplot as plt
+
+    from crmlab.plotting import cjk_font, use_cjk_fallback
+
+    if cjk_font() is None:
+        if os.environ.get("CI"):
+            pytest.fail("no CJK font on the CI machine (.ci/run installs fonts-wqy-microhei)")
+        pytest.skip("no CJK font installed (apt install fonts-noto-cjk or fonts-wqy-microhei)")
+    saved = dict(plt.rcParams)
+    use_cjk_fallback()
+    return saved
+
+
+def _cjk_teardown(saved):
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    plt.rcParams.update(saved)
+
+
+@pytest.fixture
+def cjk():
+    """A CJK fallback font for one test (the rc settings are restored after it)."""
+    saved = _cjk_setup()
+    yield
+    _cjk_teardown(saved)
+
+
+@pytest.fixture(scope="module")
+def cjk_module():
+    """A CJK fallback font for a whole test module."""
+    saved = _cjk_setup()
+    yield
+    _cjk_teardown(saved)

@@ -7,7 +7,6 @@ English word in them, no missing glyph -- and every sentence of the stage is Chi
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 
@@ -15,7 +14,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
@@ -25,7 +23,6 @@ from crmlab import churn  # noqa: E402
 from crmlab.churn import narrative, plotting  # noqa: E402
 from crmlab.config import params_from_dict  # noqa: E402
 from crmlab.i18n import EN, catalog  # noqa: E402
-from crmlab.plotting import cjk_font, use_cjk_fallback  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 
@@ -36,17 +33,7 @@ ACTUAL = [1, 0, 1, 0, 0, 0, 1, 0, 0, 0]
 PROB = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
 
 
-@pytest.fixture(autouse=True)
-def _cjk_font():
-    saved = plt.rcParams.copy()
-    if cjk_font() is None:
-        if os.environ.get("CI"):
-            pytest.fail("no CJK font on the CI machine (.ci/run installs fonts-wqy-microhei)")
-        pytest.skip("no CJK font installed (apt install fonts-noto-cjk or fonts-wqy-microhei)")
-    use_cjk_fallback()
-    yield
-    plt.close("all")
-    plt.rcParams.update(saved)
+pytestmark = pytest.mark.usefixtures("cjk")  # tests/conftest.py
 
 
 def _chinese(text: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 
@@ -18,7 +17,6 @@ from crmlab import cleaning  # noqa: E402
 from crmlab.cleaning import narrative, plotting  # noqa: E402
 from crmlab.display import figure_of  # noqa: E402
 from crmlab.i18n import EN, catalog  # noqa: E402
-from crmlab.plotting import cjk_font, use_cjk_fallback  # noqa: E402
 
 ZH = catalog("zh")
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -37,18 +35,6 @@ MONTHLY = pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-02-01", "20
                         "purchases": [100, 50, 20], "revenue": [10000.0, 4000.0, 2000.0]})
 
 
-@pytest.fixture
-def cjk():
-    """Chinese glyphs as a fallback font; restore the rc settings after the test."""
-    if cjk_font() is None:
-        if os.environ.get("CI"):
-            pytest.fail("no CJK font on the CI machine")
-        pytest.skip("no CJK font installed (apt install fonts-noto-cjk or fonts-wqy-microhei)")
-    saved = dict(plt.rcParams)
-    use_cjk_fallback()
-    yield
-    plt.rcParams.update(saved)
-    plt.close("all")
 
 
 def _chinese(text: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 
@@ -35,7 +34,6 @@ from crmlab.interactions.feedback import SentimentRepeat  # noqa: E402
 from crmlab.interactions.inference import diff_means, diff_proportions  # noqa: E402
 from crmlab.interactions.profitability import WhaleCurve  # noqa: E402
 from crmlab.interactions.tiers import LOYALTY_ORDER, POTENTIAL_ORDER  # noqa: E402
-from crmlab.plotting import cjk_font, use_cjk_fallback  # noqa: E402
 
 ZH = catalog("zh")
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -88,17 +86,6 @@ def world():
     return log, tx, cust
 
 
-@pytest.fixture
-def cjk():
-    if cjk_font() is None:
-        if os.environ.get("CI"):
-            pytest.fail("no CJK font on the CI machine (.ci/run installs fonts-wqy-microhei)")
-        pytest.skip("no CJK font installed (apt install fonts-noto-cjk or fonts-wqy-microhei)")
-    saved = dict(plt.rcParams)
-    use_cjk_fallback()
-    yield
-    plt.rcParams.update(saved)
-    plt.close("all")
 
 
 def figures(log, tx, cust):

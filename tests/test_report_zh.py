@@ -24,7 +24,6 @@ import pytest  # noqa: E402
 
 from crmlab import report, segmentation  # noqa: E402
 from crmlab.i18n import EN, catalog  # noqa: E402
-from crmlab.plotting import cjk_font, use_cjk_fallback  # noqa: E402
 from crmlab.report import narrative_interactions as ix  # noqa: E402
 from crmlab.report import plotting  # noqa: E402
 
@@ -238,14 +237,6 @@ def test_shown_tables_have_chinese_headers_and_names(customers, drivers, overvie
     assert ">rfm_segment</th>" in report.style_segments(profiles).to_html()
 
 
-@pytest.fixture
-def cjk():
-    if cjk_font() is None:
-        pytest.skip("no CJK font installed (apt install fonts-noto-cjk or fonts-wqy-microhei)")
-    with matplotlib.rc_context():
-        use_cjk_fallback()
-        yield
-    plt.close("all")
 
 
 def _drawn_in_chinese(fig):

@@ -8,7 +8,6 @@ the products (quadrant, verdict) stay English, and the numbers do not depend on 
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 
@@ -26,7 +25,6 @@ from test_satisfaction_plotting import TINY, TINY_SURVEY  # noqa: E402
 from crmlab import satisfaction as sat  # noqa: E402
 from crmlab.i18n import EN, catalog  # noqa: E402
 from crmlab.io import read_table  # noqa: E402
-from crmlab.plotting import cjk_font, use_cjk_fallback  # noqa: E402
 from crmlab.satisfaction import narrative, plotting, views  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
@@ -64,17 +62,7 @@ def en_tiny():
     return sat.analyze_survey(raw, TINY_SURVEY)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cjk():
-    saved = dict(plt.rcParams)
-    if cjk_font() is None:
-        if os.environ.get("CI"):
-            pytest.fail("no CJK font on the CI machine (.ci/run installs fonts-wqy-microhei)")
-        pytest.skip("no CJK font installed (apt install fonts-noto-cjk or fonts-wqy-microhei)")
-    use_cjk_fallback()
-    yield
-    plt.rcParams.update(saved)
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("cjk_module")  # tests/conftest.py
 
 
 def _figures(analysis, pa, nps_block):

@@ -10,7 +10,6 @@ import warnings
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
@@ -19,7 +18,6 @@ from crmlab import segmentation as seg  # noqa: E402
 from crmlab.display import figure_of  # noqa: E402
 from crmlab.features import customer_summary  # noqa: E402
 from crmlab.i18n import EN, catalog  # noqa: E402
-from crmlab.plotting import cjk_font, use_cjk_fallback  # noqa: E402
 from crmlab.segmentation import narrative, plotting  # noqa: E402
 
 ZH = catalog("zh")
@@ -50,15 +48,7 @@ def _chinese(text: str, what: str = "") -> None:
     assert not _english_words(text), f"{what}: English left in {text!r}"
 
 
-@pytest.fixture(autouse=True)
-def _cjk():
-    saved = dict(plt.rcParams)
-    if cjk_font() is None:
-        pytest.skip("no CJK font installed (apt install fonts-noto-cjk or fonts-wqy-microhei)")
-    use_cjk_fallback()
-    yield
-    plt.close("all")
-    plt.rcParams.update(saved)
+pytestmark = pytest.mark.usefixtures("cjk")  # tests/conftest.py
 
 
 def _transactions(n=60, seed=0):

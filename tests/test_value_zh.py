@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
@@ -17,7 +15,6 @@ import pytest  # noqa: E402
 from crmlab import value  # noqa: E402
 from crmlab.display import figure_of  # noqa: E402
 from crmlab.i18n import EN, catalog  # noqa: E402
-from crmlab.plotting import cjk_font, use_cjk_fallback  # noqa: E402
 from crmlab.value import narrative, plotting, views  # noqa: E402
 from crmlab.value.forecast import ValueResult  # noqa: E402
 
@@ -35,18 +32,6 @@ def _no_english(text: str) -> bool:
     return not ENGLISH.search(re.sub(r"`[^`]*`", "", text))
 
 
-@pytest.fixture
-def cjk():
-    """Chinese glyphs as a fallback font; restore the rc settings after the test."""
-    if cjk_font() is None:
-        if os.environ.get("CI"):
-            pytest.fail("no CJK font on the CI machine")
-        pytest.skip("no CJK font installed (apt install fonts-noto-cjk or fonts-wqy-microhei)")
-    saved = dict(plt.rcParams)
-    use_cjk_fallback()
-    yield
-    plt.rcParams.update(saved)
-    plt.close("all")
 
 
 def _drawn_without_missing_glyphs(fig):
