@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_churn_plotting import backtest, price_table  # noqa: E402,F401 (shared fixtures and data)
 from test_i18n import _latin_words  # noqa: E402
 
 from crmlab import churn  # noqa: E402
@@ -62,20 +63,6 @@ def _drawn_in_chinese(ax, legend: bool = True, ticks: bool = False) -> None:
 # --- data ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def price_table():
-    """Tenure lowers churn, price raises it; total charges = tenure x price (a suppression effect)."""
-    rng = np.random.default_rng(11)
-    n = 1500
-    tenure = rng.uniform(1, 72, n)
-    price = rng.uniform(20, 110, n)
-    logit = 0.5 - 0.07 * tenure + 0.03 * (price - 65)
-    churned = rng.random(n) < 1 / (1 + np.exp(-logit))
-    raw = pd.DataFrame({"tenure": tenure.round(1), "total_charges": (tenure * price).round(2),
-                        "churned": np.where(churned, "Yes", "No")})
-    section = params_from_dict({"churn": {"path": str(ROOT / "tests" / "data" / "churn_tiny.csv"),
-                                          "target": "churned"}}).churn
-    return churn.prepare_churn_table(raw, section)
 
 
 @pytest.fixture(scope="module")
@@ -126,18 +113,6 @@ def _with_window(df):
     return df
 
 
-@pytest.fixture
-def backtest():
-    # bought in (1 Feb, 1 Apr]: A and C; flagged A, B, E -> 2 of 3 flagged lapsed, base rate 3/5
-    tx = pd.DataFrame({
-        "customer_id": ["A", "A", "B", "C", "D", "E"],
-        "date": pd.to_datetime(["1997-01-03", "1997-02-10", "1997-01-05", "1997-04-01",
-                                "1997-05-01", "1997-02-01"]),
-        "amount": 1.0,
-    })
-    flags = pd.DataFrame({"customer_id": list("ABCDE"), "as_of": AS_OF,
-                          "warning": [True, True, False, False, True]})
-    return churn.warning_backtest(flags, tx, "1997-04-01")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+from test_interactions_plotting import world  # noqa: E402,F401 (shared fixtures and data)
 
 from crmlab.i18n import EN, catalog  # noqa: E402
 from crmlab.interactions import (  # noqa: E402
@@ -60,30 +60,6 @@ def chinese(text: str) -> str:
     return text
 
 
-@pytest.fixture(scope="module")
-def world():
-    rng = np.random.default_rng(2)
-    n = 240
-    ids = [f"c{i}" for i in range(n)]
-    cust = pd.DataFrame({"customer_id": pd.Series(ids, dtype="str"),
-                         "value_tier": rng.choice(["high", "medium", "low"], n),
-                         "rfm_segment": rng.choice(["Champions", "Lost"], n)})
-    m = 1200
-    log = pd.DataFrame({
-        "customer_id": rng.choice(ids, m),
-        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 180 * 24, m), "h"),
-        "channel": rng.choice(["web", "phone", "email"], m),
-        "type": rng.choice(["inquiry", "complaint", "praise"], m),
-        "campaign": None, "group": None, "sentiment": rng.random(m)})
-    camp = pd.DataFrame({"customer_id": ids, "timestamp": pd.Timestamp("2024-03-01"), "channel": "email",
-                         "type": "campaign", "campaign": "winback",
-                         "group": rng.choice(["treatment", "control"], n), "sentiment": np.nan})
-    log = pd.concat([log, camp], ignore_index=True)
-    k = 1500
-    tx = pd.DataFrame({"customer_id": rng.choice(ids, k),
-                       "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 181, k), "D"),
-                       "amount": rng.gamma(2.0, 20.0, k)})
-    return log, tx, cust
 
 
 

@@ -10,9 +10,9 @@ import warnings
 import matplotlib
 
 matplotlib.use("Agg")
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_segmentation_plotting import _transactions  # noqa: E402,F401 (shared fixtures and data)
 
 from crmlab import segmentation as seg  # noqa: E402
 from crmlab.display import figure_of  # noqa: E402
@@ -51,16 +51,6 @@ def _chinese(text: str, what: str = "") -> None:
 pytestmark = pytest.mark.usefixtures("cjk")  # tests/conftest.py
 
 
-def _transactions(n=60, seed=0):
-    """``n`` customers buying 1-8 times over 2020 at random amounts."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(n):
-        days = rng.choice(366, size=int(rng.integers(1, 9)), replace=False)
-        for d in days:
-            rows.append((f"c{i:03d}", pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(d)),
-                         float(rng.gamma(2.0, 20.0))))
-    return pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
 
 
 @pytest.fixture(scope="module")

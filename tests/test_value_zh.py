@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_value_plotting import _predictions, backtest_table, deciles, gains  # noqa: E402,F401 (shared fixtures and data)
 
 from crmlab import value  # noqa: E402
 from crmlab.display import figure_of  # noqa: E402
@@ -53,30 +54,10 @@ def _axes_chinese(ax, xlabel=True):
             assert _no_english(text.get_text()), text.get_text()
 
 
-@pytest.fixture
-def deciles():
-    return pd.DataFrame({"decile": np.arange(1, 11), "customers": 10,
-                         "mean_predicted": np.linspace(100, 1, 10), "mean_actual": np.linspace(120, 0, 10),
-                         "share_of_actual": np.full(10, 0.1)})
 
 
-@pytest.fixture
-def gains():
-    share = np.linspace(0, 1, 11)
-    return pd.DataFrame({"customer_share": share, "glm_tweedie": np.sqrt(share), "bgnbd_gg": share ** 0.6,
-                         "naive": share, "perfect": np.minimum(1.0, 3 * share)})
 
 
-@pytest.fixture
-def backtest_table():
-    rows = []
-    for origin in pd.to_datetime(["1997-09-30", "1997-11-30"]):
-        for m in value.MODELS:
-            rows.append({"origin": origin, "model": m, "mae": 10.0, "rmse": 20.0 if m == "glm_tweedie" else 21.0,
-                         "spearman": 0.4 if m == "glm_tweedie" else 0.3, "top_decile_share": 0.5,
-                         "aggregate_error": 0.02, "chosen": m == "glm_tweedie", "customers": 100,
-                         "holdout_days": 200})
-    return pd.DataFrame(rows)
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -156,15 +137,6 @@ def test_glm_coefficients_in_chinese(cjk):
 # --- displays pass the catalog on ------------------------------------------------------------
 
 
-def _predictions(n=20, benchmark=True):
-    y = np.arange(n, dtype=float)
-    pred = pd.DataFrame({"customer_id": [f"c{i:02d}" for i in range(n)]})
-    for m in value.MODELS:
-        pred[f"pred_{m}"] = y[::-1] if m == "naive" else y
-    if not benchmark:
-        pred["pred_bgnbd_gg"] = np.nan
-    pred["predicted_holdout_value"] = pred["pred_glm_tweedie"]
-    return y, pred
 
 
 @pytest.mark.parametrize("benchmark", [True, False], ids=["benchmark", "benchmark-failed"])
