@@ -134,7 +134,7 @@ class Engine:
             return 0  # scheduler_info() lists only a few workers
 
     def describe(self, tr: Any = None) -> str:
-        """The engine in one phrase, in the language of ``tr`` (a :class:`crmlab.i18n.Catalog`)."""
+        """Describe the engine in one phrase, in the language of ``tr`` (a :class:`crmlab.i18n.Catalog`)."""
         from crmlab.i18n import EN
 
         tr = tr or EN

@@ -29,7 +29,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -75,7 +75,7 @@ def load_messages(language: str) -> dict[str, str]:
 
 
 def placeholders(template: str) -> set[str]:
-    """The field names a template uses (``{n:,}`` -> ``n``)."""
+    """Return the field names a template uses (``{n:,}`` -> ``n``)."""
     return {f.split(".")[0].split("[")[0] for _, f, _, _ in string.Formatter().parse(template) if f}
 
 
@@ -139,7 +139,7 @@ class Catalog:
         return self.language == "zh"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(language: str = "en") -> Catalog:
     """Return the (cached, read-only) catalog of ``language``."""
     from types import MappingProxyType

@@ -173,7 +173,7 @@ def _inputs(params: Params) -> dict[str, dict[str, str]]:
 
 
 def notebook_source(stage: Stage, language: str = "en") -> Path:
-    """The notebook a stage runs: ``notebooks/<file>``, or ``notebooks/zh/<file>`` in Chinese."""
+    """Return the notebook a stage runs: ``notebooks/<file>``, or ``notebooks/zh/<file>`` in Chinese."""
     return NOTEBOOKS_DIR / stage.notebook if language == "en" else NOTEBOOKS_DIR / language / stage.notebook
 
 

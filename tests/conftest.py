@@ -70,3 +70,35 @@ def cjk_module():
     saved = _cjk_setup()
     yield
     _cjk_teardown(saved)
+
+
+@pytest.fixture
+def warning_inputs():
+    """Purchase inputs of the churn warning for five customers at 1997-02-01 (known by hand).
+
+    C and E bought once; E's P(alive) is impossible in BG/NBD (one-time buyers get 1), so a
+    correct warning never flags E on it.
+    """
+    import numpy as np
+    import pandas as pd
+
+    return pd.DataFrame({
+        "customer_id": ["A", "B", "C", "D", "E"],
+        "as_of": pd.Timestamp("1997-02-01"),
+        "frequency": [3.0, 2.0, 0.0, 1.0, 0.0],
+        "days_since_last": [25.0, 15.0, 100.0, 10.0, 5.0],
+        "gap_mean": [10.0, 10.0, np.nan, 30.0, np.nan],
+        "total_spend": [50.0, 80.0, 20.0, 200.0, 10.0],
+        "p_alive": [0.9, 0.1, 1.0, 0.8, 0.1],
+        "lapse_probability": [0.4, 0.95, 0.7, 0.2, 0.99],
+    })
+
+
+def missing_glyphs(fig) -> list[str]:
+    """Draw ``fig`` and return matplotlib's "Glyph ... missing" warnings (empty when all render)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    return [str(w.message) for w in caught if "Glyph" in str(w.message)]

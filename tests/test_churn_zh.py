@@ -73,17 +73,9 @@ def price_odds(price_table):
 
 
 @pytest.fixture
-def base():
-    return pd.DataFrame({
-        "customer_id": ["A", "B", "C", "D", "E"],
-        "as_of": AS_OF,
-        "frequency": [3.0, 2.0, 0.0, 1.0, 0.0],
-        "days_since_last": [25.0, 15.0, 100.0, 10.0, 5.0],
-        "gap_mean": [10.0, 10.0, np.nan, 30.0, np.nan],  # C and E bought once
-        "total_spend": [50.0, 80.0, 20.0, 200.0, 10.0],
-        "p_alive": [0.9, 0.1, 1.0, 0.8, 0.1],
-        "lapse_probability": [0.4, 0.95, 0.7, 0.2, 0.99],
-    })
+def base(warning_inputs):
+    """The five customers of tests/conftest.py's warning_inputs."""
+    return warning_inputs
 
 
 @pytest.fixture

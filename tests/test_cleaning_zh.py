@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 
 import matplotlib
 
@@ -17,6 +16,8 @@ from crmlab import cleaning  # noqa: E402
 from crmlab.cleaning import narrative, plotting  # noqa: E402
 from crmlab.display import figure_of  # noqa: E402
 from crmlab.i18n import EN, catalog  # noqa: E402
+
+from conftest import missing_glyphs  # noqa: E402 (tests/conftest.py)
 
 ZH = catalog("zh")
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -42,10 +43,7 @@ def _chinese(text: str) -> bool:
 
 
 def _drawn_without_missing_glyphs(fig):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fig.canvas.draw()
-    missing = [str(w.message) for w in caught if "Glyph" in str(w.message)]
+    missing = missing_glyphs(fig)
     assert not missing, missing[:3]
 
 

@@ -270,9 +270,9 @@ def test_answer_5_3():
 
 
 def test_answer_5_4():
-    from crmlab.interactions.profitability import customer_profit  # noqa: F401
-
     import inspect
+
+    from crmlab.interactions.profitability import customer_profit  # noqa: F401
 
     src = inspect.getsource(customer_profit)
     assert "cost" in src  # contacts are priced by channel in the profit, nowhere else

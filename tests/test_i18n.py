@@ -57,7 +57,7 @@ def test_chinese_catalog_is_chinese():
 
 def test_every_template_formats():
     for lang in LANGUAGES:
-        for key, template in load_messages(lang).items():
+        for _key, template in load_messages(lang).items():
             names = placeholders(template)
             values = dict.fromkeys(names, 1234.5)
             try:

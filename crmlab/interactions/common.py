@@ -25,6 +25,7 @@ from crmlab.errors import InputError, require_columns
 from crmlab.i18n import EN, Catalog
 
 __all__ = [
+    "period_buyers",
     "CONTACT_TYPES",
     "LOG_COLUMNS",
     "TX_COLUMNS",
@@ -187,3 +188,28 @@ def result_word(value: Any, tr: Catalog = EN) -> str:
     """Display name of a group an analysis made (``multichannel``, ``complained`` ...); the tables keep the code."""
     key = f"interactions.value.{value}"
     return tr(key) if tr.has(key) else str(value)
+
+
+def period_buyers(transactions: pd.DataFrame, split, period_days: int, as_of, what: str):
+    """Return the period before ``split`` and the one from it, for a before/after comparison.
+
+    Returns ``(split, length, before, after)``: the split as a Timestamp, the period as a
+    Timedelta, the customers who bought in the ``period_days`` before ``split`` (an Index,
+    in order of first appearance) and the set of those who bought in the ``period_days``
+    from it. ``transactions`` must be checked already.
+
+    Raises
+    ------
+    InputError
+        When the following period runs past ``as_of`` (its outcomes are not yet known);
+        the message starts with ``what``.
+    """
+    s, last = as_timestamp(split, "split"), as_timestamp(as_of, "as_of")
+    d = pd.Timedelta(days=int(period_days))
+    if s + d > last + pd.Timedelta(days=1):
+        raise InputError(f"{what}: the {int(period_days)} days from {s.date()} run past the "
+                         f"data's last day {last.date()}; choose an earlier split")
+    tx = transactions
+    before = pd.Index(tx.loc[(tx["date"] >= s - d) & (tx["date"] < s), "customer_id"].unique())
+    after = set(tx.loc[(tx["date"] >= s) & (tx["date"] < s + d), "customer_id"])
+    return s, d, before, after

@@ -31,8 +31,9 @@ from crmlab.interactions.common import (
     check_transactions,
     contacts_only,
     month_start,
+    period_buyers,
 )
-from crmlab.interactions.inference import diff_proportions, proportion_ci
+from crmlab.interactions.inference import compare_groups
 
 __all__ = ["complaint_rates", "complaint_trend", "ComplaintLapse", "complaint_lapse", "sentiment_by_month"]
 
@@ -165,26 +166,14 @@ def complaint_lapse(log: pd.DataFrame, transactions: pd.DataFrame, split, period
         When the following period runs past ``as_of`` (its lapses are not yet known).
     """
     log = contacts_only(check_log(log))
-    tx = check_transactions(transactions)
-    s, last = as_timestamp(split, "split"), as_timestamp(as_of, "as_of")
-    d = pd.Timedelta(days=int(period_days))
-    if s + d > last + pd.Timedelta(days=1):
-        raise InputError(f"complaint lapse: the {int(period_days)} days from {s.date()} run past the "
-                         f"data's last day {last.date()}; choose an earlier split")
-    buyers = pd.Index(tx.loc[(tx["date"] >= s - d) & (tx["date"] < s), "customer_id"].unique())
-    after = set(tx.loc[(tx["date"] >= s) & (tx["date"] < s + d), "customer_id"])
+    s, d, buyers, after = period_buyers(check_transactions(transactions), split, period_days, as_of,
+                                        "complaint lapse")
     comp = log[(log["type"] == "complaint") & (log["timestamp"] >= s - d) & (log["timestamp"] < s)]
-    complained = set(comp["customer_id"])
     per = pd.DataFrame({"customer_id": buyers.astype(str)})
-    per["complained"] = per["customer_id"].isin(complained)
+    per["complained"] = per["customer_id"].isin(set(comp["customer_id"]))
     per["lapsed"] = ~per["customer_id"].isin(after)
-    c, o = per[per["complained"]], per[~per["complained"]]
-    diff = diff_proportions(int(c["lapsed"].sum()), len(c), int(o["lapsed"].sum()), len(o), level)
-    ci = [proportion_ci(diff["x1"], diff["n1"], level), proportion_ci(diff["x2"], diff["n2"], level)]
-    table = pd.DataFrame({"group": ["complained", "did not complain"], "customers": [len(c), len(o)],
-                          "lapsed": [int(c["lapsed"].sum()), int(o["lapsed"].sum())],
-                          "lapse_rate": [diff["p1"], diff["p2"]],
-                          "low": [ci[0][0], ci[1][0]], "high": [ci[0][1], ci[1][1]]})
+    diff, table = compare_groups(per, "complained", "lapsed", ("complained", "did not complain"),
+                                 "lapsed", "lapse_rate", level)
     return ComplaintLapse(customers=per, table=table, difference=diff, split=s, period_days=int(period_days))
 
 

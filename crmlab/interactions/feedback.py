@@ -33,9 +33,14 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.weightstats import DescrStatsW
 
-from crmlab.errors import InputError
-from crmlab.interactions.common import as_timestamp, check_customers, check_log, check_transactions
-from crmlab.interactions.inference import diff_proportions, proportion_ci
+from crmlab.interactions.common import (
+    as_timestamp,
+    check_customers,
+    check_log,
+    check_transactions,
+    period_buyers,
+)
+from crmlab.interactions.inference import compare_groups
 from crmlab.interactions.read import mask_contacts
 from crmlab.interactions.sentiment import (
     CHINESE_MODEL,
@@ -245,26 +250,15 @@ def sentiment_repeat(log: pd.DataFrame, transactions: pd.DataFrame, split, perio
         When the following period runs past ``as_of``.
     """
     log = check_log(log, ("sentiment",))
-    tx = check_transactions(transactions)
-    s, last = as_timestamp(split, "split"), as_timestamp(as_of, "as_of")
-    d = pd.Timedelta(days=int(period_days))
-    if s + d > last + pd.Timedelta(days=1):
-        raise InputError(f"sentiment and repeat purchase: the {int(period_days)} days from {s.date()} "
-                         f"run past the data's last day {last.date()}; choose an earlier split")
-    buyers = set(tx.loc[(tx["date"] >= s - d) & (tx["date"] < s), "customer_id"])
-    after = set(tx.loc[(tx["date"] >= s) & (tx["date"] < s + d), "customer_id"])
+    s, d, buyers, after = period_buyers(check_transactions(transactions), split, period_days, as_of,
+                                        "sentiment and repeat purchase")
     fb = log[log["sentiment"].notna() & (log["timestamp"] >= s - d) & (log["timestamp"] < s)
-             & log["customer_id"].isin(buyers)]
+             & log["customer_id"].isin(set(buyers))]
     per = fb.groupby("customer_id")["sentiment"].mean().rename("sentiment").reset_index()
     per["negative"] = per["sentiment"] < NEGATIVE_BELOW
     per["repeated"] = per["customer_id"].isin(after)
-    n, p = per[per["negative"]], per[~per["negative"]]
-    diff = diff_proportions(int(n["repeated"].sum()), len(n), int(p["repeated"].sum()), len(p), level)
-    ci = [proportion_ci(diff["x1"], diff["n1"], level), proportion_ci(diff["x2"], diff["n2"], level)]
-    table = pd.DataFrame({"group": ["negative feedback", "positive feedback"], "customers": [len(n), len(p)],
-                          "repeated": [int(n["repeated"].sum()), int(p["repeated"].sum())],
-                          "repeat_rate": [diff["p1"], diff["p2"]],
-                          "low": [ci[0][0], ci[1][0]], "high": [ci[0][1], ci[1][1]]})
+    diff, table = compare_groups(per, "negative", "repeated", ("negative feedback", "positive feedback"),
+                                 "repeated", "repeat_rate", level)
     return SentimentRepeat(customers=per, table=table, difference=diff, split=s, period_days=int(period_days))
 
 

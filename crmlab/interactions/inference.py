@@ -28,7 +28,8 @@ import numpy as np
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-__all__ = ["PROPORTION_METHOD", "MEAN_METHOD", "proportion_ci", "diff_proportions", "diff_means", "covers"]
+__all__ = ["PROPORTION_METHOD", "MEAN_METHOD", "proportion_ci", "diff_proportions", "diff_means", "covers",
+           "compare_groups"]
 
 PROPORTION_METHOD = "Newcombe hybrid score (Wilson) interval; relative risk log-adjusted"
 MEAN_METHOD = "Welch t interval (unequal variances)"
@@ -125,3 +126,37 @@ def covers(result: dict, value: float = 0.0) -> bool | None:
     if low is None or high is None or math.isnan(low) or math.isnan(high):
         return None
     return bool(low <= value <= high)
+
+
+def compare_groups(per, flag: str, outcome: str, groups: tuple[str, str], count: str, rate: str,
+                   level: float = 0.95):
+    """Rate of a yes/no ``outcome`` in the customers where ``flag`` is True against the others.
+
+    Parameters
+    ----------
+    per : DataFrame
+        One row per customer with the boolean columns ``flag`` and ``outcome``.
+    flag, outcome : str
+        The grouping column and the outcome column.
+    groups : (str, str)
+        Names of the flagged group and of the others (the table's ``group``).
+    count, rate : str
+        Table column names for the outcome count and its rate (``lapsed``/``lapse_rate``).
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    (dict, DataFrame)
+        :func:`diff_proportions` (flagged minus the others), and the table ``group``,
+        ``customers``, ``count``, ``rate`` with each rate's Wilson interval ``low``, ``high``.
+    """
+    import pandas as pd
+
+    a, b = per[per[flag]], per[~per[flag]]
+    diff = diff_proportions(int(a[outcome].sum()), len(a), int(b[outcome].sum()), len(b), level)
+    ci = [proportion_ci(diff["x1"], diff["n1"], level), proportion_ci(diff["x2"], diff["n2"], level)]
+    table = pd.DataFrame({"group": list(groups), "customers": [len(a), len(b)],
+                          count: [diff["x1"], diff["x2"]], rate: [diff["p1"], diff["p2"]],
+                          "low": [ci[0][0], ci[1][0]], "high": [ci[0][1], ci[1][1]]})
+    return diff, table
