@@ -8,12 +8,14 @@ measures the whole run.
 
 Usage: ``python benchmarks/profile_chain.py [--export-copies 216] [--stage cleaning,segmentation]
 [--out DIR] [--cprofile FILE]`` (products go to ``DIR``, default a temporary folder).
+It runs under the allocator settings of a stage kernel (``crmlab.kernel.ALLOCATOR_ENV``).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import resource
 import sys
 import tempfile
@@ -89,15 +91,17 @@ def segmentation(p, out: Path) -> None:
 
     from crmlab import segmentation as seg
     from crmlab.engine import read_parquet
-    from crmlab.features import customer_summary
+    from crmlab.features import customer_summaries
     from crmlab.io import write_parquet
 
     s = p.segmentation
     with step("segmentation: read transactions"):
         tx = read_parquet(out / "transactions.parquet")
-    with step("segmentation: customer_summary"):
+    calibration_end = p.periods.calibration_end if p.periods else None
+    with step("segmentation: customer_summaries"):
         as_of, _ = seg.observation_date(tx, p.periods)
-        summary = customer_summary(tx, as_of)
+        dates = [as_of] if calibration_end is None else [as_of, calibration_end]
+        summary, *earlier = customer_summaries(tx, dates)
     with step("segmentation: describe"):
         summary[["frequency", "recency", "T", "purchase_days", "days_since_last", "total_spend",
                  "spend_per_line", "monetary_value"]].describe()
@@ -131,8 +135,8 @@ def segmentation(p, out: Path) -> None:
         seg.lifecycle_display(customers)
     plt.close("all")
     with step("segmentation: dynamic_view"):
-        calibration_end = p.periods.calibration_end if p.periods else None
-        view = seg.dynamic_view(tx, customers, calibration_end, as_of, s)
+        view = seg.dynamic_view(tx, customers, calibration_end, as_of, s,
+                                before_summary=next(iter(earlier), None))
     del tx
     with step("segmentation: transition tables+displays"):
         seg.transition_tables(view)
@@ -153,6 +157,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default=None)
     ap.add_argument("--cprofile", default=None, help="write cProfile stats to this file")
     args = ap.parse_args(argv)
+    from crmlab.kernel import kernel_env
+
+    extra = kernel_env()
+    if extra:  # run with the allocator settings a stage kernel gets (crmlab.kernel)
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **extra})
     from bench_chain import export_params
 
     from crmlab.config import load_params

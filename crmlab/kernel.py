@@ -10,6 +10,12 @@ kernel is always ``sys.executable -m ipykernel_launcher`` - the interpreter that
 It also talks to the kernel over IPC (Unix domain sockets in a private temporary folder)
 instead of TCP on localhost: nothing listens on a port, and ipykernel 7 stops printing its
 "Kernel is running over TCP without encryption" warning into every stage's log.
+
+And it starts the kernel with glibc's allocator told to keep freed memory (:data:`ALLOCATOR_ENV`).
+A stage allocates and frees arrays of one value per row again and again; by default every
+array above 32 MB is a fresh ``mmap`` that the kernel must fault in and zero page by page,
+and on a 15M-row export that was a third of the two stages' CPU time. Variables the user
+has set win.
 """
 
 from __future__ import annotations
@@ -23,9 +29,35 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
-__all__ = ["ProjectKernelManager", "kernel_argv", "KERNEL_DISPLAY_NAME"]
+__all__ = ["ProjectKernelManager", "kernel_argv", "kernel_env", "ALLOCATOR_ENV", "KERNEL_DISPLAY_NAME"]
 
 KERNEL_DISPLAY_NAME = "crmlab (this environment)"
+
+#: glibc malloc settings for stage kernels: large blocks come from the heap (no mmap per
+#: array), freed memory stays with the process for the next array (no trim below 64 GiB),
+#: and the heap grows 256 MiB at a time. Only the stage's own process is affected.
+ALLOCATOR_ENV = {
+    "MALLOC_MMAP_MAX_": "0",
+    "MALLOC_TRIM_THRESHOLD_": str(64 << 30),
+    "MALLOC_TOP_PAD_": str(256 << 20),
+}
+
+
+def kernel_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Return the variables a stage kernel gets on top of its parent's environment.
+
+    Parameters
+    ----------
+    environ : dict, optional
+        The parent's environment (``os.environ`` if omitted); a variable set there is kept.
+
+    Returns
+    -------
+    dict
+        :data:`ALLOCATOR_ENV` without the names ``environ`` already sets.
+    """
+    environ = os.environ if environ is None else environ
+    return {k: v for k, v in ALLOCATOR_ENV.items() if k not in environ}
 
 
 def kernel_argv(executable: str | None = None) -> list[str]:
@@ -59,6 +91,7 @@ class ProjectKernelManager(AsyncKernelManager):
                 argv=kernel_argv(),
                 display_name=KERNEL_DISPLAY_NAME,
                 language="python",
+                env=kernel_env(),
                 metadata={"debugger": False},
             )
         return self._project_spec

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from crmlab import runner
-from crmlab.kernel import ProjectKernelManager, kernel_argv
+from crmlab.kernel import ALLOCATOR_ENV, ProjectKernelManager, kernel_argv, kernel_env
 from crmlab.stages import Stage
 
 
@@ -19,11 +19,21 @@ def test_kernel_argv_is_this_interpreter():
     assert ProjectKernelManager().kernel_spec.argv[0] == sys.executable
 
 
+def test_kernel_env_keeps_what_the_user_set():
+    assert kernel_env({}) == ALLOCATOR_ENV
+    assert kernel_env({"MALLOC_MMAP_MAX_": "65536"}) == {
+        k: v for k, v in ALLOCATOR_ENV.items() if k != "MALLOC_MMAP_MAX_"
+    }
+
+
 @pytest.fixture()
 def probe_notebook(tmp_path, monkeypatch):
     """A one-cell notebook that prints the interpreter it runs on, as a stage of its own."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import sys\nprint(sys.executable)")]
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import os, sys\nprint(sys.executable)\nprint(os.environ.get('MALLOC_MMAP_MAX_'))"
+        "\nprint(os.environ.get('MALLOC_TRIM_THRESHOLD_'))"
+    )]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     (tmp_path / "nb").mkdir()
     nbformat.write(nb, tmp_path / "nb" / "probe.ipynb")
@@ -43,10 +53,12 @@ def test_stage_runs_on_sys_executable_even_with_a_foreign_python3_kernelspec(
         "display_name": "Some other Python", "language": "python",
     }))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.delenv("MALLOC_MMAP_MAX_", raising=False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")  # the user's own setting wins
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     out = runner._execute(probe_notebook, 1, run_dir, {}, False)
-    printed = nbformat.read(out, as_version=4).cells[0].outputs[0]["text"].strip()
-    assert printed == sys.executable
+    printed = nbformat.read(out, as_version=4).cells[0].outputs[0]["text"].split()
+    assert printed == [sys.executable, ALLOCATOR_ENV["MALLOC_MMAP_MAX_"], "12345"]
     # IPC transport: the kernel no longer warns about plain-text TCP in every stage's log
     assert "without encryption" not in capfd.readouterr().err
