@@ -104,7 +104,7 @@ def export_params(copies: int) -> str:
     target.write_text(
         f"run_name: chain_x{copies}\n"
         "engine: {name: pandas}\n"
-        f"paths: {{processed: {datasets.DATA / 'processed'}, outputs: {datasets.DATA / 'outputs'}}}\n"
+        f"paths: {{processed: {datasets.DATA / f'processed_x{copies}'}, outputs: {datasets.DATA / 'outputs'}}}\n"
         f"transactions:\n  path: {path}\n"
         "  columns: {customer_id: customer_id, date: date, amount: dollar_value, "
         "quantity: number_of_cds}\n"

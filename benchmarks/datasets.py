@@ -135,8 +135,11 @@ def export_copy(k: int, order: str = "date") -> Path:
 
     ``cdnow_export_x{k}_{order}.parquet``: ``customer_id``, ``date`` (``YYYYMMDD`` text),
     ``dollar_value`` and ``number_of_cds`` as the cleaning stage reads them from CDNOW,
-    rows in ``order``; written in row groups of 1M rows. This is what the chain benchmark
-    feeds to ``crmlab run --only cleaning,segmentation``.
+    rows in ``order``; written in row groups of at most 1M rows. This is what the chain
+    benchmark feeds to ``crmlab run --only cleaning,segmentation``.
+
+    Date order is written in pieces (:func:`_date_sorted_pieces`), so 100M rows need no more
+    memory than a few million; the other orders are built whole.
     """
     path = DATA / f"cdnow_export_x{k}_{order}.parquet"
     if path.exists():
@@ -145,23 +148,59 @@ def export_copy(k: int, order: str = "date") -> Path:
 
     DATA.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    df = reorder(replicate(cdnow(), k), order)
-    table = pa.table(
-        {
-            "customer_id": pa.array(df["customer_id"].array),
-            "date": pa.array(df["date"].dt.strftime("%Y%m%d").array),
-            "dollar_value": pc.cast(pa.array(df["amount"].to_numpy()), pa.string()),
-            "number_of_cds": pc.cast(
-                pa.array(df["quantity"].to_numpy().astype("int64")), pa.string()
-            ),
-        }
-    )
-    del df
+    base = cdnow()
+    pieces = (_date_sorted_pieces(base, k) if order == "date"
+              else iter([reorder(replicate(base, k), order)]))
     tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, row_group_size=1 << 20)
+    rows = 0
+    with pq.ParquetWriter(tmp, _EXPORT_SCHEMA) as writer:
+        for df in pieces:
+            writer.write_table(_export_table(df), row_group_size=1 << 20)
+            rows += len(df)
+            if k > 216:
+                print(f"  {path.name}: {rows:,} rows ({time.perf_counter() - t0:.0f} s)", flush=True)
     tmp.replace(path)
-    print(f"  wrote {path} ({len(table):,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
+    print(f"  wrote {path} ({rows:,} rows) in {time.perf_counter() - t0:.1f} s", flush=True)
     return path
+
+
+_EXPORT_SCHEMA = pa.schema([(name, pa.large_string()) for name in
+                            ("customer_id", "date", "dollar_value", "number_of_cds")])
+
+
+def _export_table(df: pd.DataFrame) -> pa.Table:
+    """The export's text cells for typed rows (``replicate``'s columns)."""
+    return pa.table(
+        {
+            "customer_id": pa.array(df["customer_id"].array).cast(pa.large_string()),
+            "date": pa.array(df["date"].dt.strftime("%Y%m%d").array).cast(pa.large_string()),
+            "dollar_value": pc.cast(pa.array(df["amount"].to_numpy()), pa.large_string()),
+            "number_of_cds": pc.cast(
+                pa.array(df["quantity"].to_numpy().astype("int64")), pa.large_string()
+            ),
+        },
+        schema=_EXPORT_SCHEMA,
+    )
+
+
+def _date_sorted_pieces(base: pd.DataFrame, k: int, rows: int = 3_000_000):
+    """``reorder(replicate(base, k), "date")`` in consecutive pieces of about ``rows`` rows.
+
+    The stable date sort of k copies puts, within a day, copy 0's rows of that day (in file
+    order), then copy 1's, and so on. Each piece takes whole days of ``base`` and all k
+    copies of them, sorted the same way, so the pieces laid end to end are the whole sorted
+    table, row for row.
+    """
+    base = base.sort_values("date", kind="stable", ignore_index=True)
+    day = base["date"].to_numpy()
+    per_piece = max(1, rows // k)
+    start = 0
+    while start < len(base):
+        stop = min(len(base), start + per_piece)
+        while stop < len(base) and day[stop] == day[stop - 1]:
+            stop += 1  # never split a day between pieces
+        yield reorder(replicate(base.iloc[start:stop], k), "date")
+        start = stop
 
 
 def _tree_rss(proc) -> int:

@@ -11,11 +11,13 @@ It also talks to the kernel over IPC (Unix domain sockets in a private temporary
 instead of TCP on localhost: nothing listens on a port, and ipykernel 7 stops printing its
 "Kernel is running over TCP without encryption" warning into every stage's log.
 
-And it starts the kernel with glibc's allocator told to keep freed memory (:data:`ALLOCATOR_ENV`).
-A stage allocates and frees arrays of one value per row again and again; by default every
-array above 32 MB is a fresh ``mmap`` that the kernel must fault in and zero page by page,
-and on a 15M-row export that was a third of the two stages' CPU time. Variables the user
-has set win.
+On the pandas engine the kernel starts with glibc's allocator told to keep freed memory
+(:data:`ALLOCATOR_ENV`, :class:`InMemoryKernelManager`). A stage allocates and frees arrays
+of one value per row again and again; by default every array above 32 MB is a fresh
+``mmap`` that the kernel must fault in and zero page by page, and on a 15M-row export that
+was a third of the two stages' CPU time. Not on the Dask engine: its in-process workers
+spill to disk when memory runs short, and memory the allocator keeps would never show as
+freed. Variables the user has set win.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
-__all__ = ["ProjectKernelManager", "kernel_argv", "kernel_env", "ALLOCATOR_ENV", "KERNEL_DISPLAY_NAME"]
+__all__ = ["ProjectKernelManager", "InMemoryKernelManager", "kernel_manager", "kernel_argv", "kernel_env",
+           "ALLOCATOR_ENV", "KERNEL_DISPLAY_NAME"]
 
 KERNEL_DISPLAY_NAME = "crmlab (this environment)"
 
@@ -83,6 +86,9 @@ class ProjectKernelManager(AsyncKernelManager):
     ``kernel_name`` papermill is given then only labels the notebook's metadata.
     """
 
+    #: start the kernel with :data:`ALLOCATOR_ENV` (see :class:`InMemoryKernelManager`)
+    tuned_allocator = False
+
     @property
     def kernel_spec(self) -> KernelSpec:
         """The kernelspec of this interpreter (never looked up by name)."""
@@ -91,7 +97,7 @@ class ProjectKernelManager(AsyncKernelManager):
                 argv=kernel_argv(),
                 display_name=KERNEL_DISPLAY_NAME,
                 language="python",
-                env=kernel_env(),
+                env=kernel_env() if self.tuned_allocator else {},
                 metadata={"debugger": False},
             )
         return self._project_spec
@@ -113,3 +119,14 @@ class ProjectKernelManager(AsyncKernelManager):
         folder = getattr(self, "_ipc_dir", None)
         if not restart and folder:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+class InMemoryKernelManager(ProjectKernelManager):
+    """:class:`ProjectKernelManager` for a stage on the pandas engine: with :data:`ALLOCATOR_ENV`."""
+
+    tuned_allocator = True
+
+
+def kernel_manager(engine_name: str) -> type[ProjectKernelManager]:
+    """Return the kernel manager class for a stage on ``engine_name`` (``pandas`` or ``dask``)."""
+    return InMemoryKernelManager if engine_name == "pandas" else ProjectKernelManager

@@ -63,7 +63,7 @@ from crmlab.errors import InputError, Terminated
 from crmlab.export import export_html, export_report
 from crmlab.i18n import catalog
 from crmlab.io import check_inputs, file_sha256, write_json, write_text
-from crmlab.kernel import ProjectKernelManager
+from crmlab.kernel import kernel_manager
 from crmlab.runstore import (
     REPORT_FILE,
     clean_stale,
@@ -177,7 +177,8 @@ def notebook_source(stage: Stage, language: str = "en") -> Path:
     return NOTEBOOKS_DIR / stage.notebook if language == "en" else NOTEBOOKS_DIR / language / stage.notebook
 
 
-def _execute(stage: Stage, index: int, run_dir: Path, nb_params: dict, progress: bool) -> Path:
+def _execute(stage: Stage, index: int, run_dir: Path, nb_params: dict, progress: bool,
+             engine_name: str = "pandas") -> Path:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -191,7 +192,7 @@ def _execute(stage: Stage, index: int, run_dir: Path, nb_params: dict, progress:
                 str(out),
                 parameters=nb_params,
                 kernel_name=KERNEL,
-                kernel_manager_class=ProjectKernelManager,
+                kernel_manager_class=kernel_manager(engine_name),
                 cwd=str(source.parent),
                 progress_bar=progress,
                 log_output=False,
@@ -363,7 +364,7 @@ def _run_stages(
             write_json(manifest, mpath)
             t0 = time.perf_counter()
             try:
-                out = _execute(st, index, run_dir, nb_params, progress)
+                out = _execute(st, index, run_dir, nb_params, progress, params.engine.name)
             except (InputError, StageFailed) as exc:
                 nb = run_dir / f"{index:02d}_{st.name}.ipynb"
                 manifest["stages"][st.name] = {

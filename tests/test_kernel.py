@@ -9,7 +9,14 @@ import nbformat
 import pytest
 
 from crmlab import runner
-from crmlab.kernel import ALLOCATOR_ENV, ProjectKernelManager, kernel_argv, kernel_env
+from crmlab.kernel import (
+    ALLOCATOR_ENV,
+    InMemoryKernelManager,
+    ProjectKernelManager,
+    kernel_argv,
+    kernel_env,
+    kernel_manager,
+)
 from crmlab.stages import Stage
 
 
@@ -17,6 +24,13 @@ def test_kernel_argv_is_this_interpreter():
     assert kernel_argv()[:3] == [sys.executable, "-m", "ipykernel_launcher"]
     assert kernel_argv("/x/python")[0] == "/x/python"
     assert ProjectKernelManager().kernel_spec.argv[0] == sys.executable
+
+
+def test_allocator_settings_only_on_the_pandas_engine():
+    assert kernel_manager("pandas") is InMemoryKernelManager
+    assert kernel_manager("dask") is ProjectKernelManager
+    assert InMemoryKernelManager().kernel_spec.env == kernel_env()
+    assert ProjectKernelManager().kernel_spec.env == {}  # Dask workers spill: memory must be freed
 
 
 def test_kernel_env_keeps_what_the_user_set():
