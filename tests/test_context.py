@@ -84,3 +84,84 @@ def test_show_saves_figure_and_table_under_the_display_name(params_file):
     assert (ctx.figures / "toy_bars.png").is_file() and (ctx.tables / "toy_bars.csv").is_file()
     assert shown.takeaway == "two bars."
     plt.close("all")
+
+
+# --- ctx.save_table's fast CSV writer: the very bytes of crmlab.io.save_table ---------------
+
+
+def _both(tmp_path, df, index=False):
+    """Return (fast path used?, fast bytes, general bytes) of one table."""
+    from crmlab.context import _save_table_fast
+    from crmlab.io import save_table
+
+    fast = _save_table_fast(df, tmp_path / "fast", "t", index, min_rows=0)
+    slow = save_table(df, tmp_path / "slow", "t", index=index)
+    return fast is not None, fast.read_bytes() if fast else None, slow.read_bytes()
+
+
+def _mixed(n=60):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    money = np.round(rng.gamma(2, 40, n), 2) * 1.0
+    money[:8] = [0.1 + 0.2, -0.0, 0.0, np.nan, np.inf, -np.inf, 1e16, 1.5e-7]
+    texts = ["Loyal", "=SUM(A1)", "-5.2", "+x", "@me", "\tTab", "r0-1", None, "中文 客户", "",
+             "-", "1e5", "'quoted"]
+    return pd.DataFrame({
+        "customer_id": pd.array([f"c{i:03d}" for i in range(n)], dtype="str"),
+        "value_tier": pd.array([texts[i % len(texts)] for i in range(n)], dtype="str"),
+        "spend": money,
+        "days": np.arange(n, dtype=np.float64) * 3.0,
+        "orders": np.arange(n, dtype=np.int64) - 7,
+        "note": pd.Series([texts[(i * 7) % len(texts)] for i in range(n)], dtype=object),
+    })
+
+
+def test_fast_csv_is_byte_identical(tmp_path):
+    used, fast, slow = _both(tmp_path, _mixed())
+    assert used and fast == slow
+    assert b"'=SUM(A1)" in fast and b",-5.2," in fast and b"-0.0" in fast  # the rules held
+    # column names that look like formulas are neutralised too
+    used, fast, slow = _both(tmp_path, _mixed().rename(columns={"note": "=note"}))
+    assert used and fast == slow
+
+
+@pytest.mark.parametrize("change", [
+    "comma", "quote", "newline", "cr", "index", "datetime", "bool", "int32", "mixed_object",
+    "one_column", "int_label", "category",
+])
+def test_fast_csv_falls_back_where_pandas_differs(tmp_path, change):
+    import numpy as np
+
+    df, index = _mixed(), False
+    if change in ("comma", "quote", "newline", "cr"):
+        bad = {"comma": "a,b", "quote": 'say "hi"', "newline": "two\nlines", "cr": "x\ry"}[change]
+        df.loc[5, "value_tier"] = bad
+    elif change == "index":
+        index = True
+    elif change == "datetime":
+        df["when"] = pd.Timestamp("2020-01-01")
+    elif change == "bool":
+        df["flag"] = df["orders"] > 0
+    elif change == "int32":
+        df["orders"] = df["orders"].astype(np.int32)
+    elif change == "mixed_object":
+        df["note"] = pd.Series([1, "a"] * 30, dtype=object)
+    elif change == "one_column":
+        df = df[["value_tier"]]
+    elif change == "int_label":
+        df.columns = range(df.shape[1])
+    elif change == "category":
+        df["value_tier"] = df["value_tier"].astype("category")
+    used, fast, slow = _both(tmp_path, df, index)
+    assert not used and fast is None
+
+
+def test_small_tables_take_the_general_writer(tmp_path, params_file):
+    from crmlab.context import _save_table_fast
+
+    assert _save_table_fast(_mixed(), tmp_path, "t", False) is None  # fewer than FAST_CSV_ROWS
+    ctx = stage_context(TOY, params_file)
+    path = ctx.save_table(_mixed(), "small")
+    used, fast, slow = _both(tmp_path, _mixed())
+    assert path.read_bytes() == slow
