@@ -132,9 +132,54 @@ def _fit_rows(n: int, size: int, seed: int) -> np.ndarray | None:
     return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
 
 
+def _present_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.unique(labels, return_inverse=True)`` of small non-negative labels.
+
+    Cluster labels are 0..k-1: counting them finds the present ones without sorting
+    millions of labels. Any other labels are left to ``np.unique``.
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu" or len(labels) == 0 or labels.min() < 0 \
+            or labels.max() > 4 * len(labels) + 1024:
+        return np.unique(labels, return_inverse=True)
+    present = np.bincount(labels) > 0
+    position = np.cumsum(present) - 1
+    return np.flatnonzero(present).astype(labels.dtype), position[labels]
+
+
+# The fits of the last k search (crmlab.segmentation.cluster_count.k_search), by the digest
+# of the rows it fitted: fit_clusters on the same rows, k, method and seed would refit the
+# very same model, so it takes the search's. Only the last search is kept.
+_SEARCH_FITS: dict[str, Any] = {}
+
+
+def _rows_key(X: np.ndarray, method: str, seed: int) -> tuple:
+    import hashlib
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return (hashlib.blake2b(X.view(np.uint8), digest_size=32).hexdigest(), X.shape, method,
+            seed, _KMEANS_N_INIT)
+
+
+def _remember_search(X: np.ndarray, method: str, seed: int, pre, fits: dict) -> None:
+    """Keep a k search's fits: ``fits`` maps k to (fitted model, labels of ``X``)."""
+    _SEARCH_FITS.clear()
+    _SEARCH_FITS.update(key=_rows_key(X, method, seed), pre=pre, fits=fits)
+
+
+def _searched_fit(X: np.ndarray, k: int, method: str, seed: int):
+    """Return (preprocessing, model, labels) the last k search fitted on ``X``, or None."""
+    if not _SEARCH_FITS or k not in _SEARCH_FITS["fits"]:
+        return None
+    if _SEARCH_FITS["key"] != _rows_key(X, method, seed):
+        return None
+    model, labels = _SEARCH_FITS["fits"][k]
+    return _SEARCH_FITS["pre"], model, labels
+
+
 def _relabel_by_spend(labels: np.ndarray, spend: np.ndarray) -> np.ndarray:
     # cluster 0 = highest mean spend, so labels are stable and meaningful across runs
-    ks, codes = np.unique(labels, return_inverse=True)
+    ks, codes = _present_labels(labels)
     means = np.bincount(codes, weights=spend) / np.bincount(codes)
     order = np.lexsort((ks, -means))
     remap = np.empty(len(ks), dtype=np.int64)
@@ -165,14 +210,21 @@ def fit_clusters(customers: pd.DataFrame, k: int, segmentation: Mapping[str, Any
     InputError
         On a missing column, bad params or fewer customers than clusters.
     """
+    from sklearn.pipeline import Pipeline
+
     X = _feature_matrix(customers)
     require_columns(customers, ["total_spend"], "customers")
     method, seed = _method(segmentation)
     if len(X) < k:
         raise InputError(f"customers: {len(X)} customers are too few for {k} clusters")
     rows_used = _fit_rows(len(X), FIT_SAMPLE, seed)
+    fitted = _searched_fit(X if rows_used is None else X[rows_used], k, method, seed)
     with _one_thread():
-        if rows_used is None:
+        if fitted is not None and rows_used is None:  # the search fitted these very rows
+            labels = fitted[2]
+        elif fitted is not None:
+            labels = Pipeline([*fitted[0].steps, ("model", fitted[1])]).predict(X)
+        elif rows_used is None:
             labels = cluster_pipeline(k, method, seed).fit_predict(X)
         else:  # fit on a seeded sample, assign every customer (FIT_SAMPLE)
             labels = cluster_pipeline(k, method, seed).fit(X[rows_used]).predict(X)

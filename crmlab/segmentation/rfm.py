@@ -82,7 +82,7 @@ DEFAULT_SEGMENT_MAP: dict[str, str] = {
 
 
 def quantile_scores(values: Sequence[float] | pd.Series, higher_is_better: bool = True,
-                    n_bins: int = N_BINS) -> np.ndarray:
+                    n_bins: int = N_BINS, *, order: np.ndarray | None = None) -> np.ndarray:
     """Quantile scores 1..n_bins that never split ties.
 
     The score is ``1 + floor(n_bins * b / n)`` where ``b`` counts the values strictly worse
@@ -98,6 +98,8 @@ def quantile_scores(values: Sequence[float] | pd.Series, higher_is_better: bool 
         ``False`` for recency in days (fewer days since the last purchase is better).
     n_bins : int
         5 for quintiles.
+    order : ndarray, optional
+        ``np.argsort(values)``, when the caller has it (one sort serves several scores).
 
     Returns
     -------
@@ -121,7 +123,8 @@ def quantile_scores(values: Sequence[float] | pd.Series, higher_is_better: bool 
     # the values strictly worse than each sorted value: where its run of equal values
     # starts (or ends), found in one pass over the sorted values; scores are computed in
     # sorted order and scattered back once
-    order = np.argsort(v)  # ties get equal scores whatever their order here
+    if order is None or len(order) != n:
+        order = np.argsort(v)  # ties get equal scores whatever their order here
     s = v[order]
     worse = run_bounds(s, "left") if higher_is_better else n - run_bounds(s, "right")
     scores = np.empty(n, dtype=np.int64)
@@ -149,7 +152,8 @@ def _worse_by_counting(v: np.ndarray, higher_is_better: bool) -> np.ndarray | No
     return len(v) - upto[k]  # values strictly larger
 
 
-def rfm_scores(customers: pd.DataFrame, monetary: str) -> pd.DataFrame:
+def rfm_scores(customers: pd.DataFrame, monetary: str, *,
+               spend_order: np.ndarray | None = None) -> pd.DataFrame:
     """Add RFM quintile scores ``r_score``, ``f_score``, ``m_score`` and ``fm_score``.
 
     Parameters
@@ -159,6 +163,8 @@ def rfm_scores(customers: pd.DataFrame, monetary: str) -> pd.DataFrame:
         for ``monetary="average"``).
     monetary : {"total", "average"}
         ``segmentation.rfm_monetary``: score M on total spend, or on spend per purchase day.
+    spend_order : ndarray, optional
+        ``np.argsort`` of ``total_spend``, when the caller has it (used for ``"total"``).
 
     Returns
     -------
@@ -183,7 +189,7 @@ def rfm_scores(customers: pd.DataFrame, monetary: str) -> pd.DataFrame:
         m = df["total_spend"]
     df["r_score"] = quantile_scores(df["days_since_last"], higher_is_better=False)
     df["f_score"] = quantile_scores(df["frequency"])
-    df["m_score"] = quantile_scores(m)
+    df["m_score"] = quantile_scores(m, order=spend_order if monetary == "total" else None)
     df["fm_score"] = (df["f_score"] + df["m_score"] + 1) // 2
     return df
 

@@ -1,0 +1,180 @@
+"""Fast paths of the segmentation stage give exactly what the general code gives.
+
+Each test runs a fast path and the reference computation (the code the fast path stands
+in for) on small data, including the cases that must fall back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal, assert_series_equal
+
+from crmlab import segmentation as seg
+from crmlab.segmentation import clusters, rfm, tiers
+
+SEG = {
+    "k_range": [2, 5],
+    "method": "kmeans",
+    "seed": 42,
+    "bootstrap": 2,
+    "tiers": {"high": 0.5, "medium": 0.8},
+    "lifecycle": {"new_days": 30, "at_risk_factor": 1.5, "lapsed_factor": 3.0},
+    "segment_map": None,
+    "rfm_monetary": "total",
+    "k": None,
+}
+
+
+def _customers(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    days = rng.integers(0, 400, n).astype(np.float64)
+    freq = rng.geometric(0.5, n) - 1
+    spend = np.round(rng.gamma(1.5, 30, n), 2)
+    spend[:20] = spend[20:40]  # ties
+    spend[40:45] = [0.0, -0.0, -5.0, 0.0, 12.5]
+    return pd.DataFrame({
+        "customer_id": pd.array([f"c{i:05d}" for i in range(n)], dtype="str"),
+        "days_since_last": days,
+        "frequency": freq.astype(np.int64),
+        "purchase_days": (freq + 1).astype(np.int64),
+        "total_spend": spend,
+        "spend_per_line": np.abs(spend) / (freq + 1) + 1.0,
+        "T": days + rng.integers(0, 300, n),
+        "gap_mean": np.where(freq > 0, rng.uniform(5, 90, n), np.nan),
+    })
+
+
+# --- cluster labels without a sort -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([3, 0, 3, 5, 0], dtype=np.int32), np.array([2, 2, 2]), np.array([0, 1, 2, 1]),
+    np.array([-1, 0, 4]), np.array([10**9, 1]), np.array([], dtype=np.int64),
+    np.array([1.0, 0.0]),
+], ids=["gaps", "one", "dense", "negative", "huge", "empty", "float"])
+def test_present_labels_is_unique_with_inverse(labels):
+    ks, codes = clusters._present_labels(labels)
+    ref_ks, ref_codes = np.unique(labels, return_inverse=True)
+    assert ks.tolist() == ref_ks.tolist() and ks.dtype == ref_ks.dtype
+    assert codes.tolist() == ref_codes.tolist()
+
+
+# --- fit_clusters takes the k search's fit of the same rows -----------------------------------
+
+
+def _fresh_fit(df, k, segmentation):
+    clusters._SEARCH_FITS.clear()
+    return seg.fit_clusters(df, k, segmentation)
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm"])
+@pytest.mark.parametrize("sample", [None, 150], ids=["all", "sampled"])
+def test_fit_clusters_after_a_search_is_the_refit(monkeypatch, method, sample):
+    df = _customers()
+    segmentation = {**SEG, "method": method}
+    if sample is not None:
+        monkeypatch.setattr(clusters, "FIT_SAMPLE", sample)
+    search = seg.k_search(df, segmentation, fit_sample=sample or clusters.FIT_SAMPLE)
+    assert clusters._SEARCH_FITS  # the search left its fits
+    for k in search["k"]:
+        reused = seg.fit_clusters(df, int(k), segmentation)
+        assert_series_equal(reused, _fresh_fit(df, int(k), segmentation))
+        seg.k_search(df, segmentation, fit_sample=sample or clusters.FIT_SAMPLE)
+
+
+def test_a_search_on_other_rows_is_not_reused(monkeypatch):
+    df, other = _customers(), _customers(seed=1)
+    seg.k_search(other, SEG)
+    calls = []
+    real = clusters.cluster_pipeline
+    monkeypatch.setattr(clusters, "cluster_pipeline", lambda *a: calls.append(a) or real(*a))
+    got = seg.fit_clusters(df, 3, SEG)
+    assert calls  # refitted: the search saw other customers
+    seg.k_search(df, {**SEG, "seed": 7})  # same rows, another seed: not reused either
+    calls.clear()
+    assert_series_equal(seg.fit_clusters(df, 3, SEG), got)
+    assert calls
+    seg.k_search(df, SEG)
+    calls.clear()
+    assert_series_equal(seg.fit_clusters(df, 3, SEG), got)
+    assert not calls  # the search's own fit
+
+
+# --- one sort of total_spend for the M score and the tiers -----------------------------------
+
+
+@pytest.mark.parametrize("monetary", ["total", "average"])
+def test_segment_customers_equals_its_steps_without_the_shared_sort(monetary):
+    df = _customers()
+    segmentation = {**SEG, "rfm_monetary": monetary}
+    got = seg.segment_customers(df, segmentation)
+    ref = rfm.rfm_scores(df, monetary)
+    ref = rfm.rfm_segments(ref, None)
+    ref = tiers.value_tiers(ref, SEG["tiers"])
+    ref = seg.lifecycle_stages(ref, SEG["lifecycle"])
+    assert_frame_equal(got, ref)
+
+
+def test_quantile_scores_and_tiers_with_a_given_order():
+    v = _customers()["total_spend"].to_numpy()
+    order = np.argsort(v)
+    for better in (True, False):
+        assert (rfm.quantile_scores(v, better, order=order)
+                == rfm.quantile_scores(v, better)).all()
+    assert (rfm.quantile_scores(v, order=order[:-1]) == rfm.quantile_scores(v)).all()  # ignored
+    df = _customers()
+    assert_frame_equal(tiers.value_tiers(df, SEG["tiers"], order=order),
+                       tiers.value_tiers(df, SEG["tiers"]))
+
+
+# --- the moved-down list sorted on spend alone when the ids are in order ----------------------
+
+
+def _reference_moved_down(before, after):
+    """The list as the general code sorts it: by spend (largest first), then id."""
+    b = before.assign(_r=before["value_tier"].map({"high": 0, "medium": 1, "low": 2}))
+    a = after.assign(_r=after["value_tier"].map({"high": 0, "medium": 1, "low": 2}))
+    m = b.merge(a, on="customer_id", suffixes=("_before", "_after"))
+    m = m[m["_r_after"] > m["_r_before"]]
+    cols = ["customer_id", "value_tier_before", "value_tier_after", "total_spend_before",
+            "total_spend_after"]
+    extra = [c for c in ("days_since_last", "rfm_segment", "lifecycle_stage") if c in after]
+    m = m.rename(columns={c + "_after": c for c in extra})
+    m = m[cols + extra].sort_values(["total_spend_before", "customer_id"],
+                                    ascending=[False, True], kind="stable")
+    return m.reset_index(drop=True)
+
+
+def _two_dates(seed=0, n=300):
+    rng = np.random.default_rng(seed)
+    ids = [f"c{i:04d}" for i in range(n)]
+    spend = np.round(rng.choice([10.0, 20.0, 0.0, -0.0, 35.5, -3.0], n), 2)
+    before = pd.DataFrame({"customer_id": pd.array(ids, dtype="str"),
+                           "value_tier": pd.array(rng.choice(["high", "medium"], n), dtype="str"),
+                           "total_spend": spend})
+    after = before.iloc[::2].assign(
+        value_tier=pd.array(rng.choice(["medium", "low"], len(before.iloc[::2])), dtype="str"),
+        total_spend=lambda d: d["total_spend"] + 1.0,
+        days_since_last=5.0,
+    ).reset_index(drop=True)
+    return before, after
+
+
+@pytest.mark.parametrize("case", ["sorted", "unsorted", "nan"])
+def test_moved_down_sort_equals_the_two_key_sort(monkeypatch, case):
+    before, after = _two_dates()
+    if case == "unsorted":  # ids out of order: the general sort
+        before = before.iloc[::-1].reset_index(drop=True)
+    elif case == "nan":
+        before.loc[3, "total_spend"] = np.nan
+    ref = _reference_moved_down(before, after)
+    if case == "sorted":  # the fast path does not sort the frame at all
+        def refuse(*args, **kwargs):
+            raise AssertionError("sort_values called")
+
+        monkeypatch.setattr(pd.DataFrame, "sort_values", refuse)
+    got = seg.moved_down(before, after)
+    assert len(got) > 10
+    assert_frame_equal(got, ref)
