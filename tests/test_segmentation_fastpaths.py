@@ -178,3 +178,55 @@ def test_moved_down_sort_equals_the_two_key_sort(monkeypatch, case):
     got = seg.moved_down(before, after)
     assert len(got) > 10
     assert_frame_equal(got, ref)
+
+
+# --- standardised features computed once; one grouping for the cluster profiles ---------------
+
+
+def _reference_profiles(customers):
+    """cluster_profiles as written before: its own preprocessing, three groupings."""
+    from crmlab.segmentation.common import CLUSTER_FEATURES
+
+    Z = clusters._preprocess().fit_transform(clusters._feature_matrix(customers))
+    df = pd.DataFrame(Z, columns=[f"z_{c}" for c in CLUSTER_FEATURES], index=customers.index)
+    for c in CLUSTER_FEATURES:
+        df[f"mean_{c}"] = customers[c]
+    df["mean_total_spend"] = customers["total_spend"]
+    df["one_time_share"] = (customers["frequency"] == 0).astype(np.float64)
+    df["cluster"] = customers["cluster"].to_numpy()
+    g = df.groupby("cluster", sort=True).mean()
+    size = customers.groupby("cluster", sort=True).size()
+    rev = customers.groupby("cluster", sort=True)["total_spend"].sum()
+    out = pd.DataFrame({
+        "cluster": g.index.to_numpy(np.int64),
+        "customers": size.to_numpy(np.int64),
+        "customer_share": size.to_numpy(np.float64) / len(customers),
+        "revenue_share": rev.to_numpy(np.float64) / customers["total_spend"].sum(),
+    })
+    means = [f"mean_{c}" for c in CLUSTER_FEATURES] + ["mean_total_spend", "one_time_share"]
+    zs = [f"z_{c}" for c in CLUSTER_FEATURES]
+    out = pd.concat([out, g[means + zs].reset_index(drop=True)], axis=1)
+    out.insert(1, "cluster_name", clusters.name_clusters(out))
+    return out
+
+
+@pytest.mark.parametrize("labels", ["int", "float", "gaps"])
+def test_cluster_profiles_and_projection_equal_the_reference(labels):
+    df = _customers(n=600)
+    k = {"int": 3, "float": 3, "gaps": 4}[labels]
+    lab = seg.fit_clusters(df, k, SEG).to_numpy()
+    if labels == "float":
+        lab = lab.astype(np.float64)
+    elif labels == "gaps":
+        lab = np.where(lab == 1, 7, lab)
+    df = df.assign(cluster=lab)
+    for _ in range(2):  # computed, then from the kept standardised features
+        assert_frame_equal(clusters.cluster_profiles(df), _reference_profiles(df))
+    clusters._STANDARDISED.clear()
+    fresh, fresh_var = clusters.cluster_projection(df, 3, max_points=100)
+    again, again_var = clusters.cluster_projection(df, 3, max_points=100)
+    assert_frame_equal(fresh, again)
+    assert (fresh_var == again_var).all()
+    # other customers are standardised anew, not taken from the kept matrix
+    other = _customers(n=600, seed=5).assign(cluster=df["cluster"].to_numpy())
+    assert_frame_equal(clusters.cluster_profiles(other), _reference_profiles(other))

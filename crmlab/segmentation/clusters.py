@@ -91,6 +91,26 @@ def _preprocess():
     )
 
 
+# The last standardised feature matrix, by the digest of the features it came from: the
+# cluster profiles (twice: names, then the heatmap) and the projection standardise the
+# same millions of customers.
+_STANDARDISED: dict[str, Any] = {}
+
+
+def _standardised(X: np.ndarray) -> np.ndarray:
+    """Return ``_preprocess().fit_transform(X)`` (read-only), computed once per features."""
+    import hashlib
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    key = (hashlib.sha256(X.view(np.uint8)).hexdigest(), X.shape)
+    if _STANDARDISED.get("key") != key:
+        _STANDARDISED.clear()
+        Z = _preprocess().fit_transform(X)
+        Z.setflags(write=False)
+        _STANDARDISED.update(key=key, Z=Z)
+    return _STANDARDISED["Z"]
+
+
 def cluster_pipeline(k: int, method: str, seed: int):
     """Build the model: signed ``log1p`` -> standardise -> K-means (or a Gaussian mixture).
 
@@ -371,17 +391,22 @@ def cluster_profiles(customers: pd.DataFrame) -> pd.DataFrame:
         On a missing column.
     """
     require_columns(customers, ["cluster", "total_spend", "frequency"], "customers")
-    X = _feature_matrix(customers)
-    Z = _preprocess().fit_transform(X)
+    Z = _standardised(_feature_matrix(customers))
     df = pd.DataFrame(Z, columns=[f"z_{c}" for c in CLUSTER_FEATURES], index=customers.index)
     for c in CLUSTER_FEATURES:
         df[f"mean_{c}"] = customers[c]
     df["mean_total_spend"] = customers["total_spend"]
     df["one_time_share"] = (customers["frequency"] == 0).astype(np.float64)
     df["cluster"] = customers["cluster"].to_numpy()
-    g = df.groupby("cluster", sort=True).mean()
-    size = customers.groupby("cluster", sort=True).size()
-    rev = customers.groupby("cluster", sort=True)["total_spend"].sum()
+    grouped = df.groupby("cluster", sort=True)
+    g = grouped.mean()
+    if isinstance(customers["cluster"].dtype, np.dtype) and customers["cluster"].dtype.kind in "iu":
+        # the same groups as grouping `customers` by its cluster: one grouping serves all
+        size = grouped.size()
+        rev = grouped["mean_total_spend"].sum()
+    else:
+        size = customers.groupby("cluster", sort=True).size()
+        rev = customers.groupby("cluster", sort=True)["total_spend"].sum()
     out = pd.DataFrame(
         {
             "cluster": g.index.to_numpy(np.int64),
@@ -441,7 +466,7 @@ def cluster_projection(customers: pd.DataFrame, seed: int,
     from sklearn.decomposition import PCA
 
     require_columns(customers, ["cluster"], "customers")
-    Z = _preprocess().fit_transform(_feature_matrix(customers))
+    Z = _standardised(_feature_matrix(customers))
     pca = PCA(n_components=2, random_state=seed).fit(Z)
     n = len(Z)
     keep = np.arange(n)
