@@ -230,3 +230,40 @@ def test_cluster_profiles_and_projection_equal_the_reference(labels):
     # other customers are standardised anew, not taken from the kept matrix
     other = _customers(n=600, seed=5).assign(cluster=df["cluster"].to_numpy())
     assert_frame_equal(clusters.cluster_profiles(other), _reference_profiles(other))
+
+
+# --- the k search's silhouettes from one distance matrix --------------------------------------
+
+
+@pytest.mark.parametrize("n, sample, memory", [
+    (900, 300, None), (250, 300, None), (900, 400, 1), (900, None, None),
+], ids=["sampled", "all", "chunked", "no-sample"])
+def test_silhouettes_on_shared_distances_equal_sklearn(n, sample, memory):
+    import sklearn
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    from crmlab.segmentation.cluster_count import _silhouette_scorer
+
+    rng = np.random.default_rng(n)
+    Z = np.concatenate([rng.normal(c, 1.0, (n // 3, 3)) for c in (0, 3, 6)])
+    size = sample if sample is not None and len(Z) > sample else None
+    with sklearn.config_context(working_memory=memory or 1024):
+        score = _silhouette_scorer(Z, size, 42)
+        for k in (2, 3, 5, 7):
+            labels = KMeans(k, n_init=1, random_state=0).fit_predict(Z)
+            assert score(labels) == silhouette_score(Z, labels, sample_size=size, random_state=42)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_kept_standardised_features_are_the_preprocessing_bit_for_bit(order):
+    rng = np.random.default_rng(11)
+    X = np.asarray(rng.lognormal(2.0, 1.5, (20_000, 3)), order=order)
+    clusters._STANDARDISED.clear()
+    ref = clusters._preprocess().fit_transform(X)
+    for _ in range(2):
+        got = clusters._standardised(X)
+        assert got.tobytes() == ref.tobytes() and not got.flags.writeable
+    other = np.ascontiguousarray(X) if order == "F" else np.asfortranarray(X)
+    assert clusters._standardised(other).tobytes() == clusters._preprocess().fit_transform(
+        other).tobytes()

@@ -99,10 +99,7 @@ _STANDARDISED: dict[str, Any] = {}
 
 def _standardised(X: np.ndarray) -> np.ndarray:
     """Return ``_preprocess().fit_transform(X)`` (read-only), computed once per features."""
-    import hashlib
-
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    key = (hashlib.sha256(X.view(np.uint8)).hexdigest(), X.shape)
+    key = _digest(X)
     if _STANDARDISED.get("key") != key:
         _STANDARDISED.clear()
         Z = _preprocess().fit_transform(X)
@@ -173,12 +170,21 @@ def _present_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 _SEARCH_FITS: dict[str, Any] = {}
 
 
-def _rows_key(X: np.ndarray, method: str, seed: int) -> tuple:
+def _digest(X: np.ndarray) -> tuple:
+    """Identify a feature matrix: its values, shape, type and memory order.
+
+    The order is part of it: sums along a column (a scaler's mean) round differently over
+    a column-major and a row-major matrix, so the two are different inputs here.
+    """
     import hashlib
 
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    return (hashlib.blake2b(X.view(np.uint8), digest_size=32).hexdigest(), X.shape, method,
-            seed, _KMEANS_N_INIT)
+    order = "C" if X.flags.c_contiguous else "F" if X.flags.f_contiguous else None
+    flat = X if order == "C" else X.T if order == "F" else np.ascontiguousarray(X)
+    return (hashlib.sha256(flat.view(np.uint8)).hexdigest(), X.shape, X.dtype.str, order)
+
+
+def _rows_key(X: np.ndarray, method: str, seed: int) -> tuple:
+    return (*_digest(X), method, seed, _KMEANS_N_INIT)
 
 
 def _remember_search(X: np.ndarray, method: str, seed: int, pre, fits: dict) -> None:
