@@ -165,3 +165,13 @@ def test_small_tables_take_the_general_writer(tmp_path, params_file):
     path = ctx.save_table(_mixed(), "small")
     used, fast, slow = _both(tmp_path, _mixed())
     assert path.read_bytes() == slow
+
+
+def test_ctx_save_table_of_a_big_table_is_the_general_writers_bytes(tmp_path, params_file):
+    from crmlab.context import FAST_CSV_ROWS
+    from crmlab.io import save_table
+
+    big = pd.concat([_mixed()] * (FAST_CSV_ROWS // 60 + 1), ignore_index=True)
+    ctx = stage_context(TOY, params_file)
+    path = ctx.save_table(big, "big")
+    assert path.read_bytes() == save_table(big, tmp_path / "slow", "big").read_bytes()

@@ -267,3 +267,47 @@ def test_kept_standardised_features_are_the_preprocessing_bit_for_bit(order):
     other = np.ascontiguousarray(X) if order == "F" else np.asfortranarray(X)
     assert clusters._standardised(other).tobytes() == clusters._preprocess().fit_transform(
         other).tobytes()
+
+
+# --- segment profiles from one grouping -------------------------------------------------------
+
+
+def _reference_segment_profiles(customers, by, order):
+    """segment_profiles' figures as written before: two groupings of the customers."""
+    g = customers.groupby(by, sort=True).agg(
+        customers=("total_spend", "size"),
+        revenue=("total_spend", "sum"),
+        mean_days_since_last=("days_since_last", "mean"),
+        mean_purchase_days=("purchase_days", "mean"),
+        mean_spend_per_line=("spend_per_line", "mean"),
+        mean_total_spend=("total_spend", "mean"),
+    )
+    flags = pd.DataFrame({by: customers[by],
+                          "one_time_share": customers["purchase_days"] <= 1}, index=customers.index)
+    if "lifecycle_stage" in customers.columns:
+        stage = customers["lifecycle_stage"].astype(str)
+        flags["current_share"] = stage.isin(["new", "active"])
+        flags["at_risk_share"] = stage == "at risk"
+        flags["lapsed_share"] = stage == "lapsed"
+    g = g.join(flags.groupby(by, sort=True).mean().astype(np.float64))
+    keys = [k for k in order if k in g.index] + [k for k in g.index if k not in order]
+    g = g.loc[keys]
+    g.insert(1, "customer_share", g["customers"] / len(customers))
+    g.insert(2, "revenue_share", g["revenue"] / customers["total_spend"].sum())
+    out = g.drop(columns="revenue").reset_index()
+    out["customers"] = out["customers"].astype(np.int64)
+    return out
+
+
+@pytest.mark.parametrize("by", ["rfm_segment", "value_tier", "cluster"])
+@pytest.mark.parametrize("stages", [True, False])
+def test_segment_profiles_equal_two_groupings(by, stages):
+    df = seg.segment_customers(_customers(n=3000), SEG)
+    df["cluster"] = np.arange(len(df)) % 4
+    df.loc[::7, "rfm_segment"] = None  # customers without a group are left out, as before
+    if not stages:
+        df = df.drop(columns="lifecycle_stage")
+    order = seg.SEGMENT_ORDER if by == "rfm_segment" else []
+    got = rfm.segment_profiles(df, by)
+    ref = _reference_segment_profiles(df, by, order)
+    assert_frame_equal(got[ref.columns], ref)

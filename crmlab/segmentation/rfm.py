@@ -371,7 +371,20 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
     require_columns(customers, [by, "total_spend", *CLUSTER_FEATURES], "customers")
     if order is None:
         order = SEGMENT_ORDER if by == "rfm_segment" else []
-    g = customers.groupby(by, sort=True).agg(
+    # what the names promise is checked against the flags (crmlab.segmentation.narrative)
+    flags = {"one_time_share": customers["purchase_days"] <= 1}
+    if "lifecycle_stage" in customers.columns:
+        stage = customers["lifecycle_stage"].astype(str)
+        flags["current_share"] = stage.isin(["new", "active"])
+        flags["at_risk_share"] = stage == "at risk"
+        flags["lapsed_share"] = stage == "lapsed"
+    # one grouping of the customers serves the figures and the flags (each column is
+    # aggregated on its own: the same sums as separate groupings)
+    values = ["total_spend", *[c for c in CLUSTER_FEATURES if c != "total_spend"]]
+    frame = pd.DataFrame({by: customers[by], **{c: customers[c] for c in values}, **flags},
+                         index=customers.index)
+    grouped = frame.groupby(by, sort=True)
+    g = grouped.agg(
         customers=("total_spend", "size"),
         revenue=("total_spend", "sum"),
         mean_days_since_last=("days_since_last", "mean"),
@@ -379,15 +392,7 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
         mean_spend_per_line=("spend_per_line", "mean"),
         mean_total_spend=("total_spend", "mean"),
     )
-    # what the names promise is checked against these (crmlab.segmentation.narrative)
-    flags = pd.DataFrame({by: customers[by],
-                          "one_time_share": customers["purchase_days"] <= 1}, index=customers.index)
-    if "lifecycle_stage" in customers.columns:
-        stage = customers["lifecycle_stage"].astype(str)
-        flags["current_share"] = stage.isin(["new", "active"])
-        flags["at_risk_share"] = stage == "at risk"
-        flags["lapsed_share"] = stage == "lapsed"
-    g = g.join(flags.groupby(by, sort=True).mean().astype(np.float64))
+    g = g.join(grouped[list(flags)].mean().astype(np.float64))
     keys = [k for k in order if k in g.index] + [k for k in g.index if k not in order]
     g = g.loc[keys]
     g.insert(1, "customer_share", g["customers"] / len(customers))
