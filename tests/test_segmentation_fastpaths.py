@@ -12,7 +12,7 @@ import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
 from crmlab import segmentation as seg
-from crmlab.segmentation import clusters, rfm, tiers
+from crmlab.segmentation import clusters, migration, rfm, tiers
 
 SEG = {
     "k_range": [2, 5],
@@ -311,3 +311,37 @@ def test_segment_profiles_equal_two_groupings(by, stages):
     got = rfm.segment_profiles(df, by)
     ref = _reference_segment_profiles(df, by, order)
     assert_frame_equal(got[ref.columns], ref)
+
+
+# --- two dates' customers aligned by a binary search of their id bytes -----------------------
+
+
+def _hash_align(before, after):
+    import pyarrow.compute as pc
+
+    b, a = migration._id_array(before), migration._id_array(after)
+    return pc.index_in(b, value_set=a).fill_null(-1).to_numpy(zero_copy_only=False)
+
+
+@pytest.mark.parametrize("ids", ["same-width", "ragged", "non-ascii", "long", "one-word"])
+def test_sorted_alignment_equals_the_hash_join(ids):
+    rng = np.random.default_rng(4)
+    pool = {
+        "same-width": [f"r{i:04d}-{j:05d}" for i in range(30) for j in range(40)],
+        "ragged": [f"c{i}" for i in range(1500)] + ["c", "c0a", "d", "b" * 17],
+        "non-ascii": [f"客户{i}" for i in range(400)] + [f"\\x7f{i}" for i in range(50)]
+                     + [f"é{i}" for i in range(300)] + ["z", "ÿ", "a\\u0080"],
+        "long": [f"{'x' * 30}{i:03d}" for i in range(300)],  # beyond four words: hashed
+        "one-word": [f"{i:06d}" for i in range(900)],
+    }[ids]
+    pool = sorted(set(pool), key=lambda s: s.encode("utf-8"))
+    before = pd.DataFrame({"customer_id": pd.array(
+        [v for v in pool if rng.random() < 0.7], dtype="str")})
+    after = pd.DataFrame({"customer_id": pd.array(
+        [v for v in pool if rng.random() < 0.6], dtype="str")})
+    pos = migration._align(before, after)
+    assert pos.tolist() == _hash_align(before, after).tolist()
+    assert (pos >= 0).sum() > 10 and (pos < 0).sum() > 10
+    if ids != "long":
+        b, a = migration._id_array(before), migration._id_array(after)
+        assert migration._align_sorted(b, a) is not None  # the fast path ran
