@@ -345,3 +345,24 @@ def test_sorted_alignment_equals_the_hash_join(ids):
     if ids != "long":
         b, a = migration._id_array(before), migration._id_array(after)
         assert migration._align_sorted(b, a) is not None  # the fast path ran
+
+
+# --- the latest date's summary takes the customer ids without a take -------------------------
+
+
+def test_summary_ids_with_and_without_every_customer():
+    from crmlab.features import customer_summaries
+
+    rng = np.random.default_rng(2)
+    n = 3000
+    tx = pd.DataFrame({
+        "customer_id": pd.array([f"c{i:04d}" for i in rng.integers(0, 500, n)], dtype="str"),
+        "date": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D"),
+        "amount": np.round(rng.gamma(2, 10, n), 2),
+    })
+    late, early = customer_summaries(tx, ["2021-02-10", "2020-03-01"])
+    for summary, end in ((late, "2021-02-10"), (early, "2020-03-01")):
+        seen = tx.loc[tx["date"] <= end, "customer_id"]
+        assert summary["customer_id"].tolist() == sorted(set(seen))
+        assert summary["customer_id"].dtype == "str"
+    assert len(early) < len(late)
