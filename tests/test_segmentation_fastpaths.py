@@ -366,3 +366,22 @@ def test_summary_ids_with_and_without_every_customer():
         assert summary["customer_id"].tolist() == sorted(set(seen))
         assert summary["customer_id"].dtype == "str"
     assert len(early) < len(late)
+
+
+@pytest.mark.parametrize("case", ["some", "none", "first"])
+def test_lifecycle_display_fallback_gap_is_the_first_one_time_buyers(monkeypatch, case):
+    from crmlab.segmentation import views
+
+    df = seg.segment_customers(_customers(n=500), SEG)
+    if case == "none":
+        df = df[df["frequency"] > 0]
+    elif case == "first":
+        df = df.sort_values("frequency", kind="stable")
+    one_time = df.loc[df["frequency"] == 0, "typical_gap"]  # the general selection
+    expected = float(one_time.iloc[0]) if len(one_time) else None
+    seen = []
+    real = views.narrative.lifecycle_takeaway
+    monkeypatch.setattr(views.narrative, "lifecycle_takeaway",
+                        lambda life, fallback, **kw: seen.append(fallback) or real(life, fallback, **kw))
+    views.lifecycle_display(df)
+    assert seen == [expected]
