@@ -381,9 +381,15 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
     # one grouping of the customers serves the figures and the flags (each column is
     # aggregated on its own: the same sums as separate groupings)
     values = ["total_spend", *[c for c in CLUSTER_FEATURES if c != "total_spend"]]
-    frame = pd.DataFrame({by: customers[by], **{c: customers[c] for c in values}, **flags},
-                         index=customers.index)
-    grouped = frame.groupby(by, sort=True)
+    if by in values or by in flags:  # grouped by a figure itself: one frame would merge them
+        grouped = customers.groupby(by, sort=True)
+        flagged = pd.DataFrame({**flags, by: customers[by]}, index=customers.index)
+        flag_means = flagged.groupby(by, sort=True).mean()
+    else:
+        frame = pd.DataFrame({by: customers[by], **{c: customers[c] for c in values}, **flags},
+                             index=customers.index)
+        grouped = frame.groupby(by, sort=True)
+        flag_means = grouped[list(flags)].mean()
     g = grouped.agg(
         customers=("total_spend", "size"),
         revenue=("total_spend", "sum"),
@@ -392,7 +398,7 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
         mean_spend_per_line=("spend_per_line", "mean"),
         mean_total_spend=("total_spend", "mean"),
     )
-    g = g.join(grouped[list(flags)].mean().astype(np.float64))
+    g = g.join(flag_means.astype(np.float64))
     keys = [k for k in order if k in g.index] + [k for k in g.index if k not in order]
     g = g.loc[keys]
     g.insert(1, "customer_share", g["customers"] / len(customers))
