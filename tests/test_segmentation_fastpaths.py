@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from pandas.testing import assert_frame_equal, assert_series_equal
+from pandas.testing import assert_frame_equal
 
 from crmlab import segmentation as seg
 from crmlab.segmentation import clusters, migration, rfm, tiers
@@ -59,47 +59,6 @@ def test_present_labels_is_unique_with_inverse(labels):
     ref_ks, ref_codes = np.unique(labels, return_inverse=True)
     assert ks.tolist() == ref_ks.tolist() and ks.dtype == ref_ks.dtype
     assert codes.tolist() == ref_codes.tolist()
-
-
-# --- fit_clusters takes the k search's fit of the same rows -----------------------------------
-
-
-def _fresh_fit(df, k, segmentation):
-    clusters._SEARCH_FITS.clear()
-    return seg.fit_clusters(df, k, segmentation)
-
-
-@pytest.mark.parametrize("method", ["kmeans", "gmm"])
-@pytest.mark.parametrize("sample", [None, 150], ids=["all", "sampled"])
-def test_fit_clusters_after_a_search_is_the_refit(monkeypatch, method, sample):
-    df = _customers()
-    segmentation = {**SEG, "method": method}
-    if sample is not None:
-        monkeypatch.setattr(clusters, "FIT_SAMPLE", sample)
-    search = seg.k_search(df, segmentation, fit_sample=sample or clusters.FIT_SAMPLE)
-    assert clusters._SEARCH_FITS  # the search left its fits
-    for k in search["k"]:
-        reused = seg.fit_clusters(df, int(k), segmentation)
-        assert_series_equal(reused, _fresh_fit(df, int(k), segmentation))
-        seg.k_search(df, segmentation, fit_sample=sample or clusters.FIT_SAMPLE)
-
-
-def test_a_search_on_other_rows_is_not_reused(monkeypatch):
-    df, other = _customers(), _customers(seed=1)
-    seg.k_search(other, SEG)
-    calls = []
-    real = clusters.cluster_pipeline
-    monkeypatch.setattr(clusters, "cluster_pipeline", lambda *a: calls.append(a) or real(*a))
-    got = seg.fit_clusters(df, 3, SEG)
-    assert calls  # refitted: the search saw other customers
-    seg.k_search(df, {**SEG, "seed": 7})  # same rows, another seed: not reused either
-    calls.clear()
-    assert_series_equal(seg.fit_clusters(df, 3, SEG), got)
-    assert calls
-    seg.k_search(df, SEG)
-    calls.clear()
-    assert_series_equal(seg.fit_clusters(df, 3, SEG), got)
-    assert not calls  # the search's own fit
 
 
 # --- one sort of total_spend for the M score and the tiers -----------------------------------
@@ -211,7 +170,7 @@ def _reference_profiles(customers):
 
 
 @pytest.mark.parametrize("labels", ["int", "float", "gaps"])
-def test_cluster_profiles_and_projection_equal_the_reference(labels):
+def test_cluster_profiles_from_one_grouping_equal_the_reference(labels):
     df = _customers(n=600)
     k = {"int": 3, "float": 3, "gaps": 4}[labels]
     lab = seg.fit_clusters(df, k, SEG).to_numpy()
@@ -220,14 +179,7 @@ def test_cluster_profiles_and_projection_equal_the_reference(labels):
     elif labels == "gaps":
         lab = np.where(lab == 1, 7, lab)
     df = df.assign(cluster=lab)
-    for _ in range(2):  # computed, then from the kept standardised features
-        assert_frame_equal(clusters.cluster_profiles(df), _reference_profiles(df))
-    clusters._STANDARDISED.clear()
-    fresh, fresh_var = clusters.cluster_projection(df, 3, max_points=100)
-    again, again_var = clusters.cluster_projection(df, 3, max_points=100)
-    assert_frame_equal(fresh, again)
-    assert (fresh_var == again_var).all()
-    # other customers are standardised anew, not taken from the kept matrix
+    assert_frame_equal(clusters.cluster_profiles(df), _reference_profiles(df))
     other = _customers(n=600, seed=5).assign(cluster=df["cluster"].to_numpy())
     assert_frame_equal(clusters.cluster_profiles(other), _reference_profiles(other))
 
@@ -253,20 +205,6 @@ def test_silhouettes_on_shared_distances_equal_sklearn(n, sample, memory):
         for k in (2, 3, 5, 7):
             labels = KMeans(k, n_init=1, random_state=0).fit_predict(Z)
             assert score(labels) == silhouette_score(Z, labels, sample_size=size, random_state=42)
-
-
-@pytest.mark.parametrize("order", ["C", "F"])
-def test_kept_standardised_features_are_the_preprocessing_bit_for_bit(order):
-    rng = np.random.default_rng(11)
-    X = np.asarray(rng.lognormal(2.0, 1.5, (20_000, 3)), order=order)
-    clusters._STANDARDISED.clear()
-    ref = clusters._preprocess().fit_transform(X)
-    for _ in range(2):
-        got = clusters._standardised(X)
-        assert got.tobytes() == ref.tobytes() and not got.flags.writeable
-    other = np.ascontiguousarray(X) if order == "F" else np.asfortranarray(X)
-    assert clusters._standardised(other).tobytes() == clusters._preprocess().fit_transform(
-        other).tobytes()
 
 
 # --- segment profiles from one grouping -------------------------------------------------------

@@ -33,7 +33,6 @@ from crmlab.segmentation.clusters import (
     _method,
     _one_thread,
     _preprocess,
-    _remember_search,
 )
 from crmlab.segmentation.common import require_key
 
@@ -98,15 +97,13 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
     n = len(X)
     if n < k0 + 1:
         raise InputError(f"customers: {n} customers are too few for {k0} clusters")
-    pre = _preprocess()
-    Z = pre.fit_transform(X)
+    Z = _preprocess().fit_transform(X)
     silhouette = _silhouette_scorer(Z, sample_size if n > sample_size else None, seed)
-    rows, fits = [], {}
+    rows = []
     for k in range(k0, min(k1, n - 1) + 1):
         model = _estimator(k, method, seed)
         with _one_thread():
             labels = model.fit_predict(Z)
-        fits[k] = (model, labels)
         found = len(np.unique(labels))
         sil = ch = np.nan
         if 2 <= found <= n - 1:
@@ -125,7 +122,6 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
                 "of_customers": total,
             }
         )
-    _remember_search(X, method, seed, pre, fits)  # fit_clusters on these rows takes its fit
     return pd.DataFrame(rows, columns=columns)
 
 

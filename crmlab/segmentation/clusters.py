@@ -91,23 +91,6 @@ def _preprocess():
     )
 
 
-# The last standardised feature matrix, by the digest of the features it came from: the
-# cluster profiles (twice: names, then the heatmap) and the projection standardise the
-# same millions of customers.
-_STANDARDISED: dict[str, Any] = {}
-
-
-def _standardised(X: np.ndarray) -> np.ndarray:
-    """Return ``_preprocess().fit_transform(X)`` (read-only), computed once per features."""
-    key = _digest(X)
-    if _STANDARDISED.get("key") != key:
-        _STANDARDISED.clear()
-        Z = _preprocess().fit_transform(X)
-        Z.setflags(write=False)
-        _STANDARDISED.update(key=key, Z=Z)
-    return _STANDARDISED["Z"]
-
-
 def cluster_pipeline(k: int, method: str, seed: int):
     """Build the model: signed ``log1p`` -> standardise -> K-means (or a Gaussian mixture).
 
@@ -164,45 +147,6 @@ def _present_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present).astype(labels.dtype), position[labels]
 
 
-# The fits of the last k search (crmlab.segmentation.cluster_count.k_search), by the digest
-# of the rows it fitted: fit_clusters on the same rows, k, method and seed would refit the
-# very same model, so it takes the search's. Only the last search is kept.
-_SEARCH_FITS: dict[str, Any] = {}
-
-
-def _digest(X: np.ndarray) -> tuple:
-    """Identify a feature matrix: its values, shape, type and memory order.
-
-    The order is part of it: sums along a column (a scaler's mean) round differently over
-    a column-major and a row-major matrix, so the two are different inputs here.
-    """
-    import hashlib
-
-    order = "C" if X.flags.c_contiguous else "F" if X.flags.f_contiguous else None
-    flat = X if order == "C" else X.T if order == "F" else np.ascontiguousarray(X)
-    return (hashlib.sha256(flat.view(np.uint8)).hexdigest(), X.shape, X.dtype.str, order)
-
-
-def _rows_key(X: np.ndarray, method: str, seed: int) -> tuple:
-    return (*_digest(X), method, seed, _KMEANS_N_INIT)
-
-
-def _remember_search(X: np.ndarray, method: str, seed: int, pre, fits: dict) -> None:
-    """Keep a k search's fits: ``fits`` maps k to (fitted model, labels of ``X``)."""
-    _SEARCH_FITS.clear()
-    _SEARCH_FITS.update(key=_rows_key(X, method, seed), pre=pre, fits=fits)
-
-
-def _searched_fit(X: np.ndarray, k: int, method: str, seed: int):
-    """Return (preprocessing, model, labels) the last k search fitted on ``X``, or None."""
-    if not _SEARCH_FITS or k not in _SEARCH_FITS["fits"]:
-        return None
-    if _SEARCH_FITS["key"] != _rows_key(X, method, seed):
-        return None
-    model, labels = _SEARCH_FITS["fits"][k]
-    return _SEARCH_FITS["pre"], model, labels
-
-
 def _relabel_by_spend(labels: np.ndarray, spend: np.ndarray) -> np.ndarray:
     # cluster 0 = highest mean spend, so labels are stable and meaningful across runs
     ks, codes = _present_labels(labels)
@@ -236,21 +180,14 @@ def fit_clusters(customers: pd.DataFrame, k: int, segmentation: Mapping[str, Any
     InputError
         On a missing column, bad params or fewer customers than clusters.
     """
-    from sklearn.pipeline import Pipeline
-
     X = _feature_matrix(customers)
     require_columns(customers, ["total_spend"], "customers")
     method, seed = _method(segmentation)
     if len(X) < k:
         raise InputError(f"customers: {len(X)} customers are too few for {k} clusters")
     rows_used = _fit_rows(len(X), FIT_SAMPLE, seed)
-    fitted = _searched_fit(X if rows_used is None else X[rows_used], k, method, seed)
     with _one_thread():
-        if fitted is not None and rows_used is None:  # the search fitted these very rows
-            labels = fitted[2]
-        elif fitted is not None:
-            labels = Pipeline([*fitted[0].steps, ("model", fitted[1])]).predict(X)
-        elif rows_used is None:
+        if rows_used is None:
             labels = cluster_pipeline(k, method, seed).fit_predict(X)
         else:  # fit on a seeded sample, assign every customer (FIT_SAMPLE)
             labels = cluster_pipeline(k, method, seed).fit(X[rows_used]).predict(X)
@@ -397,7 +334,7 @@ def cluster_profiles(customers: pd.DataFrame) -> pd.DataFrame:
         On a missing column.
     """
     require_columns(customers, ["cluster", "total_spend", "frequency"], "customers")
-    Z = _standardised(_feature_matrix(customers))
+    Z = _preprocess().fit_transform(_feature_matrix(customers))
     df = pd.DataFrame(Z, columns=[f"z_{c}" for c in CLUSTER_FEATURES], index=customers.index)
     for c in CLUSTER_FEATURES:
         df[f"mean_{c}"] = customers[c]
@@ -472,7 +409,7 @@ def cluster_projection(customers: pd.DataFrame, seed: int,
     from sklearn.decomposition import PCA
 
     require_columns(customers, ["cluster"], "customers")
-    Z = _standardised(_feature_matrix(customers))
+    Z = _preprocess().fit_transform(_feature_matrix(customers))
     pca = PCA(n_components=2, random_state=seed).fit(Z)
     n = len(Z)
     keep = np.arange(n)
