@@ -3,7 +3,8 @@
 Calls the same functions, in the same order, as ``notebooks/01_data_cleaning.ipynb`` and
 ``notebooks/02_segmentation.ipynb`` on the pandas engine, timing each step, so a slow step
 shows up without papermill's per-cell granularity. Figures are drawn (the displays build
-them) but not saved, and the notebooks' HTML export is not timed: ``bench_chain.py``
+them) but not saved; the tables the notebook saves are written with ``ctx.save_table``
+under ``DIR/run/tables``. The notebooks' HTML export is not timed: ``bench_chain.py``
 measures the whole run.
 
 Usage: ``python benchmarks/profile_chain.py [--export-copies 216] [--stage cleaning,segmentation]
@@ -90,11 +91,22 @@ def segmentation(p, out: Path) -> None:
     import matplotlib.pyplot as plt
 
     from crmlab import segmentation as seg
+    from crmlab.context import StageContext
     from crmlab.engine import read_parquet
     from crmlab.features import customer_summaries
     from crmlab.io import write_parquet
+    from crmlab.stages import get_stage
 
     s = p.segmentation
+    # the tables the notebook saves (ctx.save_table, and ctx.show for a display's table)
+    ctx = StageContext(get_stage("segmentation"), p, out, out / "run")
+    ctx.tables.mkdir(parents=True, exist_ok=True)
+
+    def show(display):
+        if display.table is not None:
+            ctx.save_table(display.table, display.table_name or display.name)
+        return display
+
     with step("segmentation: read transactions"):
         tx = read_parquet(out / "transactions.parquet")
     calibration_end = p.periods.calibration_end if p.periods else None
@@ -107,41 +119,44 @@ def segmentation(p, out: Path) -> None:
                  "spend_per_line", "monetary_value"]].describe()
     with step("segmentation: segment_customers"):
         customers = seg.segment_customers(summary, s)
-        seg.score_distribution(customers)
+        ctx.save_table(seg.score_distribution(customers).reset_index(), "segmentation_rfm_scores")
     with step("segmentation: rfm_grid_display"):
         seg.rfm_grid_display(customers, s.segment_map)
     with step("segmentation: segment_sizes_display"):
-        seg.segment_sizes_display(customers)
+        show(seg.segment_sizes_display(customers))
     with step("segmentation: k_search"):
         search = seg.k_search(customers, s)
         k = seg.choose_k(search, s.k)
         if not search.empty:
-            seg.k_search_display(search, k, fixed=s.k is not None)
+            show(seg.k_search_display(search, k, fixed=s.k is not None))
     with step("segmentation: fit_clusters"):
         labels = seg.fit_clusters(customers, k, s)
     with step("segmentation: stability_display"):
-        seg.stability_display(customers, labels, s)
+        show(seg.stability_display(customers, labels, s))
     with step("segmentation: assign_clusters"):
         customers = seg.assign_clusters(customers, labels)
     with step("segmentation: cluster_profiles_display"):
-        prof = seg.cluster_profiles_display(customers, "$").table
+        prof = show(seg.cluster_profiles_display(customers, "$")).table
     with step("segmentation: cluster_projection_display"):
         seg.cluster_projection_display(customers, prof, s.seed)
     with step("segmentation: lorenz_display"):
-        seg.lorenz_display(customers, p.report.top_share)
+        show(seg.lorenz_display(customers, p.report.top_share))
     with step("segmentation: tiers_display"):
-        seg.tiers_display(customers, s.tiers, "$")
+        show(seg.tiers_display(customers, s.tiers, "$"))
     with step("segmentation: lifecycle_display"):
-        seg.lifecycle_display(customers)
+        show(seg.lifecycle_display(customers))
     plt.close("all")
     with step("segmentation: dynamic_view"):
         view = seg.dynamic_view(tx, customers, calibration_end, as_of, s,
                                 before_summary=next(iter(earlier), None))
     del tx
     with step("segmentation: transition tables+displays"):
-        seg.transition_tables(view)
+        for name, table in seg.transition_tables(view).items():
+            ctx.save_table(table, name)
         for col in ("value_tier", "lifecycle_stage", "rfm_segment"):
             seg.transitions_display(view, col)
+    with step("segmentation: save moved-down table"):
+        ctx.save_table(view.down, "segmentation_moved_down")
         view.down.head(15)
     plt.close("all")
     with step("segmentation: customer_table + write"):

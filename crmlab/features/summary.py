@@ -245,7 +245,8 @@ def _features(daily: _Daily, end_day: int) -> pd.DataFrame:
     spend90 = np.add.reduceat(sq, starts)
     del sq
     orders = np.add.reduceat(lines, starts)
-    ids = daily.ids.take(pa.array(code[starts]))
+    # every customer present (the latest date): the codes of the runs are 0..k-1 in order
+    ids = daily.ids if len(starts) == len(daily.ids) else daily.ids.take(pa.array(code[starts]))
     # copy=False keeps one block per column: consolidating 14 columns into one 2-D block
     # is a full copy that costs more than all the arithmetic above
     return pd.DataFrame(

@@ -80,7 +80,7 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
     InputError
         On a missing column, bad params, or fewer customers than ``k_min + 1``.
     """
-    from sklearn.metrics import calinski_harabasz_score, silhouette_score
+    from sklearn.metrics import calinski_harabasz_score
 
     X = _feature_matrix(customers)
     method, seed = _method(segmentation)
@@ -98,6 +98,7 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
     if n < k0 + 1:
         raise InputError(f"customers: {n} customers are too few for {k0} clusters")
     Z = _preprocess().fit_transform(X)
+    silhouette = _silhouette_scorer(Z, sample_size if n > sample_size else None, seed)
     rows = []
     for k in range(k0, min(k1, n - 1) + 1):
         model = _estimator(k, method, seed)
@@ -107,10 +108,7 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
         sil = ch = np.nan
         if 2 <= found <= n - 1:
             with _one_thread():
-                sil = silhouette_score(
-                    Z, labels, sample_size=sample_size if n > sample_size else None,
-                    random_state=seed,
-                )
+                sil = silhouette(labels)
             ch = calinski_harabasz_score(Z, labels)
         rows.append(
             {
@@ -125,6 +123,32 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
             }
         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def _silhouette_scorer(Z: np.ndarray, sample_size: int | None, seed: int):
+    """Return ``labels -> silhouette_score(Z, labels, sample_size=..., random_state=seed)``.
+
+    Every k is scored on the same seeded sample of customers, so the distances between
+    them are computed once -- by the very calls ``silhouette_score`` makes, chunk by chunk
+    -- and each k's labels are scored on them (``metric="precomputed"``: the same sums,
+    row by row, on the same distances; tests/test_segmentation_fastpaths.py).
+    """
+    from sklearn.metrics import pairwise_distances_chunked, silhouette_samples
+    from sklearn.utils import check_random_state
+
+    rows = None
+    if sample_size is not None:
+        rows = check_random_state(seed).permutation(Z.shape[0])[:sample_size]
+    Xs = Z if rows is None else Z[rows]
+    distances: list[np.ndarray] = []
+
+    def score(labels: np.ndarray) -> float:
+        if not distances:
+            distances.append(np.vstack(list(pairwise_distances_chunked(Xs, metric="euclidean"))))
+        lab = np.asarray(labels) if rows is None else np.asarray(labels)[rows]
+        return float(np.mean(silhouette_samples(distances[0], lab, metric="precomputed")))
+
+    return score
 
 
 def choose_k(search: pd.DataFrame, k: int | None = None) -> int:

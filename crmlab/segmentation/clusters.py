@@ -132,9 +132,24 @@ def _fit_rows(n: int, size: int, seed: int) -> np.ndarray | None:
     return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
 
 
+def _present_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.unique(labels, return_inverse=True)`` of small non-negative labels.
+
+    Cluster labels are 0..k-1: counting them finds the present ones without sorting
+    millions of labels. Any other labels are left to ``np.unique``.
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu" or len(labels) == 0 or labels.min() < 0 \
+            or labels.max() > 4 * len(labels) + 1024:
+        return np.unique(labels, return_inverse=True)
+    present = np.bincount(labels) > 0
+    position = np.cumsum(present) - 1
+    return np.flatnonzero(present).astype(labels.dtype), position[labels]
+
+
 def _relabel_by_spend(labels: np.ndarray, spend: np.ndarray) -> np.ndarray:
     # cluster 0 = highest mean spend, so labels are stable and meaningful across runs
-    ks, codes = np.unique(labels, return_inverse=True)
+    ks, codes = _present_labels(labels)
     means = np.bincount(codes, weights=spend) / np.bincount(codes)
     order = np.lexsort((ks, -means))
     remap = np.empty(len(ks), dtype=np.int64)
@@ -319,17 +334,22 @@ def cluster_profiles(customers: pd.DataFrame) -> pd.DataFrame:
         On a missing column.
     """
     require_columns(customers, ["cluster", "total_spend", "frequency"], "customers")
-    X = _feature_matrix(customers)
-    Z = _preprocess().fit_transform(X)
+    Z = _preprocess().fit_transform(_feature_matrix(customers))
     df = pd.DataFrame(Z, columns=[f"z_{c}" for c in CLUSTER_FEATURES], index=customers.index)
     for c in CLUSTER_FEATURES:
         df[f"mean_{c}"] = customers[c]
     df["mean_total_spend"] = customers["total_spend"]
     df["one_time_share"] = (customers["frequency"] == 0).astype(np.float64)
     df["cluster"] = customers["cluster"].to_numpy()
-    g = df.groupby("cluster", sort=True).mean()
-    size = customers.groupby("cluster", sort=True).size()
-    rev = customers.groupby("cluster", sort=True)["total_spend"].sum()
+    grouped = df.groupby("cluster", sort=True)
+    g = grouped.mean()
+    if isinstance(customers["cluster"].dtype, np.dtype) and customers["cluster"].dtype.kind in "iu":
+        # the same groups as grouping `customers` by its cluster: one grouping serves all
+        size = grouped.size()
+        rev = grouped["mean_total_spend"].sum()
+    else:
+        size = customers.groupby("cluster", sort=True).size()
+        rev = customers.groupby("cluster", sort=True)["total_spend"].sum()
     out = pd.DataFrame(
         {
             "cluster": g.index.to_numpy(np.int64),

@@ -126,9 +126,13 @@ def segment_customers(summary: pd.DataFrame, segmentation: Mapping[str, Any]) ->
         On a missing column or bad params.
     """
     require_columns(summary, ["customer_id"], "customers")
-    df = rfm_scores(summary, require_key(segmentation, "rfm_monetary", "segmentation.rfm_monetary"))
+    order = None  # one sort of total_spend serves the M score and the tiers
+    if "total_spend" in summary.columns:
+        order = np.argsort(summary["total_spend"].to_numpy(dtype=np.float64))
+    df = rfm_scores(summary, require_key(segmentation, "rfm_monetary", "segmentation.rfm_monetary"),
+                    spend_order=order)
     df = rfm_segments(df, require_key(segmentation, "segment_map", "segmentation.segment_map"))
-    df = value_tiers(df, require_key(segmentation, "tiers", "segmentation.tiers"))
+    df = value_tiers(df, require_key(segmentation, "tiers", "segmentation.tiers"), order=order)
     return lifecycle_stages(df, require_key(segmentation, "lifecycle", "segmentation.lifecycle"))
 
 

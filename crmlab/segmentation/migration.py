@@ -365,6 +365,11 @@ def _moved_down(before: pd.DataFrame, after: pd.DataFrame, col: str, order: Sequ
             **{c: a[c].array for c in extra},
         }
     )
+    spend = out["total_spend_before"].to_numpy(np.float64)
+    if len(out) > 1 and not np.isnan(spend).any() and _check_unique(_id_array(before), "before"):
+        # the rows follow `before`, whose ids increase: among equal spends they are in id
+        # order already, so a stable sort on spend alone is the two-key sort below
+        return out.take(np.argsort(-spend, kind="stable")).reset_index(drop=True)
     out = out.sort_values(["total_spend_before", "customer_id"], ascending=[False, True],
                           kind="stable")
     return out.reset_index(drop=True)

@@ -82,7 +82,7 @@ DEFAULT_SEGMENT_MAP: dict[str, str] = {
 
 
 def quantile_scores(values: Sequence[float] | pd.Series, higher_is_better: bool = True,
-                    n_bins: int = N_BINS) -> np.ndarray:
+                    n_bins: int = N_BINS, *, order: np.ndarray | None = None) -> np.ndarray:
     """Quantile scores 1..n_bins that never split ties.
 
     The score is ``1 + floor(n_bins * b / n)`` where ``b`` counts the values strictly worse
@@ -98,6 +98,8 @@ def quantile_scores(values: Sequence[float] | pd.Series, higher_is_better: bool 
         ``False`` for recency in days (fewer days since the last purchase is better).
     n_bins : int
         5 for quintiles.
+    order : ndarray, optional
+        ``np.argsort(values)``, when the caller has it (one sort serves several scores).
 
     Returns
     -------
@@ -121,7 +123,8 @@ def quantile_scores(values: Sequence[float] | pd.Series, higher_is_better: bool 
     # the values strictly worse than each sorted value: where its run of equal values
     # starts (or ends), found in one pass over the sorted values; scores are computed in
     # sorted order and scattered back once
-    order = np.argsort(v)  # ties get equal scores whatever their order here
+    if order is None or len(order) != n:
+        order = np.argsort(v)  # ties get equal scores whatever their order here
     s = v[order]
     worse = run_bounds(s, "left") if higher_is_better else n - run_bounds(s, "right")
     scores = np.empty(n, dtype=np.int64)
@@ -149,7 +152,8 @@ def _worse_by_counting(v: np.ndarray, higher_is_better: bool) -> np.ndarray | No
     return len(v) - upto[k]  # values strictly larger
 
 
-def rfm_scores(customers: pd.DataFrame, monetary: str) -> pd.DataFrame:
+def rfm_scores(customers: pd.DataFrame, monetary: str, *,
+               spend_order: np.ndarray | None = None) -> pd.DataFrame:
     """Add RFM quintile scores ``r_score``, ``f_score``, ``m_score`` and ``fm_score``.
 
     Parameters
@@ -159,6 +163,8 @@ def rfm_scores(customers: pd.DataFrame, monetary: str) -> pd.DataFrame:
         for ``monetary="average"``).
     monetary : {"total", "average"}
         ``segmentation.rfm_monetary``: score M on total spend, or on spend per purchase day.
+    spend_order : ndarray, optional
+        ``np.argsort`` of ``total_spend``, when the caller has it (used for ``"total"``).
 
     Returns
     -------
@@ -183,7 +189,7 @@ def rfm_scores(customers: pd.DataFrame, monetary: str) -> pd.DataFrame:
         m = df["total_spend"]
     df["r_score"] = quantile_scores(df["days_since_last"], higher_is_better=False)
     df["f_score"] = quantile_scores(df["frequency"])
-    df["m_score"] = quantile_scores(m)
+    df["m_score"] = quantile_scores(m, order=spend_order if monetary == "total" else None)
     df["fm_score"] = (df["f_score"] + df["m_score"] + 1) // 2
     return df
 
@@ -365,7 +371,26 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
     require_columns(customers, [by, "total_spend", *CLUSTER_FEATURES], "customers")
     if order is None:
         order = SEGMENT_ORDER if by == "rfm_segment" else []
-    g = customers.groupby(by, sort=True).agg(
+    # what the names promise is checked against the flags (crmlab.segmentation.narrative)
+    flags = {"one_time_share": customers["purchase_days"] <= 1}
+    if "lifecycle_stage" in customers.columns:
+        stage = customers["lifecycle_stage"].astype(str)
+        flags["current_share"] = stage.isin(["new", "active"])
+        flags["at_risk_share"] = stage == "at risk"
+        flags["lapsed_share"] = stage == "lapsed"
+    # one grouping of the customers serves the figures and the flags (each column is
+    # aggregated on its own: the same sums as separate groupings)
+    values = ["total_spend", *[c for c in CLUSTER_FEATURES if c != "total_spend"]]
+    if by in values or by in flags:  # grouped by a figure itself: one frame would merge them
+        grouped = customers.groupby(by, sort=True)
+        flagged = pd.DataFrame({**flags, by: customers[by]}, index=customers.index)
+        flag_means = flagged.groupby(by, sort=True).mean()
+    else:
+        frame = pd.DataFrame({by: customers[by], **{c: customers[c] for c in values}, **flags},
+                             index=customers.index)
+        grouped = frame.groupby(by, sort=True)
+        flag_means = grouped[list(flags)].mean()
+    g = grouped.agg(
         customers=("total_spend", "size"),
         revenue=("total_spend", "sum"),
         mean_days_since_last=("days_since_last", "mean"),
@@ -373,15 +398,7 @@ def segment_profiles(customers: pd.DataFrame, by: str = "rfm_segment",
         mean_spend_per_line=("spend_per_line", "mean"),
         mean_total_spend=("total_spend", "mean"),
     )
-    # what the names promise is checked against these (crmlab.segmentation.narrative)
-    flags = pd.DataFrame({by: customers[by],
-                          "one_time_share": customers["purchase_days"] <= 1}, index=customers.index)
-    if "lifecycle_stage" in customers.columns:
-        stage = customers["lifecycle_stage"].astype(str)
-        flags["current_share"] = stage.isin(["new", "active"])
-        flags["at_risk_share"] = stage == "at risk"
-        flags["lapsed_share"] = stage == "lapsed"
-    g = g.join(flags.groupby(by, sort=True).mean().astype(np.float64))
+    g = g.join(flag_means.astype(np.float64))
     keys = [k for k in order if k in g.index] + [k for k in g.index if k not in order]
     g = g.loc[keys]
     g.insert(1, "customer_share", g["customers"] / len(customers))

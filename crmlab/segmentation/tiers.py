@@ -24,7 +24,8 @@ __all__ = ["value_tiers", "tier_table", "Concentration", "concentration"]
 _LORENZ_POINTS = 10_000  # above this many customers the Lorenz curve keeps 10,001 points
 
 
-def value_tiers(customers: pd.DataFrame, tiers: Mapping[str, Any]) -> pd.DataFrame:
+def value_tiers(customers: pd.DataFrame, tiers: Mapping[str, Any], *,
+                order: np.ndarray | None = None) -> pd.DataFrame:
     """Assign value tiers by cumulative revenue share.
 
     Customers are ranked by ``total_spend``; a customer is ``high`` when the customers
@@ -38,6 +39,8 @@ def value_tiers(customers: pd.DataFrame, tiers: Mapping[str, Any]) -> pd.DataFra
         Column ``total_spend``.
     tiers : mapping
         ``high`` and ``medium`` cumulative revenue shares (params ``segmentation.tiers``).
+    order : ndarray, optional
+        ``np.argsort`` of ``total_spend``, when the caller has it (the M score sorts it too).
 
     Returns
     -------
@@ -55,7 +58,8 @@ def value_tiers(customers: pd.DataFrame, tiers: Mapping[str, Any]) -> pd.DataFra
     total = spend.sum()
     if not total > 0:
         raise InputError("customers: 'total_spend' sums to no positive revenue; tiers need revenue")
-    order = np.argsort(spend)  # ties share a tier whatever their order here
+    if order is None or len(order) != len(spend):
+        order = np.argsort(spend)  # ties share a tier whatever their order here
     asc = spend[order]
     upto = np.concatenate([[0.0], np.cumsum(asc)])
     # in sorted order: the revenue of customers spending strictly more (past the run of

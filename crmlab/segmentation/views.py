@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from crmlab.display import Display
@@ -171,8 +172,10 @@ def tiers_display(customers: pd.DataFrame, tiers: Mapping[str, Any], currency: s
 def lifecycle_display(customers: pd.DataFrame, *, tr: Catalog = EN) -> Display:
     """Show customers per lifecycle stage and value tier (:func:`lifecycle_table`)."""
     life = lifecycle_table(customers)
-    one_time = customers.loc[customers["frequency"] == 0, "typical_gap"]
-    fallback = float(one_time.iloc[0]) if len(one_time) else None
+    one_time = (customers["frequency"] == 0).to_numpy()  # the first one-time buyer's gap
+    first = int(np.argmax(one_time)) if len(one_time) else 0
+    fallback = float(customers["typical_gap"].iloc[first]) if len(one_time) and one_time[first] \
+        else None
     return Display(
         name="segmentation_lifecycle",
         takeaway=narrative.lifecycle_takeaway(life, fallback, tr=tr),
