@@ -12,6 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from crmlab.cleaning.fastdates import fixed_width_days
+
 __all__ = [
     "MISSING_TOKENS", "normalise_ids", "parse_amounts", "parse_dates", "guess_date_format", "as_text",
     "has_zone", "is_missing_token",
@@ -220,6 +222,9 @@ def _parse_amount_text(values: pd.Series, decimal: str) -> tuple[pd.Series, dict
     return num, repairs
 
 
+_GUESS_HEAD = 1000
+
+
 def guess_date_format(values: pd.Series, dayfirst: bool = False) -> str | None:
     """Return the strftime format of the first non-blank date text (None if it has none).
 
@@ -228,11 +233,17 @@ def guess_date_format(values: pd.Series, dayfirst: bool = False) -> str | None:
     """
     from pandas.tseries.api import guess_datetime_format
 
-    s = as_text(values)
-    s = s[~s.str.lower().isin(MISSING_TOKENS) & ~has_zone(s)]
-    if s.empty or s.str.contains("年", regex=False).iloc[0]:
+    first = None
+    for head in (values.iloc[:_GUESS_HEAD], values):  # the first such value is nearly always early
+        s = as_text(head)
+        s = s[~s.str.lower().isin(MISSING_TOKENS) & ~has_zone(s)]
+        if not s.empty:
+            first = s.iloc[0]
+            break
+        if len(head) == len(values):
+            break
+    if first is None or "年" in first:
         return None
-    first = s.iloc[0]
     # a year-first date (ISO 8601) is never day-first: 2024-01-05 is 5 January
     return guess_datetime_format(first, dayfirst=dayfirst and not _YEAR_FIRST.match(first))
 
@@ -288,13 +299,35 @@ def parse_dates(
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_convert(timezone).dt.tz_localize(None)
         return values.astype("datetime64[ns]"), {}
+    if not date_format and inferred_format is None:  # "": no format (not guessed again)
+        inferred_format = guess_date_format(values, dayfirst) or ""
+    fast = fixed_width_days(values, date_format or inferred_format)
+    if fast is None:
+        return _parse_date_text(values, date_format, dayfirst, inferred_format, timezone)
+    # the plain dates of the format are read from the bytes; pandas parses the others
+    # (and counts their repairs: no plain date needs one)
+    out, done = fast
+    rest = np.flatnonzero(~done)
+    parsed, repairs = _parse_date_text(values.iloc[rest], date_format, dayfirst, inferred_format, timezone)
+    out[rest] = parsed.to_numpy(dtype="datetime64[ns]")
+    return pd.Series(out, index=values.index, copy=False), repairs
+
+
+def _parse_date_text(
+    values: pd.Series,
+    date_format: str | None,
+    dayfirst: bool,
+    inferred_format: str | None,
+    timezone: str,
+) -> tuple[pd.Series, dict]:
+    """Parse date texts with pandas (the reference path of :func:`parse_dates`)."""
     s = as_text(values)
     repairs = {}
     zoned = has_zone(s)
     repairs["date_timezone_converted"] = int(zoned.sum())
     if zoned.any():
         at_zone = _parse_zoned(s[zoned], timezone, dayfirst)
-        rest, rep = parse_dates(s.mask(zoned, ""), date_format, dayfirst, inferred_format, timezone)
+        rest, rep = _parse_date_text(s.mask(zoned, ""), date_format, dayfirst, inferred_format, timezone)
         rest = rest.copy()
         rest[zoned] = at_zone
         rep["date_timezone_converted"] = repairs["date_timezone_converted"]

@@ -1,0 +1,119 @@
+"""The cleaning's fast paths give exactly what the general (pandas) paths give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlab.cleaning import fastdates, parsing
+
+FORMATS = ["%Y%m%d", "%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y", "%d/%m/%Y"]
+
+
+def _date_texts(fmt: str, n: int, seed: int) -> list:
+    """Dates of ``fmt`` (many impossible or out of range), mangled ones and other forms."""
+    rng = np.random.default_rng(seed)
+    # pandas itself fails on a column holding a year outside datetime64[ns] (tested below)
+    y = rng.choice([1678, 1900, 1996, 2000, 2023, 2024, 2100, 2261], n)
+    y = np.where(rng.random(n) < 0.5, rng.integers(1678, 2262, n), y)
+    m = np.where(rng.random(n) < 0.8, rng.integers(1, 13, n), rng.choice([0, 13, 19, 99], n))
+    d = np.where(rng.random(n) < 0.7, rng.integers(1, 29, n), rng.choice([0, 29, 30, 31, 32, 39], n))
+    out: list = []
+    for yi, mi, di in zip(y, m, d, strict=True):
+        text = fmt.replace("%Y", f"{yi:04d}").replace("%m", f"{mi:02d}").replace("%d", f"{di:02d}")
+        r = rng.random()
+        if r < 0.04:
+            text = fmt.replace("%Y", str(yi)).replace("%m", str(mi)).replace("%d", str(di))  # 2024-1-5
+        elif r < 0.07:
+            pos = int(rng.integers(len(text)))
+            text = text[:pos] + str(rng.choice(list("x -/."))) + text[pos + 1 :]
+        elif r < 0.09:
+            text = str(rng.choice([" ", "\t"])) + text + str(rng.choice(["", " "]))
+        elif r < 0.12:
+            text = str(rng.choice(["", "nan", "NULL", "-", "n/a", "2024年3月5日", "2024-01-05T10:00:00Z",
+                                   "2024-03-05 08:30:00+08:00", "05 Mar 2024", "20240305", "2024-03-05",
+                                   "03/05/2024", "5.3.2024", "1e7", "00000000", "202٣0305", "٢٠٢٤-٠٣-٠٥"]))
+        out.append(text)
+    out = _readable(out, fmt)
+    out[5] = None
+    return out
+
+
+def _readable(texts: list, fmt: str) -> list:
+    """``texts`` without the values pandas fails on (bisecting: the failures are few).
+
+    A year outside datetime64[ns] (``0230604`` read as year 230) makes pandas fail on the
+    whole column; such values are tested on their own below.
+    """
+    first = fmt.replace("%Y", "2020").replace("%m", "01").replace("%d", "02")
+    try:
+        for given in (fmt, None):
+            parsing._parse_date_text(pd.Series([first, *texts], dtype="str"), given, False, None, "UTC")
+    except (ValueError, OverflowError):
+        if len(texts) == 1:
+            return []
+        half = len(texts) // 2
+        return _readable(texts[:half], fmt) + _readable(texts[half:], fmt)
+    return texts
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("given", [True, False])
+def test_fixed_width_dates_match_pandas(fmt, given):
+    texts = _date_texts(fmt, 2500, seed=len(fmt) + given)
+    values = pd.Series(texts, dtype="str", index=np.arange(10, 10 + len(texts)))
+    date_format = fmt if given else None
+    if not given:
+        texts[0] = fmt.replace("%Y", "2020").replace("%m", "01").replace("%d", "02")  # the guess
+        values = pd.Series(texts, dtype="str", index=values.index)
+    assert fastdates.fixed_width_days(values, fmt)[1].sum() > 1000  # the fast path is taken
+    got, rep = parsing.parse_dates(values, date_format)
+    want, want_rep = parsing._parse_date_text(values, date_format, False, None, "UTC")
+    pd.testing.assert_series_equal(got, want)
+    assert rep == want_rep
+    assert list(rep) == list(want_rep)
+
+
+def test_fixed_width_dates_all_plain_and_none_plain():
+    plain = pd.Series(["19970101", "20000229", "19991231"] * 500, dtype="str")
+    got, rep = parsing.parse_dates(plain, "%Y%m%d")
+    want, want_rep = parsing._parse_date_text(plain, "%Y%m%d", False, None, "UTC")
+    pd.testing.assert_series_equal(got, want)
+    assert rep == want_rep
+    other = pd.Series(["1997-01-01", "x", ""] * 500, dtype="str")
+    got, rep = parsing.parse_dates(other, "%Y%m%d")
+    want, want_rep = parsing._parse_date_text(other, "%Y%m%d", False, None, "UTC")
+    pd.testing.assert_series_equal(got, want)
+    assert rep == want_rep
+
+
+def test_fixed_width_dates_sliced_arrow_array():
+    values = pd.Series(["x"] * 7 + ["20240229", "20230229", "20241301"] * 600, dtype="str").iloc[7:]
+    got, _ = parsing.parse_dates(values, "%Y%m%d")
+    want, _ = parsing._parse_date_text(values, "%Y%m%d", False, None, "UTC")
+    pd.testing.assert_series_equal(got, want)
+
+
+@pytest.mark.parametrize("text", ["16000101", "22620501", "99991231"])
+def test_fixed_width_dates_out_of_range_fail_as_pandas_does(text):
+    values = pd.Series(["20240101"] * 1500 + [text], dtype="str")
+    with pytest.raises(pd.errors.OutOfBoundsDatetime):
+        parsing._parse_date_text(values, "%Y%m%d", False, None, "UTC")
+    with pytest.raises(pd.errors.OutOfBoundsDatetime):
+        parsing.parse_dates(values, "%Y%m%d")
+
+
+@pytest.mark.parametrize("fmt", ["%Y%m", "%Y-%m-%d %H:%M", "%y%m%d", "%Y %m %d", "-%Y%m%d", "%Y%m%d-", "%Y%m%d%d"])
+def test_date_layout_refuses_other_formats(fmt):
+    assert fastdates.date_layout(fmt) is None
+
+
+def test_date_layout():
+    assert fastdates.date_layout("%d.%m.%Y") == (10, {"d": 0, "m": 3, "Y": 6}, {2: 46, 5: 46})
+
+
+def test_guess_date_format_looks_past_the_head():
+    values = pd.Series([""] * 1500 + ["2024-03-05"], dtype="str")
+    assert parsing.guess_date_format(values) == "%Y-%m-%d"
+    assert parsing.guess_date_format(pd.Series([""] * 1500, dtype="str")) is None
