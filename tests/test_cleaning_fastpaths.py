@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -117,3 +119,67 @@ def test_guess_date_format_looks_past_the_head():
     values = pd.Series([""] * 1500 + ["2024-03-05"], dtype="str")
     assert parsing.guess_date_format(values) == "%Y-%m-%d"
     assert parsing.guess_date_format(pd.Series([""] * 1500, dtype="str")) is None
+
+
+FAST = ("trimmed", "holds_byte", "all_ascii", "fixed_width_days")
+
+
+@pytest.fixture
+def reference(monkeypatch):
+    """Run ``parsing`` without its fast paths (each helper answers None: "cannot tell")."""
+
+    def slow(fn):
+        def call():
+            with monkeypatch.context() as m:
+                for name in FAST:
+                    m.setattr(parsing, name, lambda *a, **k: None)
+                m.setattr("crmlab.cleaning.rules.all_ascii", lambda *a, **k: None)
+                return fn()
+        return call
+
+    return slow
+
+
+def _texts(n: int, seed: int) -> list[str]:
+    """Short texts mixing digits, dots, signs, white space, letters and missing tokens."""
+    rng = np.random.default_rng(seed)
+    alphabet = list("0123456789012345678901234567890123456789..--+ ,$\ta\xa0é\u3000") + ["€", "٣"]
+    special = ["", "NA", "nan", "N/A", "null", "-", "--", "#N/A", "NONE", "na ", " 12", "12 ", "-0", "0.0",
+               "007", "1e5", "12.", ".5", "-.5", "--5", "5-", "1.2.3", "123456789012345", "1234567890123456",
+               "12345678901234.5", "-12345678901234", "42.0", "0042", "42.000", "4.2", "x\ufffd", "1,234.50",
+               "(12.5)", "$ 3.20", "12,5", "ǅ", "\u212a"]
+    out = []
+    for _ in range(n):
+        if rng.random() < 0.2:
+            out.append(str(rng.choice(special)))
+        else:
+            out.append("".join(rng.choice(alphabet, int(rng.integers(1, 9)))))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_text_fast_paths_match_reference(seed, reference):
+    values = pd.Series(_texts(12_000, seed), dtype="str")
+    clean = pd.Series(["12.5", "3", "-7.25", "abc", "42.0", "NA", "0"] * 2000, dtype="str")
+    for s in (values, clean, values.iloc[3:]):
+        for fn in (parsing.as_text, parsing.is_missing_token, parsing.has_zone):
+            pd.testing.assert_series_equal(fn(s), reference(partial(fn, s))())
+        for fn in (parsing.normalise_ids, partial(parsing.normalise_ids, strip_leading_zeros=True),
+                   parsing.parse_amounts, partial(parsing.parse_amounts, decimal=",")):
+            (got, rep), (want, want_rep) = fn(s), reference(partial(fn, s))()
+            pd.testing.assert_series_equal(got, want)
+            assert rep == want_rep
+
+
+def test_trimmed_and_bytes():
+    from crmlab.cleaning import textbytes as tb
+
+    assert tb.trimmed(pd.Series(["a", "b c", ""], dtype="str")) is True
+    for edge in (" a", "a ", "\ta", "a\u3000", "\xa0a", "a\n"):
+        assert tb.trimmed(pd.Series(["a", edge, ""], dtype="str")) is False
+    assert tb.trimmed(pd.Series(["a", None], dtype="str")) is None
+    assert tb.trimmed(pd.Series([1, 2])) is None
+    assert tb.holds_byte(pd.Series(["a:b", "c"], dtype="str"), ":") is True
+    assert tb.holds_byte(pd.Series(["ab", ""], dtype="str"), ":") is False
+    assert tb.all_ascii(pd.Series(["ab", "é"], dtype="str")) is False
+    np.testing.assert_array_equal(tb.byte_lengths(pd.Series(["ab", "é", ""], dtype="str")), [2, 2, 0])

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.cleaning.fastdates import fixed_width_days
+from crmlab.cleaning.textbytes import all_ascii, holds_byte, text_buffers, trimmed
 
 __all__ = [
     "MISSING_TOKENS", "normalise_ids", "parse_amounts", "parse_dates", "guess_date_format", "as_text",
@@ -28,10 +29,14 @@ _HAS_ZONE = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::
 
 def as_text(values: pd.Series) -> pd.Series:
     """Any column as trimmed text with blanks as ``""`` (Parquet inputs may hold nulls)."""
+    if trimmed(values):  # Arrow text without nulls nor white space at either end: as it is
+        return values.astype("str")
     return values.astype("str").fillna("").str.strip()
 
 
 _TOKEN_CHARS = max(len(t) for t in MISSING_TOKENS)
+_TOKEN_START = np.zeros(256, dtype=bool)  # first bytes of the tokens, either case
+_TOKEN_START[[ord(c) for t in MISSING_TOKENS if t for c in {t[0], t[0].upper()}]] = True
 
 
 def is_missing_token(s: pd.Series) -> pd.Series:
@@ -45,9 +50,17 @@ def is_missing_token(s: pd.Series) -> pd.Series:
 
     if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
         return s.str.lower().isin(MISSING_TOKENS)
-    arr = pa.array(s.array)
-    short = pc.less_equal(pc.utf8_length(arr), _TOKEN_CHARS).fill_null(False)
-    rows = np.flatnonzero(short.to_numpy(zero_copy_only=False))
+    if all_ascii(s):  # characters are bytes: the lengths are in the offsets
+        offsets, data = text_buffers(s)
+        short = np.diff(offsets) <= _TOKEN_CHARS
+        full = short & (offsets[1:] > offsets[:-1])
+        # ... and a token starts with one of a few bytes (an empty text is a token)
+        short[full] = _TOKEN_START[data[offsets[:-1][full]]]
+        rows = np.flatnonzero(short)
+    else:
+        arr = pa.array(s.array)
+        short = pc.less_equal(pc.utf8_length(arr), _TOKEN_CHARS).fill_null(False)
+        rows = np.flatnonzero(short.to_numpy(zero_copy_only=False))
     out = np.zeros(len(s), dtype=bool)
     if len(rows):
         out[rows] = s.iloc[rows].str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
@@ -61,8 +74,10 @@ def has_zone(s: pd.Series) -> pd.Series:
     value in Python: 12 s at 15M rows) only sees the values holding a ``:``, which every
     match needs and which Arrow finds in C.
     """
-    colon = s.str.contains(":", regex=False).fillna(False).to_numpy(bool)
     out = np.zeros(len(s), dtype=bool)
+    if holds_byte(s, ":") is False:
+        return pd.Series(out, index=s.index, copy=False)
+    colon = s.str.contains(":", regex=False).fillna(False).to_numpy(bool)
     if colon.any():
         out[colon] = s[colon].str.contains(_HAS_ZONE).fillna(False).to_numpy(bool)
     return pd.Series(out, index=s.index, copy=False)
@@ -86,10 +101,16 @@ def normalise_ids(ids: pd.Series, strip_leading_zeros: bool = False) -> tuple[pd
         ``id_whitespace_trimmed``, ``id_excel_float_suffix``, ``id_leading_zeros_stripped``.
     """
     raw = ids.astype("str").fillna("")
-    out = raw.str.strip()
-    repairs = {"id_whitespace_trimmed": int((out != raw).sum())}
+    if trimmed(raw):  # nothing to trim (the bytes say so): no copy, no comparison
+        out, repairs = raw, {"id_whitespace_trimmed": 0}
+    else:
+        out = raw.str.strip()
+        repairs = {"id_whitespace_trimmed": int((out != raw).sum())}
     # Excel turns numeric ids into floats: "42.0" is the id 42
-    is_float = out.str.fullmatch(r"\d+\.0+")
+    if holds_byte(out, ".") is False:
+        is_float = pd.Series(False, index=out.index)
+    else:
+        is_float = out.str.fullmatch(r"\d+\.0+")
     repairs["id_excel_float_suffix"] = int(is_float.sum())
     if is_float.any():  # the replacement runs on the few rows it applies to
         out = out.where(~is_float, out[is_float].str.replace(r"\.0+$", "", regex=True))
@@ -157,10 +178,17 @@ def _plain_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarra
         pc.less_equal(pc.binary_length(arr), _PLAIN_MAX_CHARS),
     ).fill_null(False)
     plain = mask.to_numpy(zero_copy_only=False).astype(bool, copy=False)
-    floats = np.full(len(values), np.nan)
-    floats[plain] = pc.cast(arr.filter(mask), pa.float64()).to_numpy(zero_copy_only=False)
+    if holds_byte(values, ".") is False:
+        dotted = np.zeros(len(values), dtype=bool)
+    else:
+        dotted = pc.match_substring(arr, ".").fill_null(False).to_numpy(zero_copy_only=False)
+    if plain.all():
+        floats = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        floats = floats if floats.flags.writeable else floats.copy()
+    else:
+        floats = np.full(len(values), np.nan)
+        floats[plain] = pc.cast(arr.filter(mask), pa.float64()).to_numpy(zero_copy_only=False)
     plain &= floats != 0
-    dotted = pc.match_substring(arr, ".").fill_null(False).to_numpy(zero_copy_only=False)
     return plain, dotted & plain, floats
 
 
