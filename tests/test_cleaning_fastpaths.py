@@ -64,11 +64,12 @@ def _readable(texts: list, fmt: str) -> list:
 @pytest.mark.parametrize("given", [True, False])
 def test_fixed_width_dates_match_pandas(fmt, given):
     texts = _date_texts(fmt, 2500, seed=len(fmt) + given)
-    values = pd.Series(texts, dtype="str", index=np.arange(10, 10 + len(texts)))
     date_format = fmt if given else None
     if not given:
         texts[0] = fmt.replace("%Y", "2020").replace("%m", "01").replace("%d", "02")  # the guess
-        values = pd.Series(texts, dtype="str", index=values.index)
+    values = pd.Series(texts, dtype="str", index=np.arange(10, 10 + len(texts)))
+    if given:  # in chunks, as read from a Parquet file
+        values = _chunked(texts, 3).set_axis(values.index)
     assert fastdates.fixed_width_days(values, fmt)[1].sum() > 1000  # the fast path is taken
     got, rep = parsing.parse_dates(values, date_format)
     want, want_rep = parsing._parse_date_text(values, date_format, False, None, "UTC")
@@ -121,6 +122,17 @@ def test_guess_date_format_looks_past_the_head():
     assert parsing.guess_date_format(pd.Series([""] * 1500, dtype="str")) is None
 
 
+def _chunked(texts: list, pieces: int) -> pd.Series:
+    """An Arrow ``str`` column in ``pieces`` chunks (as a Parquet file's row groups are read)."""
+    import pyarrow as pa
+
+    bounds = np.linspace(0, len(texts), pieces + 1).astype(int)
+    arr = pa.array(["pad"] + texts, pa.large_string()).slice(1)  # a chunk with an offset
+    chunks = [arr.slice(a, b - a) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    proto = pd.Series(["x"], dtype="str")
+    return pd.Series(type(proto.array)(pa.chunked_array(chunks, pa.large_string()), dtype=proto.dtype))
+
+
 FAST = ("trimmed", "holds_byte", "all_ascii", "fixed_width_days")
 
 
@@ -161,7 +173,7 @@ def _texts(n: int, seed: int) -> list[str]:
 def test_text_fast_paths_match_reference(seed, reference):
     values = pd.Series(_texts(12_000, seed), dtype="str")
     clean = pd.Series(["12.5", "3", "-7.25", "abc", "42.0", "NA", "0"] * 2000, dtype="str")
-    for s in (values, clean, values.iloc[3:]):
+    for s in (values, clean, values.iloc[3:], _chunked(_texts(12_000, seed + 5), 3)):
         for fn in (parsing.as_text, parsing.is_missing_token, parsing.has_zone):
             pd.testing.assert_series_equal(fn(s), reference(partial(fn, s))())
         for fn in (parsing.normalise_ids, partial(parsing.normalise_ids, strip_leading_zeros=True),
@@ -182,4 +194,7 @@ def test_trimmed_and_bytes():
     assert tb.holds_byte(pd.Series(["a:b", "c"], dtype="str"), ":") is True
     assert tb.holds_byte(pd.Series(["ab", ""], dtype="str"), ":") is False
     assert tb.all_ascii(pd.Series(["ab", "é"], dtype="str")) is False
-    np.testing.assert_array_equal(tb.byte_lengths(pd.Series(["ab", "é", ""], dtype="str")), [2, 2, 0])
+    start = np.zeros(256, dtype=bool)
+    start[ord("n")] = True
+    got = tb.short_values(_chunked(["nan", "", "x", "nanana", "é", "n"], 2), 4, start)
+    np.testing.assert_array_equal(got, [True, True, False, False, False, True])

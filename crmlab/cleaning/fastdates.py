@@ -84,21 +84,31 @@ def fixed_width_days(values: pd.Series, fmt: str | None) -> tuple[np.ndarray, np
         parsed here; the caller parses the others. None when the format is not fixed-width,
         the column is not Arrow text or it is small.
     """
-    import pyarrow as pa
-
-    from crmlab.features.keys import _arrow_strings
+    from crmlab.cleaning.textbytes import arrow_chunks
 
     layout = date_layout(fmt)
     if layout is None or len(values) < _MIN_ROWS:
         return None
-    arr = _arrow_strings(values)
-    if arr is None or not (pa.types.is_large_string(arr.type) or pa.types.is_string(arr.type)):
+    chunks = arrow_chunks(values)
+    if chunks is None:
         return None
+    parts = [_chunk_days(arr, layout) for arr in chunks if len(arr)]
+    if not parts:
+        return np.zeros(0, dtype="datetime64[ns]"), np.zeros(0, dtype=bool)
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _chunk_days(arr, layout: tuple[int, dict[str, int], dict[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fixed_width_days` of one Arrow string array."""
+    import pyarrow as pa
+
     width, fields, seps = layout
     n = len(arr)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if pa.types.is_large_string(arr.type)
                             else np.int32)[arr.offset : arr.offset + n + 1]
-    fits = np.diff(offsets) == width
+    fits = (offsets[1:] - offsets[:-1]) == width
     if arr.null_count:
         fits &= arr.is_valid().to_numpy(zero_copy_only=False)
     out = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # NaT

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.cleaning.fastdates import fixed_width_days
-from crmlab.cleaning.textbytes import all_ascii, holds_byte, text_buffers, trimmed
+from crmlab.cleaning.textbytes import all_ascii, holds_byte, short_values, trimmed
 
 __all__ = [
     "MISSING_TOKENS", "normalise_ids", "parse_amounts", "parse_dates", "guess_date_format", "as_text",
@@ -51,12 +51,8 @@ def is_missing_token(s: pd.Series) -> pd.Series:
     if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
         return s.str.lower().isin(MISSING_TOKENS)
     if all_ascii(s):  # characters are bytes: the lengths are in the offsets
-        offsets, data = text_buffers(s)
-        short = np.diff(offsets) <= _TOKEN_CHARS
-        full = short & (offsets[1:] > offsets[:-1])
         # ... and a token starts with one of a few bytes (an empty text is a token)
-        short[full] = _TOKEN_START[data[offsets[:-1][full]]]
-        rows = np.flatnonzero(short)
+        rows = np.flatnonzero(short_values(s, _TOKEN_CHARS, _TOKEN_START))
     else:
         arr = pa.array(s.array)
         short = pc.less_equal(pc.utf8_length(arr), _TOKEN_CHARS).fill_null(False)

@@ -14,28 +14,46 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["text_buffers", "all_ascii", "trimmed", "holds_byte", "byte_lengths"]
+__all__ = ["arrow_chunks", "text_buffers", "all_ascii", "trimmed", "holds_byte", "short_values"]
 
 
-def text_buffers(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
-    """Return the offsets (``n + 1``, from 0) and UTF-8 bytes of an Arrow text column without nulls."""
+def arrow_chunks(values: pd.Series) -> list | None:
+    """Return the chunks (Arrow string arrays) of an Arrow text column, else None.
+
+    A Parquet file is read as one chunk per row group; looking at each chunk's buffers
+    avoids combining them (a copy of the column).
+    """
     import pyarrow as pa
 
-    from crmlab.features.keys import _arrow_strings
+    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+        return None
+    arr = values.array.__arrow_array__()
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    if not all(pa.types.is_large_string(c.type) or pa.types.is_string(c.type) for c in chunks):
+        return None
+    return chunks
 
-    arr = _arrow_strings(values)
-    if arr is None or arr.null_count or len(arr) == 0:
+
+def text_buffers(values: pd.Series) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Return each chunk's offsets (``n + 1``) and UTF-8 bytes, for Arrow text without nulls.
+
+    Both are views of Arrow's buffers (value ``i`` of a chunk is
+    ``data[offsets[i]:offsets[i + 1]]``). None for any other column.
+    """
+    import pyarrow as pa
+
+    chunks = arrow_chunks(values)
+    if chunks is None or any(c.null_count for c in chunks):
         return None
-    wide = pa.types.is_large_string(arr.type)
-    if not (wide or pa.types.is_string(arr.type)):
-        return None
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32)
-    offsets = offsets[arr.offset : arr.offset + len(arr) + 1]
-    start, stop = int(offsets[0]), int(offsets[-1])
-    buffer = arr.buffers()[2]
-    data = (np.frombuffer(buffer, dtype=np.uint8)[start:stop] if buffer is not None and stop > start
-            else np.zeros(0, dtype=np.uint8))
-    return offsets - offsets[0], data
+    out = []
+    for arr in chunks:
+        wide = pa.types.is_large_string(arr.type)
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32)
+        offsets = offsets[arr.offset : arr.offset + len(arr) + 1]
+        buffer = arr.buffers()[2] if len(arr) else None
+        data = np.frombuffer(buffer, dtype=np.uint8) if buffer is not None else np.zeros(0, dtype=np.uint8)
+        out.append((offsets, data[: int(offsets[-1])] if len(offsets) else data[:0]))
+    return out
 
 
 def all_ascii(values: pd.Series) -> bool | None:
@@ -43,8 +61,7 @@ def all_ascii(values: pd.Series) -> bool | None:
     found = text_buffers(values)
     if found is None:
         return None
-    data = found[1]
-    return not len(data) or int(data.max()) < 0x80
+    return all(not len(data) or int(data.max()) < 0x80 for _, data in found)
 
 
 def trimmed(values: pd.Series) -> bool | None:
@@ -56,16 +73,16 @@ def trimmed(values: pd.Series) -> bool | None:
     found = text_buffers(values)
     if found is None:
         return None
-    offsets, data = found
-    lengths = np.diff(offsets)
-    full = lengths > 0
-    if not full.all():
-        starts, ends = offsets[:-1][full], offsets[1:][full] - 1
-    else:
-        starts, ends = offsets[:-1], offsets[1:] - 1
-    for edge in (data[starts], data[ends]):
-        if len(edge) and (int(edge.min()) <= 0x20 or int(edge.max()) >= 0x7F):
-            return False
+    for offsets, data in found:
+        if len(offsets) < 2:
+            continue
+        starts, ends = offsets[:-1], offsets[1:]
+        full = ends > starts
+        if not full.all():
+            starts, ends = starts[full], ends[full]
+        for edge in (data[starts], data[ends - 1]):
+            if len(edge) and (int(edge.min()) <= 0x20 or int(edge.max()) >= 0x7F):
+                return False
     return True
 
 
@@ -74,11 +91,22 @@ def holds_byte(values: pd.Series, char: str) -> bool | None:
     found = text_buffers(values)
     if found is None:
         return None
-    data = found[1]
-    return bool(len(data)) and bool((data == ord(char)).any())
+    return any(bool(len(data)) and bool((data[offsets[0]:] == ord(char)).any()) for offsets, data in found)
 
 
-def byte_lengths(values: pd.Series) -> np.ndarray | None:
-    """UTF-8 byte length of every value (None: not Arrow text without nulls)."""
+def short_values(values: pd.Series, max_bytes: int, first: np.ndarray) -> np.ndarray | None:
+    """Rows of at most ``max_bytes`` bytes, empty or starting with a byte ``b`` where ``first[b]``.
+
+    None for a column that is not Arrow text without nulls.
+    """
     found = text_buffers(values)
-    return None if found is None else np.diff(found[0])
+    if found is None:
+        return None
+    parts = []
+    for offsets, data in found:
+        lengths = offsets[1:] - offsets[:-1]
+        short = lengths <= max_bytes
+        full = short & (lengths > 0)
+        short[full] = first[data[offsets[:-1][full]]]
+        parts.append(short)
+    return np.concatenate(parts) if len(parts) != 1 else parts[0]
