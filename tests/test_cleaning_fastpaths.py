@@ -198,3 +198,19 @@ def test_trimmed_and_bytes():
     start[ord("n")] = True
     got = tb.short_values(_chunked(["nan", "", "x", "nanana", "é", "n"], 2), 4, start)
     np.testing.assert_array_equal(got, [True, True, False, False, False, True])
+
+
+def test_select_rows_is_boolean_indexing():
+    from crmlab.cleaning.duplicates import select_rows
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    df = pd.DataFrame({
+        "customer_id": _chunked([f"c{i % 97}" if i % 11 else None for i in range(n)], 4),
+        "date": pd.to_datetime(rng.integers(0, 10**9, n), unit="s"),
+        "amount": rng.normal(size=n),
+        "obj": pd.Series([str(i) for i in range(n)], dtype=object),
+        "reason": pd.Series([pd.NA] * n, dtype=object),
+    }, index=np.arange(5, 5 + n))
+    for mask in (rng.random(n) < 0.5, np.ones(n, dtype=bool), np.zeros(n, dtype=bool)):
+        pd.testing.assert_frame_equal(select_rows(df, mask), df[mask].reset_index(drop=True))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.cleaning.duplicates import duplicate_rows
+from crmlab.cleaning.duplicates import duplicate_rows, select_rows
 from crmlab.cleaning.keys import distinct_count
 from crmlab.cleaning.report import build_report, money_set_aside
 from crmlab.cleaning.rules import (
@@ -146,10 +146,12 @@ def _finish(
         reason[dup & passed] = "duplicate"
 
     ok = reason.isna()
-    clean = canon[ok].reset_index(drop=True)
+    keep = ok.to_numpy(dtype=bool)
+    clean = select_rows(canon, keep)
     clean["customer_id"] = clean["customer_id"].astype("str")
     source_row = np.arange(1, len(orig) + 1, dtype=np.int64)
-    quarantine = quarantine_frame(orig[~ok], source_row[~ok.to_numpy()], reason[~ok])
+    quarantine = quarantine_frame(select_rows(orig, ~keep), source_row[~keep],
+                                  reason[~ok].reset_index(drop=True))
 
     counts = reason[~ok].value_counts()
     by_reason = {code: int(counts.get(code, 0)) for code in REASONS}
