@@ -214,3 +214,14 @@ def test_select_rows_is_boolean_indexing():
     }, index=np.arange(5, 5 + n))
     for mask in (rng.random(n) < 0.5, np.ones(n, dtype=bool), np.zeros(n, dtype=bool)):
         pd.testing.assert_frame_equal(select_rows(df, mask), df[mask].reset_index(drop=True))
+
+
+def test_one_chunk_keeps_values():
+    from crmlab.cleaning.textbytes import one_chunk
+
+    s = _chunked(["a", None, "b", "c"], 3).set_axis([4, 5, 6, 7]).rename("x")
+    got = one_chunk(s)
+    pd.testing.assert_series_equal(got, s)
+    assert got.array.__arrow_array__().num_chunks == 1
+    plain = pd.Series([1, 2])
+    assert one_chunk(plain) is plain

@@ -21,6 +21,7 @@ from crmlab.cleaning.rules import (
     row_rules,
     setting,
 )
+from crmlab.cleaning.textbytes import one_chunk
 
 __all__ = ["CleaningResult", "clean_transactions", "quarantine_frame"]
 
@@ -136,6 +137,7 @@ def _finish(
 ) -> CleaningResult:
     """Rules that need the whole table (duplicates), then the two outputs and the report."""
     orig, canon = orig.reset_index(drop=True), canon.reset_index(drop=True)
+    canon = canon.assign(customer_id=one_chunk(canon["customer_id"]))  # read as one array 4 times
     reason = reason.reset_index(drop=True)
     mapped = {c for c in columns.values() if c}
     others = [c for c in orig.columns if c not in mapped]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["arrow_chunks", "text_buffers", "all_ascii", "trimmed", "holds_byte", "short_values"]
+__all__ = ["arrow_chunks", "one_chunk", "text_buffers", "all_ascii", "trimmed", "holds_byte", "short_values"]
 
 
 def arrow_chunks(values: pd.Series) -> list | None:
@@ -32,6 +32,23 @@ def arrow_chunks(values: pd.Series) -> list | None:
     if not all(pa.types.is_large_string(c.type) or pa.types.is_string(c.type) for c in chunks):
         return None
     return chunks
+
+
+def one_chunk(values: pd.Series) -> pd.Series:
+    """Return an Arrow text column in one chunk (the same values, dtype and index), else ``values``.
+
+    For a column that several later steps read as one array (the customer ids: duplicate
+    words, the customer count, buyers per month), combining its chunks once is cheaper
+    than each step combining them again.
+    """
+    import pyarrow as pa
+
+    chunks = arrow_chunks(values)
+    if chunks is None or len(chunks) < 2:
+        return values
+    arr = values.array.__arrow_array__()
+    one = type(values.array)(pa.chunked_array([arr.combine_chunks()], type=arr.type), dtype=values.dtype)
+    return pd.Series(one, index=values.index, name=values.name, copy=False)
 
 
 def text_buffers(values: pd.Series) -> list[tuple[np.ndarray, np.ndarray]] | None:
