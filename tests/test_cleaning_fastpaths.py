@@ -133,7 +133,7 @@ def _chunked(texts: list, pieces: int) -> pd.Series:
     return pd.Series(type(proto.array)(pa.chunked_array(chunks, pa.large_string()), dtype=proto.dtype))
 
 
-FAST = ("trimmed", "holds_byte", "all_ascii", "fixed_width_days")
+FAST = ("trimmed", "holds_byte", "all_ascii", "byte_set", "fixed_width_days")
 
 
 @pytest.fixture
@@ -225,3 +225,19 @@ def test_one_chunk_keeps_values():
     assert got.array.__arrow_array__().num_chunks == 1
     plain = pd.Series([1, 2])
     assert one_chunk(plain) is plain
+
+
+@pytest.mark.parametrize("alphabet", ["0123456789", "0123456789.", "0123456789./"])
+def test_digit_columns_match_reference(alphabet, reference):
+    from crmlab.cleaning.textbytes import byte_set
+
+    rng = np.random.default_rng(len(alphabet))
+    texts = ["".join(rng.choice(list(alphabet), int(rng.integers(0, 18)))) for _ in range(12_000)]
+    edges = ["", "0", "00.0", ".", ".5", "5.", "1..2", "1.2.3", "1" * 15, "1" * 16, "1" * 14 + ".5", "1/2"]
+    texts += [t for t in edges if set(t) <= set(alphabet)]
+    s = _chunked(texts, 3)
+    assert byte_set(s) == {10: "digits", 11: "digits."}.get(len(alphabet), "other")
+    for fn in (parsing.parse_amounts, partial(parsing.parse_amounts, decimal=",")):
+        (got, rep), (want, want_rep) = fn(s), reference(partial(fn, s))()
+        pd.testing.assert_series_equal(got, want)
+        assert rep == want_rep

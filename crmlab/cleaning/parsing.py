@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab.cleaning.fastdates import fixed_width_days
-from crmlab.cleaning.textbytes import all_ascii, holds_byte, short_values, trimmed
+from crmlab.cleaning.textbytes import all_ascii, byte_set, holds_byte, short_values, trimmed
 
 __all__ = [
     "MISSING_TOKENS", "normalise_ids", "parse_amounts", "parse_dates", "guess_date_format", "as_text",
@@ -169,12 +169,21 @@ def _plain_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarra
     ):
         return None
     arr = pa.array(values.array)
-    mask = pc.and_(
-        pc.match_substring_regex(arr, _PLAIN_NUMBER),
-        pc.less_equal(pc.binary_length(arr), _PLAIN_MAX_CHARS),
-    ).fill_null(False)
+    size = pc.binary_length(arr)
+    chars = byte_set(values)  # without nulls: which kinds of bytes the column holds
+    if chars == "digits":  # the pattern is then a length check (no "." anywhere)
+        mask = pc.and_(pc.greater_equal(size, 1), pc.less_equal(size, _PLAIN_MAX_CHARS))
+    elif chars == "digits.":  # ... and for digits and dots, one "." between digits
+        mask = pc.and_(
+            pc.and_(pc.greater_equal(size, 1), pc.less_equal(size, _PLAIN_MAX_CHARS)),
+            pc.and_(pc.less_equal(pc.count_substring(arr, "."), 1),
+                    pc.invert(pc.or_(pc.starts_with(arr, "."), pc.ends_with(arr, ".")))),
+        )
+    else:
+        mask = pc.and_(pc.match_substring_regex(arr, _PLAIN_NUMBER), pc.less_equal(size, _PLAIN_MAX_CHARS))
+    mask = mask.fill_null(False)
     plain = mask.to_numpy(zero_copy_only=False).astype(bool, copy=False)
-    if holds_byte(values, ".") is False:
+    if chars == "digits" or holds_byte(values, ".") is False:
         dotted = np.zeros(len(values), dtype=bool)
     else:
         dotted = pc.match_substring(arr, ".").fill_null(False).to_numpy(zero_copy_only=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["arrow_chunks", "one_chunk", "text_buffers", "all_ascii", "trimmed", "holds_byte", "short_values"]
+__all__ = ["arrow_chunks", "one_chunk", "text_buffers", "all_ascii", "trimmed", "byte_set", "holds_byte", "short_values"]
 
 
 def arrow_chunks(values: pd.Series) -> list | None:
@@ -101,6 +101,29 @@ def trimmed(values: pd.Series) -> bool | None:
             if len(edge) and (int(edge.min()) <= 0x20 or int(edge.max()) >= 0x7F):
                 return False
     return True
+
+
+def byte_set(values: pd.Series) -> str | None:
+    """Say ``"digits"`` when every byte is an ASCII digit, ``"digits."`` when digits and ``.``.
+
+    Returns ``"other"`` for any other bytes and None for a column that is not Arrow text
+    without nulls.
+    """
+    found = text_buffers(values)
+    if found is None:
+        return None
+    lo, hi, slash = 255, 0, False
+    for offsets, data in found:
+        part = data[offsets[0]:]
+        if len(part):
+            lo, hi = min(lo, int(part.min())), max(hi, int(part.max()))
+            if lo <= ord("/") and not slash:
+                slash = bool((part == ord("/")).any())
+    if lo > hi or (lo >= ord("0") and hi <= ord("9")):
+        return "digits"
+    if lo >= ord(".") and hi <= ord("9") and not slash:
+        return "digits."
+    return "other"
 
 
 def holds_byte(values: pd.Series, char: str) -> bool | None:
