@@ -241,19 +241,3 @@ def test_digit_columns_match_reference(alphabet, reference):
         (got, rep), (want, want_rep) = fn(s), reference(partial(fn, s))()
         pd.testing.assert_series_equal(got, want)
         assert rep == want_rep
-
-
-def test_id_codes_held_only_for_the_same_column():
-    from crmlab.cleaning import keys
-
-    a = pd.Series([f"c{i % 7}" for i in range(50)], dtype="str")
-    b = pd.Series([f"d{i % 5}" for i in range(50)], dtype="str")
-    codes_a, bound_a = keys.id_codes(a)
-    again, _ = keys.id_codes(a, 12)
-    assert again is codes_a  # the held codes
-    assert keys.distinct_count(b) == 5 and keys.distinct_count(a) == 7
-    df = pd.DataFrame({"customer_id": a})
-    assert keys.distinct_count(df["customer_id"]) == 7
-    fresh = pd.Series(a.tolist(), dtype="str")
-    assert keys.id_codes(fresh)[0] is not codes_a
-    np.testing.assert_array_equal(keys.id_codes(fresh)[0], codes_a)

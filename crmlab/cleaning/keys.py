@@ -131,61 +131,13 @@ def id_codes(values: pd.Series, span: int = 1) -> tuple[np.ndarray, int] | None:
     """
     from crmlab.features.keys import _arrow_strings, _word_codes
 
-    span = max(int(span), 1)
-    held = _last_codes(values, span)
-    if held is not None:
-        return held
     arr = _arrow_strings(values)
     if arr is None or arr.null_count or len(arr) == 0:
         return None
     words = _id_words(arr)
     if words is None:
         return None
-    codes, bound = _word_codes(words, span)
-    _remember_codes(values, codes, bound)
-    return codes, bound
-
-
-# The codes of the last column coded, held while its Arrow array lives: the cleaning's
-# customer count and its buyers per month code the same clean ids (a second ranking of
-# 15M ids saved). A weak reference, so a new column never sees old codes; one tuple,
-# replaced whole, so threads (Dask partitions) never see half an entry.
-_HELD: tuple | None = None
-
-
-def _source(values: pd.Series):
-    """Return the Arrow array behind an Arrow text column (the cache key), else None."""
-    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
-        return None
-    return getattr(values.array, "_pa_array", None)
-
-
-def _last_codes(values: pd.Series, span: int) -> tuple[np.ndarray, int] | None:
-    """Return the held codes of ``values`` if they fit ``span`` (see :func:`id_codes`)."""
-    held, source = _HELD, _source(values)
-    if held is None or source is None:
-        return None
-    ref, codes, bound = held
-    if ref() is not source or len(codes) != len(values) or (bound * span).bit_length() > 62:
-        return None
-    return codes, bound
-
-
-def _remember_codes(values: pd.Series, codes: np.ndarray, bound: int) -> None:
-    """Hold ``codes`` for the Arrow array of ``values`` (read-only: callers share them)."""
-    import weakref
-
-    global _HELD
-    source = _source(values)
-    try:
-        ref = weakref.ref(source) if source is not None else None
-    except TypeError:  # pragma: no cover (an array type without weak references)
-        ref = None
-    if ref is None:
-        _HELD = None
-        return
-    codes.flags.writeable = False
-    _HELD = (ref, codes, bound)
+    return _word_codes(words, max(int(span), 1))
 
 
 # a table of seen codes (one byte per possible code) is used while it is at most this many
