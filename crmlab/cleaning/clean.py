@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab.cleaning.duplicates import duplicate_rows
+from crmlab.cleaning.duplicates import duplicate_rows, select_rows
 from crmlab.cleaning.keys import distinct_count
 from crmlab.cleaning.report import build_report, money_set_aside
 from crmlab.cleaning.rules import (
@@ -21,6 +21,7 @@ from crmlab.cleaning.rules import (
     row_rules,
     setting,
 )
+from crmlab.cleaning.textbytes import one_chunk
 
 __all__ = ["CleaningResult", "clean_transactions", "quarantine_frame"]
 
@@ -136,6 +137,7 @@ def _finish(
 ) -> CleaningResult:
     """Rules that need the whole table (duplicates), then the two outputs and the report."""
     orig, canon = orig.reset_index(drop=True), canon.reset_index(drop=True)
+    canon = canon.assign(customer_id=one_chunk(canon["customer_id"]))  # read as one array 4 times
     reason = reason.reset_index(drop=True)
     mapped = {c for c in columns.values() if c}
     others = [c for c in orig.columns if c not in mapped]
@@ -146,10 +148,12 @@ def _finish(
         reason[dup & passed] = "duplicate"
 
     ok = reason.isna()
-    clean = canon[ok].reset_index(drop=True)
+    keep = ok.to_numpy(dtype=bool)
+    clean = select_rows(canon, keep)
     clean["customer_id"] = clean["customer_id"].astype("str")
     source_row = np.arange(1, len(orig) + 1, dtype=np.int64)
-    quarantine = quarantine_frame(orig[~ok], source_row[~ok.to_numpy()], reason[~ok])
+    quarantine = quarantine_frame(select_rows(orig, ~keep), source_row[~keep],
+                                  reason[~ok].reset_index(drop=True))
 
     counts = reason[~ok].value_counts()
     by_reason = {code: int(counts.get(code, 0)) for code in REASONS}

@@ -12,7 +12,7 @@ import pandas as pd
 
 from crmlab.cleaning.keys import label_columns, repeated_rows
 
-__all__ = ["duplicate_key", "find_duplicates", "duplicate_rows"]
+__all__ = ["duplicate_key", "find_duplicates", "duplicate_rows", "select_rows"]
 
 
 def duplicate_key(canon: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
@@ -82,10 +82,41 @@ def duplicate_rows(canon: pd.DataFrame, others: pd.DataFrame,
     dup = np.zeros(len(canon), dtype=bool)
     if not keep.any():
         return dup
-    labels = [lab for c in canon.columns for lab in label_columns(canon[c][keep])]
-    labels += [lab for c in others.columns for lab in label_columns(others[c][keep].astype(str))]
+    if not keep.all():
+        canon, others = select_rows(canon, keep), select_rows(others, keep)
+    labels = [lab for c in canon.columns for lab in label_columns(canon[c])]
+    labels += [lab for c in others.columns for lab in label_columns(others[c].astype(str))]
     flags, exact = repeated_rows(labels)
     if not exact:  # two different rows share a 64-bit hash: the exact group-by
         flags = duplicate_key(canon[keep], others[keep]).duplicated(keep="first").to_numpy()
     dup[keep] = flags
     return dup
+
+
+def select_rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """Return ``df[mask].reset_index(drop=True)``, Arrow text columns filtered chunk by chunk.
+
+    Pandas selects rows by taking their positions, and Arrow's take on a column in many
+    chunks (a Parquet file's row groups) combined the chunks first: 0.15 s per text
+    column at 15M rows. A filter works chunk by chunk.
+    """
+    import pyarrow as pa
+
+    mask = np.asarray(mask, dtype=bool)
+    flags = None
+    out = {}
+    for i in range(df.shape[1]):
+        values = df.iloc[:, i]
+        dtype = values.dtype
+        if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+            flags = pa.array(mask) if flags is None else flags
+            arr = values.array.__arrow_array__()
+            kept = arr.filter(flags)
+            if not isinstance(kept, pa.ChunkedArray):
+                kept = pa.chunked_array([kept], type=arr.type)
+            out[i] = pd.Series(type(values.array)(kept, dtype=dtype), copy=False)
+        else:
+            out[i] = values[mask].reset_index(drop=True)
+    result = pd.DataFrame(out, copy=False)
+    result.columns = df.columns
+    return result

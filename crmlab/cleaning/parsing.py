@@ -12,6 +12,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from crmlab.cleaning.fastdates import fixed_width_days
+from crmlab.cleaning.textbytes import all_ascii, byte_set, holds_byte, short_values, trimmed
+
 __all__ = [
     "MISSING_TOKENS", "normalise_ids", "parse_amounts", "parse_dates", "guess_date_format", "as_text",
     "has_zone", "is_missing_token",
@@ -26,10 +29,14 @@ _HAS_ZONE = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::
 
 def as_text(values: pd.Series) -> pd.Series:
     """Any column as trimmed text with blanks as ``""`` (Parquet inputs may hold nulls)."""
+    if trimmed(values):  # Arrow text without nulls nor white space at either end: as it is
+        return values.astype("str")
     return values.astype("str").fillna("").str.strip()
 
 
 _TOKEN_CHARS = max(len(t) for t in MISSING_TOKENS)
+_TOKEN_START = np.zeros(256, dtype=bool)  # first bytes of the tokens, either case
+_TOKEN_START[[ord(c) for t in MISSING_TOKENS if t for c in {t[0], t[0].upper()}]] = True
 
 
 def is_missing_token(s: pd.Series) -> pd.Series:
@@ -43,9 +50,13 @@ def is_missing_token(s: pd.Series) -> pd.Series:
 
     if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
         return s.str.lower().isin(MISSING_TOKENS)
-    arr = pa.array(s.array)
-    short = pc.less_equal(pc.utf8_length(arr), _TOKEN_CHARS).fill_null(False)
-    rows = np.flatnonzero(short.to_numpy(zero_copy_only=False))
+    if all_ascii(s):  # characters are bytes: the lengths are in the offsets
+        # ... and a token starts with one of a few bytes (an empty text is a token)
+        rows = np.flatnonzero(short_values(s, _TOKEN_CHARS, _TOKEN_START))
+    else:
+        arr = pa.array(s.array)
+        short = pc.less_equal(pc.utf8_length(arr), _TOKEN_CHARS).fill_null(False)
+        rows = np.flatnonzero(short.to_numpy(zero_copy_only=False))
     out = np.zeros(len(s), dtype=bool)
     if len(rows):
         out[rows] = s.iloc[rows].str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
@@ -59,8 +70,10 @@ def has_zone(s: pd.Series) -> pd.Series:
     value in Python: 12 s at 15M rows) only sees the values holding a ``:``, which every
     match needs and which Arrow finds in C.
     """
-    colon = s.str.contains(":", regex=False).fillna(False).to_numpy(bool)
     out = np.zeros(len(s), dtype=bool)
+    if holds_byte(s, ":") is False:
+        return pd.Series(out, index=s.index, copy=False)
+    colon = s.str.contains(":", regex=False).fillna(False).to_numpy(bool)
     if colon.any():
         out[colon] = s[colon].str.contains(_HAS_ZONE).fillna(False).to_numpy(bool)
     return pd.Series(out, index=s.index, copy=False)
@@ -84,10 +97,16 @@ def normalise_ids(ids: pd.Series, strip_leading_zeros: bool = False) -> tuple[pd
         ``id_whitespace_trimmed``, ``id_excel_float_suffix``, ``id_leading_zeros_stripped``.
     """
     raw = ids.astype("str").fillna("")
-    out = raw.str.strip()
-    repairs = {"id_whitespace_trimmed": int((out != raw).sum())}
+    if trimmed(raw):  # nothing to trim (the bytes say so): no copy, no comparison
+        out, repairs = raw, {"id_whitespace_trimmed": 0}
+    else:
+        out = raw.str.strip()
+        repairs = {"id_whitespace_trimmed": int((out != raw).sum())}
     # Excel turns numeric ids into floats: "42.0" is the id 42
-    is_float = out.str.fullmatch(r"\d+\.0+")
+    if holds_byte(out, ".") is False:
+        is_float = pd.Series(False, index=out.index)
+    else:
+        is_float = out.str.fullmatch(r"\d+\.0+")
     repairs["id_excel_float_suffix"] = int(is_float.sum())
     if is_float.any():  # the replacement runs on the few rows it applies to
         out = out.where(~is_float, out[is_float].str.replace(r"\.0+$", "", regex=True))
@@ -150,15 +169,31 @@ def _plain_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarra
     ):
         return None
     arr = pa.array(values.array)
-    mask = pc.and_(
-        pc.match_substring_regex(arr, _PLAIN_NUMBER),
-        pc.less_equal(pc.binary_length(arr), _PLAIN_MAX_CHARS),
-    ).fill_null(False)
+    size = pc.binary_length(arr)
+    chars = byte_set(values)  # without nulls: which kinds of bytes the column holds
+    if chars == "digits":  # the pattern is then a length check (no "." anywhere)
+        mask = pc.and_(pc.greater_equal(size, 1), pc.less_equal(size, _PLAIN_MAX_CHARS))
+    elif chars == "digits.":  # ... and for digits and dots, one "." between digits
+        mask = pc.and_(
+            pc.and_(pc.greater_equal(size, 1), pc.less_equal(size, _PLAIN_MAX_CHARS)),
+            pc.and_(pc.less_equal(pc.count_substring(arr, "."), 1),
+                    pc.invert(pc.or_(pc.starts_with(arr, "."), pc.ends_with(arr, ".")))),
+        )
+    else:
+        mask = pc.and_(pc.match_substring_regex(arr, _PLAIN_NUMBER), pc.less_equal(size, _PLAIN_MAX_CHARS))
+    mask = mask.fill_null(False)
     plain = mask.to_numpy(zero_copy_only=False).astype(bool, copy=False)
-    floats = np.full(len(values), np.nan)
-    floats[plain] = pc.cast(arr.filter(mask), pa.float64()).to_numpy(zero_copy_only=False)
+    if chars == "digits" or holds_byte(values, ".") is False:
+        dotted = np.zeros(len(values), dtype=bool)
+    else:
+        dotted = pc.match_substring(arr, ".").fill_null(False).to_numpy(zero_copy_only=False)
+    if plain.all():
+        floats = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        floats = floats if floats.flags.writeable else floats.copy()
+    else:
+        floats = np.full(len(values), np.nan)
+        floats[plain] = pc.cast(arr.filter(mask), pa.float64()).to_numpy(zero_copy_only=False)
     plain &= floats != 0
-    dotted = pc.match_substring(arr, ".").fill_null(False).to_numpy(zero_copy_only=False)
     return plain, dotted & plain, floats
 
 
@@ -220,6 +255,9 @@ def _parse_amount_text(values: pd.Series, decimal: str) -> tuple[pd.Series, dict
     return num, repairs
 
 
+_GUESS_HEAD = 1000
+
+
 def guess_date_format(values: pd.Series, dayfirst: bool = False) -> str | None:
     """Return the strftime format of the first non-blank date text (None if it has none).
 
@@ -228,11 +266,17 @@ def guess_date_format(values: pd.Series, dayfirst: bool = False) -> str | None:
     """
     from pandas.tseries.api import guess_datetime_format
 
-    s = as_text(values)
-    s = s[~s.str.lower().isin(MISSING_TOKENS) & ~has_zone(s)]
-    if s.empty or s.str.contains("年", regex=False).iloc[0]:
+    first = None
+    for head in (values.iloc[:_GUESS_HEAD], values):  # the first such value is nearly always early
+        s = as_text(head)
+        s = s[~s.str.lower().isin(MISSING_TOKENS) & ~has_zone(s)]
+        if not s.empty:
+            first = s.iloc[0]
+            break
+        if len(head) == len(values):
+            break
+    if first is None or "年" in first:
         return None
-    first = s.iloc[0]
     # a year-first date (ISO 8601) is never day-first: 2024-01-05 is 5 January
     return guess_datetime_format(first, dayfirst=dayfirst and not _YEAR_FIRST.match(first))
 
@@ -288,13 +332,35 @@ def parse_dates(
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_convert(timezone).dt.tz_localize(None)
         return values.astype("datetime64[ns]"), {}
+    if not date_format and inferred_format is None:  # "": no format (not guessed again)
+        inferred_format = guess_date_format(values, dayfirst) or ""
+    fast = fixed_width_days(values, date_format or inferred_format)
+    if fast is None:
+        return _parse_date_text(values, date_format, dayfirst, inferred_format, timezone)
+    # the plain dates of the format are read from the bytes; pandas parses the others
+    # (and counts their repairs: no plain date needs one)
+    out, done = fast
+    rest = np.flatnonzero(~done)
+    parsed, repairs = _parse_date_text(values.iloc[rest], date_format, dayfirst, inferred_format, timezone)
+    out[rest] = parsed.to_numpy(dtype="datetime64[ns]")
+    return pd.Series(out, index=values.index, copy=False), repairs
+
+
+def _parse_date_text(
+    values: pd.Series,
+    date_format: str | None,
+    dayfirst: bool,
+    inferred_format: str | None,
+    timezone: str,
+) -> tuple[pd.Series, dict]:
+    """Parse date texts with pandas (the reference path of :func:`parse_dates`)."""
     s = as_text(values)
     repairs = {}
     zoned = has_zone(s)
     repairs["date_timezone_converted"] = int(zoned.sum())
     if zoned.any():
         at_zone = _parse_zoned(s[zoned], timezone, dayfirst)
-        rest, rep = parse_dates(s.mask(zoned, ""), date_format, dayfirst, inferred_format, timezone)
+        rest, rep = _parse_date_text(s.mask(zoned, ""), date_format, dayfirst, inferred_format, timezone)
         rest = rest.copy()
         rest[zoned] = at_zone
         rep["date_timezone_converted"] = repairs["date_timezone_converted"]

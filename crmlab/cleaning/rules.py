@@ -21,6 +21,7 @@ from crmlab.cleaning.parsing import (
     parse_amounts,
     parse_dates,
 )
+from crmlab.cleaning.textbytes import all_ascii
 from crmlab.errors import InputError
 
 __all__ = [
@@ -166,7 +167,7 @@ def row_rules(
     if columns["quantity"]:
         qtext = as_text(orig[columns["quantity"]])
         qblank = is_missing_token(qtext)
-        qty, _ = parse_amounts(qtext.mask(qblank, "0"), decimal)
+        qty, _ = parse_amounts(qtext.mask(qblank, "0") if qblank.any() else qtext, decimal)
         qfinite = np.isfinite(qty.to_numpy(dtype=np.float64, na_value=np.nan))
         bad_qty = (qty.isna() | ~qfinite) & ~qblank
         data["quantity"] = qty.mask(qblank)
@@ -208,6 +209,8 @@ def _undecodable_rows(orig: pd.DataFrame, ids: list[str | None]) -> pd.Series:
     """
     hit = pd.Series(False, index=orig.index)
     for col in (c for c in ids if c):
+        if all_ascii(orig[col]):  # U+FFFD is three bytes above 0x7F
+            continue
         if orig[col].dtype == object or pd.api.types.is_string_dtype(orig[col].dtype):
             hit |= orig[col].astype("str").str.contains("\ufffd", regex=False).fillna(False).astype(bool)
     return hit
