@@ -278,9 +278,14 @@ def test_word_codes_follow_the_string_order(span):
     assert (bound * span).bit_length() <= 62
 
 
-def test_summaries_at_several_dates_equal_one_summary_per_date(cdnow_clean):
+@pytest.mark.parametrize("threads", [False, True], ids=["one-thread", "side-by-side"])
+def test_summaries_at_several_dates_equal_one_summary_per_date(cdnow_clean, monkeypatch, threads):
     from crmlab.features import customer_summaries
+    from crmlab.features import summary as summary_module
 
+    if threads:  # CDNOW is below the size where the dates run on threads: force it
+        monkeypatch.setattr(summary_module, "_PARALLEL_MIN_DAYS", 0)
+        monkeypatch.setattr(summary_module.os, "cpu_count", lambda: 2)
     tx, periods = cdnow_clean
     shuffled = tx.sample(frac=1, random_state=3).reset_index(drop=True)
     dates = [periods.calibration_end, periods.observation_end, "1997-01-10", "1996-01-01"]

@@ -323,3 +323,25 @@ def test_lifecycle_display_fallback_gap_is_the_first_one_time_buyers(monkeypatch
                         lambda life, fallback, **kw: seen.append(fallback) or real(life, fallback, **kw))
     views.lifecycle_display(df)
     assert seen == [expected]
+
+
+# --- the k search fits its k values side by side on the cores ---------------------------------
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm"])
+def test_k_search_on_threads_equals_one_k_after_another(monkeypatch, method):
+    from crmlab.segmentation import cluster_count
+
+    df = _customers(n=3000, seed=4)
+    segmentation = {**SEG, "method": method, "k_range": [2, 6]}
+    monkeypatch.setattr(cluster_count, "PARALLEL_MIN_CUSTOMERS", 10**9)
+    serial = seg.k_search(df, segmentation, sample_size=500)
+    monkeypatch.setattr(cluster_count, "PARALLEL_MIN_CUSTOMERS", 0)
+    monkeypatch.setattr(cluster_count.os, "cpu_count", lambda: 2)
+    threads = []
+    real = cluster_count.ThreadPoolExecutor
+    monkeypatch.setattr(cluster_count, "ThreadPoolExecutor",
+                        lambda *a, **kw: threads.append(kw) or real(*a, **kw))
+    parallel = seg.k_search(df, segmentation, sample_size=500)
+    assert threads and threads[0]["max_workers"] == 2  # the threaded path ran
+    assert_frame_equal(parallel, serial, check_exact=True)

@@ -18,7 +18,9 @@ Kaufman, L. & Rousseeuw, P. J. (1990). Finding Groups in Data. Wiley, p. 88.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -37,6 +39,10 @@ from crmlab.segmentation.clusters import (
 from crmlab.segmentation.common import require_key
 
 __all__ = ["SILHOUETTE_SCALE", "k_search", "choose_k", "silhouette_strength", "silhouette_ties"]
+
+# with at least this many customers (after the fit sample) the k values are fitted side by
+# side on the machine's cores; below it a thread costs more than the fit
+PARALLEL_MIN_CUSTOMERS = 20_000
 
 # (lower bound exclusive, label), best first: Kaufman & Rousseeuw (1990), p. 88.
 SILHOUETTE_SCALE: tuple[tuple[float, str], ...] = (
@@ -99,29 +105,35 @@ def k_search(customers: pd.DataFrame, segmentation: Mapping[str, Any],
         raise InputError(f"customers: {n} customers are too few for {k0} clusters")
     Z = _preprocess().fit_transform(X)
     silhouette = _silhouette_scorer(Z, sample_size if n > sample_size else None, seed)
-    rows = []
-    for k in range(k0, min(k1, n - 1) + 1):
+
+    def score(k: int) -> dict[str, Any]:
         model = _estimator(k, method, seed)
-        with _one_thread():
+        with _one_thread():  # this thread's OpenMP too (see _one_thread)
             labels = model.fit_predict(Z)
-        found = len(np.unique(labels))
-        sil = ch = np.nan
-        if 2 <= found <= n - 1:
-            with _one_thread():
+            found = len(np.unique(labels))
+            sil = ch = np.nan
+            if 2 <= found <= n - 1:
                 sil = silhouette(labels)
-            ch = calinski_harabasz_score(Z, labels)
-        rows.append(
-            {
-                "k": k,
-                "silhouette": float(sil),
-                "calinski_harabasz": float(ch),
-                "inertia": float(model.inertia_) if method == "kmeans" else np.nan,
-                "bic": float(model.bic(Z)) if method == "gmm" else np.nan,
-                "smallest_share": float(np.bincount(labels, minlength=k).min() / n),
-                "customers": n,
-                "of_customers": total,
-            }
-        )
+                ch = calinski_harabasz_score(Z, labels)
+        return {
+            "k": k,
+            "silhouette": float(sil),
+            "calinski_harabasz": float(ch),
+            "inertia": float(model.inertia_) if method == "kmeans" else np.nan,
+            "bic": float(model.bic(Z)) if method == "gmm" else np.nan,
+            "smallest_share": float(np.bincount(labels, minlength=k).min() / n),
+            "customers": n,
+            "of_customers": total,
+        }
+
+    ks = list(range(k0, min(k1, n - 1) + 1))
+    workers = min(len(ks), os.cpu_count() or 1)
+    with _one_thread():
+        if workers < 2 or n < PARALLEL_MIN_CUSTOMERS:
+            rows = [score(k) for k in ks]
+        else:  # each k is fitted on one thread of its own: the same fits, side by side
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crmlab-k") as pool:
+                rows = list(pool.map(score, ks))
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -140,13 +152,12 @@ def _silhouette_scorer(Z: np.ndarray, sample_size: int | None, seed: int):
     if sample_size is not None:
         rows = check_random_state(seed).permutation(Z.shape[0])[:sample_size]
     Xs = Z if rows is None else Z[rows]
-    distances: list[np.ndarray] = []
+    with _one_thread():
+        distances = np.vstack(list(pairwise_distances_chunked(Xs, metric="euclidean")))
 
     def score(labels: np.ndarray) -> float:
-        if not distances:
-            distances.append(np.vstack(list(pairwise_distances_chunked(Xs, metric="euclidean"))))
         lab = np.asarray(labels) if rows is None else np.asarray(labels)[rows]
-        return float(np.mean(silhouette_samples(distances[0], lab, metric="precomputed")))
+        return float(np.mean(silhouette_samples(distances, lab, metric="precomputed")))
 
     return score
 
