@@ -11,6 +11,7 @@ import pytest
 from crmlab import runner
 from crmlab.kernel import (
     ALLOCATOR_ENV,
+    DASK_ALLOCATOR_ENV,
     InMemoryKernelManager,
     ProjectKernelManager,
     kernel_argv,
@@ -30,7 +31,9 @@ def test_allocator_settings_only_on_the_pandas_engine():
     assert kernel_manager("pandas") is InMemoryKernelManager
     assert kernel_manager("dask") is ProjectKernelManager
     assert InMemoryKernelManager().kernel_spec.env == kernel_env()
-    assert ProjectKernelManager().kernel_spec.env == {}  # Dask workers spill: memory must be freed
+    # Dask workers spill: freed memory must go back (Dask's nanny setting), not be kept
+    assert ProjectKernelManager().kernel_spec.env == kernel_env(engine="dask")
+    assert kernel_env({}, engine="dask") == DASK_ALLOCATOR_ENV
 
 
 def test_kernel_env_keeps_what_the_user_set():
