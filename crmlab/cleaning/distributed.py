@@ -5,7 +5,6 @@ Only counts and aggregates come back to the client; see :func:`clean_transaction
 
 from __future__ import annotations
 
-import operator
 import os
 import shutil
 import tempfile
@@ -35,14 +34,22 @@ from crmlab.errors import InputError
 __all__ = ["clean_transactions_dask"]
 
 
-def _dask_rules(part: pd.DataFrame, offset: int, columns: Mapping[str, Any], section: Mapping[str, Any],
-                observation_end: Any, guess: str | None, n_buckets: int) -> tuple[pd.DataFrame, dict]:
-    """Row rules on one partition: a frame of tagged columns, and the partition's repairs.
+# ``__row`` orders rows as the input does without knowing the earlier partitions' sizes:
+# the partition's number in the high bits, the row within it in the low ones
+_LOCAL_BITS = 32
 
-    Columns: ``__row`` (global 1-based source row: ``offset`` rows come before this
-    partition), ``__reason``, ``__bucket`` (customer bucket of a row that passed; -1
-    otherwise), the canonical values as ``__c:<name>`` and the original columns as text
-    as ``__o:<name>`` (what the quarantine keeps, and what the duplicate key compares).
+
+def _dask_rules(part: pd.DataFrame, index: int, columns: Mapping[str, Any], section: Mapping[str, Any],
+                observation_end: Any, guess: str | None,
+                n_buckets: int) -> tuple[pd.DataFrame, pd.DataFrame, dict, int]:
+    """Row rules on one partition: the rows that passed, the rows rejected, repairs, row count.
+
+    Both frames have the tagged columns: ``__row`` (``index << 32`` plus the 0-based row in
+    the partition: sorts as the input's rows, see :func:`_source_rows`), ``__reason``,
+    ``__bucket`` (customer bucket of a row that passed; -1 otherwise), the canonical values
+    as ``__c:<name>`` and the original columns as text as ``__o:<name>`` (what the
+    quarantine keeps, and what the duplicate key compares). The rows are split here, so
+    the raw partition is freed as soon as its rules have run.
     """
     from crmlab.engine import customer_bucket
 
@@ -52,11 +59,24 @@ def _dask_rules(part: pd.DataFrame, offset: int, columns: Mapping[str, Any], sec
     bucket = np.full(len(part), -1, dtype=np.int64)
     if ok.any():
         bucket[ok] = customer_bucket(canon["customer_id"][ok], n_buckets)
-    out = {"__row": np.arange(offset + 1, offset + len(part) + 1, dtype=np.int64),
+    out = {"__row": (np.int64(index) << _LOCAL_BITS) + np.arange(len(part), dtype=np.int64),
            "__reason": reason.astype(object), "__bucket": bucket}
     out.update({f"__c:{c}": canon[c] for c in canon.columns})
     out.update({f"__o:{c}": part[c].astype("str") for c in part.columns})
-    return pd.DataFrame(out), repairs
+    tagged = pd.DataFrame(out)
+    return (tagged[ok].reset_index(drop=True), tagged[~ok].reset_index(drop=True), repairs,
+            len(part))
+
+
+def _partition_starts(sizes: list[int]) -> np.ndarray:
+    """Return how many input rows come before each partition."""
+    return np.concatenate(([0], np.cumsum(np.asarray(sizes, dtype=np.int64))[:-1]))
+
+
+def _source_rows(row: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Return the 1-based input row of each ``__row`` (see :func:`_dask_rules`)."""
+    row = np.asarray(row, dtype=np.int64)
+    return np.asarray(starts, dtype=np.int64)[row >> _LOCAL_BITS] + (row & ((1 << _LOCAL_BITS) - 1)) + 1
 
 
 def _dask_dedupe(part: pd.DataFrame, canon_cols: list[str], others: list[str], quarantine_dups: bool) -> pd.DataFrame:
@@ -69,11 +89,14 @@ def _dask_dedupe(part: pd.DataFrame, canon_cols: list[str], others: list[str], q
     return part
 
 
-def _dask_quarantine(part: pd.DataFrame, orig_cols: list[str]) -> pd.DataFrame:
-    """Select the quarantine rows of a tagged partition, shaped as the pandas path shapes them."""
+def _dask_quarantine(part: pd.DataFrame, orig_cols: list[str], starts: np.ndarray) -> pd.DataFrame:
+    """Select the quarantine rows of a tagged partition, shaped as the pandas path shapes them.
+
+    ``starts`` (:func:`_partition_starts`) turns each row's ``__row`` into its input row.
+    """
     part = part[part["__reason"].notna()]
     orig = pd.DataFrame({c: part[f"__o:{c}"] for c in orig_cols}, index=part.index)
-    return quarantine_frame(orig, part["__row"], part["__reason"])
+    return quarantine_frame(orig, _source_rows(part["__row"].to_numpy(), starts), part["__reason"])
 
 
 def _dask_clean(part: pd.DataFrame, canon_cols: list[str]) -> pd.DataFrame:
@@ -186,34 +209,34 @@ def clean_transactions_dask(
     policy = setting(section, "duplicates")
 
     raw = raw[keep_cols]
-    # Global row numbers need the row counts of the earlier partitions. They are tasks of
-    # the same graph as the rules (a partition's count and its rules share one read), so
-    # the input is read once; a separate count pass first would read all of it twice.
+    # Each partition's rules return the rows that passed (for the shuffle), the rows
+    # rejected (small), the repairs and the row count, so nothing waits on the raw rows;
+    # the row counts give the quarantine its input row numbers at the end (_source_rows).
     parts = raw.to_delayed()
-    sizes = [dask.delayed(len)(p) for p in parts]
-    offsets = [0]
-    for size in sizes[:-1]:
-        offsets.append(dask.delayed(operator.add)(offsets[-1], size))
     rules = partial(_dask_rules, columns=columns, section=section, observation_end=observation_end,
                     guess=guess, n_buckets=n_buckets)
-    ruled = [dask.delayed(rules, nout=2)(p, o) for p, o in zip(parts, offsets, strict=True)]
-    meta_tagged, _ = rules(sample.iloc[:0][keep_cols], 0)
+    ruled = [dask.delayed(rules, nout=4)(p, i) for i, p in enumerate(parts)]
+    sizes = [r[3] for r in ruled]
+    starts = dask.delayed(_partition_starts)(sizes)
+    meta_tagged = rules(sample.iloc[:0][keep_cols], 0)[0]
     canon_cols = [c[4:] for c in meta_tagged.columns if c.startswith("__c:")]
-    tagged = dd.from_delayed([r[0] for r in ruled], meta=meta_tagged, verify_meta=False)
-    passed = tagged[tagged["__bucket"] >= 0]
+    passed = dd.from_delayed([r[0] for r in ruled], meta=meta_tagged, verify_meta=False)
+    rejected = dd.from_delayed([r[1] for r in ruled], meta=meta_tagged, verify_meta=False)
     # few partitions: the task-based shuffle (measured 2x faster than P2P on one 1.5M-row
     # partition); many: Dask's default (P2P), whose memory does not grow with the data
-    method = "tasks" if tagged.npartitions <= 32 else None
-    shuffled = passed.shuffle("__bucket", npartitions=max(1, min(n_buckets, tagged.npartitions)),
+    method = "tasks" if passed.npartitions <= 32 else None
+    shuffled = passed.shuffle("__bucket", npartitions=max(1, min(n_buckets, passed.npartitions)),
                               shuffle_method=method)
     meta_dedup = _dask_dedupe(meta_tagged, canon_cols, others, policy == "quarantine")
     deduped = shuffled.map_partitions(
         _dask_dedupe, canon_cols, others, policy == "quarantine", meta=meta_dedup
     )
-    rejected = tagged[tagged["__bucket"] < 0]
+    no_rows = np.zeros(1, dtype=np.int64)
     quarantine = dd.concat([
-        rejected.map_partitions(_dask_quarantine, keep_cols, meta=_dask_quarantine(meta_tagged, keep_cols)),
-        deduped.map_partitions(_dask_quarantine, keep_cols, meta=_dask_quarantine(meta_dedup, keep_cols)),
+        rejected.map_partitions(_dask_quarantine, keep_cols, starts,
+                                meta=_dask_quarantine(meta_tagged, keep_cols, no_rows)),
+        deduped.map_partitions(_dask_quarantine, keep_cols, starts,
+                               meta=_dask_quarantine(meta_dedup, keep_cols, no_rows)),
     ])
     clean = deduped.map_partitions(_dask_clean, canon_cols, meta=_dask_clean(meta_dedup, canon_cols))
     stats_rules = rejected.map_partitions(_dask_stats, section, "rules",
@@ -236,11 +259,11 @@ def clean_transactions_dask(
         with warnings.catch_warnings():  # Dask frames and delayed repairs, in one pass
             warnings.filterwarnings("ignore", message="Computing mixed collections")
             _, _, s_rules, s_dedup, repairs_parts, sizes = dask.compute(
-                *writes, stats_rules, stats_dedup, [r[1] for r in ruled], sizes
+                *writes, stats_rules, stats_dedup, [r[2] for r in ruled], sizes
             )
         # no clean (or no quarantined) row at all: an empty file keeps the columns readable
         for tmp, empty in ((tmp_clean, _dask_clean(meta_dedup, canon_cols).drop(columns=BUCKET_COLUMN)),
-                           (tmp_quarantine, _dask_quarantine(meta_tagged, keep_cols))):
+                           (tmp_quarantine, _dask_quarantine(meta_tagged, keep_cols, no_rows))):
             if not any(tmp.rglob("*.parquet")):
                 empty.to_parquet(tmp / "part.0.parquet", index=False, engine="pyarrow")
         _swap_in(tmp_clean, clean_path)
