@@ -102,3 +102,19 @@ def missing_glyphs(fig) -> list[str]:
         warnings.simplefilter("always")
         fig.canvas.draw()
     return [str(w.message) for w in caught if "Glyph" in str(w.message)]
+
+
+def segmentation_params(**changes) -> dict:
+    """The ``segmentation`` params section the segmentation tests use, with ``changes``."""
+    return {
+        "k_range": [2, 5],
+        "method": "kmeans",
+        "seed": 42,
+        "bootstrap": 3,
+        "tiers": {"high": 0.5, "medium": 0.8},
+        "lifecycle": {"new_days": 30, "at_risk_factor": 1.5, "lapsed_factor": 3.0},
+        "segment_map": None,
+        "rfm_monetary": "total",
+        "k": None,
+        **changes,
+    }

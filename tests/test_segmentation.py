@@ -13,17 +13,9 @@ from crmlab.config import params_from_dict
 from crmlab.errors import InputError
 from crmlab.segmentation import cluster_count, clusters
 
-SEG = {
-    "k_range": [2, 5],
-    "method": "kmeans",
-    "seed": 42,
-    "bootstrap": 3,
-    "tiers": {"high": 0.5, "medium": 0.8},
-    "lifecycle": {"new_days": 30, "at_risk_factor": 1.5, "lapsed_factor": 3.0},
-    "segment_map": None,
-    "rfm_monetary": "total",
-    "k": None,
-}
+from conftest import segmentation_params  # tests/conftest.py
+
+SEG = segmentation_params()
 
 # Five customers whose scores are worked out by hand below (n = 5, so score = 1 + b where b
 # counts the customers with a strictly worse value).

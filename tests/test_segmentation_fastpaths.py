@@ -14,17 +14,9 @@ from pandas.testing import assert_frame_equal
 from crmlab import segmentation as seg
 from crmlab.segmentation import clusters, migration, rfm, tiers
 
-SEG = {
-    "k_range": [2, 5],
-    "method": "kmeans",
-    "seed": 42,
-    "bootstrap": 2,
-    "tiers": {"high": 0.5, "medium": 0.8},
-    "lifecycle": {"new_days": 30, "at_risk_factor": 1.5, "lapsed_factor": 3.0},
-    "segment_map": None,
-    "rfm_monetary": "total",
-    "k": None,
-}
+from conftest import segmentation_params  # tests/conftest.py
+
+SEG = segmentation_params(bootstrap=2)
 
 
 def _customers(n=400, seed=0):

@@ -17,17 +17,9 @@ from crmlab.errors import InputError  # noqa: E402
 from crmlab.features import customer_summary  # noqa: E402
 from crmlab.segmentation import plotting  # noqa: E402
 
-SEG = {
-    "k_range": [2, 3],
-    "method": "kmeans",
-    "seed": 42,
-    "bootstrap": 2,
-    "tiers": {"high": 0.5, "medium": 0.8},
-    "lifecycle": {"new_days": 30, "at_risk_factor": 1.5, "lapsed_factor": 3.0},
-    "segment_map": None,
-    "rfm_monetary": "total",
-    "k": None,
-}
+from conftest import segmentation_params  # noqa: E402 (tests/conftest.py)
+
+SEG = segmentation_params(k_range=[2, 3], bootstrap=2)
 
 
 @pytest.fixture(autouse=True)

@@ -20,22 +20,14 @@ from crmlab.features import customer_summary  # noqa: E402
 from crmlab.i18n import EN, catalog  # noqa: E402
 from crmlab.segmentation import narrative, plotting  # noqa: E402
 
+from conftest import segmentation_params  # noqa: E402 (tests/conftest.py)
+
 ZH = catalog("zh")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 # Latin words a Chinese figure text may keep (names, acronyms are caught by isupper below)
 LATIN_OK = {"Calinski", "Harabasz", "Kaufman", "Rousseeuw", "Gini", "Lorenz"}
 
-SEG = {
-    "k_range": [2, 3],
-    "method": "kmeans",
-    "seed": 42,
-    "bootstrap": 2,
-    "tiers": {"high": 0.5, "medium": 0.8},
-    "lifecycle": {"new_days": 30, "at_risk_factor": 1.5, "lapsed_factor": 3.0},
-    "segment_map": None,
-    "rfm_monetary": "total",
-    "k": None,
-}
+SEG = segmentation_params(k_range=[2, 3], bootstrap=2)
 
 
 def _english_words(text: str) -> list[str]:
