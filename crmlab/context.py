@@ -138,11 +138,34 @@ class StageContext:
         if result.takeaway:
             display(Markdown(f"**{self.tr('common.takeaway')}** {result.takeaway}"))
         fig = figure_of(result.plot())
-        self.save_figure(fig, result.name)
+        saved = self.save_figure(fig, result.name)
         if save_table and result.table is not None:
             self.save_table(result.table, result.table_name or result.name)
-        plt.show()
+        if "inline" in plt.get_backend():
+            # a notebook: show the PNG just saved instead of drawing the figure a second
+            # time (the inline backend would render it again), at the inline size
+            display(inline_image(saved.read_bytes()))
+            plt.close(fig)
+        else:
+            plt.show()
         return result
+
+
+def inline_image(png: bytes) -> Any:
+    """Return an IPython image of a saved figure, shown at the inline backend's size.
+
+    Figures are saved at ``crmlab.io.save_figure``'s dpi (110); the notebook showed them at
+    Matplotlib's ``figure.dpi`` (100), so the width is scaled to match.
+    """
+    import matplotlib as mpl
+    from IPython.display import Image
+
+    from crmlab.io.writers import FIGURE_DPI
+
+    width = int.from_bytes(png[16:20], "big") if png[12:16] == b"IHDR" else None
+    if width is None:
+        return Image(data=png, format="png")
+    return Image(data=png, format="png", width=max(1, round(width * mpl.rcParams["figure.dpi"] / FIGURE_DPI)))
 
 
 def stage_context(

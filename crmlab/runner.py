@@ -42,6 +42,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -307,6 +308,25 @@ def _run(
             handler.close()
 
 
+def _timed_export(notebook: Path, language: str) -> float:
+    """Render a stage's executed notebook to HTML beside it; return the seconds it took."""
+    t0 = time.perf_counter()
+    export_html(notebook, notebook.with_suffix(".html"), language=language)
+    return round(time.perf_counter() - t0, 2)
+
+
+def _wait_for_pages(pending: list[tuple[str, Future]], manifest: dict[str, Any]) -> None:
+    """Wait for the stages' HTML pages; record their seconds, or fail the stage whose page failed."""
+    while pending:
+        name, page = pending.pop(0)
+        entry = manifest["stages"][name]
+        try:
+            entry["html_seconds"] = page.result()
+        except BaseException as exc:
+            entry.update(status="failed", error=f"HTML export: {exc}")
+            raise
+
+
 def _run_stages(
     params: Params,
     stages: list[Stage],
@@ -348,6 +368,11 @@ def _run_stages(
     _say(f"crmlab run {params.run_name}/{run_id} -> {run_dir}")
     runnable = [s for s in stages if not s.skip_reason(params)]
     k = 0
+    # A stage's HTML page is rendered on a thread of this process while the next stage's
+    # kernel computes (the kernel is another process: the two use two cores). One thread
+    # renders every page, in order; the run waits for all of them before it succeeds.
+    exports = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmlab-html")
+    pending: list[tuple[str, Future]] = []
     try:
         for st in stages:
             reason = st.skip_reason(params)
@@ -375,27 +400,30 @@ def _run_stages(
                 }
                 if nb.exists():
                     with contextlib.suppress(Exception):
-                        export_html(nb, nb.with_suffix(".html"), language=params.language)
+                        exports.submit(_timed_export, nb, params.language).result()
                 raise
-            html = export_html(out, out.with_suffix(".html"), language=params.language)
             entry = {
                 "status": "success",
                 "seconds": round(time.perf_counter() - t0, 2),
                 "notebook": out.name,
-                "html": html.name,
+                "html": out.with_suffix(".html").name,
             }
+            manifest["stages"][st.name] = entry
+            pending.append((st.name, exports.submit(_timed_export, out, params.language)))
             if st.name == "report":
+                _wait_for_pages(pending, manifest)
                 title = catalog(params.language)("report.page_title", run_name=params.run_name, run_id=run_id)
                 entry["report"] = export_report(out, run_dir / REPORT_FILE, title, params.language).name
-            manifest["stages"][st.name] = entry
             write_json(manifest, mpath)
             _say(f"      done in {entry['seconds']:.1f} s")
+        _wait_for_pages(pending, manifest)
         covered = [name for st in stages for name in st.writes]
         removed = promote(staging, final, covered)
         if removed:
             manifest["removed_stale_products"] = removed
             _say(f"removed products this run did not make (stale): {', '.join(removed)}")
     except BaseException as exc:
+        exports.shutdown(wait=True)  # the pages of the stages that ran are still written
         manifest["status"] = "failed"
         manifest["error"] = str(exc) or type(exc).__name__
         for entry in manifest["stages"].values():  # a stage cut short by a signal
@@ -409,6 +437,7 @@ def _run_stages(
         else:  # a bug or an environment failure: keep the traceback for whoever debugs it
             log.exception("run failed: %s", manifest["error"])
         raise
+    exports.shutdown(wait=True)
     manifest["status"] = "success"
     manifest["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     manifest["products"] = str(final)

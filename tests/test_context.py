@@ -84,3 +84,34 @@ def test_show_saves_figure_and_table_under_the_display_name(params_file):
     assert (ctx.figures / "toy_bars.png").is_file() and (ctx.tables / "toy_bars.csv").is_file()
     assert shown.takeaway == "two bars."
     plt.close("all")
+
+
+def test_show_in_a_notebook_shows_the_saved_png_without_drawing_again(params_file, monkeypatch):
+    # under the inline backend the saved file is what the notebook shows: one render, the
+    # figure closed (else the backend would render and show it again at the cell's end)
+    import IPython.display
+
+    from crmlab import context as context_module
+
+    ctx = stage_context(TOY, params_file)
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, *a, **k: shown.append(obj))
+    monkeypatch.setattr(plt, "get_backend", lambda: "module://matplotlib_inline.backend_inline")
+    renders = []
+    real_print = plt.Figure.savefig
+    monkeypatch.setattr(plt.Figure, "savefig", lambda self, *a, **k: renders.append(1) or real_print(self, *a, **k))
+
+    def draw(ax=None):
+        ax = ax or plt.subplots(figsize=(4, 3))[1]
+        ax.bar(["a", "b"], [1, 2])
+        ax.set(title="t", xlabel="x", ylabel="y (n)")
+        return ax
+
+    ctx.show(Display("toy_inline", "two bars.", draw, None))
+    saved = (ctx.figures / "toy_inline.png").read_bytes()
+    images = [o for o in shown if isinstance(o, IPython.display.Image)]
+    assert len(renders) == 1 and len(images) == 1 and images[0].data == saved
+    png_width = int.from_bytes(saved[16:20], "big")
+    assert images[0].width == round(png_width * plt.rcParams["figure.dpi"] / 110)
+    assert plt.get_fignums() == []  # closed: nothing left for the backend to draw again
+    assert context_module.inline_image(b"not a png").width is None

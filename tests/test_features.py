@@ -278,14 +278,9 @@ def test_word_codes_follow_the_string_order(span):
     assert (bound * span).bit_length() <= 62
 
 
-@pytest.mark.parametrize("threads", [False, True], ids=["one-thread", "side-by-side"])
-def test_summaries_at_several_dates_equal_one_summary_per_date(cdnow_clean, monkeypatch, threads):
+def test_summaries_at_several_dates_equal_one_summary_per_date(cdnow_clean):
     from crmlab.features import customer_summaries
-    from crmlab.features import summary as summary_module
 
-    if threads:  # CDNOW is below the size where the dates run on threads: force it
-        monkeypatch.setattr(summary_module, "_PARALLEL_MIN_DAYS", 0)
-        monkeypatch.setattr(summary_module.os, "cpu_count", lambda: 2)
     tx, periods = cdnow_clean
     shuffled = tx.sample(frac=1, random_state=3).reset_index(drop=True)
     dates = [periods.calibration_end, periods.observation_end, "1997-01-10", "1996-01-01"]
@@ -295,3 +290,51 @@ def test_summaries_at_several_dates_equal_one_summary_per_date(cdnow_clean, monk
         for day, table in zip(dates, got, strict=True):
             assert_frame_equal(table, customer_summary(frame, day), check_exact=True)
     assert customer_summaries(tx, []) == []
+
+
+def _id_paths(tx):
+    """The frame with ids that take each encoding path: sorted runs, integer words, hashing."""
+    shuffled = tx.sample(frac=1, random_state=5).reset_index(drop=True)
+    long_ids = shuffled.assign(customer_id=("x" * 40 + shuffled["customer_id"]).astype("str"))
+    as_objects = shuffled.assign(customer_id=shuffled["customer_id"].astype(object))
+    return {"runs": tx.sort_values("customer_id", kind="stable").reset_index(drop=True),
+            "words": shuffled, "hashed-long": long_ids, "hashed-objects": as_objects}
+
+
+@pytest.mark.parametrize("pieces", [2, 3, 7])
+def test_summary_split_by_customer_on_threads_equals_one_piece(cdnow_clean, monkeypatch, pieces):
+    # CDNOW is below the size where the rows are split: compute one piece first, then force
+    # the split (and the threads) and compare every table to the last bit
+    from crmlab.features import customer_summaries
+    from crmlab.features import summary as summary_module
+
+    tx, periods = cdnow_clean
+    frames = _id_paths(tx)
+    cal, obs = periods.calibration_end, periods.observation_end
+    want = {name: (customer_summary(f, obs), customer_summary(f, obs, cal),
+                   customer_summaries(f, [obs, cal])) for name, f in frames.items()}
+    monkeypatch.setattr(summary_module, "_PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(summary_module.os, "cpu_count", lambda: pieces)
+    for name, f in frames.items():
+        one, holdout, both = want[name]
+        assert_frame_equal(customer_summary(f, obs), one, check_exact=True)
+        assert_frame_equal(customer_summary(f, obs, cal), holdout, check_exact=True)
+        for got, ref in zip(customer_summaries(f, [obs, cal]), both, strict=True):
+            assert_frame_equal(got, ref, check_exact=True)
+
+
+def test_pieces_cut_between_customers_never_inside_one():
+    from crmlab.features import summary as summary_module
+
+    # customer codes 0..2 with 1, 6 and 1 rows: a cut at the middle row falls inside
+    # customer 1, so it moves to customer 1's first row
+    tx = pd.DataFrame({
+        "customer_id": pd.array(["a", "b", "b", "b", "b", "b", "b", "c"], dtype="str"),
+        "date": pd.to_datetime(["1997-01-01"] * 8) + pd.to_timedelta([0, 0, 1, 2, 3, 4, 5, 0], "D"),
+        "amount": np.arange(8, dtype=float),
+    })
+    rows = summary_module._sorted_rows(tx, None)
+    assert rows.pieces(1) == [(0, 8)]
+    assert rows.pieces(2) == [(0, 1), (1, 8)]
+    assert rows.pieces(4) == [(0, 1), (1, 8)]  # three cuts fall in customer b: one is kept
+    assert rows.pieces(20) == [(0, 1), (1, 7), (7, 8)]  # never an empty piece

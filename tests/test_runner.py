@@ -98,6 +98,8 @@ def test_run_writes_run_folder_and_moves_latest(toy_chain, capsys):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "success"
     assert manifest["stages"]["a"]["status"] == "success"
+    # each page was rendered beside the next stage, and waited for before success
+    assert all(manifest["stages"][n]["html_seconds"] >= 0 for n in ("a", "b"))
     assert manifest["stages"]["boom"] == {"status": "skipped", "reason": "no 'survey:' section in the params"}
     assert manifest["params"]["periods"]["observation_end"] == "1998-06-30"
     assert "pandas" in manifest["versions"]
@@ -137,6 +139,34 @@ def test_failed_notebook_exit_1_keeps_latest_and_products(toy_chain, capsys):
     assert manifest["status"] == "failed" and manifest["stages"]["boom"]["status"] == "failed"
     nb = nbformat.read(failed[0] / "03_boom.ipynb", as_version=4)
     assert any("papermill-error-cell-tag" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+def test_a_failed_html_page_fails_the_run_after_the_other_stages_ran(toy_chain, capsys, monkeypatch):
+    # the pages are rendered on a thread while the next stage runs: a page that fails still
+    # fails the run (a full disk: exit 2, one line; latest untouched, nothing promoted)
+    import errno
+
+    tmp, base, write_params = toy_chain
+    real = runner.export_html
+
+    def export(notebook, target, language="en"):
+        if notebook.name.startswith("01_"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return real(notebook, target, language=language)
+
+    monkeypatch.setattr(runner, "export_html", export)
+    params = write_params(base)
+    assert cli.main(["run", "--params", str(params), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: ") and err.endswith("01_a.html: No space left on device")
+    runs = tmp / "outputs" / "toy"
+    assert not (runs / "latest").exists() and not (tmp / "processed" / "toy" / "a.txt").exists()
+    run_dir = next(d for d in runs.iterdir() if d.is_dir())
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert manifest["stages"]["a"]["status"] == "failed"
+    assert manifest["stages"]["a"]["error"].startswith("HTML export: [Errno 28] No space left")
+    assert manifest["stages"]["b"]["status"] == "success" and (run_dir / "02_b.html").exists()
 
 
 def test_input_error_inside_notebook_is_exit_2(toy_chain, capsys):

@@ -337,3 +337,37 @@ def test_k_search_on_threads_equals_one_k_after_another(monkeypatch, method):
     parallel = seg.k_search(df, segmentation, sample_size=500)
     assert threads and threads[0]["max_workers"] == 2  # the threaded path ran
     assert_frame_equal(parallel, serial, check_exact=True)
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm"])
+def test_bootstrap_refits_on_threads_equal_one_after_another(monkeypatch, method):
+    from crmlab.segmentation import clusters
+
+    df = _customers(n=3000, seed=5)
+    segmentation = {**SEG, "method": method, "bootstrap": 5}
+    labels = seg.fit_clusters(df, 3, segmentation)
+    monkeypatch.setattr(clusters, "PARALLEL_MIN_CUSTOMERS", 10**9)
+    serial = seg.cluster_stability(df, labels, segmentation)
+    monkeypatch.setattr(clusters, "PARALLEL_MIN_CUSTOMERS", 0)
+    monkeypatch.setattr(clusters.os, "cpu_count", lambda: 2)
+    threads = []
+    real = clusters.ThreadPoolExecutor
+    monkeypatch.setattr(clusters, "ThreadPoolExecutor",
+                        lambda *a, **kw: threads.append(kw) or real(*a, **kw))
+    parallel = seg.cluster_stability(df, labels, segmentation, progress=True)
+    assert threads and threads[0]["max_workers"] == 2  # the threaded path ran
+    assert_frame_equal(parallel, serial, check_exact=True)
+    assert len(serial) == 5 and serial["ari"].between(-1, 1).all()
+
+
+def test_signed_log1p_is_the_formula_to_the_bit():
+    from crmlab.segmentation.clusters import _signed_log1p
+
+    x = np.array([[-0.0, 0.0, -2.5, 3.0], [np.inf, -np.inf, 1e-300, -1e300], [7.0, -7.0, 0.5, 1e6]])
+    want = np.sign(x) * np.log1p(np.abs(x))
+    got = _signed_log1p(x)
+    assert got.dtype == np.float64 and got.shape == x.shape
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))  # no -0.0 where it had 0.0
+    np.testing.assert_array_equal(_signed_log1p(pd.DataFrame(x)), want)  # a frame works too
+    assert not np.shares_memory(got, x)  # the input is left alone

@@ -122,8 +122,42 @@ class _Daily:
         return _Daily(self.code[mask], self.day[mask], self.amount[mask], self.lines[mask], self.ids)
 
 
-def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
-    """Merge same-day purchases of a pandas frame (the fast path, see the module docstring)."""
+@dataclass
+class _Sorted:
+    """Rows sorted by (customer, day) with one int64 key, before same-day rows are merged.
+
+    ``key[i]`` is ``code * span + day - d0`` of the ``i``-th row in sorted order and
+    ``order[i]`` its position in ``amount`` / ``instants`` (the rows kept, in input order).
+    Codes follow the id order; with ``arr`` set they have gaps and the ids are taken from
+    ``arr`` at the rows ``kept[order]`` (``kept`` None: all input rows were kept), else
+    ``uniques[code]`` is the id of code ``code``.
+    """
+
+    key: np.ndarray
+    order: np.ndarray
+    amount: np.ndarray
+    instants: np.ndarray
+    span: int
+    d0: int
+    arr: pa.Array | None
+    kept: np.ndarray | None
+    uniques: pa.Array | None
+
+    def pieces(self, n: int) -> list[tuple[int, int]]:
+        """Split the sorted rows into at most ``n`` ranges that share no customer."""
+        rows = len(self.key)
+        cuts = [0]
+        for i in range(1, n):
+            first = int(self.key[rows * i // n]) // self.span * self.span  # its customer's key 0
+            cut = int(np.searchsorted(self.key, first, side="left"))
+            if cut > cuts[-1]:
+                cuts.append(cut)
+        cuts.append(rows)
+        return [(lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:], strict=True) if hi > lo]
+
+
+def _sorted_rows(transactions: pd.DataFrame, end_day: int | None) -> _Sorted | None:
+    """Encode and sort the rows of a pandas frame (see the module docstring); None if none."""
     instants = _instants(transactions["date"])
     day = _day_numbers(instants)
     amount = _amounts(transactions["amount"])
@@ -136,6 +170,7 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
     runs = _sorted_runs(arr) if arr is not None else None
     words = _id_words(arr) if runs is None else None
     kept = None  # input row of each kept row, when rows after end_day are dropped
+    uniques = None
     if runs is not None:
         code, uniques = runs
         arr = None
@@ -151,11 +186,8 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
             else:
                 words = words[keep]
                 kept = np.flatnonzero(keep)
-    n = len(day)
-    if n == 0:
-        empty_i = np.array([], dtype=np.int64)
-        empty_ids = uniques[:0] if words is None else pa.array([], type=pa.large_string())
-        return _Daily(empty_i, empty_i, np.array([], dtype=np.float64), empty_i, empty_ids)
+    if len(day) == 0:
+        return None
     d0 = int(day.min())
     span = int(day.max()) - d0 + 1
     if words is not None:
@@ -171,6 +203,13 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
     key -= d0
     del code, day
     order = _sort_with_order(key, n_codes * span)
+    return _Sorted(key, order, amount, instants, span, d0, arr, kept, uniques)
+
+
+def _merge_days(rows: _Sorted, lo: int, hi: int) -> _Daily:
+    """Merge the same-day purchases of the sorted rows ``lo:hi`` (whole customers)."""
+    key, order = rows.key[lo:hi], rows.order[lo:hi]
+    n = hi - lo
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(key[1:], key[:-1], out=new[1:])
@@ -179,32 +218,70 @@ def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
     lines = np.empty(len(starts), dtype=np.int64)
     np.subtract(starts[1:], starts[:-1], out=lines[:-1])
     lines[-1] = n - starts[-1]
-    a = amount[order]
+    a = rows.amount[order]
     total = np.add.reduceat(a, starts)
     # one or two amounts sum to the same float in any order; three or more are added in
     # lifetimes' order (timestamp, then amount), whatever order the rows came in
     busy = np.flatnonzero(lines >= 3)
     if len(busy):
-        rows = _segment_rows(starts[busy], lines[busy])
+        seg = _segment_rows(starts[busy], lines[busy])
         group = np.repeat(np.arange(len(busy)), lines[busy])
-        stamps = instants[order[rows]].view(np.int64)
-        ordered = a[rows[np.lexsort((a[rows], stamps, group))]]
+        stamps = rows.instants[order[seg]].view(np.int64)
+        ordered = a[seg[np.lexsort((a[seg], stamps, group))]]
         total[busy] = np.add.reduceat(ordered, np.cumsum(lines[busy]) - lines[busy])
     del a
-    cust, day = np.divmod(key[starts], span)
-    del key
-    day += d0
-    if arr is not None:
+    cust, day = np.divmod(key[starts], rows.span)
+    day += rows.d0
+    uniques = rows.uniques
+    if rows.arr is not None:
         # codes so far follow the id order but have gaps: make them 0..k-1 and take each
         # customer's id from one of its rows (no string is hashed or sorted)
         first = np.empty(len(cust), dtype=bool)
         first[0] = True
         np.not_equal(cust[1:], cust[:-1], out=first[1:])
         heads = order[starts[np.flatnonzero(first)]]
-        uniques = arr.take(pa.array(heads if kept is None else kept[heads]))
+        uniques = rows.arr.take(pa.array(heads if rows.kept is None else rows.kept[heads]))
         np.cumsum(first, out=cust)
         cust -= 1
     return _Daily(cust, day, total, lines, uniques)
+
+
+def _no_days(transactions: pd.DataFrame) -> _Daily:
+    empty_i = np.array([], dtype=np.int64)
+    ids = _arrow_strings(transactions["customer_id"])
+    empty_ids = ids[:0] if ids is not None else pa.array([], type=pa.large_string())
+    return _Daily(empty_i, empty_i, np.array([], dtype=np.float64), empty_i, empty_ids)
+
+
+def _daily(transactions: pd.DataFrame, end_day: int | None) -> _Daily:
+    """Merge same-day purchases of a pandas frame (the fast path, see the module docstring)."""
+    rows = _sorted_rows(transactions, end_day)
+    return _no_days(transactions) if rows is None else _merge_days(rows, 0, len(rows.key))
+
+
+def _by_pieces(transactions: pd.DataFrame, end_day: int, work) -> list:
+    """``work(daily)`` on the customer-days up to ``end_day``, split by customer on the cores.
+
+    The rows are encoded and sorted once; with :data:`_PARALLEL_MIN_ROWS` rows or more the
+    sorted rows are cut into one range of whole customers per core, and each range is
+    merged into customer-days and handed to ``work`` on its own thread (NumPy and Arrow
+    release the GIL). Returns ``work``'s results in customer order: a customer's features
+    depend on its own rows only, so the pieces concatenated are the table one piece gives.
+    """
+    rows = _sorted_rows(transactions, end_day)
+    if rows is None:
+        return [work(_no_days(transactions))]
+    n = len(rows.key)
+    cores = min(os.cpu_count() or 1, _MAX_PIECES)
+    ranges = rows.pieces(cores if n >= _PARALLEL_MIN_ROWS else 1)
+    if len(ranges) == 1:
+        return [work(_merge_days(rows, 0, n))]
+    with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="crmlab-summary") as pool:
+        return list(pool.map(lambda r: work(_merge_days(rows, *r)), ranges))
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def _features(daily: _Daily, end_day: int) -> pd.DataFrame:
@@ -286,10 +363,14 @@ def _empty_summary() -> pd.DataFrame:
 
 def _summary_pandas(transactions: pd.DataFrame, observation_end, calibration_end) -> pd.DataFrame:
     obs = _day_number(observation_end)
-    daily = _daily(transactions, obs)
-    if calibration_end is None:
+    cal = None if calibration_end is None else _day_number(calibration_end)
+    return _concat(_by_pieces(transactions, obs, partial(_summary_of, obs=obs, cal=cal)))
+
+
+def _summary_of(daily: _Daily, obs: int, cal: int | None) -> pd.DataFrame:
+    """Summarise some customers' days: at ``obs``, or calibration + holdout."""
+    if cal is None:
         return _features(daily, obs)
-    cal = _day_number(calibration_end)
     in_cal = daily.day <= cal
     feats = _features(daily.subset(in_cal), cal)
     feats = feats.rename(columns={c: f"{c}_cal" for c in feats.columns if c != "customer_id"})
@@ -450,17 +531,16 @@ def customer_summaries(transactions, dates) -> list[pd.DataFrame]:
     _check(transactions)
     days = [_day_number(d) for d in dates]
     latest = max(days)
-    daily = _daily(transactions, latest)
 
-    def at(day: int) -> pd.DataFrame:
-        return _features(daily if day == latest else daily.subset(daily.day <= day), day)
+    def at_each(daily: _Daily) -> list[pd.DataFrame]:
+        return [_features(daily if day == latest else daily.subset(daily.day <= day), day)
+                for day in days]
 
-    workers = min(len(days), os.cpu_count() or 1)
-    if workers < 2 or len(daily.day) < _PARALLEL_MIN_DAYS:
-        return [at(day) for day in days]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crmlab-summary") as pool:
-        return list(pool.map(at, days))
+    per_piece = _by_pieces(transactions, latest, at_each)
+    return [_concat([piece[i] for piece in per_piece]) for i in range(len(days))]
 
 
-# below this many customer-days a second thread costs more than it saves
-_PARALLEL_MIN_DAYS = 1_000_000
+# below this many rows a second thread costs more than it saves
+_PARALLEL_MIN_ROWS = 1_000_000
+# more pieces than this would only add concatenation
+_MAX_PIECES = 8

@@ -84,11 +84,15 @@ def read_json(path: str | Path) -> Any:
         return json.load(fh)
 
 
-def save_figure(fig: Any, folder: str | Path, name: str, dpi: int = 110) -> Path:
+#: the resolution figures are saved at (and shown at, by :meth:`crmlab.context.StageContext.show`)
+FIGURE_DPI = 110
+
+
+def save_figure(fig: Any, folder: str | Path, name: str, dpi: int = FIGURE_DPI) -> Path:
     """Save a Matplotlib figure as ``<folder>/<name>.png`` atomically and return the path.
 
-    The stage context calls this after drawing (:meth:`crmlab.context.StageContext.show`);
-    the figure stays open so the notebook still shows it inline.
+    The stage context calls this after drawing (:meth:`crmlab.context.StageContext.show`)
+    and shows the saved file in the notebook; the figure is left open.
     """
     return _atomic_write(
         Path(folder) / f"{name}.png", lambda p: fig.savefig(p, format="png", dpi=dpi, bbox_inches="tight")

@@ -29,6 +29,7 @@ import pandas as pd
 from crmlab.errors import InputError, require_columns
 from crmlab.segmentation.clusters import (
     FIT_SAMPLE,
+    PARALLEL_MIN_CUSTOMERS,
     _estimator,
     _feature_matrix,
     _fit_rows,
@@ -40,9 +41,6 @@ from crmlab.segmentation.common import require_key
 
 __all__ = ["SILHOUETTE_SCALE", "k_search", "choose_k", "silhouette_strength", "silhouette_ties"]
 
-# with at least this many customers (after the fit sample) the k values are fitted side by
-# side on the machine's cores; below it a thread costs more than the fit
-PARALLEL_MIN_CUSTOMERS = 20_000
 
 # (lower bound exclusive, label), best first: Kaufman & Rousseeuw (1990), p. 88.
 SILHOUETTE_SCALE: tuple[tuple[float, str], ...] = (

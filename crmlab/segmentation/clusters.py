@@ -11,7 +11,9 @@ Hubert, L. & Arabie, P. (1985). Comparing partitions. J. of Classification 2, 19
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,7 @@ import pandas as pd
 
 from crmlab.errors import InputError, require_columns
 from crmlab.i18n import EN, Catalog
-from crmlab.segmentation.common import CLUSTER_FEATURES, require_key
+from crmlab.segmentation.common import CLUSTER_FEATURES, require_key, text_column
 
 __all__ = [
     "FIT_SAMPLE",
@@ -40,11 +42,25 @@ _KMEANS_N_INIT = 4  # bootstrap ARI on CDNOW is 0.95-0.99 with 4 starts; more bu
 # to choose k (it is O(n^2)).
 FIT_SAMPLE = 200_000
 _NAME_Z = 0.5  # |centroid z-score| beyond this earns a word in a cluster's name
+# with at least this many customers (after the fit sample) the k search's fits and the
+# bootstrap refits run side by side on the machine's cores; below it a thread costs more
+# than the fit
+PARALLEL_MIN_CUSTOMERS = 20_000
 
 
 def _signed_log1p(x: np.ndarray) -> np.ndarray:
-    # spend can be negative after refunds; a signed log keeps every customer
-    return np.sign(x) * np.log1p(np.abs(x))
+    """Return ``sign(x) * log1p(|x|)`` (spend can be negative after refunds).
+
+    Computed in one buffer (at millions of customers the temporaries of the formula cost
+    more than the logarithms); ``+ 0.0`` turns the ``-0.0`` of ``copysign`` into the
+    formula's ``0.0``, so the values are the formula's to the bit.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out = np.abs(x)
+    np.log1p(out, out=out)
+    np.copysign(out, x, out=out)
+    out += 0.0
+    return out
 
 
 def _feature_matrix(customers: pd.DataFrame) -> np.ndarray:
@@ -245,13 +261,28 @@ def cluster_stability(customers: pd.DataFrame, labels: pd.Series, segmentation: 
     rows_used = _fit_rows(len(X), FIT_SAMPLE // 4, seed)
     if rows_used is not None:
         X, ref = X[rows_used], ref[rows_used]
+    # the resamples and their seeds are drawn first, in the order one loop would draw them,
+    # so running the refits side by side on the cores gives the very same numbers
     rng = np.random.default_rng(seed)
-    aris = []
-    for _ in tqdm(range(n_boot), desc="bootstrap", disable=not progress):
+    draws = []
+    for _ in range(n_boot):
         idx = rng.integers(0, len(X), len(X))
-        with _one_thread():
-            model = cluster_pipeline(k, method, int(rng.integers(2**31 - 1))).fit(X[idx])
-            aris.append(adjusted_rand_score(ref, model.predict(X)))
+        draws.append((idx, int(rng.integers(2**31 - 1))))
+
+    def refit(draw: tuple[np.ndarray, int]) -> float:
+        idx, refit_seed = draw
+        with _one_thread():  # this thread's OpenMP too
+            model = cluster_pipeline(k, method, refit_seed).fit(X[idx])
+            return float(adjusted_rand_score(ref, model.predict(X)))
+
+    workers = max(1, min(n_boot, os.cpu_count() or 1))
+    aris = []
+    with _one_thread(), tqdm(total=n_boot, desc="bootstrap", disable=not progress) as bar:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crmlab-boot") as pool:
+            side_by_side = workers >= 2 and len(X) >= PARALLEL_MIN_CUSTOMERS
+            for ari in (pool.map if side_by_side else map)(refit, draws):
+                aris.append(ari)
+                bar.update(1)
     return pd.DataFrame(
         {"resample": np.arange(1, n_boot + 1, dtype=np.int64), "ari": np.asarray(aris, float)}
     )
@@ -377,8 +408,9 @@ def assign_clusters(customers: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
         raise InputError(f"labels: {len(labels)} labels for {len(customers)} customers")
     df = customers.copy(deep=False)  # copy-on-write: nothing is duplicated
     df["cluster"] = np.asarray(labels, dtype=np.int64)
-    names = cluster_profiles(df).set_index("cluster")["cluster_name"]
-    df["cluster_name"] = df["cluster"].map(names).astype(str)
+    profiles = cluster_profiles(df)  # one row per present cluster, sorted by cluster
+    position = np.searchsorted(profiles["cluster"].to_numpy(), df["cluster"].to_numpy())
+    df["cluster_name"] = text_column(profiles["cluster_name"].tolist(), position, df.index)
     return df
 
 
