@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -556,3 +558,26 @@ def test_find_duplicates_hash_collision_falls_back_to_group_by(monkeypatch):
     monkeypatch.setattr(keys, "row_hash", lambda cols: np.zeros(len(cols[0]), dtype=np.int64))
     got = find_duplicates(canon, others)
     pd.testing.assert_series_equal(got, duplicate_key(canon, others).duplicated(keep="first"))
+
+
+@pytest.mark.parametrize("params_file", ["tests/data/messy_params.yaml", "params/test.yaml"],
+                         ids=["messy-gbk", "cdnow-slice"])
+def test_columns_parsed_side_by_side_give_the_one_thread_result(params_file, monkeypatch):
+    # a big export's columns are parsed on threads; force that on small data and compare
+    # everything cleaning returns (rows, values, reasons, report with its repair counts)
+    from crmlab.cleaning import rules
+
+    params = load_params(ROOT / params_file)
+    tx, end = params.transactions, params.periods.observation_end
+    raw, _ = read_input(tx)
+    serial = cleaning.clean_transactions(raw, tx, end)
+    monkeypatch.setattr(rules, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(rules.os, "cpu_count", lambda: 2)
+    pools = []
+    real = rules.ThreadPoolExecutor
+    monkeypatch.setattr(rules, "ThreadPoolExecutor", lambda *a, **kw: pools.append(kw) or real(*a, **kw))
+    threaded = cleaning.clean_transactions(raw, tx, end)
+    assert pools and pools[0]["max_workers"] == 2  # the threaded path ran
+    assert_frame_equal(threaded.clean, serial.clean, check_exact=True)
+    assert_frame_equal(threaded.quarantine, serial.quarantine, check_exact=True)
+    assert json.dumps(threaded.report) == json.dumps(serial.report)  # same keys, same order

@@ -8,6 +8,7 @@ customer at an "as of" date), so the same rules can be applied at two dates and 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,13 +236,22 @@ def dynamic_view(transactions: pd.DataFrame, after: pd.DataFrame, before_date: A
             f"periods.calibration_end ({b_day:%Y-%m-%d}) must be before the observation date "
             f"({a_day:%Y-%m-%d})"
         )
+    require_columns(after, ["customer_id", "total_spend", *columns], "after")
     if before_summary is None:
         before = snapshot(transactions, b_day, segmentation)
+        require_columns(before, ["customer_id", "total_spend", *columns], "before")
+        pos = _align(before, after)  # one join of the two dates serves every table below
     else:
-        before = _segment_snapshot(before_summary, b_day, segmentation)
-    for name, df in (("before", before), ("after", after)):
-        require_columns(df, ["customer_id", "total_spend", *columns], name)
-    pos = _align(before, after)  # one join of the two dates serves every table below
+        if before_summary.empty:
+            _segment_snapshot(before_summary, b_day, segmentation)  # raises: no purchases
+        require_columns(before_summary, ["customer_id"], "before")
+        # segmenting the earlier customers and joining their ids with the later ones are
+        # independent: the join runs while a thread segments (same rows, same order)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmlab-snapshot") as pool:
+            segmented = pool.submit(_segment_snapshot, before_summary, b_day, segmentation)
+            pos = _align(before_summary, after)
+            before = segmented.result()
+        require_columns(before, ["customer_id", "total_spend", *columns], "before")
     memo: dict = {}  # each group column is encoded once for all the tables below
     counts = {c: _transitions(before, after, c, _ORDERS.get(c), False, pos, memo)
               for c in columns}
