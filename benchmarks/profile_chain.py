@@ -93,7 +93,7 @@ def segmentation(p, out: Path) -> None:
     from crmlab import segmentation as seg
     from crmlab.context import StageContext
     from crmlab.engine import read_parquet
-    from crmlab.features import customer_summaries
+    from crmlab.features import customer_summaries, describe_features
     from crmlab.io import write_parquet
     from crmlab.stages import get_stage
 
@@ -115,8 +115,8 @@ def segmentation(p, out: Path) -> None:
         dates = [as_of] if calibration_end is None else [as_of, calibration_end]
         summary, *earlier = customer_summaries(tx, dates)
     with step("segmentation: describe"):
-        summary[["frequency", "recency", "T", "purchase_days", "days_since_last", "total_spend",
-                 "spend_per_line", "monetary_value"]].describe()
+        describe_features(summary, ["frequency", "recency", "T", "purchase_days", "days_since_last",
+                                    "total_spend", "spend_per_line", "monetary_value"])
     with step("segmentation: segment_customers"):
         customers = seg.segment_customers(summary, s)
         ctx.save_table(seg.score_distribution(customers).reset_index(), "segmentation_rfm_scores")

@@ -338,3 +338,25 @@ def test_pieces_cut_between_customers_never_inside_one():
     assert rows.pieces(2) == [(0, 1), (1, 8)]
     assert rows.pieces(4) == [(0, 1), (1, 8)]  # three cuts fall in customer b: one is kept
     assert rows.pieces(20) == [(0, 1), (1, 7), (7, 8)]  # never an empty piece
+
+
+def test_describe_features_is_pandas_describe_value_for_value(cdnow_clean, monkeypatch):
+    from crmlab.features import describe as describe_module
+    from crmlab.features import describe_features
+
+    tx, periods = cdnow_clean
+    summary = customer_summary(tx, periods.observation_end)
+    cols = ["frequency", "recency", "T", "total_spend", "gap_mean", "gap_std"]  # ints, NaNs
+    want = summary[cols].describe().T
+    assert_frame_equal(describe_features(summary, cols), want, check_exact=True)
+    monkeypatch.setattr(describe_module, "_PARALLEL_MIN_ROWS", 0)  # the columns on threads
+    assert_frame_equal(describe_features(summary, cols), want, check_exact=True)
+    # known by hand: 1, 2, 3, 10 -> mean 4, squared deviations 9+4+1+36 = 50, std sqrt(50/3),
+    # quartiles 1.75, 2.5, 4.75
+    small = pd.DataFrame({"x": [1, 2, 3, 10]})
+    got = describe_features(small, ["x"]).loc["x"]
+    assert got.tolist() == [4.0, 4.0, np.sqrt(50 / 3), 1.0, 1.75, 2.5, 4.75, 10.0]
+    one_row = describe_features(small.head(1), ["x"]).loc["x"]
+    assert one_row["count"] == 1 and np.isnan(one_row["std"])
+    with pytest.raises(InputError, match="'nope'"):
+        describe_features(small, ["nope"])

@@ -5,6 +5,7 @@ The definitions and how the summary stays fast and exact are in
 """
 
 # _by_customer (each customer's rows in one Dask partition) is shared with crmlab.cleaning
+from crmlab.features.describe import describe_features
 from crmlab.features.partitions import _by_customer  # noqa: F401
 from crmlab.features.summary import (
     SUMMARY_COLUMNS,
@@ -13,4 +14,5 @@ from crmlab.features.summary import (
     daily_purchases,
 )
 
-__all__ = ["SUMMARY_COLUMNS", "customer_summary", "customer_summaries", "daily_purchases"]
+__all__ = ["SUMMARY_COLUMNS", "customer_summary", "customer_summaries", "daily_purchases",
+           "describe_features"]
