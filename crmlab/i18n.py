@@ -38,6 +38,9 @@ import yaml
 __all__ = ["LANGUAGES", "Catalog", "MissingMessage", "catalog", "load_messages", "placeholders", "EN"]
 
 LANGUAGES = ("en", "zh")
+# libyaml's safe loader when PyYAML was built with it: the same data, read ~10x faster
+# (every stage kernel reads the catalogs on import)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class MissingMessage(KeyError):
@@ -67,7 +70,7 @@ def load_messages(language: str) -> dict[str, str]:
         if not item.name.endswith(".yaml"):
             continue
         stem = item.name[: -len(".yaml")]
-        data = yaml.safe_load(item.read_text(encoding="utf-8")) or {}
+        data = yaml.load(item.read_text(encoding="utf-8"), Loader=_SAFE_LOADER) or {}
         if not isinstance(data, Mapping):
             raise ValueError(f"locale/{language}/{item.name}: must be a mapping")
         _flatten(stem, data, out, f"locale/{language}/{item.name}")
