@@ -316,3 +316,17 @@ def test_transaction_ids_that_are_email_addresses_are_pseudonymised_on_reading(t
     assert info.privacy["pseudonymised"] == {"mail": "email"}
     assert df["mail"].str.fullmatch(r"pid_[0-9a-f]{20}").all() and df["mail"].nunique() == 3
     assert info.privacy["pii_detected"] == ["other"]  # named here; the cleaning rules drop it
+
+
+def test_write_parquet_in_background_writes_atomically_and_reports_errors(tmp_path):
+    from crmlab.io import write_parquet_in_background
+
+    df = pd.DataFrame({"customer_id": pd.array(["a", "b"], dtype="str"), "x": [1.5, 2.5]})
+    path = write_parquet_in_background(df, tmp_path / "out" / "c.parquet").result(timeout=60)
+    assert path == tmp_path / "out" / "c.parquet"
+    pd.testing.assert_frame_equal(pd.read_parquet(path), df)
+    assert [p.name for p in path.parent.iterdir()] == ["c.parquet"]  # no temporary left
+    (tmp_path / "file").write_text("x")
+    failed = write_parquet_in_background(df, tmp_path / "file" / "c.parquet")  # under a file
+    with pytest.raises(OSError):
+        failed.result(timeout=60)

@@ -33,6 +33,7 @@ from crmlab.io.writers import (
     save_table,
     write_json,
     write_parquet,
+    write_parquet_in_background,
     write_text,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "check_inputs",
     "file_sha256",
     "write_parquet",
+    "write_parquet_in_background",
     "write_json",
     "write_text",
     "read_json",

@@ -11,13 +11,14 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 __all__ = [
-    "file_sha256", "write_parquet", "write_json", "write_text", "read_json", "save_figure",
+    "file_sha256", "write_parquet", "write_parquet_in_background", "write_json", "write_text", "read_json", "save_figure",
     "save_table",
 ]
 
@@ -55,6 +56,22 @@ def _atomic_write(target: str | Path, write: Callable[[Path], None]) -> Path:
 def write_parquet(df: pd.DataFrame, target: str | Path) -> Path:
     """Write a DataFrame to Parquet (pyarrow) atomically, without the index."""
     return _atomic_write(target, lambda p: df.to_parquet(p, index=False, engine="pyarrow"))
+
+
+def write_parquet_in_background(df: pd.DataFrame, target: str | Path) -> Future:
+    """Start :func:`write_parquet` on a thread of its own; return its future.
+
+    For a product that is complete while the notebook still has other work to show:
+    Arrow encodes and writes it on a second core (without the GIL) meanwhile. Call
+    ``.result()`` before the notebook ends: it returns the path, or raises what the write
+    raised. The frame must not be changed in the meantime (pandas' copy-on-write keeps a
+    frame the notebook goes on using as it was).
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmlab-write")
+    try:
+        return pool.submit(write_parquet, df, target)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends once the write is done
 
 
 def _json_default(o: Any) -> Any:
