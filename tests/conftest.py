@@ -118,3 +118,18 @@ def segmentation_params(**changes) -> dict:
         "k": None,
         **changes,
     }
+
+
+def force_threads(monkeypatch, module, threshold: str) -> list[dict]:
+    """Make ``module`` take its threaded path on small data; return the pools it opens.
+
+    Sets ``module.<threshold>`` (the size from which it uses threads) to 0 and the core
+    count to 2, and records the keyword arguments of every ``ThreadPoolExecutor`` the
+    module opens, so a test can check that the threaded path really ran.
+    """
+    monkeypatch.setattr(module, threshold, 0)
+    monkeypatch.setattr(module.os, "cpu_count", lambda: 2)
+    pools: list[dict] = []
+    real = module.ThreadPoolExecutor
+    monkeypatch.setattr(module, "ThreadPoolExecutor", lambda *a, **kw: pools.append(kw) or real(*a, **kw))
+    return pools

@@ -15,7 +15,7 @@ from crmlab.engine import customer_bucket
 from crmlab.errors import InputError
 from crmlab.io import read_input
 
-from conftest import ROOT
+from conftest import ROOT, force_threads
 
 
 def section(**extra):
@@ -571,11 +571,7 @@ def test_columns_parsed_side_by_side_give_the_one_thread_result(params_file, mon
     tx, end = params.transactions, params.periods.observation_end
     raw, _ = read_input(tx)
     serial = cleaning.clean_transactions(raw, tx, end)
-    monkeypatch.setattr(rules, "PARALLEL_MIN_ROWS", 0)
-    monkeypatch.setattr(rules.os, "cpu_count", lambda: 2)
-    pools = []
-    real = rules.ThreadPoolExecutor
-    monkeypatch.setattr(rules, "ThreadPoolExecutor", lambda *a, **kw: pools.append(kw) or real(*a, **kw))
+    pools = force_threads(monkeypatch, rules, "PARALLEL_MIN_ROWS")
     threaded = cleaning.clean_transactions(raw, tx, end)
     assert pools and pools[0]["max_workers"] == 2  # the threaded path ran
     assert_frame_equal(threaded.clean, serial.clean, check_exact=True)

@@ -14,7 +14,7 @@ from pandas.testing import assert_frame_equal
 from crmlab import segmentation as seg
 from crmlab.segmentation import clusters, migration, rfm, tiers
 
-from conftest import segmentation_params  # tests/conftest.py
+from conftest import force_threads, segmentation_params  # tests/conftest.py
 
 SEG = segmentation_params(bootstrap=2)
 
@@ -328,12 +328,7 @@ def test_k_search_on_threads_equals_one_k_after_another(monkeypatch, method):
     segmentation = {**SEG, "method": method, "k_range": [2, 6]}
     monkeypatch.setattr(cluster_count, "PARALLEL_MIN_CUSTOMERS", 10**9)
     serial = seg.k_search(df, segmentation, sample_size=500)
-    monkeypatch.setattr(cluster_count, "PARALLEL_MIN_CUSTOMERS", 0)
-    monkeypatch.setattr(cluster_count.os, "cpu_count", lambda: 2)
-    threads = []
-    real = cluster_count.ThreadPoolExecutor
-    monkeypatch.setattr(cluster_count, "ThreadPoolExecutor",
-                        lambda *a, **kw: threads.append(kw) or real(*a, **kw))
+    threads = force_threads(monkeypatch, cluster_count, "PARALLEL_MIN_CUSTOMERS")
     parallel = seg.k_search(df, segmentation, sample_size=500)
     assert threads and threads[0]["max_workers"] == 2  # the threaded path ran
     assert_frame_equal(parallel, serial, check_exact=True)
@@ -348,12 +343,7 @@ def test_bootstrap_refits_on_threads_equal_one_after_another(monkeypatch, method
     labels = seg.fit_clusters(df, 3, segmentation)
     monkeypatch.setattr(clusters, "PARALLEL_MIN_CUSTOMERS", 10**9)
     serial = seg.cluster_stability(df, labels, segmentation)
-    monkeypatch.setattr(clusters, "PARALLEL_MIN_CUSTOMERS", 0)
-    monkeypatch.setattr(clusters.os, "cpu_count", lambda: 2)
-    threads = []
-    real = clusters.ThreadPoolExecutor
-    monkeypatch.setattr(clusters, "ThreadPoolExecutor",
-                        lambda *a, **kw: threads.append(kw) or real(*a, **kw))
+    threads = force_threads(monkeypatch, clusters, "PARALLEL_MIN_CUSTOMERS")
     parallel = seg.cluster_stability(df, labels, segmentation, progress=True)
     assert threads and threads[0]["max_workers"] == 2  # the threaded path ran
     assert_frame_equal(parallel, serial, check_exact=True)
