@@ -217,14 +217,18 @@ def clean_transactions_dask(
     2. the row rules (ids, dates, amounts, quantities, the observation window) run on each
        partition; a row that passes gets its customer bucket
        (:func:`crmlab.engine.customer_bucket`, a stable hash of the id);
-    3. the rows that passed are shuffled by bucket. Two duplicate rows have the same
-       canonical customer id, so they meet in one partition, where the one with the
-       smallest row number is kept — the row the pandas path keeps;
-    4. the workers write the clean rows as a customer-bucketed Parquet dataset
+    3. the rows that passed are shuffled by bucket through files (:mod:`crmlab.cleaning.buckets`):
+       each partition's task writes one file per bucket into a work folder next to
+       ``clean_path``, then one task per bucket reads that bucket's files. Two duplicate
+       rows have the same canonical customer id, so they meet in one bucket, where the one
+       with the smallest row number is kept — the row the pandas path keeps. A worker so
+       holds one input partition or one bucket at a time, whatever the size of the data;
+    4. the bucket's task writes its clean rows into a customer-bucketed Parquet dataset
        (``clean_path/customer_bucket=N/*.parquet``, read by
-       :func:`crmlab.engine.read_parquet` one bucket a partition, no shuffle) and the
-       quarantine as a Parquet dataset folder (``quarantine_path/*.parquet``);
-    5. the report is summed from one row of aggregates per partition.
+       :func:`crmlab.engine.read_parquet` one bucket a partition, no shuffle) and its
+       quarantined duplicates into the quarantine's folder (``quarantine_path/*.parquet``),
+       as do tasks for the rejected rows once every partition's row count is known;
+    5. the report is summed from one row of aggregates per partition and per bucket.
 
     The products hold exactly the rows and values of the pandas path (the row order
     differs: sort by ``customer_id``, ``date`` or ``source_row`` to compare); the report
@@ -240,7 +244,9 @@ def clean_transactions_dask(
         As for :func:`clean_transactions`.
     clean_path, quarantine_path : str or Path
         Folders to write (an existing file or folder there is replaced once the new one
-        is complete). The workers write them: the paths must be theirs too.
+        is complete). The workers write them, and the work folder of the shuffle (as
+        much disk as the rows that passed, removed at the end): the paths must be theirs
+        too.
     sample_rows : int
         Leading rows used to detect personal-data columns and guess the date format.
     n_buckets : int
