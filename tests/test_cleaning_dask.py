@@ -158,3 +158,36 @@ def test_the_session_sets_the_fractions_for_its_workers_only():
             assert (mm.memory_spill_fraction, mm.memory_pause_fraction) == (SPILL_FRACTION, PAUSE_FRACTION)
         assert {k: dask.config.get(f"distributed.worker.memory.{k}") for k in keys} == before
     assert {k: dask.config.get(f"distributed.worker.memory.{k}") for k in keys} == before
+
+
+# --- reading: partitions that follow the rows, a sample from the leading partitions -------------
+
+
+@pytest.mark.parametrize("n", [1, 7, 10, 25, 59, 60, 500], ids=lambda n: f"{n}-rows")
+def test_the_sample_is_the_leading_rows(n):
+    dd = pytest.importorskip("dask.dataframe")
+    from crmlab.cleaning.distributed import _leading_rows
+
+    frame = pd.DataFrame({"a": [str(i) for i in range(60)]})
+    ddf = dd.from_pandas(frame, npartitions=6, sort=False)  # 10 rows a partition
+    assert_frame_equal(_leading_rows(ddf, n), ddf.head(n, npartitions=-1))
+    assert _leading_rows(ddf, n)["a"].tolist() == frame["a"].head(n).tolist()
+
+
+def test_a_parquet_input_has_one_partition_per_row_group(tmp_path):
+    pytest.importorskip("dask.dataframe")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from crmlab.io import read_input_dask
+
+    frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(1000)], "date": ["20240101"] * 1000,
+                          "amount": ["1.5"] * 1000})
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "t.parquet",
+                   row_group_size=100)
+    section = {"path": str(tmp_path / "t.parquet"), "reader": {}, "pii_columns": [], "columns": {}}
+    ddf, _ = read_input_dask(section)
+    assert ddf.npartitions == 10
+    assert_frame_equal(ddf.compute().reset_index(drop=True), frame, check_dtype=False)
+    ddf, _ = read_input_dask({**section, "reader": {"split_row_groups": False}})  # the reader's choice
+    assert ddf.npartitions == 1
