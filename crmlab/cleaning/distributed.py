@@ -140,26 +140,32 @@ def _dask_stats(part: pd.DataFrame, section: Mapping[str, Any], stage: str) -> p
     return pd.DataFrame([row])
 
 
-def _pass_rules(part: pd.DataFrame, index: int, work: str, rules: Any,
-                section: Mapping[str, Any]) -> tuple[int, dict, pd.DataFrame, list[int], bool]:
+def _pass_rules(part: pd.DataFrame, work: str, rules: Any, section: Mapping[str, Any],
+                partition_info: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Pass 1 on one input partition: the rules, then the rows written to the work folder.
 
     The rows that passed go to one file per customer bucket (without ``__reason`` and
     ``__bucket``, which the bucket's task knows), the rejected rows to
-    ``work/rejected/part-<index>.parquet``. Returns the row count, the repairs, the
-    rules' row of aggregates (:func:`_dask_stats`), the buckets written and whether
-    rejected rows were written: nothing as long as the rows.
+    ``work/rejected/part-<index>.parquet``. Returns one row: the rules' aggregates
+    (:func:`_dask_stats`) with the partition's number, row count (``size``), repairs, the
+    buckets written and whether rejected rows were written — nothing as long as the rows.
     """
+    index = int(partition_info["number"]) if partition_info else 0
     passed, rejected, repairs, n = rules(part, index)
     del part
-    stats = _dask_stats(rejected, section, "rules")
+    row = _dask_stats(rejected, section, "rules")
     written = write_by_bucket(passed.drop(columns=["__reason", "__bucket"]), passed["__bucket"].to_numpy(),
                               work, index)
     del passed
     if len(rejected):
         keep = ["__row", "__reason", *(c for c in rejected.columns if c.startswith("__o:"))]
         write_frame(rejected[keep], Path(work) / "rejected" / part_name(index))
-    return n, repairs, stats, written, bool(len(rejected))
+    row.insert(0, "partition", index)
+    row["size"] = n
+    row["repairs"] = pd.Series([repairs], dtype=object)
+    row["buckets"] = pd.Series([written], dtype=object)
+    row["rejected_file"] = bool(len(rejected))
+    return row
 
 
 def _pass_bucket(bucket: int, parts: list[int], work: str, clean_dir: str, quarantine_dir: str,
@@ -288,17 +294,19 @@ def clean_transactions_dask(
     tmp_quarantine = _fresh_folder(quarantine_path)
     work = _fresh_folder(clean_path.with_name(clean_path.name + "-shuffle"))
     try:
-        # pass 1: rules per input partition; the rows go to disk, by customer bucket
-        parts = raw.to_delayed()
-        first = compute(*(dask.delayed(_pass_rules)(p, i, str(work), rules, section)
-                          for i, p in enumerate(parts)),
-                        what=f"cleaning rules on {len(parts)} partitions")
-        sizes = [r[0] for r in first]
+        # pass 1: rules per input partition; the rows go to disk, by customer bucket. A
+        # frame's map_partitions (not delayed calls) ships the reading as Dask plans it
+        meta_first = _pass_rules(sample.iloc[:0][keep_cols], str(work), rules, section).iloc[:0]
+        first, = compute(raw.map_partitions(_pass_rules, str(work), rules, section, meta=meta_first,
+                                            enforce_metadata=False),
+                         what=f"cleaning rules on {raw.npartitions} partitions")
+        first = first.sort_values("partition", ignore_index=True)
+        sizes = first["size"].tolist()
         starts = _partition_starts(sizes)
         by_bucket: dict[int, list[int]] = {}
-        for i, r in enumerate(first):
-            for b in r[3]:
-                by_bucket.setdefault(int(b), []).append(i)
+        for i, written in zip(first["partition"].tolist(), first["buckets"], strict=True):
+            for b in written:
+                by_bucket.setdefault(int(b), []).append(int(i))
         # pass 2: duplicates and products per customer bucket; the rejected rows' quarantine
         bucket_task = partial(_pass_bucket, work=str(work), clean_dir=str(tmp_clean),
                               quarantine_dir=str(tmp_quarantine), starts=starts, canon_cols=canon_cols,
@@ -307,7 +315,7 @@ def clean_transactions_dask(
         second = compute(
             *(dask.delayed(bucket_task)(b, by_bucket[b]) for b in sorted(by_bucket)),
             *(dask.delayed(_pass_rejected)(i, str(work), str(tmp_quarantine), keep_cols, starts)
-              for i, r in enumerate(first) if r[4]),
+              for i, r in zip(first["partition"].tolist(), first["rejected_file"], strict=True) if r),
             what=f"cleaning duplicates in {len(by_bucket)} customer buckets",
         )
         # no clean (or no quarantined) row at all: an empty file keeps the columns readable
@@ -322,10 +330,10 @@ def clean_transactions_dask(
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
 
-    s_rules = pd.concat([r[2] for r in first], ignore_index=True)
+    s_rules = first
     s_dedup = pd.concat([s for s in second[:len(by_bucket)]]
                         or [_dask_stats(meta_dedup, section, "dedupe")], ignore_index=True)
-    repairs_parts = [r[1] for r in first]
+    repairs_parts = first["repairs"].tolist()
 
     repairs: dict[str, int] = {}
     for piece in repairs_parts:
