@@ -246,6 +246,8 @@ def engine_session(engine: Mapping[str, Any] | str | None = None, log_file: str 
     try:
         import dask.dataframe  # noqa: F401  (fail here, not in the middle of a stage)
         from distributed import Client, LocalCluster
+
+        from crmlab.dask_memory import local_memory_options
     except ImportError as exc:
         raise InputError(f"engine.name: dask is not installed ({exc}); {_DASK_HINT}") from None
     cluster = None
@@ -264,7 +266,8 @@ def engine_session(engine: Mapping[str, Any] | str | None = None, log_file: str 
         # work is NumPy / Arrow code that releases the GIL, results reach the client
         # without being serialised (at 100M rows the customer table is GBs), and a script
         # needs no `if __name__ == "__main__":` guard. All workers then share one process,
-        # so each may use the machine's memory before pausing, not a 1/n share of it.
+        # so each is limited by the machine's memory and spills its results to disk
+        # before the process fills it (crmlab.dask_memory), not by a 1/n share of it.
         options = {
             "n_workers": workers,
             "threads_per_worker": threads,
@@ -273,9 +276,9 @@ def engine_session(engine: Mapping[str, Any] | str | None = None, log_file: str 
             "dashboard_address": ":0",
         }
         options.update(cluster_options)
-        if not options["processes"] and "memory_limit" not in cluster_options:
-            options["memory_limit"] = _machine_memory()
-        cluster = LocalCluster(**options)
+        memory, config = local_memory_options(options, cluster_options)  # spill, not die
+        with dask.config.set(config):  # read by the workers as they start: not global
+            cluster = LocalCluster(**options, **memory)
         client = Client(cluster, set_as_default=True)
     # P2P shuffles log every start and stop at WARNING level; in a notebook that reads as
     # trouble, so the session keeps them quiet (real errors still surface as exceptions)
@@ -435,15 +438,6 @@ def keep_in_memory(frame: Any, engine: Mapping[str, Any] | None) -> Any:
     with track(futures, "keeping the transactions in the workers' memory"):
         wait(futures)
     return persisted
-
-
-def _machine_memory() -> int | str:
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().total)
-    except ImportError:  # psutil comes with distributed; be safe anyway
-        return "auto"
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.cleaning.buckets import bucket_dir, part_name, read_parts, write_by_bucket, write_frame
 from crmlab.cleaning.clean import quarantine_frame
 from crmlab.cleaning.duplicates import find_duplicates
 from crmlab.cleaning.report import build_report, money_set_aside
@@ -139,6 +140,71 @@ def _dask_stats(part: pd.DataFrame, section: Mapping[str, Any], stage: str) -> p
     return pd.DataFrame([row])
 
 
+def _pass_rules(part: pd.DataFrame, work: str, rules: Any, section: Mapping[str, Any],
+                partition_info: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Pass 1 on one input partition: the rules, then the rows written to the work folder.
+
+    The rows that passed go to one file per customer bucket (without ``__reason`` and
+    ``__bucket``, which the bucket's task knows), the rejected rows to
+    ``work/rejected/part-<index>.parquet``. Returns one row: the rules' aggregates
+    (:func:`_dask_stats`) with the partition's number, row count (``size``), repairs, the
+    buckets written and whether rejected rows were written — nothing as long as the rows.
+    """
+    index = int(partition_info["number"]) if partition_info else 0
+    passed, rejected, repairs, n = rules(part, index)
+    del part
+    row = _dask_stats(rejected, section, "rules")
+    written = write_by_bucket(passed.drop(columns=["__reason", "__bucket"]), passed["__bucket"].to_numpy(),
+                              work, index)
+    del passed
+    if len(rejected):
+        keep = ["__row", "__reason", *(c for c in rejected.columns if c.startswith("__o:"))]
+        write_frame(rejected[keep], Path(work) / "rejected" / part_name(index))
+    row.insert(0, "partition", index)
+    row["size"] = n
+    row["repairs"] = pd.Series([repairs], dtype=object)
+    row["buckets"] = pd.Series([written], dtype=object)
+    row["rejected_file"] = bool(len(rejected))
+    return row
+
+
+def _pass_bucket(bucket: int, parts: list[int], work: str, clean_dir: str, quarantine_dir: str,
+                 starts: np.ndarray, canon_cols: list[str], keep_cols: list[str], others: list[str],
+                 quarantine_dups: bool, section: Mapping[str, Any]) -> pd.DataFrame:
+    """Pass 2 on one customer bucket: read its rows, find duplicates, write the products.
+
+    Writes ``clean_dir/customer_bucket=<bucket>/part.0.parquet`` and, when the bucket has
+    quarantined duplicates, ``quarantine_dir/part.dup-<bucket>.parquet``; returns the
+    bucket's row of aggregates (:func:`_dask_stats`, stage "dedupe").
+    """
+    from crmlab.engine import BUCKET_COLUMN
+
+    folder = bucket_dir(work, bucket)
+    part = read_parts([folder / part_name(i) for i in parts])
+    part["__reason"] = pd.Series([None] * len(part), dtype=object)
+    part["__bucket"] = np.full(len(part), bucket, dtype=np.int64)
+    part = _dask_dedupe(part, canon_cols, others, quarantine_dups)
+    clean = _dask_clean(part, canon_cols).drop(columns=BUCKET_COLUMN)
+    if len(clean):
+        write_frame(clean, Path(clean_dir) / f"{BUCKET_COLUMN}={bucket}" / "part.0.parquet")
+    del clean
+    quarantine = _dask_quarantine(part, keep_cols, starts)
+    if len(quarantine):
+        write_frame(quarantine, Path(quarantine_dir) / f"part.dup-{bucket:05d}.parquet")
+    del quarantine
+    shutil.rmtree(folder, ignore_errors=True)  # the disk is freed as the buckets are done
+    return _dask_stats(part, section, "dedupe")
+
+
+def _pass_rejected(index: int, work: str, quarantine_dir: str, keep_cols: list[str], starts: np.ndarray) -> int:
+    """Pass 2 on one partition's rejected rows: shape them as the quarantine and write them."""
+    src = Path(work) / "rejected" / part_name(index)
+    quarantine = _dask_quarantine(read_parts([src]), keep_cols, starts)
+    write_frame(quarantine, Path(quarantine_dir) / f"part.rej-{index:06d}.parquet")
+    src.unlink()
+    return len(quarantine)
+
+
 def clean_transactions_dask(
     raw,
     section: Mapping[str, Any],
@@ -158,14 +224,18 @@ def clean_transactions_dask(
     2. the row rules (ids, dates, amounts, quantities, the observation window) run on each
        partition; a row that passes gets its customer bucket
        (:func:`crmlab.engine.customer_bucket`, a stable hash of the id);
-    3. the rows that passed are shuffled by bucket. Two duplicate rows have the same
-       canonical customer id, so they meet in one partition, where the one with the
-       smallest row number is kept — the row the pandas path keeps;
-    4. the workers write the clean rows as a customer-bucketed Parquet dataset
+    3. the rows that passed are shuffled by bucket through files (:mod:`crmlab.cleaning.buckets`):
+       each partition's task writes one file per bucket into a work folder next to
+       ``clean_path``, then one task per bucket reads that bucket's files. Two duplicate
+       rows have the same canonical customer id, so they meet in one bucket, where the one
+       with the smallest row number is kept — the row the pandas path keeps. A worker so
+       holds one input partition or one bucket at a time, whatever the size of the data;
+    4. the bucket's task writes its clean rows into a customer-bucketed Parquet dataset
        (``clean_path/customer_bucket=N/*.parquet``, read by
-       :func:`crmlab.engine.read_parquet` one bucket a partition, no shuffle) and the
-       quarantine as a Parquet dataset folder (``quarantine_path/*.parquet``);
-    5. the report is summed from one row of aggregates per partition.
+       :func:`crmlab.engine.read_parquet` one bucket a partition, no shuffle) and its
+       quarantined duplicates into the quarantine's folder (``quarantine_path/*.parquet``),
+       as do tasks for the rejected rows once every partition's row count is known;
+    5. the report is summed from one row of aggregates per partition and per bucket.
 
     The products hold exactly the rows and values of the pandas path (the row order
     differs: sort by ``customer_id``, ``date`` or ``source_row`` to compare); the report
@@ -181,7 +251,9 @@ def clean_transactions_dask(
         As for :func:`clean_transactions`.
     clean_path, quarantine_path : str or Path
         Folders to write (an existing file or folder there is replaced once the new one
-        is complete). The workers write them: the paths must be theirs too.
+        is complete). The workers write them, and the work folder of the shuffle (as
+        much disk as the rows that passed, removed at the end): the paths must be theirs
+        too.
     sample_rows : int
         Leading rows used to detect personal-data columns and guess the date format.
     n_buckets : int
@@ -193,13 +265,12 @@ def clean_transactions_dask(
         The cleaning report, as :func:`clean_transactions` makes it.
     """
     import dask
-    import dask.dataframe as dd
 
     if isinstance(n_buckets, bool) or not isinstance(n_buckets, int) or n_buckets < 1:
         raise InputError(f"n_buckets: expected a whole number >= 1, got {n_buckets!r}")
     columns = {k: section["columns"].get(k) for k in CANONICAL}
     pii = list(setting(section, "pii_columns") or [])
-    sample = raw.head(sample_rows, npartitions=-1)
+    sample = _leading_rows(raw, sample_rows)
     check_mapping(sample, columns, pii, source)
     mapped = {c for c in columns.values() if c}
     detected = detect_pii_columns(sample.drop(columns=pii), protected=mapped)
@@ -209,58 +280,44 @@ def clean_transactions_dask(
     policy = setting(section, "duplicates")
 
     raw = raw[keep_cols]
-    # Each partition's rules return the rows that passed (for the shuffle), the rows
-    # rejected (small), the repairs and the row count, so nothing waits on the raw rows;
-    # the row counts give the quarantine its input row numbers at the end (_source_rows).
-    parts = raw.to_delayed()
     rules = partial(_dask_rules, columns=columns, section=section, observation_end=observation_end,
                     guess=guess, n_buckets=n_buckets)
-    ruled = [dask.delayed(rules, nout=4)(p, i) for i, p in enumerate(parts)]
-    sizes = [r[3] for r in ruled]
-    starts = dask.delayed(_partition_starts)(sizes)
     meta_tagged = rules(sample.iloc[:0][keep_cols], 0)[0]
     canon_cols = [c[4:] for c in meta_tagged.columns if c.startswith("__c:")]
-    passed = dd.from_delayed([r[0] for r in ruled], meta=meta_tagged, verify_meta=False)
-    rejected = dd.from_delayed([r[1] for r in ruled], meta=meta_tagged, verify_meta=False)
-    # few partitions: the task-based shuffle (measured 2x faster than P2P on one 1.5M-row
-    # partition); many: Dask's default (P2P), whose memory does not grow with the data
-    method = "tasks" if passed.npartitions <= 32 else None
-    shuffled = passed.shuffle("__bucket", npartitions=max(1, min(n_buckets, passed.npartitions)),
-                              shuffle_method=method)
     meta_dedup = _dask_dedupe(meta_tagged, canon_cols, others, policy == "quarantine")
-    deduped = shuffled.map_partitions(
-        _dask_dedupe, canon_cols, others, policy == "quarantine", meta=meta_dedup
-    )
     no_rows = np.zeros(1, dtype=np.int64)
-    quarantine = dd.concat([
-        rejected.map_partitions(_dask_quarantine, keep_cols, starts,
-                                meta=_dask_quarantine(meta_tagged, keep_cols, no_rows)),
-        deduped.map_partitions(_dask_quarantine, keep_cols, starts,
-                               meta=_dask_quarantine(meta_dedup, keep_cols, no_rows)),
-    ])
-    clean = deduped.map_partitions(_dask_clean, canon_cols, meta=_dask_clean(meta_dedup, canon_cols))
-    stats_rules = rejected.map_partitions(_dask_stats, section, "rules",
-                                          meta=_dask_stats(meta_tagged, section, "rules"))
-    stats_dedup = deduped.map_partitions(_dask_stats, section, "dedupe",
-                                         meta=_dask_stats(meta_dedup, section, "dedupe"))
 
-    from crmlab.engine import BUCKET_COLUMN
+    from crmlab.engine import BUCKET_COLUMN, compute
 
     clean_path, quarantine_path = Path(clean_path), Path(quarantine_path)
     tmp_clean = _fresh_folder(clean_path)
     tmp_quarantine = _fresh_folder(quarantine_path)
+    work = _fresh_folder(clean_path.with_name(clean_path.name + "-shuffle"))
     try:
-        writes = (
-            clean.to_parquet(str(tmp_clean), partition_on=[BUCKET_COLUMN], write_index=False,
-                             compute=False, write_metadata_file=False),
-            quarantine.to_parquet(str(tmp_quarantine), write_index=False, compute=False,
-                                  write_metadata_file=False),
+        # pass 1: rules per input partition; the rows go to disk, by customer bucket. A
+        # frame's map_partitions (not delayed calls) ships the reading as Dask plans it
+        meta_first = _pass_rules(sample.iloc[:0][keep_cols], str(work), rules, section).iloc[:0]
+        first, = compute(raw.map_partitions(_pass_rules, str(work), rules, section, meta=meta_first,
+                                            enforce_metadata=False),
+                         what=f"cleaning rules on {raw.npartitions} partitions")
+        first = first.sort_values("partition", ignore_index=True)
+        sizes = first["size"].tolist()
+        starts = _partition_starts(sizes)
+        by_bucket: dict[int, list[int]] = {}
+        for i, written in zip(first["partition"].tolist(), first["buckets"], strict=True):
+            for b in written:
+                by_bucket.setdefault(int(b), []).append(int(i))
+        # pass 2: duplicates and products per customer bucket; the rejected rows' quarantine
+        bucket_task = partial(_pass_bucket, work=str(work), clean_dir=str(tmp_clean),
+                              quarantine_dir=str(tmp_quarantine), starts=starts, canon_cols=canon_cols,
+                              keep_cols=keep_cols, others=others, quarantine_dups=policy == "quarantine",
+                              section=section)
+        second = compute(
+            *(dask.delayed(bucket_task)(b, by_bucket[b]) for b in sorted(by_bucket)),
+            *(dask.delayed(_pass_rejected)(i, str(work), str(tmp_quarantine), keep_cols, starts)
+              for i, r in zip(first["partition"].tolist(), first["rejected_file"], strict=True) if r),
+            what=f"cleaning duplicates in {len(by_bucket)} customer buckets",
         )
-        with warnings.catch_warnings():  # Dask frames and delayed repairs, in one pass
-            warnings.filterwarnings("ignore", message="Computing mixed collections")
-            _, _, s_rules, s_dedup, repairs_parts, sizes = dask.compute(
-                *writes, stats_rules, stats_dedup, [r[2] for r in ruled], sizes
-            )
         # no clean (or no quarantined) row at all: an empty file keeps the columns readable
         for tmp, empty in ((tmp_clean, _dask_clean(meta_dedup, canon_cols).drop(columns=BUCKET_COLUMN)),
                            (tmp_quarantine, _dask_quarantine(meta_tagged, keep_cols, no_rows))):
@@ -269,9 +326,14 @@ def clean_transactions_dask(
         _swap_in(tmp_clean, clean_path)
         _swap_in(tmp_quarantine, quarantine_path)
     finally:
-        for tmp in (tmp_clean, tmp_quarantine):
+        for tmp in (tmp_clean, tmp_quarantine, work):
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    s_rules = first
+    s_dedup = pd.concat([s for s in second[:len(by_bucket)]]
+                        or [_dask_stats(meta_dedup, section, "dedupe")], ignore_index=True)
+    repairs_parts = first["repairs"].tolist()
 
     repairs: dict[str, int] = {}
     for piece in repairs_parts:
@@ -297,6 +359,23 @@ def clean_transactions_dask(
         observation_end=observation_end,
         section=section,
     )
+
+
+def _leading_rows(raw, n: int) -> pd.DataFrame:
+    """Return the first ``n`` rows of a Dask frame, reading as few partitions as needed.
+
+    ``head(n, npartitions=-1)`` reads every partition whole; this reads the first one,
+    then twice as many, until ``n`` rows are there or every partition has been read.
+    """
+    k = 1
+    while True:
+        k = min(k, raw.npartitions)
+        with warnings.catch_warnings():  # fewer rows than n in the first k: read more
+            warnings.filterwarnings("ignore", message="Insufficient elements")
+            head = raw.head(n, npartitions=k if k < raw.npartitions else -1)
+        if len(head) >= n or k >= raw.npartitions:
+            return head
+        k *= 2
 
 
 def _fresh_folder(target: Path) -> Path:

@@ -355,7 +355,8 @@ def read_input_dask(section: Mapping[str, Any], blocksize: str | int = "64MB") -
     """Read an input section's file as a Dask DataFrame (text columns, like :func:`read_table`).
 
     Text files are split into blocks of ``blocksize`` bytes read in parallel; the encoding
-    and delimiter are detected exactly as :func:`read_table` does. Parquet is read lazily;
+    and delimiter are detected exactly as :func:`read_table` does. Parquet is read lazily,
+    one partition per row group (unless ``reader`` sets ``split_row_groups`` or ``blocksize``);
     Excel (which cannot be split) is read whole and wrapped. Partitions are in file order.
 
     Returns
@@ -370,6 +371,11 @@ def read_input_dask(section: Mapping[str, Any], blocksize: str | int = "64MB") -
     opts = dict(section.get("reader") or {})
     if fmt != "text":
         if fmt == "parquet":
+            # one partition per row group: Dask's default packs 256 MiB of *uncompressed*
+            # Parquet into one, 14M text rows of an export, and the cleaning's memory
+            # follows the rows of a partition
+            if "split_row_groups" not in opts and "blocksize" not in opts:
+                opts["split_row_groups"] = True
             return dd.read_parquet(path, **opts), TableInfo(str(path), fmt, None, None)
         df, info = read_input(section)
         return dd.from_pandas(df, npartitions=max(1, len(df) // 1_000_000), sort=False), info
