@@ -166,7 +166,7 @@ def test_the_session_sets_the_fractions_for_its_workers_only():
 @pytest.mark.parametrize("n", [1, 7, 10, 25, 59, 60, 500], ids=lambda n: f"{n}-rows")
 def test_the_sample_is_the_leading_rows(n):
     dd = pytest.importorskip("dask.dataframe")
-    from crmlab.cleaning.distributed import _leading_rows
+    from crmlab.io.readers import leading_rows as _leading_rows
 
     frame = pd.DataFrame({"a": [str(i) for i in range(60)]})
     ddf = dd.from_pandas(frame, npartitions=6, sort=False)  # 10 rows a partition

@@ -474,8 +474,10 @@ def test_no_stage_brings_the_rows_to_the_client(dask_engine, gathered, tmp_path)
     assert n_rows > 4 * 1000 > 10 * customers  # the test can tell rows from samples and customers
     assert gathered, "the recording saw the computations"
     # bigger than the customer count: only the fixed 1,000-row head the privacy screen
-    # reads (crmlab.io.read_input_dask), whatever the size of the file
-    assert sorted(n for n in gathered if n > customers) == [1000]
+    # reads (crmlab.io.read_input_dask; from the first partitions, more of them until the
+    # 1,000 rows are there), whatever the size of the file
+    big = [n for n in gathered if n > customers]
+    assert big and max(big) == 1000 and len(big) <= 4
     assert sum(1 for n in gathered if n == sample_rows) == 1  # cleaning's leading sample
 
     # and the products are the pandas products

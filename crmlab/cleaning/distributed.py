@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import warnings
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -31,6 +30,7 @@ from crmlab.cleaning.rules import (
     setting,
 )
 from crmlab.errors import InputError
+from crmlab.io.readers import leading_rows
 
 __all__ = ["clean_transactions_dask"]
 
@@ -270,7 +270,7 @@ def clean_transactions_dask(
         raise InputError(f"n_buckets: expected a whole number >= 1, got {n_buckets!r}")
     columns = {k: section["columns"].get(k) for k in CANONICAL}
     pii = list(setting(section, "pii_columns") or [])
-    sample = _leading_rows(raw, sample_rows)
+    sample = leading_rows(raw, sample_rows)
     check_mapping(sample, columns, pii, source)
     mapped = {c for c in columns.values() if c}
     detected = detect_pii_columns(sample.drop(columns=pii), protected=mapped)
@@ -359,23 +359,6 @@ def clean_transactions_dask(
         observation_end=observation_end,
         section=section,
     )
-
-
-def _leading_rows(raw, n: int) -> pd.DataFrame:
-    """Return the first ``n`` rows of a Dask frame, reading as few partitions as needed.
-
-    ``head(n, npartitions=-1)`` reads every partition whole; this reads the first one,
-    then twice as many, until ``n`` rows are there or every partition has been read.
-    """
-    k = 1
-    while True:
-        k = min(k, raw.npartitions)
-        with warnings.catch_warnings():  # fewer rows than n in the first k: read more
-            warnings.filterwarnings("ignore", message="Insufficient elements")
-            head = raw.head(n, npartitions=k if k < raw.npartitions else -1)
-        if len(head) >= n or k >= raw.npartitions:
-            return head
-        k *= 2
 
 
 def _fresh_folder(target: Path) -> Path:

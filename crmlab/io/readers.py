@@ -399,6 +399,23 @@ def read_input_dask(section: Mapping[str, Any], blocksize: str | int = "64MB") -
     return ddf, TableInfo(str(path), fmt, enc, sep, privacy=privacy)
 
 
+def leading_rows(raw: Any, n: int) -> pd.DataFrame:
+    """Return the first ``n`` rows of a Dask frame, reading as few partitions as needed.
+
+    ``head(n, npartitions=-1)`` reads every partition whole; this reads the first one,
+    then twice as many, until ``n`` rows are there or every partition has been read.
+    """
+    k = 1
+    while True:
+        k = min(k, raw.npartitions)
+        with warnings.catch_warnings():  # fewer rows than n in the first k: read more
+            warnings.filterwarnings("ignore", message="Insufficient elements")
+            head = raw.head(n, npartitions=k if k < raw.npartitions else -1)
+        if len(head) >= n or k >= raw.npartitions:
+            return head
+        k *= 2
+
+
 def _pseudonymise_dask(ddf: Any, section: Mapping[str, Any]) -> tuple[Any, dict]:
     """Screen a Dask-read input for personal data as :func:`read_input` does.
 
@@ -409,7 +426,7 @@ def _pseudonymise_dask(ddf: Any, section: Mapping[str, Any]) -> tuple[Any, dict]
 
     protected, ids, _ = _privacy_roles(section)
     ids = [i for i in ids if i and i in ddf.columns]
-    _, screen = screen_pii(ddf.head(1000, npartitions=-1), list(section.get("pii_columns") or []),
+    _, screen = screen_pii(leading_rows(ddf, 1000), list(section.get("pii_columns") or []),
                            protected, ids, source=section["path"], drop=False)
     if not screen.pseudonymised:
         return ddf, screen.as_dict()
