@@ -135,28 +135,30 @@ def test_moved_down_sort_equals_the_two_key_sort(monkeypatch, case):
 
 
 def _reference_profiles(customers):
-    """cluster_profiles as written before: its own preprocessing, three groupings."""
+    """cluster_profiles worked out another way: the formulas, one cluster at a time.
+
+    z = standardised signed log1p of each feature (population standard deviation, as
+    StandardScaler), then plain NumPy means over each cluster's rows.
+    """
     from crmlab.segmentation.common import CLUSTER_FEATURES
 
-    Z = clusters._preprocess().fit_transform(clusters._feature_matrix(customers))
-    df = pd.DataFrame(Z, columns=[f"z_{c}" for c in CLUSTER_FEATURES], index=customers.index)
-    for c in CLUSTER_FEATURES:
-        df[f"mean_{c}"] = customers[c]
-    df["mean_total_spend"] = customers["total_spend"]
-    df["one_time_share"] = (customers["frequency"] == 0).astype(np.float64)
-    df["cluster"] = customers["cluster"].to_numpy()
-    g = df.groupby("cluster", sort=True).mean()
-    size = customers.groupby("cluster", sort=True).size()
-    rev = customers.groupby("cluster", sort=True)["total_spend"].sum()
-    out = pd.DataFrame({
-        "cluster": g.index.to_numpy(np.int64),
-        "customers": size.to_numpy(np.int64),
-        "customer_share": size.to_numpy(np.float64) / len(customers),
-        "revenue_share": rev.to_numpy(np.float64) / customers["total_spend"].sum(),
-    })
-    means = [f"mean_{c}" for c in CLUSTER_FEATURES] + ["mean_total_spend", "one_time_share"]
-    zs = [f"z_{c}" for c in CLUSTER_FEATURES]
-    out = pd.concat([out, g[means + zs].reset_index(drop=True)], axis=1)
+    X = customers[CLUSTER_FEATURES].to_numpy(np.float64)
+    L = np.sign(X) * np.log1p(np.abs(X))
+    sd = L.std(axis=0)
+    Z = (L - L.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    lab = customers["cluster"].to_numpy()
+    spend = customers["total_spend"].to_numpy(np.float64)
+    rows = []
+    for c in np.unique(lab):
+        m = lab == c
+        row = {"cluster": np.int64(c), "customers": np.int64(m.sum()),
+               "customer_share": m.sum() / len(lab), "revenue_share": spend[m].sum() / spend.sum()}
+        row.update({f"mean_{f}": X[m, j].mean() for j, f in enumerate(CLUSTER_FEATURES)})
+        row["mean_total_spend"] = spend[m].mean()
+        row["one_time_share"] = (customers["frequency"].to_numpy()[m] == 0).mean()
+        row.update({f"z_{f}": Z[m, j].mean() for j, f in enumerate(CLUSTER_FEATURES)})
+        rows.append(row)
+    out = pd.DataFrame(rows)
     out.insert(1, "cluster_name", clusters.name_clusters(out))
     return out
 
@@ -203,30 +205,30 @@ def test_silhouettes_on_shared_distances_equal_sklearn(n, sample, memory):
 
 
 def _reference_segment_profiles(customers, by, order):
-    """segment_profiles' figures as written before: two groupings of the customers."""
-    g = customers.groupby(by, sort=True).agg(
-        customers=("total_spend", "size"),
-        revenue=("total_spend", "sum"),
-        mean_days_since_last=("days_since_last", "mean"),
-        mean_purchase_days=("purchase_days", "mean"),
-        mean_spend_per_line=("spend_per_line", "mean"),
-        mean_total_spend=("total_spend", "mean"),
-    )
-    flags = pd.DataFrame({by: customers[by],
-                          "one_time_share": customers["purchase_days"] <= 1}, index=customers.index)
-    if "lifecycle_stage" in customers.columns:
-        stage = customers["lifecycle_stage"].astype(str)
-        flags["current_share"] = stage.isin(["new", "active"])
-        flags["at_risk_share"] = stage == "at risk"
-        flags["lapsed_share"] = stage == "lapsed"
-    g = g.join(flags.groupby(by, sort=True).mean().astype(np.float64))
-    keys = [k for k in order if k in g.index] + [k for k in g.index if k not in order]
-    g = g.loc[keys]
-    g.insert(1, "customer_share", g["customers"] / len(customers))
-    g.insert(2, "revenue_share", g["revenue"] / customers["total_spend"].sum())
-    out = g.drop(columns="revenue").reset_index()
-    out["customers"] = out["customers"].astype(np.int64)
-    return out
+    """segment_profiles' figures worked out another way: one group at a time, plain NumPy."""
+    key = customers[by]
+    groups = sorted(key.dropna().unique().tolist())
+    groups = [k for k in order if k in groups] + [k for k in groups if k not in order]
+    stage = customers["lifecycle_stage"].astype(str) if "lifecycle_stage" in customers else None
+    rows = []
+    for k in groups:
+        m = (key == k).to_numpy()
+        col = {c: customers[c].to_numpy(np.float64)[m] for c in
+               ("total_spend", "days_since_last", "purchase_days", "spend_per_line")}
+        row = {by: k, "customers": np.int64(m.sum()), "customer_share": m.sum() / len(customers),
+               "revenue_share": col["total_spend"].sum() / customers["total_spend"].sum(),
+               "mean_days_since_last": col["days_since_last"].mean(),
+               "mean_purchase_days": col["purchase_days"].mean(),
+               "mean_spend_per_line": col["spend_per_line"].mean(),
+               "mean_total_spend": col["total_spend"].mean(),
+               "one_time_share": (col["purchase_days"] <= 1).mean()}
+        if stage is not None:
+            st = stage.to_numpy()[m]
+            row["current_share"] = np.isin(st, ["new", "active"]).mean()
+            row["at_risk_share"] = (st == "at risk").mean()
+            row["lapsed_share"] = (st == "lapsed").mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 @pytest.mark.parametrize("by", ["rfm_segment", "value_tier", "cluster", "lifecycle_stage"])
